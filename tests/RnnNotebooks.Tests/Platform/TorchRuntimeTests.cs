@@ -1,0 +1,90 @@
+using System.IO.Compression;
+using RnnNotebooks.Platform;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Tests.Platform;
+
+public class TorchRuntimeTests
+{
+    [Fact]
+    public void Lstm_ForwardBackwardAndAdamStep_ChangeTheWeights()
+    {
+        torch.manual_seed(1);
+        using var lstm = nn.LSTM(inputSize: 3, hiddenSize: 5, numLayers: 2);
+        using var head = nn.Linear(5, 1);
+        var parameters = lstm.parameters().Concat(head.parameters()).ToList();
+        using var optimizer = optim.Adam(parameters, lr: 0.01);
+        var before = parameters.Select(p => p.detach().clone()).ToList();
+
+        using var x = randn(7, 4, 3);                     // [steps, batch, features]
+        var (output, hN, cN) = lstm.forward(x);           // [steps, batch, hidden]
+        using var loss = head.forward(output).pow(2).mean();
+        optimizer.zero_grad();
+        loss.backward();
+        optimizer.step();
+
+        Assert.Equal(new long[] { 7, 4, 5 }, output.shape);
+        Assert.Equal(new long[] { 2, 4, 5 }, hN.shape);
+        Assert.All(parameters, p => Assert.NotNull(p.grad));
+        Assert.True(parameters.Zip(before).All(pair => !pair.First.allclose(pair.Second)),
+            "every parameter tensor should move after one Adam step");
+        Assert.True(double.IsFinite(loss.item<float>()));
+    }
+
+    [Fact]
+    public void Prepare_LeavesNoStrongGlibcxx332Need_WhenTheSystemLacksIt()
+    {
+        var report = TorchRuntime.Prepare();
+        if (report.SystemHasGlibcxx332) return;  // libstdc++ from GCC 13+: nothing to check on this machine.
+        foreach (var copy in report.Patched.Concat(report.AlreadyFine))
+            Assert.DoesNotContain(ElfVersionNeeds.Read(copy), n => n.Version == TorchRuntime.NeededGlibcxx && !n.IsWeak);
+    }
+
+    [Fact]
+    public void MakeWeak_OnPristineLibrary_MarksOnlyThatNeedAndIsIdempotent()
+    {
+        var nupkg = Directory.GetFiles(Path.Combine(TorchRuntime.NuGetPackagesDirectory, "torchsharp", "0.107.0"), "*.nupkg").Single();
+        var dir = Directory.CreateTempSubdirectory("elf-");
+        try
+        {
+            var lib = Path.Combine(dir.FullName, "libLibTorchSharp.so");
+            using (var zip = ZipFile.OpenRead(nupkg))
+                zip.GetEntry("runtimes/linux-x64/native/libLibTorchSharp.so")!.ExtractToFile(lib);
+
+            var before = ElfVersionNeeds.Read(lib);
+            Assert.Contains(before, n => n.File == "libstdc++.so.6" && n.Version == "GLIBCXX_3.4.32" && !n.IsWeak);
+
+            Assert.True(ElfVersionNeeds.MakeWeak(lib, "GLIBCXX_3.4.32"));
+            var after = ElfVersionNeeds.Read(lib);
+            Assert.Equal(before.Count, after.Count);
+            foreach (var (b, a) in before.Zip(after))
+                Assert.Equal(b with { IsWeak = b.IsWeak || b.Version == "GLIBCXX_3.4.32" }, a);
+
+            Assert.False(ElfVersionNeeds.MakeWeak(lib, "GLIBCXX_3.4.32"));
+            Assert.Single(Directory.GetFiles(dir.FullName));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Read_TruncatedFile_SaysItIsTruncated()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            var head = File.ReadAllBytes(TorchRuntime.Report!.Patched.Concat(TorchRuntime.Report.AlreadyFine).First())[..4096];
+            File.WriteAllBytes(path, head);
+            var e = Assert.Throws<InvalidDataException>(() => ElfVersionNeeds.Read(path));
+            Assert.Contains("truncated", e.Message);
+            Assert.Contains(path, e.Message);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
