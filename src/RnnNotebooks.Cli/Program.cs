@@ -1,10 +1,3 @@
-using RnnNotebooks.Platform;
-using TorchSharp;
-var r = TorchRuntime.Prepare();
-Console.WriteLine(r);
-foreach (var p in r.Patched) Console.WriteLine("patched " + p);
-var lstm = torch.nn.LSTM(4, 8);
-var x = torch.randn(5, 2, 4);
-var (y, _, _) = lstm.forward(x);
-y.sum().backward();
-Console.WriteLine(y.shape[0]);
+using RnnNotebooks.Cli;
+
+return Cli.Run(args);

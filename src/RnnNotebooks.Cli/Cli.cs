@@ -1,0 +1,57 @@
+using RnnNotebooks.Platform;
+
+namespace RnnNotebooks.Cli;
+
+/// <summary>The <c>rnn</c> command: the course's pipelines at longer budgets, and the course runner.</summary>
+static class Cli
+{
+    sealed record Command(string Name, string Usage, string Summary, Func<string[], int> Run);
+
+    static readonly Command[] Commands =
+    [
+        new("course", "rnn course [--quick | --full] [--no-build] [--out DIR] [NOTEBOOK ...]",
+            "run the notebooks headless (all, or the named ones: 00, 01-vanilla-rnn, …) and write artifacts/results.md",
+            CourseCommand.Run),
+        new("env", "rnn env", "show what the course sees: TorchSharp, threads, native fixes, mode, datasets",
+            EnvCommand.Run),
+    ];
+
+    public static int Run(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            PrintHelp(Console.Out);
+            return args.Length == 0 ? 2 : 0;
+        }
+        var command = Commands.FirstOrDefault(c => c.Name == args[0]);
+        if (command is null)
+        {
+            Console.Error.WriteLine($"rnn: unknown command '{args[0]}'.");
+            PrintHelp(Console.Error);
+            return 2;
+        }
+        try
+        {
+            TorchRuntime.Prepare();
+            return command.Run(args[1..]);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"rnn {command.Name}: {e.Message}");
+            Console.Error.WriteLine($"usage: {command.Usage}");
+            return 2;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"rnn {command.Name}: {e.Message}");
+            return 1;
+        }
+    }
+
+    static void PrintHelp(TextWriter w)
+    {
+        w.WriteLine("rnn — the RnnNotebooks course from the command line");
+        w.WriteLine();
+        foreach (var c in Commands) w.WriteLine($"  {c.Usage}\n      {c.Summary}");
+    }
+}

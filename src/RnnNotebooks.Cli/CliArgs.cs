@@ -1,0 +1,76 @@
+namespace RnnNotebooks.Cli;
+
+/// <summary>A command's arguments: <c>--name value</c> options, <c>--flag</c> switches and positionals.</summary>
+/// <remarks>Every option a command reads is declared when it reads it; <see cref="EnsureAllUsed"/> then turns
+/// anything left over (a typo such as <c>--epoch</c>) into a clear error instead of a silent default.</remarks>
+sealed class CliArgs
+{
+    readonly Dictionary<string, List<string>> options = new(StringComparer.Ordinal);
+    readonly HashSet<string> flags = new(StringComparer.Ordinal);
+    readonly HashSet<string> used = new(StringComparer.Ordinal);
+
+    public List<string> Positionals { get; } = [];
+
+    public CliArgs(IEnumerable<string> args, IReadOnlySet<string> flagNames)
+    {
+        using var e = args.GetEnumerator();
+        while (e.MoveNext())
+        {
+            var a = e.Current;
+            if (!a.StartsWith("--", StringComparison.Ordinal) || a == "--") { Positionals.Add(a); continue; }
+            var eq = a.IndexOf('=');
+            var name = eq > 0 ? a[2..eq] : a[2..];
+            if (flagNames.Contains(name)) { flags.Add(name); continue; }
+            string value;
+            if (eq > 0) value = a[(eq + 1)..];
+            else if (e.MoveNext()) value = e.Current;
+            else throw new UsageException($"--{name} needs a value.");
+            if (!options.TryGetValue(name, out var list)) options[name] = list = [];
+            list.Add(value);
+        }
+    }
+
+    public bool Flag(string name) { used.Add(name); return flags.Contains(name); }
+
+    public string? Option(string name)
+    {
+        used.Add(name);
+        if (!options.TryGetValue(name, out var values)) return null;
+        if (values.Count > 1) throw new UsageException($"--{name} was given {values.Count} times; give it once.");
+        return values[0];
+    }
+
+    public IReadOnlyList<string> Options(string name)
+    {
+        used.Add(name);
+        return options.GetValueOrDefault(name) ?? [];
+    }
+
+    public string Required(string name) =>
+        Option(name) ?? throw new UsageException($"--{name} is required.");
+
+    public int Int(string name, int fallback) => Parse(name, fallback, int.TryParse);
+
+    public double Double(string name, double fallback) =>
+        Parse(name, fallback, (string s, out double v) =>
+            double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out v));
+
+    delegate bool TryParser<T>(string s, out T value);
+
+    T Parse<T>(string name, T fallback, TryParser<T> tryParse)
+    {
+        var raw = Option(name);
+        if (raw is null) return fallback;
+        return tryParse(raw, out var value) ? value : throw new UsageException($"--{name} {raw}: expected a {typeof(T).Name.ToLowerInvariant()}.");
+    }
+
+    public void EnsureAllUsed()
+    {
+        var unknown = options.Keys.Concat(flags).Where(k => !used.Contains(k)).ToList();
+        if (unknown.Count > 0)
+            throw new UsageException($"unknown option{(unknown.Count > 1 ? "s" : "")}: {string.Join(", ", unknown.Select(k => "--" + k))}");
+    }
+}
+
+/// <summary>A mistake in how the command was called; printed with the command's usage, exit code 2.</summary>
+sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,123 @@
+using Microsoft.FSharp.Core;
+using Plotly.NET;
+using Plotly.NET.CSharp;
+using CSharpChart = Plotly.NET.CSharp.Chart;
+
+namespace RnnNotebooks.Notebook;
+
+/// <summary>
+/// The course's charts: one obvious call per kind of picture. Each returns a Plotly.NET chart that a
+/// notebook displays by leaving it as a cell's last value.
+/// </summary>
+/// <remarks>Introduced in 00-getting-started.</remarks>
+public static class Charts
+{
+    /// <summary>Several named series over the same kind of x axis, e.g. training and validation loss.</summary>
+    /// <param name="series">Name → (x, y) points; each becomes one line.</param>
+    /// <param name="title">Chart title.</param>
+    /// <param name="xTitle">x-axis label.</param>
+    /// <param name="yTitle">y-axis label.</param>
+    /// <param name="logY">Plot y on a log scale (useful for gradient norms).</param>
+    public static GenericChart Lines(
+        IEnumerable<(string Name, IReadOnlyList<double> X, IReadOnlyList<double> Y)> series,
+        string title, string xTitle, string yTitle, bool logY = false)
+    {
+        var charts = new List<GenericChart>();
+        foreach (var (name, x, y) in series)
+        {
+            if (x.Count != y.Count)
+                throw new ArgumentException($"Series '{name}' has {x.Count} x values but {y.Count} y values.", nameof(series));
+            charts.Add(CSharpChart.Line<double, double, string>(x: x, y: y, Name: name, ShowMarkers: x.Count <= 40));
+        }
+        if (charts.Count == 0) throw new ArgumentException("Lines needs at least one series.", nameof(series));
+        return Style(CSharpChart.Combine(charts), title, xTitle, yTitle, logY);
+    }
+
+    /// <summary>One line: y against x.</summary>
+    public static GenericChart Line(IReadOnlyList<double> x, IReadOnlyList<double> y, string title,
+        string xTitle, string yTitle, bool logY = false) =>
+        Lines([(yTitle, x, y)], title, xTitle, yTitle, logY);
+
+    /// <summary>One line: y against its index (step 0, 1, 2, …).</summary>
+    public static GenericChart Line(IReadOnlyList<double> y, string title, string xTitle, string yTitle, bool logY = false) =>
+        Line(Enumerable.Range(0, y.Count).Select(i => (double)i).ToArray(), y, title, xTitle, yTitle, logY);
+
+    /// <summary>
+    /// A heatmap of <paramref name="z"/> (rows × columns), with optional labels, e.g. attention weights
+    /// (target words × source words) or activations (units × time).
+    /// </summary>
+    public static GenericChart Heatmap(double[,] z, string title, IReadOnlyList<string>? columnLabels = null,
+        IReadOnlyList<string>? rowLabels = null, string xTitle = "", string yTitle = "", bool reverseRows = true)
+    {
+        int rows = z.GetLength(0), cols = z.GetLength(1);
+        if (columnLabels is not null && columnLabels.Count != cols)
+            throw new ArgumentException($"{columnLabels.Count} column labels for {cols} columns.", nameof(columnLabels));
+        if (rowLabels is not null && rowLabels.Count != rows)
+            throw new ArgumentException($"{rowLabels.Count} row labels for {rows} rows.", nameof(rowLabels));
+
+        var data = Enumerable.Range(0, rows).Select(r => Enumerable.Range(0, cols).Select(c => z[r, c]).ToArray()).ToArray();
+        // Labels are made unique (a sentence can repeat a word) so Plotly keeps every row and column.
+        var x = Unique(columnLabels ?? Enumerable.Range(0, cols).Select(i => i.ToString()).ToList());
+        var y = Unique(rowLabels ?? Enumerable.Range(0, rows).Select(i => i.ToString()).ToList());
+        var chart = CSharpChart.Heatmap<double, string, string, string>(zData: data, X: x, Y: y, ReverseYAxis: reverseRows);
+        return Style(chart, title, xTitle, yTitle, logY: false);
+    }
+
+    /// <summary>
+    /// Images in a grid with a title above each, e.g. a photo per generated word with its attention map.
+    /// Each image is [height, width, 3] bytes (RGB).
+    /// </summary>
+    public static GenericChart ImageGrid(IReadOnlyList<(byte[,,] Rgb, string Title)> images, int columns, string title = "")
+    {
+        if (images.Count == 0) throw new ArgumentException("ImageGrid needs at least one image.", nameof(images));
+        if (columns < 1) throw new ArgumentOutOfRangeException(nameof(columns), columns, "At least one column.");
+        var rows = (images.Count + columns - 1) / columns;
+
+        var charts = images.Select(img =>
+        {
+            if (img.Rgb.GetLength(2) != 3)
+                throw new ArgumentException($"Image '{img.Title}' has {img.Rgb.GetLength(2)} channels; expected 3 (RGB).", nameof(images));
+            int h = img.Rgb.GetLength(0), w = img.Rgb.GetLength(1);
+            var z = Enumerable.Range(0, h).Select(r => Enumerable.Range(0, w)
+                .Select(c => (IEnumerable<int>)[img.Rgb[r, c, 0], img.Rgb[r, c, 1], img.Rgb[r, c, 2]])).ToArray();
+            return CSharpChart.Image<string>(Z: z, Name: img.Title);
+        }).ToList();
+
+        var grid = CSharpChart.Grid(charts, nRows: rows, nCols: columns,
+            SubPlotTitles: images.Select(i => i.Title).ToList(), XGap: 0.02, YGap: 0.15);
+        return WithTitle(grid, title).WithSize(Math.Max(300, columns * 220), Math.Max(250, rows * 220));
+    }
+
+    /// <summary>Saves a chart as a self-contained HTML page (plotly.js from its CDN).</summary>
+    public static void SaveHtml(GenericChart chart, string path) =>
+        AtomicFile.WriteAllText(path, GenericChart.toEmbeddedHTML(chart));
+
+    /// <summary>The chart's HTML fragment, as a notebook shows it.</summary>
+    public static string ToHtml(GenericChart chart) => GenericChart.toChartHTML(chart);
+
+    static GenericChart Style(GenericChart chart, string title, string xTitle, string yTitle, bool logY)
+    {
+        chart = chart.WithXAxisStyle<double, double, string>(TitleText: xTitle);
+        chart = logY
+            ? chart.WithYAxisStyle<double, double, string>(TitleText: yTitle, AxisType: StyleParam.AxisType.Log)
+            : chart.WithYAxisStyle<double, double, string>(TitleText: yTitle);
+        return WithTitle(chart, title);
+    }
+
+    static GenericChart WithTitle(GenericChart chart, string title) =>
+        string.IsNullOrEmpty(title) ? chart : Plotly.NET.Chart.withTitle(title, null).Invoke(chart);
+
+    static List<string> Unique(IReadOnlyList<string> labels)
+    {
+        var seen = new Dictionary<string, int>();
+        var result = new List<string>(labels.Count);
+        foreach (var label in labels)
+        {
+            var n = seen.GetValueOrDefault(label);
+            seen[label] = n + 1;
+            result.Add(n == 0 ? label : label + new string('\u200b', n));
+        }
+        return result;
+    }
+}
+

@@ -1,0 +1,296 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace RnnNotebooks.Notebook;
+
+/// <summary>What the course runner should do.</summary>
+/// <param name="RepoRoot">The folder holding <c>RnnNotebooks.sln</c>.</param>
+/// <param name="Quick">Quick mode (<c>RNN_QUICK=1</c>) for every notebook, or full mode.</param>
+/// <param name="Only">Notebook names or number prefixes to run ("00", "01-vanilla-rnn"); empty runs all.</param>
+/// <param name="OutputDirectory">Where executed copies, logs and the report go (default <c>artifacts/notebooks</c>;
+/// the report is written one level up, as <c>artifacts/results.md</c> and <c>.json</c>).</param>
+/// <param name="Build">Build the library first, so notebooks load the current code.</param>
+/// <param name="Timeout">Longest a single notebook may run.</param>
+public sealed record CourseRunOptions(
+    string RepoRoot,
+    bool Quick,
+    IReadOnlyList<string>? Only = null,
+    string? OutputDirectory = null,
+    bool Build = true,
+    TimeSpan? Timeout = null);
+
+/// <summary>How one notebook went.</summary>
+/// <param name="Name">File name without extension, e.g. <c>00-getting-started</c>.</param>
+/// <param name="Passed">No cell failed and no cell wrote an error.</param>
+/// <param name="WallTime">Wall time of the whole run, kernel start included.</param>
+/// <param name="Results">Headline results the notebook recorded.</param>
+/// <param name="Errors">Error outputs found in the executed notebook (cell number and first lines).</param>
+/// <param name="ExecutedPath">The executed copy, with outputs.</param>
+/// <param name="LogPath">What dotnet-repl printed.</param>
+/// <param name="ExitCode">dotnet-repl's exit code (0 clean, 2 a cell failed), or null after a timeout.</param>
+public sealed record NotebookRun(
+    string Name, bool Passed, TimeSpan WallTime, IReadOnlyList<HeadlineResult> Results,
+    IReadOnlyList<string> Errors, string ExecutedPath, string LogPath, int? ExitCode);
+
+/// <summary>The course run: mode, when, and every notebook's outcome.</summary>
+public sealed record CourseReport(string Mode, DateTimeOffset Started, TimeSpan WallTime, IReadOnlyList<NotebookRun> Notebooks)
+{
+    /// <summary>True when every notebook passed (and there was at least one).</summary>
+    public bool AllPassed => Notebooks.Count > 0 && Notebooks.All(n => n.Passed);
+}
+
+/// <summary>
+/// Executes the course's notebooks headless with dotnet-repl, one kernel per notebook, and reports
+/// status, wall time and headline results of each.
+/// </summary>
+/// <remarks>Introduced in 00-getting-started.</remarks>
+public static class CourseRunner
+{
+    /// <summary>The folder with <c>RnnNotebooks.sln</c>, found by walking up from <paramref name="start"/>.</summary>
+    public static string FindRepoRoot(string? start = null)
+    {
+        for (var dir = new DirectoryInfo(start ?? Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "RnnNotebooks.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException(
+            $"No RnnNotebooks.sln in {start ?? Directory.GetCurrentDirectory()} or any folder above it. " +
+            "Run this from inside a clone of the course.");
+    }
+
+    /// <summary>The lesson notebooks (<c>notebooks/NN-name.ipynb</c>), in course order.</summary>
+    public static IReadOnlyList<string> Discover(string repoRoot, IReadOnlyList<string>? only = null)
+    {
+        var dir = Path.Combine(repoRoot, "notebooks");
+        var all = Directory.Exists(dir)
+            ? Directory.GetFiles(dir, "*.ipynb")
+                .Where(p => IsLessonName(Path.GetFileNameWithoutExtension(p)))
+                .Order(StringComparer.Ordinal).ToList()
+            : [];
+        if (only is null || only.Count == 0) return all;
+
+        var picked = new List<string>();
+        foreach (var want in only)
+        {
+            var key = Path.GetFileNameWithoutExtension(want);
+            var match = all.Where(p => Path.GetFileNameWithoutExtension(p) == key
+                || Path.GetFileNameWithoutExtension(p).StartsWith(key + "-", StringComparison.Ordinal)).ToList();
+            if (match.Count != 1)
+                throw new ArgumentException(
+                    $"'{want}' matches {match.Count} notebooks; expected one of: " +
+                    string.Join(", ", all.Select(Path.GetFileNameWithoutExtension)), nameof(only));
+            picked.Add(match[0]);
+        }
+        return picked.Distinct().ToList();
+    }
+
+    static bool IsLessonName(string name) =>
+        name.Length > 3 && char.IsAsciiDigit(name[0]) && char.IsAsciiDigit(name[1]) && name[2] == '-';
+
+    /// <summary>Runs the notebooks and writes <c>results.md</c> and <c>results.json</c>.</summary>
+    /// <param name="options">What to run.</param>
+    /// <param name="log">Progress lines (default: standard error).</param>
+    public static CourseReport Run(CourseRunOptions options, Action<string>? log = null)
+    {
+        log ??= Console.Error.WriteLine;
+        var root = Path.GetFullPath(options.RepoRoot);
+        var outDir = Path.GetFullPath(options.OutputDirectory ?? Path.Combine(root, "artifacts", "notebooks"));
+        Directory.CreateDirectory(outDir);
+        var notebooks = Discover(root, options.Only);
+        if (notebooks.Count == 0)
+            throw new FileNotFoundException($"No notebooks named NN-name.ipynb in {Path.Combine(root, "notebooks")}.");
+
+        var started = DateTimeOffset.Now;
+        var clock = Stopwatch.StartNew();
+        Exec(root, ["tool", "restore"], "restoring dotnet-repl (dotnet tool restore)", log);
+        if (options.Build)
+            Exec(root, ["build", Path.Combine("src", "RnnNotebooks", "RnnNotebooks.csproj"), "-c", "Debug", "--nologo", "-v", "q"],
+                "building the library", log);
+
+        var runs = new List<NotebookRun>();
+        for (var i = 0; i < notebooks.Count; i++)
+        {
+            var name = Path.GetFileNameWithoutExtension(notebooks[i]);
+            log($"[{i + 1}/{notebooks.Count}] {name} ({(options.Quick ? "quick" : "full")} mode) …");
+            var run = RunOne(notebooks[i], outDir, options.Quick, options.Timeout ?? TimeSpan.FromMinutes(options.Quick ? 10 : 60), log);
+            runs.Add(run);
+            log($"[{i + 1}/{notebooks.Count}] {name} {(run.Passed ? "passed" : "FAILED")} in {run.WallTime.TotalSeconds:F1} s" +
+                (run.Results.Count > 0 ? "  " + string.Join("  ", run.Results.Select(FormatResult)) : ""));
+            foreach (var error in run.Errors) log("    " + error.ReplaceLineEndings("\n    "));
+        }
+
+        var report = new CourseReport(options.Quick ? "quick" : "full", started, clock.Elapsed, runs);
+        var reportDir = Path.GetDirectoryName(outDir)!;
+        AtomicFile.WriteAllText(Path.Combine(reportDir, "results.md"), ToMarkdown(report, root));
+        AtomicFile.WriteAllText(Path.Combine(reportDir, "results.json"), JsonSerializer.Serialize(report, Json.Options));
+        log($"{runs.Count(r => r.Passed)} of {runs.Count} notebooks passed; report: {Path.Combine(reportDir, "results.md")}");
+        return report;
+    }
+
+    static NotebookRun RunOne(string notebook, string outDir, bool quick, TimeSpan timeout, Action<string> log)
+    {
+        var name = Path.GetFileNameWithoutExtension(notebook);
+        var executed = Path.Combine(outDir, name + ".ipynb");
+        var logPath = Path.Combine(outDir, name + ".log");
+        var resultsPath = Path.Combine(outDir, name + ".results.json");
+        foreach (var stale in new[] { executed, logPath, resultsPath }) File.Delete(stale);
+
+        var psi = new ProcessStartInfo(DotnetHost)
+        {
+            // dotnet-repl resolves relative paths against its working directory; VS Code uses the
+            // notebook's folder, so run there too.
+            WorkingDirectory = Path.GetDirectoryName(notebook)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var arg in new[] { "tool", "run", "dotnet-repl", "--run", notebook, "--exit-after-run",
+                     "--output-format", "ipynb", "--output-path", executed })
+            psi.ArgumentList.Add(arg);
+        psi.Environment[CourseMode.Variable] = quick ? "1" : "0";
+        psi.Environment[Results.FileVariable] = resultsPath;
+
+        var clock = Stopwatch.StartNew();
+        using var logFile = new StreamWriter(logPath, append: false, Encoding.UTF8) { AutoFlush = true };
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start dotnet.");
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        int? exitCode = null;
+        var nextHeartbeat = TimeSpan.FromSeconds(30);
+        while (!process.WaitForExit(1000))
+        {
+            if (clock.Elapsed > timeout)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+                break;
+            }
+            if (clock.Elapsed >= nextHeartbeat)
+            {
+                log($"    … {name} still running ({clock.Elapsed.TotalSeconds:F0} s)");
+                nextHeartbeat += TimeSpan.FromSeconds(30);
+            }
+        }
+        if (clock.Elapsed <= timeout) { process.WaitForExit(); exitCode = process.ExitCode; }
+        clock.Stop();
+
+        var errors = new List<string>();
+        if (exitCode is null) errors.Add($"timed out after {timeout.TotalMinutes:F0} min");
+        if (File.Exists(executed)) errors.AddRange(FindErrors(executed));
+        else errors.Add($"dotnet-repl wrote no executed notebook; see {logPath}");
+        if (exitCode is not null and not 0 && errors.Count == 0)
+            errors.Add($"dotnet-repl exited with code {exitCode}; see {logPath}");
+
+        return new NotebookRun(name, errors.Count == 0 && exitCode == 0, clock.Elapsed, Results.ReadFile(resultsPath),
+            errors, executed, logPath, exitCode);
+    }
+
+    /// <summary>
+    /// Every error in an executed notebook: <c>error</c> outputs (a cell threw or failed to compile) and
+    /// text written to standard error. Each entry names the cell (1-based) and its first lines.
+    /// </summary>
+    public static IReadOnlyList<string> FindErrors(string executedNotebook)
+    {
+        JsonNode? doc;
+        try
+        {
+            doc = JsonNode.Parse(File.ReadAllText(executedNotebook));
+        }
+        catch (JsonException e)
+        {
+            return [$"{executedNotebook}: not valid JSON ({e.Message})"];
+        }
+        var errors = new List<string>();
+        var cells = doc?["cells"]?.AsArray() ?? [];
+        for (var i = 0; i < cells.Count; i++)
+        {
+            foreach (var output in cells[i]?["outputs"]?.AsArray() ?? [])
+            {
+                var type = (string?)output?["output_type"];
+                if (type == "error")
+                {
+                    var text = $"{output?["ename"]}: {output?["evalue"]}";
+                    errors.Add($"cell {i + 1}: {FirstLines(text)}");
+                }
+                else if (type == "stream" && (string?)output?["name"] == "stderr")
+                {
+                    errors.Add($"cell {i + 1} wrote to stderr: {FirstLines(JoinText(output?["text"]))}");
+                }
+            }
+        }
+        return errors;
+    }
+
+    static string JoinText(JsonNode? text) =>
+        text is JsonArray lines ? string.Concat(lines.Select(l => (string?)l)) : (string?)text ?? "";
+
+    static string FirstLines(string text, int count = 6) =>
+        string.Join("\n", text.ReplaceLineEndings("\n").Split('\n').Where(l => l.Length > 0).Take(count));
+
+    /// <summary>The Markdown report: a table with one row per notebook.</summary>
+    public static string ToMarkdown(CourseReport report, string repoRoot)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("# Course run");
+        sb.AppendLine();
+        sb.AppendLine(CultureInfo.InvariantCulture,
+            $"Mode **{report.Mode}**, started {report.Started:yyyy-MM-dd HH:mm:ss zzz}, {report.WallTime.TotalSeconds:F0} s in all, " +
+            $"on {Environment.ProcessorCount} cores ({System.Runtime.InteropServices.RuntimeInformation.OSDescription}).");
+        sb.AppendLine();
+        sb.AppendLine("| notebook | status | wall time | results |");
+        sb.AppendLine("|---|---|---:|---|");
+        foreach (var run in report.Notebooks)
+        {
+            var results = run.Results.Count == 0 ? "" : string.Join("<br>", run.Results.Select(FormatResult));
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| {run.Name} | {(run.Passed ? "passed" : "**failed**")} | {run.WallTime.TotalSeconds:F1} s | {results} |");
+        }
+        var failed = report.Notebooks.Where(r => !r.Passed).ToList();
+        if (failed.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine("## Errors");
+            foreach (var run in failed)
+            {
+                sb.AppendLine();
+                sb.AppendLine(CultureInfo.InvariantCulture, $"### {run.Name}");
+                sb.AppendLine();
+                sb.AppendLine(CultureInfo.InvariantCulture, $"Executed copy: `{Path.GetRelativePath(repoRoot, run.ExecutedPath)}`, log: `{Path.GetRelativePath(repoRoot, run.LogPath)}`");
+                sb.AppendLine();
+                sb.AppendLine("```");
+                foreach (var e in run.Errors) sb.AppendLine(e);
+                sb.AppendLine("```");
+            }
+        }
+        return sb.ToString();
+    }
+
+    static string FormatResult(HeadlineResult r) =>
+        string.Create(CultureInfo.InvariantCulture, $"{r.Name} = {r.Value:G6}{(r.Unit is null ? "" : " " + r.Unit)}");
+
+    /// <summary>The dotnet executable that started this process, or <c>dotnet</c> from PATH.</summary>
+    static string DotnetHost =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    static void Exec(string workingDirectory, IReadOnlyList<string> args, string what, Action<string> log)
+    {
+        log($"… {what}");
+        var psi = new ProcessStartInfo(DotnetHost)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("Could not start dotnet.");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException(
+                $"'dotnet {string.Join(' ', args)}' failed with exit code {p.ExitCode} while {what}:\n{stdout.Result}{stderr.Result}");
+    }
+}

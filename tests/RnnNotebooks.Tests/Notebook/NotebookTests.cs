@@ -1,0 +1,43 @@
+using RnnNotebooks.Notebook;
+
+namespace RnnNotebooks.Tests.Notebook;
+
+/// <summary>Executes every lesson notebook headless in quick mode, as CI and a learner's first run do.</summary>
+[Collection(NotebookCollection.Name)]
+public class NotebookTests
+{
+    static readonly string Root = CourseRunner.FindRepoRoot(AppContext.BaseDirectory);
+
+    public static TheoryData<string> Notebooks() =>
+        new(CourseRunner.Discover(Root).Select(p => Path.GetFileNameWithoutExtension(p)));
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Notebook_RunsTopToBottomInQuickMode_WithNoErrorOutput(string name)
+    {
+        var report = CourseRunner.Run(new CourseRunOptions(
+            Root, Quick: true, Only: [name],
+            OutputDirectory: Path.Combine(Root, "artifacts", "test-run", "notebooks"),
+            Build: NotebookCollection.BuildOnce()));
+
+        var run = Assert.Single(report.Notebooks);
+        Assert.True(run.Passed, $"{name} failed (executed copy: {run.ExecutedPath}):\n{string.Join("\n", run.Errors)}");
+        Assert.NotEmpty(run.Results);
+    }
+
+    [Fact]
+    public void Course_HasAGettingStartedNotebook()
+    {
+        Assert.Contains(CourseRunner.Discover(Root), p => Path.GetFileName(p) == "00-getting-started.ipynb");
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public class NotebookCollection
+{
+    public const string Name = "Notebooks";
+    static int built;
+
+    /// <summary>True the first time (build the library once per test run), false after.</summary>
+    public static bool BuildOnce() => Interlocked.Exchange(ref built, 1) == 0;
+}
