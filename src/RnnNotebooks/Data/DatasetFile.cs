@@ -38,6 +38,6 @@ public sealed record DatasetFile(
     Uri? Url = null,
     FileFixup Fixup = FileFixup.None)
 {
-    /// <summary>True when <see cref="Datasets.Ensure"/> can fetch this file without the user's help.</summary>
+    /// <summary>True when <see cref="Datasets.Ensure(string, DatasetOptions)"/> can fetch this file without the user's help.</summary>
     public bool CanDownload => Source != FileSource.Manual;
 }

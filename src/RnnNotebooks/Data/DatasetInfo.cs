@@ -19,7 +19,7 @@ public sealed record DatasetInfo(
     /// <summary>Sum of the registered file sizes.</summary>
     public long TotalBytes => Files.Sum(f => f.Bytes);
 
-    /// <summary>True when every file can be fetched by <see cref="Datasets.Ensure"/>.</summary>
+    /// <summary>True when every file can be fetched by <see cref="Datasets.Ensure(string, DatasetOptions)"/>.</summary>
     public bool CanDownload => Files.All(f => f.CanDownload);
 
     /// <summary>The registered file with this relative path.</summary>

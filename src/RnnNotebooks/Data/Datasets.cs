@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Security.Cryptography;
 
@@ -5,8 +6,11 @@ namespace RnnNotebooks.Data;
 
 /// <summary>
 /// The one entry point for course data: which datasets exist (<see cref="All"/>), where a copy lives
-/// (<see cref="Locate"/>), fetching a missing one (<see cref="Ensure"/>), checking a copy (<see cref="Verify"/>)
-/// and reading its files (<see cref="ReadText"/>, <see cref="ReadZipText"/>, <see cref="ReadGzipText"/>).
+/// (<see cref="Locate(string, DatasetOptions)"/>), fetching a missing one
+/// (<see cref="Ensure(string, DatasetOptions)"/>), checking a copy (<see cref="Verify(string, DatasetOptions)"/>)
+/// and reading its files (<see cref="ReadText(string, string, DatasetOptions)"/>,
+/// <see cref="ReadZipText(string, string, string, DatasetOptions)"/>,
+/// <see cref="ReadGzipText(string, string, DatasetOptions)"/>).
 /// </summary>
 /// <remarks>
 /// A dataset is looked for, in order: <see cref="DatasetOptions.ExplicitPath"/>; <c>$RNN_DATA_DIR/&lt;name&gt;</c>;
@@ -50,9 +54,11 @@ public static class Datasets
     /// An explicit path is returned as is, complete or not. When no copy is found, the result points at the
     /// cache folder with <see cref="DatasetLocation.IsPresent"/> false.
     /// </summary>
-    public static DatasetLocation Locate(string name, DatasetOptions? options = null)
+    public static DatasetLocation Locate(string name, DatasetOptions? options = null) => Locate(Get(name), options);
+
+    internal static DatasetLocation Locate(DatasetInfo info, DatasetOptions? options = null)
     {
-        var info = Get(name);
+        var name = info.Name;
         options ??= DatasetOptions.Default;
         var searched = new List<string>();
         foreach (var (kind, directory) in Candidates(name, options))
@@ -68,9 +74,11 @@ public static class Datasets
         return new DatasetLocation(name, CacheFolder(name, options), LocationKind.Cache, false, searched);
     }
 
-    /// <summary>Like <see cref="EnsureAsync"/>, blocking until the files are in place.</summary>
-    public static DatasetLocation Ensure(string name, DatasetOptions? options = null) =>
-        Task.Run(() => EnsureAsync(name, options)).GetAwaiter().GetResult();
+    /// <summary>Like <see cref="EnsureAsync(string, DatasetOptions, CancellationToken)"/>, blocking until the files are in place.</summary>
+    public static DatasetLocation Ensure(string name, DatasetOptions? options = null) => Ensure(Get(name), options);
+
+    internal static DatasetLocation Ensure(DatasetInfo info, DatasetOptions? options = null) =>
+        Task.Run(() => EnsureAsync(info, options)).GetAwaiter().GetResult();
 
     /// <summary>
     /// Returns a complete copy of the dataset, downloading what is missing when there is none: into the
@@ -80,11 +88,14 @@ public static class Datasets
     /// </summary>
     /// <exception cref="DatasetException">A download failed or did not match, or files that cannot be downloaded
     /// (flickr8k images) are missing; nothing is downloaded in that case and the message says how to get them.</exception>
-    public static async Task<DatasetLocation> EnsureAsync(string name, DatasetOptions? options = null, CancellationToken ct = default)
+    public static Task<DatasetLocation> EnsureAsync(string name, DatasetOptions? options = null, CancellationToken ct = default) =>
+        EnsureAsync(Get(name), options, ct);
+
+    internal static async Task<DatasetLocation> EnsureAsync(DatasetInfo info, DatasetOptions? options = null, CancellationToken ct = default)
     {
         options ??= DatasetOptions.Default;
-        var info = Get(name);
-        var location = Locate(name, options);
+        var name = info.Name;
+        var location = Locate(info, options);
         if (location.IsPresent)
         {
             return location;
@@ -98,6 +109,11 @@ public static class Datasets
             throw ManualFilesMissing(info, target, manual, location.Searched);
         }
 
+        if (!options.AllowDownload && missing.Count > 0)
+        {
+            throw DownloadsOff(info, target, missing, location.Searched);
+        }
+
         await Downloader.FetchAllAsync(info, target, missing, options, ct).ConfigureAwait(false);
         return new DatasetLocation(name, target, kind, IsPresent(info, target), location.Searched);
     }
@@ -107,12 +123,15 @@ public static class Datasets
     /// that has this file with the right size; otherwise downloads just this file (into the explicit path or the
     /// cache). flickr8k's captions can therefore be read without its images.
     /// </summary>
-    public static string GetFile(string name, string relativePath, DatasetOptions? options = null)
+    public static string GetFile(string name, string relativePath, DatasetOptions? options = null) =>
+        GetFile(Get(name), relativePath, options);
+
+    internal static string GetFile(DatasetInfo info, string relativePath, DatasetOptions? options = null)
     {
         options ??= DatasetOptions.Default;
-        var info = Get(name);
+        var name = info.Name;
         var file = info.GetFile(relativePath);
-        var location = Locate(name, options);
+        var location = Locate(info, options);
         if (location.IsPresent)
         {
             return location.PathOf(file.Path);
@@ -132,18 +151,24 @@ public static class Datasets
             throw ManualFilesMissing(info, target, [file], location.Searched);
         }
 
+        if (!options.AllowDownload)
+        {
+            throw DownloadsOff(info, target, [file], location.Searched);
+        }
+
         Task.Run(() => Downloader.FetchAsync(info, file, target, options, CancellationToken.None)).GetAwaiter().GetResult();
         return PathIn(target, file);
     }
 
     /// <summary>
     /// Hashes every file of the located copy and compares sizes and SHA-256 with the registry. This reads the
-    /// whole dataset (flickr8k: 8,096 files, 110 MB), so it is a separate call from <see cref="Locate"/>.
+    /// whole dataset (flickr8k: 8,096 files, 110 MB), so it is a separate call from <see cref="Locate(string, DatasetOptions)"/>.
     /// </summary>
-    public static DatasetVerification Verify(string name, DatasetOptions? options = null)
+    public static DatasetVerification Verify(string name, DatasetOptions? options = null) => Verify(Get(name), options);
+
+    internal static DatasetVerification Verify(DatasetInfo info, DatasetOptions? options = null)
     {
-        var info = Get(name);
-        var location = Locate(name, options);
+        var location = Locate(info, options);
         var problems = new System.Collections.Concurrent.ConcurrentBag<FileProblem>();
         Parallel.ForEach(info.Files, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, file =>
         {
@@ -160,7 +185,7 @@ public static class Datasets
     [
         .. All.Select(info =>
         {
-            var location = Locate(info.Name, options);
+            var location = Locate(info, options);
             return new DatasetStatus(info.Name, location.IsPresent, location.Directory, location.Kind,
                 info.Files.Count, info.TotalBytes, info.Licence, info.CanDownload);
         }),
@@ -168,7 +193,10 @@ public static class Datasets
 
     /// <summary>A whole text file of a dataset, as UTF-8, e.g. <c>ReadText("timemachine", "timemachine.txt")</c>.</summary>
     public static string ReadText(string name, string relativePath, DatasetOptions? options = null) =>
-        File.ReadAllText(GetFile(name, relativePath, options));
+        ReadText(Get(name), relativePath, options);
+
+    internal static string ReadText(DatasetInfo info, string relativePath, DatasetOptions? options = null) =>
+        File.ReadAllText(GetFile(info, relativePath, options));
 
     /// <summary>
     /// One member of a zip file of a dataset, as UTF-8 text, e.g. <c>ReadZipText("ptb", "ptb.zip", "ptb/ptb.train.txt")</c>
@@ -176,12 +204,18 @@ public static class Datasets
     /// </summary>
     /// <exception cref="DatasetException">The zip is truncated or corrupt, or has no such member.</exception>
     public static string ReadZipText(string name, string zipPath, string entryName, DatasetOptions? options = null) =>
-        ReadZipFile(Get(name), GetFile(name, zipPath, options), zipPath, entryName);
+        ReadZipText(Get(name), zipPath, entryName, options);
+
+    internal static string ReadZipText(DatasetInfo info, string zipPath, string entryName, DatasetOptions? options = null) =>
+        ReadZipFile(info, GetFile(info, zipPath, options), zipPath, entryName);
 
     /// <summary>A gzip-compressed text file of a dataset, decompressed, e.g. <c>ReadGzipText("multi30k", "task1/raw/train.de.gz")</c>.</summary>
     /// <exception cref="DatasetException">The file is not valid gzip (truncated or corrupt).</exception>
     public static string ReadGzipText(string name, string relativePath, DatasetOptions? options = null) =>
-        ReadGzipFile(Get(name), GetFile(name, relativePath, options), relativePath);
+        ReadGzipText(Get(name), relativePath, options);
+
+    internal static string ReadGzipText(DatasetInfo info, string relativePath, DatasetOptions? options = null) =>
+        ReadGzipFile(info, GetFile(info, relativePath, options), relativePath);
 
     internal static string ReadZipFile(DatasetInfo info, string path, string zipPath, string entryName)
     {
@@ -204,8 +238,32 @@ public static class Datasets
     {
         try
         {
-            using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
-            using var reader = new StreamReader(gzip);
+            using var file = File.OpenRead(path);
+            using var text = new MemoryStream();
+            using (var gzip = new GZipStream(file, CompressionMode.Decompress, leaveOpen: true))
+            {
+                gzip.CopyTo(text);
+            }
+
+            // GZipStream stops quietly at the end of a truncated file. The gzip trailer's last 4 bytes hold the
+            // decompressed size mod 2^32 (of the last member; every registered .gz has one member), so a cut-off
+            // file almost surely disagrees with what was decompressed.
+            if (file.Length < 18)
+            {
+                throw new InvalidDataException($"{file.Length} bytes is shorter than any gzip file");
+            }
+
+            var trailer = new byte[4];
+            file.Seek(-4, SeekOrigin.End);
+            file.ReadExactly(trailer);
+            var listed = BinaryPrimitives.ReadUInt32LittleEndian(trailer);
+            if (listed != (uint)text.Length)
+            {
+                throw new InvalidDataException($"the data ends early: decompressed {text.Length} bytes, the gzip trailer says {listed}");
+            }
+
+            text.Position = 0;
+            using var reader = new StreamReader(text);
             return reader.ReadToEnd();
         }
         catch (InvalidDataException ex)
@@ -303,6 +361,19 @@ public static class Datasets
             : new FileProblem(file.Path, FileProblemKind.WrongChecksum,
                 $"{path}: SHA-256 mismatch, expected {file.Sha256}, got {actual}. The file may be corrupt or the upstream "
                 + $"file changed. Fix: {fix}");
+    }
+
+    private static DatasetException DownloadsOff(DatasetInfo info, string target, IReadOnlyList<DatasetFile> files, IReadOnlyList<string> searched)
+    {
+        var first = PathIn(target, files[0]);
+        var size = new FileInfo(first) is { Exists: true } found
+            ? $"has {found.Length} bytes, expected {files[0].Bytes} (truncated?)"
+            : "is missing";
+        var others = files.Count == 1 ? "" : $" ({files.Count - 1} other files are missing or the wrong size too)";
+        return new DatasetException(info.Name,
+            $"{first} {size}{others}, and downloads are off (AllowDownload = false). Looked in: {string.Join("; ", searched)}. "
+            + $"Copy a verified {info.Name}/ folder there, set {DataDirVariable} to the folder that contains one, or allow downloads.",
+            first);
     }
 
     private static DatasetException ManualFilesMissing(DatasetInfo info, string target, IReadOnlyList<DatasetFile> files, IReadOnlyList<string> searched)

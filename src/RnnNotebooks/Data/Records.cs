@@ -1,6 +1,6 @@
 namespace RnnNotebooks.Data;
 
-/// <summary>How <see cref="Datasets.Locate"/> found a dataset folder, in the order the places are tried.</summary>
+/// <summary>How <see cref="Datasets.Locate(string, DatasetOptions)"/> found a dataset folder, in the order the places are tried.</summary>
 public enum LocationKind
 {
     /// <summary>The path passed by the caller (<see cref="DatasetOptions.ExplicitPath"/>).</summary>
@@ -18,14 +18,15 @@ public enum LocationKind
 
 /// <summary>Settings for locating, downloading and reading datasets. Every member is optional.</summary>
 /// <param name="ExplicitPath">A folder that holds the dataset's files directly; it wins over every other place,
-/// and <see cref="Datasets.Ensure"/> downloads into it when it is incomplete.</param>
+/// and <see cref="Datasets.Ensure(string, DatasetOptions)"/> downloads into it when it is incomplete.</param>
 /// <param name="CacheDirectory">Replaces the per-user cache root (the folder that holds <c>&lt;name&gt;/</c>).</param>
 /// <param name="SearchFrom">Where the walk up for <c>shared/datasets</c> starts; default: the working directory.</param>
 /// <param name="MirrorBaseUrl">Download from <c>{MirrorBaseUrl}/{name}/{path}</c> instead of the canonical URLs,
 /// e.g. a course mirror or a local test server with the same layout as <c>shared/datasets</c>.</param>
 /// <param name="HttpClient">The client used for downloads; default: a shared client with a 5-minute timeout.</param>
 /// <param name="MaxParallelDownloads">How many files are downloaded at once.</param>
-/// <param name="Progress">Receives one report per file written during <see cref="Datasets.Ensure"/>.</param>
+/// <param name="Progress">Receives one report per file written during <see cref="Datasets.Ensure(string, DatasetOptions)"/>.</param>
+/// <param name="AllowDownload">False: never use the network; a missing or wrong-size file is an error that names it.</param>
 public sealed record DatasetOptions(
     string? ExplicitPath = null,
     string? CacheDirectory = null,
@@ -33,7 +34,8 @@ public sealed record DatasetOptions(
     Uri? MirrorBaseUrl = null,
     HttpClient? HttpClient = null,
     int MaxParallelDownloads = 8,
-    IProgress<DownloadProgress>? Progress = null)
+    IProgress<DownloadProgress>? Progress = null,
+    bool AllowDownload = true)
 {
     /// <summary>All defaults.</summary>
     public static DatasetOptions Default { get; } = new();
@@ -65,7 +67,7 @@ public sealed record DatasetLocation(
 /// <param name="Files">Number of registered files.</param>
 /// <param name="Bytes">Total registered size.</param>
 /// <param name="Licence">Licence or terms of use.</param>
-/// <param name="CanDownload">Whether <see cref="Datasets.Ensure"/> can fetch every file.</param>
+/// <param name="CanDownload">Whether <see cref="Datasets.Ensure(string, DatasetOptions)"/> can fetch every file.</param>
 public sealed record DatasetStatus(
     string Name,
     bool IsPresent,
@@ -95,7 +97,7 @@ public enum FileProblemKind
 /// <param name="Message">A full sentence naming the local file, the expected and the actual value, and the fix.</param>
 public sealed record FileProblem(string Path, FileProblemKind Kind, string Message);
 
-/// <summary>The result of <see cref="Datasets.Verify"/>: every registered file hashed and compared.</summary>
+/// <summary>The result of <see cref="Datasets.Verify(string, DatasetOptions)"/>: every registered file hashed and compared.</summary>
 /// <param name="Location">The copy that was checked.</param>
 /// <param name="FilesChecked">Number of registered files.</param>
 /// <param name="Problems">The files that failed, sorted by path; empty when the copy is good.</param>
@@ -121,7 +123,7 @@ public sealed record DatasetVerification(DatasetLocation Location, int FilesChec
     }
 }
 
-/// <summary>Progress of <see cref="Datasets.Ensure"/>, reported after each file is written.</summary>
+/// <summary>Progress of <see cref="Datasets.Ensure(string, DatasetOptions)"/>, reported after each file is written.</summary>
 /// <param name="Dataset">The dataset name.</param>
 /// <param name="Path">The file just written (relative path).</param>
 /// <param name="FilesDone">Files written so far in this call.</param>
