@@ -12,6 +12,8 @@ static class Cli
         new("course", "rnn course [--quick | --full] [--no-build] [--out DIR] [NOTEBOOK ...]",
             "run the notebooks headless (all, or the named ones: 00, 01-vanilla-rnn, …) and write artifacts/results.md",
             CourseCommand.Run),
+        new("data", DataCommand.Usage, "list the datasets and where they are, check their SHA-256, or download them",
+            DataCommand.Run),
         new("env", "rnn env", "show what the course sees: TorchSharp, threads, native fixes, mode, datasets",
             EnvCommand.Run),
     ];
