@@ -25,7 +25,15 @@ public static class Threads
     public const string EnvironmentVariable = "RNN_THREADS";
 
     /// <summary>Training steps below this many floating-point operations run on one thread on ≤ 2 cores.</summary>
-    public const long SmallWorkloadFlops = 2_000_000_000;
+    // Measured 2026-11-25 on the 2-core dev machine (TorchSharp 0.107, nn.LSTM input 32, 35 steps, Adam; ms per
+    // training step, 1 thread vs 2; other jobs were running, load average 3-4, so 2-thread numbers are noisy):
+    //   hidden  32, batch 16, 0.03 GFLOP:   1.3-2.6 vs 1.7-89
+    //   hidden  64, batch 32, 0.17 GFLOP:   3.8-9.9 vs 3.8-52
+    //   hidden 128, batch 32, 0.55 GFLOP:    10-31  vs 6.1-25
+    //   hidden 256, batch 32, 2.0  GFLOP:    28-51  vs  17-33
+    //   hidden 512, batch 64, 15   GFLOP:   192-201 vs 107-113
+    // Two threads start to pay between 0.17 and 0.55 GFLOP per step; below that they can be far slower.
+    public const long SmallWorkloadFlops = 300_000_000;
 
     /// <summary>The thread count torch uses now.</summary>
     public static int Current => torch.get_num_threads();

@@ -136,6 +136,8 @@ public class TrainerTests : IDisposable
         Assert.Equal(state.History.Epochs[^1].Metrics["val_loss"], reports[^1].Metrics["val_loss"]);
         Assert.Equal(state.History.Epochs[^1].TrainLoss, reports[^1].Loss);
         Assert.Equal(state.History.Losses.Take(2).Average(), reports[0].Loss, tolerance: 1e-12);
+        Assert.StartsWith("epoch 3/3 · step 12/12 · loss ", reports[^1].ToString());
+        Assert.Contains(" · val_loss ", reports[^1].ToString());
     }
 
     [Fact]
