@@ -1,0 +1,71 @@
+using TorchSharp;
+
+namespace RnnNotebooks.Training;
+
+/// <summary>Chooses how many CPU threads torch uses for one operation (<c>torch.set_num_threads</c>).</summary>
+/// <remarks>
+/// libtorch splits every large enough operation across all cores by default. For the small recurrent models
+/// of this course, the operations are so short that waking and synchronising threads costs more than it
+/// saves, especially on two cores (see TOOLCHAIN §5). The policy:
+/// <list type="number">
+/// <item><c>RNN_THREADS</c> (a positive integer), when set, wins over everything: use it to tune a machine
+/// without touching code;</item>
+/// <item>else an explicit count passed to <see cref="Apply"/>;</item>
+/// <item>else <see cref="ForWorkload"/>: one thread on a machine with at most two cores when a training step
+/// costs less than <see cref="SmallWorkloadFlops"/>, otherwise one thread per core.</item>
+/// </list>
+/// A rough cost of an LSTM training step: 3 × 2 × 4·hidden·(input + hidden) × batch × steps floating-point
+/// operations (forward pass ≈ one third, backward ≈ two thirds), summed over layers.
+/// The thread count changes the order of parallel sums, so keep it fixed when comparing runs bit for bit.
+/// Introduced in 00-getting-started.
+/// </remarks>
+public static class Threads
+{
+    /// <summary>Environment variable that overrides the thread count.</summary>
+    public const string EnvironmentVariable = "RNN_THREADS";
+
+    /// <summary>Training steps below this many floating-point operations run on one thread on ≤ 2 cores.</summary>
+    // Measured 2026-11-25 on the 2-core dev machine (TorchSharp 0.107, nn.LSTM input 32, 35 steps, Adam; ms per
+    // training step, 1 thread vs 2; other jobs were running, load average 3-4, so 2-thread numbers are noisy):
+    //   hidden  32, batch 16, 0.03 GFLOP:   1.3-2.6 vs 1.7-89
+    //   hidden  64, batch 32, 0.17 GFLOP:   3.8-9.9 vs 3.8-52
+    //   hidden 128, batch 32, 0.55 GFLOP:    10-31  vs 6.1-25
+    //   hidden 256, batch 32, 2.0  GFLOP:    28-51  vs  17-33
+    //   hidden 512, batch 64, 15   GFLOP:   192-201 vs 107-113
+    // Two threads start to pay between 0.17 and 0.55 GFLOP per step; below that they can be far slower.
+    public const long SmallWorkloadFlops = 300_000_000;
+
+    /// <summary>The thread count torch uses now.</summary>
+    public static int Current => torch.get_num_threads();
+
+    /// <summary>The thread count the policy picks for a training step of about this many operations.</summary>
+    public static int ForWorkload(long approxFlopsPerStep)
+    {
+        var cores = Environment.ProcessorCount;
+        return cores <= 2 && approxFlopsPerStep < SmallWorkloadFlops ? 1 : cores;
+    }
+
+    /// <summary>
+    /// Sets torch's thread count: <c>RNN_THREADS</c> if set, else <paramref name="count"/>, else the policy for
+    /// a small model (<see cref="ForWorkload"/> of 0). Returns the count now in effect.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><c>RNN_THREADS</c> is not a positive integer.</exception>
+    public static int Apply(int? count = null)
+    {
+        if (count is <= 0) throw new ArgumentOutOfRangeException(nameof(count), count, "A thread count must be positive.");
+        var chosen = FromEnvironment() ?? count ?? ForWorkload(0);
+        if (torch.get_num_threads() != chosen) torch.set_num_threads(chosen);
+        return torch.get_num_threads();
+    }
+
+    static int? FromEnvironment()
+    {
+        var text = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        return int.TryParse(text.Trim(), out var n) && n > 0
+            ? n
+            : throw new InvalidOperationException(
+                $"{EnvironmentVariable}={text}: expected a positive integer (the number of CPU threads torch may use). " +
+                "Fix or unset it.");
+    }
+}

@@ -1,0 +1,208 @@
+using RnnNotebooks.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Tests.Training;
+
+[Collection(TorchGlobalState.Name)]
+public class CheckpointTests : IDisposable
+{
+    readonly TinyProblem problem = new();
+    readonly DirectoryInfo dir = Directory.CreateTempSubdirectory("checkpoint-");
+    readonly int threadsBefore = torch.get_num_threads();
+
+    public CheckpointTests() => torch.set_num_threads(1);
+
+    public void Dispose()
+    {
+        problem.Dispose();
+        dir.Delete(recursive: true);
+        torch.set_num_threads(threadsBefore);
+    }
+
+    static bool Same(Tensor a, Tensor b) => a.allclose(b, rtol: 0, atol: 0);
+
+    string ModelPath => Path.Combine(dir.FullName, Checkpoint.ModelFile);
+
+    static TrainerOptions Options(int? maxSteps = null) => new(Epochs: 3, ClipGradNorm: 1.0, MaxSteps: maxSteps);
+
+    TrainingState Fit(MeanRegressor model, optim.Optimizer optimizer, TrainerOptions options, TrainingState? resume = null) =>
+        Trainer.Fit(model, optimizer, problem.Batches, TinyProblem.Loss(model), options,
+            validate: problem.Validation(model), resume: resume);
+
+    /// <summary>Trains a few steps and saves; returns the model's output on the problem's inputs.</summary>
+    Tensor TrainAndSave(int numHiddens = 8)
+    {
+        Seeds.Set(11);
+        using var model = new MeanRegressor(numHiddens);
+        using var optimizer = optim.Adam(model.parameters(), lr: 0.02);
+        var state = Fit(model, optimizer, Options(maxSteps: 3));
+        Checkpoint.Save(dir.FullName, model, optimizer, state);
+        model.eval();
+        using (torch.no_grad()) return model.forward(problem.X);
+    }
+
+    [Fact]
+    public void SaveThenLoad_GivesIdenticalOutputsAndState()
+    {
+        using var expected = TrainAndSave();
+
+        Seeds.Set(99);
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var optimizer = optim.Adam(model.parameters(), lr: 0.02);
+        var state = Checkpoint.Load(dir.FullName, model, optimizer);
+        model.eval();
+        using var noGrad = torch.no_grad();
+        using var actual = model.forward(problem.X);
+
+        Assert.True(Same(actual, expected), "outputs after loading should equal those before saving");
+        Assert.Equal((0, 3, 3L, 11), (state.Epoch, state.BatchInEpoch, state.Step, state.Seed ?? -1));
+        Assert.Equal(Options(maxSteps: 3), state.Options);
+        Assert.Equal(StopReason.MaxSteps, state.History.StopReason);
+        Assert.Equal(state, Checkpoint.ReadState(dir.FullName) with { History = state.History });
+        Assert.DoesNotContain(dir.GetFiles(), f => f.Name.EndsWith(".tmp", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Resume_MatchesAnUninterruptedRun()
+    {
+        // Dropout draws from torch's generator every step, so this also checks that its state is restored.
+        (MeanRegressor, optim.Optimizer) Build()
+        {
+            var model = new MeanRegressor(numHiddens: 8, dropoutRate: 0.2);
+            return (model, optim.Adam(model.parameters(), lr: 0.02));
+        }
+
+        Seeds.Set(21);
+        var (model, optimizer) = Build();
+        var uninterrupted = Fit(model, optimizer, Options());
+        model.Dispose();
+        optimizer.Dispose();
+
+        Seeds.Set(21);
+        (model, optimizer) = Build();
+        var firstHalf = Fit(model, optimizer, Options(maxSteps: 6));   // stops in the middle of epoch 2
+        Checkpoint.Save(dir.FullName, model, optimizer, firstHalf);
+        model.Dispose();
+        optimizer.Dispose();
+
+        Seeds.Set(1234);   // a fresh process would start elsewhere too
+        (model, optimizer) = Build();
+        var loaded = Checkpoint.Load(dir.FullName, model, optimizer);
+        var resumed = Fit(model, optimizer, Options(), resume: loaded);
+        model.Dispose();
+        optimizer.Dispose();
+
+        Assert.Equal((1, 2), (firstHalf.Epoch, firstHalf.BatchInEpoch));
+        Assert.Equal(12, uninterrupted.History.Losses.Count);
+        Assert.Equal(uninterrupted.History.Losses, resumed.History.Losses, (a, b) => Math.Abs(a - b) <= 1e-6);
+        Assert.Equal(uninterrupted.History.GradNorms, resumed.History.GradNorms, (a, b) => Math.Abs(a - b) <= 1e-6);
+        Assert.Equal(uninterrupted.History.Series("val_loss"), resumed.History.Series("val_loss"), (a, b) => Math.Abs(a - b) <= 1e-6);
+        Assert.Equal(StopReason.Completed, resumed.History.StopReason);
+        Assert.True(resumed.ElapsedSeconds >= firstHalf.ElapsedSeconds);
+    }
+
+    [Fact]
+    public void Load_TruncatedModelFile_ThrowsNamingTheFile_AndLeavesTheModelAlone()
+    {
+        TrainAndSave().Dispose();
+        var bytes = File.ReadAllBytes(ModelPath);
+        File.WriteAllBytes(ModelPath, bytes[..(bytes.Length / 2)]);
+
+        Seeds.Set(5);
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var before = nn.utils.parameters_to_vector(model.parameters()).detach().clone();
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(dir.FullName, model));
+
+        Assert.Contains(ModelPath, e.Message);
+        Assert.Contains("truncated", e.Message);
+        Assert.True(Same(nn.utils.parameters_to_vector(model.parameters()), before));
+    }
+
+    [Fact]
+    public void Load_ChangedModelFile_SaysItIsCorrupt()
+    {
+        TrainAndSave().Dispose();
+        var bytes = File.ReadAllBytes(ModelPath);
+        bytes[^1] ^= 0xff;
+        File.WriteAllBytes(ModelPath, bytes);
+
+        using var model = new MeanRegressor(numHiddens: 8);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(dir.FullName, model));
+
+        Assert.Contains(ModelPath, e.Message);
+        Assert.Contains("corrupt", e.Message);
+    }
+
+    [Fact]
+    public void Load_TruncatedManifest_ThrowsNamingTheManifest()
+    {
+        TrainAndSave().Dispose();
+        var manifest = Path.Combine(dir.FullName, Checkpoint.ManifestFile);
+        File.WriteAllText(manifest, File.ReadAllText(manifest)[..100]);
+
+        using var model = new MeanRegressor(numHiddens: 8);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(dir.FullName, model));
+
+        Assert.Contains(manifest, e.Message);
+    }
+
+    [Fact]
+    public void Load_MissingCheckpointOrFile_ThrowsFileNotFound_NamingIt()
+    {
+        using var model = new MeanRegressor(numHiddens: 8);
+        var none = Assert.Throws<FileNotFoundException>(() => Checkpoint.Load(dir.FullName, model));
+        Assert.Contains(Path.Combine(dir.FullName, Checkpoint.ManifestFile), none.Message);
+
+        TrainAndSave().Dispose();
+        File.Delete(ModelPath);
+        var missing = Assert.Throws<FileNotFoundException>(() => Checkpoint.Load(dir.FullName, model));
+        Assert.Equal(ModelPath, missing.FileName);
+        Assert.Contains(ModelPath, missing.Message);
+    }
+
+    [Fact]
+    public void Load_IntoAModelOfAnotherSize_ThrowsNamingTheMismatchedShapes()
+    {
+        TrainAndSave(numHiddens: 8).Dispose();
+
+        using var model = new MeanRegressor(numHiddens: 16);
+        using var before = nn.utils.parameters_to_vector(model.parameters()).detach().clone();
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(dir.FullName, model));
+
+        Assert.Contains(ModelPath, e.Message);
+        Assert.Contains("'head.weight' is [1, 8] in the file but [1, 16] in the model", e.Message);
+        Assert.Contains("same class and sizes", e.Message);
+        Assert.True(Same(nn.utils.parameters_to_vector(model.parameters()), before));
+    }
+
+    [Fact]
+    public void Load_WithAnotherOptimizerType_ThrowsNamingTheOptimizerFile()
+    {
+        TrainAndSave().Dispose();
+
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var sgd = optim.SGD(model.parameters(), learningRate: 0.1);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(dir.FullName, model, sgd));
+
+        Assert.Contains(Path.Combine(dir.FullName, Checkpoint.OptimizerFile), e.Message);
+        Assert.Contains("Adam", e.Message);
+    }
+
+    [Fact]
+    public void Save_WithoutOptimizer_LoadsWeightsOnly_AndRefusesToRestoreAnOptimizer()
+    {
+        Seeds.Set(3);
+        using var model = new MeanRegressor(numHiddens: 8);
+        Checkpoint.Save(dir.FullName, model, null, TrainingState.Start(Options()));
+
+        using var fresh = new MeanRegressor(numHiddens: 8);
+        using var adam = optim.Adam(fresh.parameters());
+        Checkpoint.Load(dir.FullName, fresh);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(dir.FullName, fresh, adam));
+
+        Assert.Contains("no optimizer state", e.Message);
+        Assert.False(File.Exists(Path.Combine(dir.FullName, Checkpoint.OptimizerFile)));
+        Assert.True(Same(nn.utils.parameters_to_vector(fresh.parameters()), nn.utils.parameters_to_vector(model.parameters())));
+    }
+}
