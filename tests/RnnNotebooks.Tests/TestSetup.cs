@@ -1,6 +1,10 @@
 using System.Runtime.CompilerServices;
 using RnnNotebooks.Platform;
 
+// torch's random generator and thread count are process-wide: tests that seed or time them must not
+// interleave with other tests, so the assembly runs one test class at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace RnnNotebooks.Tests;
 
 static class TestSetup

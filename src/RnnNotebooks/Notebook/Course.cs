@@ -26,7 +26,11 @@ public static class Course
     {
         var native = TorchRuntime.Prepare();
         FSharpCoreRedirect.Install();
-        if (LiveProgress.InNotebook) TensorFormatter.Register();
+        if (LiveProgress.InNotebook)
+        {
+            TensorFormatter.Register();
+            Html.Register();
+        }
 
         var threadCount = Training.Threads.Apply(threads);
         Training.Seeds.Set(seed);

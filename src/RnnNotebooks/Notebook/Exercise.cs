@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.DotNet.Interactive;
 
 namespace RnnNotebooks.Notebook;
 
@@ -37,8 +36,6 @@ public static class Exercise
     {
         if (!LiveProgress.InNotebook) return;
         var colour = r.Correct switch { true => "#2a9d8f", false => "#e76f51", null => "#6c757d" };
-        Kernel.display(
-            $"<div style=\"border-left:4px solid {colour};padding:4px 10px\">{WebUtility.HtmlEncode(r.ToString())}</div>",
-            "text/html");
+        Html.Display($"<div style=\"border-left:4px solid {colour};padding:4px 10px\">{WebUtility.HtmlEncode(r.ToString())}</div>");
     }
 }

@@ -30,7 +30,7 @@ public sealed class LiveProgress
     DisplayedValue? displayed;
     ProgressReading? last;
 
-    /// <summary>Creates a display; nothing is shown until the first <see cref="Report"/>.</summary>
+    /// <summary>Creates a display; nothing is shown until the first report.</summary>
     /// <param name="title">What is running, e.g. "char-RNN on timemachine".</param>
     /// <param name="minInterval">Shortest time between two updates (default 1 s).</param>
     /// <param name="console">Where to write outside a notebook (default standard error, so stdout stays clean for JSON).</param>
@@ -48,11 +48,27 @@ public sealed class LiveProgress
     public int Renders { get; private set; }
 
     /// <summary>Shows <paramref name="reading"/> if enough time has passed since the last update.</summary>
-    public void Report(ProgressReading reading)
+    public void Show(ProgressReading reading)
     {
         last = reading;
         if (sinceUpdate.IsRunning && sinceUpdate.Elapsed < minInterval) return;
         Render(reading, done: false);
+    }
+
+    /// <summary>Shows a trainer's progress: epoch, loss, tokens/s and any metrics, with the step bar and ETA.</summary>
+    /// <remarks>Pass <c>progress: display.Report</c> to <see cref="Training.Trainer.Fit{TBatch}"/>.</remarks>
+    public void Report(Training.TrainingProgress p) => Show(FromTraining(p));
+
+    /// <summary>Shows the trainer's final progress, whatever the throttle says.</summary>
+    public void Complete(Training.TrainingProgress p) => Complete(FromTraining(p));
+
+    /// <summary>The reading that shows a trainer's progress.</summary>
+    public static ProgressReading FromTraining(Training.TrainingProgress p)
+    {
+        var values = new List<KeyValuePair<string, double>> { new("epoch", p.Epoch), new("loss", p.Loss) };
+        if (p.TokensPerSecond is { } tps) values.Add(new("tokens/s", tps));
+        values.AddRange(p.Metrics.Where(m => m.Key != Training.TrainingHistory.TrainLossKey));
+        return new ProgressReading(p.Step, p.TotalSteps, values, p.Elapsed, p.Eta);
     }
 
     /// <summary>Shows the final reading, whatever the throttle says.</summary>
@@ -69,8 +85,8 @@ public sealed class LiveProgress
         if (InNotebook)
         {
             var html = ToHtml(title, reading, done);
-            if (displayed is null) displayed = Kernel.display(html, "text/html");
-            else displayed.Update(html);
+            if (displayed is null) displayed = Html.Display(html);
+            else displayed.Update(new Html(html));
         }
         else
         {
