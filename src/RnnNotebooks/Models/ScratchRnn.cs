@@ -66,7 +66,8 @@ public sealed record ScratchRnnForward(int[] Inputs, Tensor H0, Tensor Hidden, T
 /// <param name="Why">∂L/∂W_hy <c>[vocab, hidden]</c>.</param>
 /// <param name="By">∂L/∂b_y <c>[vocab]</c>.</param>
 /// <param name="Hidden">∂L/∂h_t for every step <c>[steps, hidden]</c>: everything that reaches h_t, from its own
-/// output and from all later steps.</param>
+/// output and from all later steps. With only the last target scored (the others
+/// <see cref="ScratchRnn.IgnoreTarget"/>) it shows how one loss term's gradient changes with distance.</param>
 /// <param name="H0">∂L/∂h_0 <c>[hidden]</c>: what would flow into the previous window without truncation.</param>
 /// <remarks>Introduced in 01-vanilla-rnn.</remarks>
 public sealed record ScratchRnnGradients(Tensor Wxh, Tensor Whh, Tensor Bh, Tensor Why, Tensor By, Tensor Hidden, Tensor H0)
@@ -217,9 +218,12 @@ public sealed class ScratchRnn : IDisposable
         var (wxh, whh, bh, why, by) = (parameters[0], parameters[1], parameters[2], parameters[3], parameters[4]);
         if (inputs.Length != targets.Length)
             throw new ArgumentException($"Expected one target per input ({inputs.Length}), got {targets.Length}.", nameof(targets));
+        var vocab = (int)wxh.shape[1];
+        if (inputs.Concat(targets.Where(t => t != IgnoreTarget)).Any(id => id < 0 || id >= vocab))
+            throw new ArgumentOutOfRangeException(nameof(inputs), $"Ids must lie in 0…{vocab - 1}, the columns of W_xh.");
         using var scope = NewDisposeScope();
         var start = h0 ?? zeros(wxh.shape[0], dtype: wxh.dtype);
-        var (_, logits) = Run(wxh, whh, bh, why, by, OneHot(inputs, (int)wxh.shape[1], wxh.dtype), start);
+        var (_, logits) = Run(wxh, whh, bh, why, by, OneHot(inputs, vocab, wxh.dtype), start);
         return scope.MoveToOuter(MeanCrossEntropy(logits, targets));
     }
 

@@ -104,6 +104,24 @@ public class ScratchRnnTests
     }
 
     [Fact]
+    public void HiddenGradients_OfTheLastLoss_VanishWithDistance_WhenTheSpectralRadiusIsSmall()
+    {
+        manual_seed(6);
+        var random = new Random(6);
+        using var rnn = new ScratchRnn(8, 16, Float64Wide);
+        rnn.ScaleSpectralRadius(0.5);
+        var inputs = RandomIds(random, 30, 8);
+        int[] targets = [.. Enumerable.Repeat(ScratchRnn.IgnoreTarget, 29), 3];
+
+        using var forward = rnn.Forward(inputs);
+        using var gradients = rnn.Backward(forward, targets);
+        using var normTensor = gradients.Hidden.norm(1);                                 // [steps]
+        var norms = normTensor.data<double>().ToArray();
+
+        Assert.True(norms[0] < 1e-4 * norms[29], $"‖∂L/∂h_0‖ = {norms[0]:g3}, ‖∂L/∂h_29‖ = {norms[29]:g3}");
+    }
+
+    [Fact]
     public void Loss_OfAFreshSmallWeightModel_IsAboutLogVocabSize()
     {
         manual_seed(1);
