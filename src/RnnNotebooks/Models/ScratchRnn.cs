@@ -80,7 +80,7 @@ public sealed record ScratchRnnGradients(Tensor Wxh, Tensor Whh, Tensor Bh, Tens
     public double GlobalNorm()
     {
         using var scope = NewDisposeScope();
-        return Math.Sqrt(Parameters.Sum(g => g.square().sum().item<double>()));
+        return Math.Sqrt(Parameters.Sum(g => g.square().sum().ToDouble()));
     }
 
     /// <inheritdoc />
@@ -195,7 +195,7 @@ public sealed class ScratchRnn : IDisposable
     {
         CheckTargets(forward, targets);
         using var scope = NewDisposeScope();
-        return MeanCrossEntropy(forward.Logits, targets).item<double>();
+        return MeanCrossEntropy(forward.Logits, targets).ToDouble();
     }
 
     /// <summary><see cref="Forward"/> then <see cref="Loss(ScratchRnnForward, int[])"/>.</summary>

@@ -193,6 +193,19 @@ public class ScratchRnnTests
     }
 
     [Fact]
+    public void TrainStep_InFloat32_ReportsTheLossAndGradientNorm()
+    {
+        manual_seed(3);
+        using var rnn = new ScratchRnn(5, 4, new ScratchRnnOptions(ScalarType.Float32));
+
+        var result = rnn.TrainStep([0, 1, 2], [1, 2, 3], null, new ScratchStepOptions());
+        result.FinalHidden.Dispose();
+
+        Assert.Equal(Math.Log(5), result.Loss, 0.01);
+        Assert.True(result.GradientNorm > 0 && double.IsFinite(result.GradientNorm), $"norm {result.GradientNorm}");
+    }
+
+    [Fact]
     public void Sample_WithTheSameRandomSeed_IsRepeatable()
     {
         manual_seed(5);
