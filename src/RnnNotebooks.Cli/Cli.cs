@@ -14,6 +14,9 @@ static class Cli
             CourseCommand.Run),
         new("data", DataCommand.Usage, "list the datasets and where they are, check their SHA-256, or download them",
             DataCommand.Run),
+        new("bench", BenchCommand.Usage,
+            "measure training and generation speed, beside PyTorch on the same machine (writes docs/benchmarks.md)",
+            BenchCommand.Run),
         new("env", "rnn env", "show what the course sees: TorchSharp, threads, native fixes, mode, datasets",
             EnvCommand.Run),
     ];
