@@ -73,6 +73,32 @@ public class ChartsTests
         }
     }
 
+    [Fact]
+    public void Smooth_IsTheTrailingMean()
+    {
+        Assert.Equal([1.0, 2.0, 4.0, 6.0], Charts.Smooth([1, 3, 5, 7], window: 2));
+        Assert.Equal([4.0], Charts.Smooth([4], window: 10));
+    }
+
+    [Fact]
+    public void TrainingCurves_PlotsStepLossesAndValidationMetricsAtTheirSteps()
+    {
+        var history = RnnNotebooks.Training.TrainingHistory.Empty with
+        {
+            Losses = [3.0, 2.0, 1.5, 1.25],
+            Epochs =
+            [
+                new(1, 2, 2.5, 1, 1, null, new Dictionary<string, double> { ["train_loss"] = 2.5, ["val_loss"] = 2.75 }),
+                new(2, 4, 1.375, 1, 2, null, new Dictionary<string, double> { ["train_loss"] = 1.375, ["val_loss"] = 1.875 }),
+            ],
+        };
+        var html = Charts.ToHtml(Charts.TrainingCurves(history, "Run", window: 2));
+        Assert.Contains("\"val_loss\"", html);
+        Assert.Contains("2.75", html);
+        Assert.Contains("moving average (2 steps)", html);
+        Assert.DoesNotContain("\"train_loss\"", html);
+    }
+
     static int CountOf(string text, string part) =>
         (text.Length - text.Replace(part, "").Length) / part.Length;
 }
