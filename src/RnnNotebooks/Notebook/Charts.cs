@@ -50,7 +50,9 @@ public static class Charts
     /// <param name="title">Chart title.</param>
     /// <param name="yTitle">What the loss measures, e.g. "nats per character".</param>
     /// <param name="window">Steps in the moving average (default: about 2% of the run, at least 1).</param>
-    public static GenericChart TrainingCurves(Training.TrainingHistory history, string title, string yTitle = "loss", int? window = null)
+    /// <param name="logY">Plot the loss on a log scale.</param>
+    public static GenericChart TrainingCurves(Training.TrainingHistory history, string title, string yTitle = "loss",
+        int? window = null, bool logY = false)
     {
         if (history.Losses.Count == 0) throw new ArgumentException("The history has no steps yet.", nameof(history));
         var steps = Enumerable.Range(1, history.Losses.Count).Select(i => (double)i).ToArray();
@@ -66,7 +68,7 @@ public static class Charts
             var points = history.Epochs.Where(e => e.Metrics.ContainsKey(metric)).ToList();
             series.Add((metric, points.Select(e => (double)e.Step).ToArray(), points.Select(e => e.Metrics[metric]).ToArray()));
         }
-        return Lines(series, title, "step", yTitle);
+        return Lines(series, title, "step", yTitle, logY);
     }
 
     /// <summary>The trailing moving average of <paramref name="values"/> over <paramref name="window"/> points.</summary>
