@@ -9,7 +9,7 @@ static class BenchCommand
 
     public static int Run(string[] argv)
     {
-        var args = new CliArgs(argv, new HashSet<string> { "tiny", "no-pytorch" });
+        var args = new CliArgs(argv, new HashSet<string> { "tiny", "no-pytorch" }, new HashSet<string> { "python", "threads", "out" });
         var tiny = args.Flag("tiny");
         var root = CourseRunner.FindRepoRoot();
         var script = Path.Combine(root, "bench", "pytorch_reference.py");

@@ -48,10 +48,14 @@ static class Cli
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
-            Console.Error.WriteLine($"rnn {command.Name}: {e.Message}");
+            Console.Error.WriteLine($"rnn {command.Name}: {MessageOf(e)}");
             return 1;
         }
     }
+
+    /// <summary>The message without .NET's "(Parameter 'x')" suffix, which means nothing to a command-line user.</summary>
+    static string MessageOf(Exception e) =>
+        e is ArgumentException { ParamName: { } p } a ? a.Message.Replace($" (Parameter '{p}')", "") : e.Message;
 
     static void PrintHelp(TextWriter w)
     {
