@@ -14,6 +14,9 @@ static class Cli
             CourseCommand.Run),
         new("data", DataCommand.Usage, "list the datasets and where they are, check their SHA-256, or download them",
             DataCommand.Run),
+        new("bench", BenchCommand.Usage,
+            "measure training and generation speed, beside PyTorch on the same machine (writes docs/benchmarks.md)",
+            BenchCommand.Run),
         new("env", "rnn env", "show what the course sees: TorchSharp, threads, native fixes, mode, datasets",
             EnvCommand.Run),
     ];
@@ -45,10 +48,14 @@ static class Cli
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
-            Console.Error.WriteLine($"rnn {command.Name}: {e.Message}");
+            Console.Error.WriteLine($"rnn {command.Name}: {MessageOf(e)}");
             return 1;
         }
     }
+
+    /// <summary>The message without .NET's "(Parameter 'x')" suffix, which means nothing to a command-line user.</summary>
+    static string MessageOf(Exception e) =>
+        e is ArgumentException { ParamName: { } p } a ? a.Message.Replace($" (Parameter '{p}')", "") : e.Message;
 
     static void PrintHelp(TextWriter w)
     {

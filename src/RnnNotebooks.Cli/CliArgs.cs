@@ -11,7 +11,10 @@ sealed class CliArgs
 
     public List<string> Positionals { get; } = [];
 
-    public CliArgs(IEnumerable<string> args, IReadOnlySet<string> flagNames)
+    /// <param name="args">The words after the command name.</param>
+    /// <param name="flagNames">Switches the command knows (no value).</param>
+    /// <param name="optionNames">Options the command knows (<c>--name value</c> or <c>--name=value</c>).</param>
+    public CliArgs(IEnumerable<string> args, IReadOnlySet<string> flagNames, IReadOnlySet<string> optionNames)
     {
         using var e = args.GetEnumerator();
         while (e.MoveNext())
@@ -21,6 +24,8 @@ sealed class CliArgs
             var eq = a.IndexOf('=');
             var name = eq > 0 ? a[2..eq] : a[2..];
             if (flagNames.Contains(name)) { flags.Add(name); continue; }
+            if (!optionNames.Contains(name))
+                throw new UsageException($"unknown option --{name}.");
             string value;
             if (eq > 0) value = a[(eq + 1)..];
             else if (e.MoveNext()) value = e.Current;

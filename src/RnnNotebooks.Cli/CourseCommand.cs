@@ -6,7 +6,7 @@ static class CourseCommand
 {
     public static int Run(string[] argv)
     {
-        var args = new CliArgs(argv, new HashSet<string> { "quick", "full", "no-build" });
+        var args = new CliArgs(argv, new HashSet<string> { "quick", "full", "no-build" }, new HashSet<string> { "out" });
         var quick = args.Flag("quick");
         var full = args.Flag("full");
         if (quick && full) throw new UsageException("--quick and --full contradict each other.");

@@ -8,7 +8,7 @@ static class DataCommand
 
     public static int Run(string[] argv)
     {
-        var args = new CliArgs(argv, new HashSet<string>());
+        var args = new CliArgs(argv, new HashSet<string>(), new HashSet<string>());
         args.EnsureAllUsed();
         if (args.Positionals.Count == 0) throw new UsageException("say what to do: list, verify or fetch.");
         var names = args.Positionals.Skip(1).ToList();

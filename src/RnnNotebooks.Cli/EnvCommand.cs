@@ -6,7 +6,7 @@ static class EnvCommand
 {
     public static int Run(string[] argv)
     {
-        new CliArgs(argv, new HashSet<string>()).EnsureAllUsed();
+        new CliArgs(argv, new HashSet<string>(), new HashSet<string>()).EnsureAllUsed();
         var session = Course.Setup();
         Console.WriteLine($"mode        {session.Mode} ({CourseMode.Variable}={Environment.GetEnvironmentVariable(CourseMode.Variable) ?? "unset"})");
         Console.WriteLine($"torch       {session.TorchSharp}, {session.Threads} thread(s) on {Environment.ProcessorCount} cores, device {session.Device}");

@@ -43,6 +43,50 @@ public static class Charts
         Line(Enumerable.Range(0, y.Count).Select(i => (double)i).ToArray(), y, title, xTitle, yTitle, logY);
 
     /// <summary>
+    /// A run's training curves: the loss of every step (faint), its moving average, and every per-epoch
+    /// metric the validation callback reported (e.g. <c>val_loss</c>), against the step number.
+    /// </summary>
+    /// <param name="history">What <see cref="Training.Trainer.Fit{TBatch}"/> returned, as <c>state.History</c>.</param>
+    /// <param name="title">Chart title.</param>
+    /// <param name="yTitle">What the loss measures, e.g. "nats per character".</param>
+    /// <param name="window">Steps in the moving average (default: about 2% of the run, at least 1).</param>
+    /// <param name="logY">Plot the loss on a log scale.</param>
+    public static GenericChart TrainingCurves(Training.TrainingHistory history, string title, string yTitle = "loss",
+        int? window = null, bool logY = false)
+    {
+        if (history.Losses.Count == 0) throw new ArgumentException("The history has no steps yet.", nameof(history));
+        var steps = Enumerable.Range(1, history.Losses.Count).Select(i => (double)i).ToArray();
+        var w = window ?? Math.Max(1, history.Losses.Count / 50);
+        var series = new List<(string, IReadOnlyList<double>, IReadOnlyList<double>)>
+        {
+            ("loss per step", steps, history.Losses),
+            ($"moving average ({w} steps)", steps, Smooth(history.Losses, w)),
+        };
+        foreach (var metric in history.Epochs.SelectMany(e => e.Metrics.Keys).Distinct()
+                     .Where(k => k != Training.TrainingHistory.TrainLossKey))
+        {
+            var points = history.Epochs.Where(e => e.Metrics.ContainsKey(metric)).ToList();
+            series.Add((metric, points.Select(e => (double)e.Step).ToArray(), points.Select(e => e.Metrics[metric]).ToArray()));
+        }
+        return Lines(series, title, "step", yTitle, logY);
+    }
+
+    /// <summary>The trailing moving average of <paramref name="values"/> over <paramref name="window"/> points.</summary>
+    public static double[] Smooth(IReadOnlyList<double> values, int window)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(window, 1);
+        var result = new double[values.Count];
+        var sum = 0.0;
+        for (var i = 0; i < values.Count; i++)
+        {
+            sum += values[i];
+            if (i >= window) sum -= values[i - window];
+            result[i] = sum / Math.Min(i + 1, window);
+        }
+        return result;
+    }
+
+    /// <summary>
     /// A heatmap of <paramref name="z"/> (rows × columns), with optional labels, e.g. attention weights
     /// (target words × source words) or activations (units × time).
     /// </summary>

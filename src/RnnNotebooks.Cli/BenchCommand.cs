@@ -1,0 +1,37 @@
+using RnnNotebooks.Benchmarks;
+using RnnNotebooks.Notebook;
+
+namespace RnnNotebooks.Cli;
+
+static class BenchCommand
+{
+    public const string Usage = "rnn bench [--tiny] [--no-pytorch] [--python PATH] [--threads 1,2] [--out docs/benchmarks.md]";
+
+    public static int Run(string[] argv)
+    {
+        var args = new CliArgs(argv, new HashSet<string> { "tiny", "no-pytorch" }, new HashSet<string> { "python", "threads", "out" });
+        var tiny = args.Flag("tiny");
+        var root = CourseRunner.FindRepoRoot();
+        var script = Path.Combine(root, "bench", "pytorch_reference.py");
+        var python = args.Flag("no-pytorch") ? null : args.Option("python") ?? "/usr/bin/python3";
+        var options = tiny ? BenchOptions.Tiny(script, python) : BenchOptions.Full(script, python);
+        if (args.Option("threads") is { } threads)
+            options = options with { Threads = threads.Split(',').Select(t => int.TryParse(t, out var n) && n > 0 ? n
+                : throw new UsageException($"--threads {threads}: expected a comma-separated list of positive numbers.")).ToList() };
+        var output = args.Option("out") ?? (tiny ? null : Path.Combine(root, "docs", "benchmarks.md"));
+        args.EnsureAllUsed();
+        if (python is not null && !File.Exists(python))
+            throw new UsageException($"{python} not found: run bench/setup.sh to install PyTorch, pass --python PATH, or --no-pytorch.");
+
+        var command = "rnn bench " + string.Join(' ', argv);
+        var report = Bench.Run(options, tiny, command.Trim());
+        var markdown = Bench.ToMarkdown(report);
+        Console.WriteLine(markdown);
+        if (output is not null)
+        {
+            AtomicFile.WriteAllText(output, markdown);
+            Console.Error.WriteLine($"written to {output}");
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,412 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using RnnNotebooks.Platform;
+using RnnNotebooks.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Benchmarks;
+
+/// <summary>The recurrent cell of a benchmark model.</summary>
+public enum BenchCell { Lstm, Gru, Rnn }
+
+/// <summary>
+/// One benchmark workload. <c>train</c>: a character language-model step (embedding → recurrent layers →
+/// linear, cross-entropy, backward, Adam) on <c>Batch × Steps</c> tokens. <c>generate</c>: one token at a time
+/// at batch 1, the hidden state carried, as text generation does. <c>gemm</c>: a float32 matrix product
+/// (<c>Hidden × Hidden</c>), the machine's reference rate.
+/// </summary>
+public sealed record BenchWorkload(string Name, string Kind, BenchCell Cell, int Vocab, int Hidden, int Layers,
+    int Batch, int Steps, bool OneDnn = true)
+{
+    /// <summary>Floating-point operations of one step (train) or one token (generate), forward and backward.</summary>
+    public double FlopsPerStep
+    {
+        get
+        {
+            if (Kind == "gemm") return 2.0 * Hidden * Hidden * Hidden;
+            var gates = Cell switch { BenchCell.Lstm => 4, BenchCell.Gru => 3, _ => 1 };
+            // Per token and layer: the gate matrices times [input; hidden] (embedding size = hidden here).
+            var recurrent = 2.0 * gates * Hidden * (Hidden + Hidden) * Layers;
+            var readout = 2.0 * Hidden * Vocab;
+            var forward = (recurrent + readout) * Batch * Steps;
+            return Kind == "train" ? 3 * forward : forward;   // backward ≈ twice the forward
+        }
+    }
+
+    /// <summary>Tokens one measured step covers.</summary>
+    public long TokensPerStep => Kind == "train" ? (long)Batch * Steps : 1;
+}
+
+/// <summary>How much to measure.</summary>
+/// <param name="Threads">Thread counts to measure at (each workload runs at each).</param>
+/// <param name="Warmup">Unmeasured steps before timing.</param>
+/// <param name="Repeats">Timed repeats; the median is reported.</param>
+/// <param name="StepsPerRepeat">Steps (train) or tokens (generate) per timed repeat.</param>
+/// <param name="LeakSteps">Training steps of the memory check (RSS and live tensors before/after).</param>
+/// <param name="Python">The Python that has PyTorch, or null to measure TorchSharp only.</param>
+/// <param name="ReferenceScript">Path of <c>bench/pytorch_reference.py</c>.</param>
+public sealed record BenchOptions(IReadOnlyList<int> Threads, int Warmup, int Repeats, int StepsPerRepeat, int LeakSteps,
+    string? Python, string ReferenceScript)
+{
+    /// <summary>The configuration used for <c>docs/benchmarks.md</c>.</summary>
+    public static BenchOptions Full(string referenceScript, string? python) =>
+        new([1, 2], Warmup: 3, Repeats: 5, StepsPerRepeat: 4, LeakSteps: 2000, python, referenceScript);
+
+    /// <summary>A seconds-long configuration that only checks that everything runs.</summary>
+    public static BenchOptions Tiny(string referenceScript, string? python) =>
+        new([1], Warmup: 1, Repeats: 2, StepsPerRepeat: 1, LeakSteps: 40, python, referenceScript);
+}
+
+/// <summary>One measurement: a workload on one engine at one thread count.</summary>
+/// <param name="Workload">The workload's name.</param>
+/// <param name="Engine">TorchSharp or PyTorch.</param>
+/// <param name="Threads">Intra-op threads.</param>
+/// <param name="Unit">The unit of <paramref name="Rate"/>.</param>
+/// <param name="Rate">Tokens per second (train), milliseconds per token (generate), GFLOP/s (gemm).</param>
+/// <param name="Samples">The rate of every timed repeat.</param>
+public sealed record BenchMeasurement(string Workload, string Engine, int Threads, double Rate, string Unit,
+    IReadOnlyList<double> Samples)
+{
+    /// <summary>True when a smaller number is better (latency).</summary>
+    public bool LowerIsBetter => Unit == "ms/token";
+}
+
+/// <summary>The memory check: resident set size and live tensors after a short and a long run of steps.</summary>
+public sealed record BenchMemory(int StepsEarly, int StepsLate, long RssEarlyBytes, long RssLateBytes,
+    long LiveTensorsEarly, long LiveTensorsLate)
+{
+    /// <summary>RSS growth from the early to the late reading, as a fraction.</summary>
+    public double RssGrowth => (double)(RssLateBytes - RssEarlyBytes) / RssEarlyBytes;
+}
+
+/// <summary>Everything one <c>rnn bench</c> run measured.</summary>
+public sealed record BenchReport(DateTimeOffset Date, string Machine, string Versions, string Command,
+    IReadOnlyList<BenchWorkload> Workloads, IReadOnlyList<BenchMeasurement> Measurements, BenchMemory Memory,
+    string? PyTorchVersion);
+
+/// <summary>
+/// Measures the course's workloads in TorchSharp and, interleaved in the same run, in PyTorch.
+/// </summary>
+/// <remarks>Numbers are medians of timed repeats after warm-up; nothing here is asserted by tests.</remarks>
+public static class Bench
+{
+    /// <summary>The workloads of the full benchmark (tiny shapes when <paramref name="tiny"/>).</summary>
+    public static IReadOnlyList<BenchWorkload> Workloads(bool tiny)
+    {
+        int v = 65, b = tiny ? 4 : 32, t = tiny ? 16 : 128;
+        int Size(int full) => tiny ? Math.Max(16, full / 8) : full;
+        BenchWorkload Train(BenchCell cell, int hidden) =>
+            new($"train {cell.ToString().ToUpperInvariant()} 2x{Size(hidden)}", "train", cell, v, Size(hidden), 2, b, t);
+        BenchWorkload Generate(bool oneDnn) =>
+            new($"generate LSTM 2x{Size(256)} (oneDNN {(oneDnn ? "on" : "off")})", "generate", BenchCell.Lstm, v, Size(256), 2, 1, 1, oneDnn);
+        IEnumerable<BenchWorkload> all =
+        [
+            new($"gemm {Size(1024)}", "gemm", BenchCell.Lstm, 0, Size(1024), 0, 0, 0),
+            Train(BenchCell.Lstm, 128), Train(BenchCell.Lstm, 256), Train(BenchCell.Lstm, 512),
+            Train(BenchCell.Gru, 256), Train(BenchCell.Rnn, 256),
+            Generate(oneDnn: true), Generate(oneDnn: false),
+        ];
+        return all.DistinctBy(w => w.Name).ToList();
+    }
+
+    /// <summary>Runs every workload at every thread count, TorchSharp then PyTorch, and the memory check.</summary>
+    public static BenchReport Run(BenchOptions options, bool tiny, string command, Action<string>? log = null)
+    {
+        log ??= Console.Error.WriteLine;
+        var workloads = Workloads(tiny);
+        var measurements = new List<BenchMeasurement>();
+        var pyVersion = options.Python is null ? null : PyTorchVersion(options);
+        var previousThreads = torch.get_num_threads();
+        try
+        {
+            foreach (var threads in options.Threads)
+            {
+                foreach (var w in workloads)
+                {
+                    torch.set_num_threads(threads);
+                    var ts = Measure(w, options, threads);
+                    measurements.Add(ts);
+                    log(Describe(ts));
+                    if (options.Python is not null && w.OneDnn)
+                    {
+                        var py = MeasurePyTorch(w, options, threads);
+                        measurements.Add(py);
+                        log(Describe(py));
+                    }
+                }
+            }
+            torch.set_num_threads(options.Threads[0]);
+            var memory = MeasureMemory(workloads.First(w => w.Kind == "train"), options);
+            log($"memory: RSS {memory.RssEarlyBytes / 1e6:F0} MB after {memory.StepsEarly} steps, {memory.RssLateBytes / 1e6:F0} MB after {memory.StepsLate}; " +
+                $"live tensors {memory.LiveTensorsEarly} → {memory.LiveTensorsLate}");
+            return new BenchReport(DateTimeOffset.Now, MachineDescription(), Versions(), command, workloads, measurements, memory, pyVersion);
+        }
+        finally
+        {
+            torch.set_num_threads(previousThreads);
+        }
+    }
+
+    static string Describe(BenchMeasurement m) =>
+        string.Create(CultureInfo.InvariantCulture, $"{m.Workload,-34} {m.Engine,-10} {m.Threads} thr  {m.Rate,10:F2} {m.Unit}");
+
+    /// <summary>Measures one workload in this process (TorchSharp).</summary>
+    public static BenchMeasurement Measure(BenchWorkload w, BenchOptions o, int threads)
+    {
+        Seeds.Set(1);
+        var samples = w.Kind switch
+        {
+            "gemm" => MeasureGemm(w, o),
+            "train" => MeasureTraining(w, o),
+            "generate" => MeasureGeneration(w, o),
+            _ => throw new ArgumentException($"Unknown workload kind '{w.Kind}'.", nameof(w)),
+        };
+        return new BenchMeasurement(w.Name, "TorchSharp", threads, Median(samples), Unit(w), samples);
+    }
+
+    static string Unit(BenchWorkload w) => w.Kind switch { "gemm" => "GFLOP/s", "train" => "tokens/s", _ => "ms/token" };
+
+    static List<double> MeasureGemm(BenchWorkload w, BenchOptions o)
+    {
+        using var a = randn(w.Hidden, w.Hidden);
+        using var b = randn(w.Hidden, w.Hidden);
+        var reps = Math.Max(4, o.StepsPerRepeat * 4);
+        for (var i = 0; i < o.Warmup; i++) a.matmul(b).Dispose();
+        return Repeat(o.Repeats, () =>
+        {
+            var sw = Stopwatch.StartNew();
+            for (var i = 0; i < reps; i++) a.matmul(b).Dispose();
+            return w.FlopsPerStep * reps / sw.Elapsed.TotalSeconds / 1e9;
+        });
+    }
+
+    static List<double> MeasureTraining(BenchWorkload w, BenchOptions o)
+    {
+        using var model = new BenchLanguageModel(w);
+        using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
+        using var inputs = randint(0, w.Vocab, [w.Batch, w.Steps]);
+        using var targets = randint(0, w.Vocab, [w.Batch, w.Steps]);
+        void Steps(int n) => Trainer.Fit(model, optimizer, _ => Enumerable.Repeat(0, n),
+            _ => nn.functional.cross_entropy(model.forward(inputs).reshape(-1, w.Vocab), targets.reshape(-1)),
+            new TrainerOptions(Epochs: 1, LogEvery: int.MaxValue));
+        Steps(o.Warmup);
+        return Repeat(o.Repeats, () =>
+        {
+            var sw = Stopwatch.StartNew();
+            Steps(o.StepsPerRepeat);
+            return w.TokensPerStep * o.StepsPerRepeat / sw.Elapsed.TotalSeconds;
+        });
+    }
+
+    static List<double> MeasureGeneration(BenchWorkload w, BenchOptions o)
+    {
+        using var model = new BenchLanguageModel(w);
+        model.eval();
+        var tokens = Math.Max(20, o.StepsPerRepeat * 50);
+        using var noGrad = no_grad();
+        using var kernels = w.OneDnn ? null : TorchKernels.WithoutOneDnn();
+        double Generate(int n)
+        {
+            using var scope = NewDisposeScope();
+            var token = zeros([1, 1], ScalarType.Int64);
+            (Tensor h, Tensor c)? state = null;
+            var sw = Stopwatch.StartNew();
+            for (var i = 0; i < n; i++)
+            {
+                using var step = NewDisposeScope();
+                var (logits, next) = model.Step(token, state);
+                token = logits.argmax(-1).reshape(1, 1).MoveToOuterDisposeScope();
+                state = (next.h.MoveToOuterDisposeScope(), next.c.MoveToOuterDisposeScope());
+            }
+            return sw.Elapsed.TotalMilliseconds / n;
+        }
+        Generate(Math.Max(5, o.Warmup * 10));
+        return Repeat(o.Repeats, () => Generate(tokens));
+    }
+
+    static BenchMemory MeasureMemory(BenchWorkload w, BenchOptions o)
+    {
+        using var model = new BenchLanguageModel(w);
+        using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
+        using var inputs = randint(0, w.Vocab, [w.Batch, w.Steps]);
+        using var targets = randint(0, w.Vocab, [w.Batch, w.Steps]);
+        void Steps(int n) => Trainer.Fit(model, optimizer, _ => Enumerable.Repeat(0, n),
+            _ => nn.functional.cross_entropy(model.forward(inputs).reshape(-1, w.Vocab), targets.reshape(-1)),
+            new TrainerOptions(Epochs: 1, LogEvery: int.MaxValue));
+        var early = o.LeakSteps / 10;
+        Steps(early);
+        var rssEarly = Rss();
+        var liveEarly = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        Steps(o.LeakSteps - early);
+        return new BenchMemory(early, o.LeakSteps, rssEarly, Rss(), liveEarly, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    static long Rss()
+    {
+        using var p = Process.GetCurrentProcess();
+        p.Refresh();
+        return p.WorkingSet64;
+    }
+
+    static List<double> Repeat(int n, Func<double> measure) => Enumerable.Range(0, n).Select(_ => measure()).ToList();
+
+    /// <summary>The median of <paramref name="values"/>.</summary>
+    public static double Median(IReadOnlyList<double> values)
+    {
+        if (values.Count == 0) throw new ArgumentException("No values.", nameof(values));
+        var s = values.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+
+    static BenchMeasurement MeasurePyTorch(BenchWorkload w, BenchOptions o, int threads)
+    {
+        var spec = JsonSerializer.Serialize(new
+        {
+            name = w.Name, kind = w.Kind, cell = w.Cell.ToString().ToLowerInvariant(), vocab = w.Vocab, hidden = w.Hidden,
+            layers = w.Layers, batch = w.Batch, steps = w.Steps, threads, warmup = o.Warmup, repeats = o.Repeats,
+            steps_per_repeat = o.StepsPerRepeat,
+        });
+        var output = RunPython(o, spec);
+        using var doc = JsonDocument.Parse(output);
+        var samples = doc.RootElement.GetProperty("samples").EnumerateArray().Select(e => e.GetDouble()).ToList();
+        return new BenchMeasurement(w.Name, "PyTorch", threads, Median(samples), Unit(w), samples);
+    }
+
+    static string PyTorchVersion(BenchOptions o) => RunPython(o, "version").Trim();
+
+    static string RunPython(BenchOptions o, string argument)
+    {
+        var psi = new ProcessStartInfo(o.Python!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(o.ReferenceScript);
+        psi.ArgumentList.Add(argument);
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {o.Python}.");
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException(
+                $"{o.Python} {o.ReferenceScript} failed (exit code {p.ExitCode}): {stderr.Result.Trim()}\n" +
+                "Install PyTorch for it (Debian/Ubuntu: bench/setup.sh installs python3-torch), or pass --no-pytorch.");
+        return stdout.Result;
+    }
+
+    static string MachineDescription()
+    {
+        var cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30);
+        return $"{cpu ?? System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString()}, " +
+               $"{Environment.ProcessorCount} cores, {memory} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}";
+    }
+
+    static string Versions() =>
+        $"TorchSharp {typeof(torch).Assembly.GetName().Version?.ToString(3)} (libtorch {torch.__version__}), .NET {Environment.Version}";
+
+    /// <summary>The report as Markdown: one table per thread count, a best-of table with ratios, and memory.</summary>
+    public static string ToMarkdown(BenchReport r)
+    {
+        var sb = new StringBuilder();
+        var inv = CultureInfo.InvariantCulture;
+        sb.AppendLine("# Benchmarks: the course's workloads in TorchSharp beside PyTorch");
+        sb.AppendLine();
+        sb.AppendLine(inv, $"- Date: {r.Date:yyyy-MM-dd HH:mm} UTC{r.Date:zzz}");
+        sb.AppendLine(inv, $"- Machine: {r.Machine}");
+        sb.AppendLine(inv, $"- Versions: {r.Versions}; PyTorch {r.PyTorchVersion ?? "not measured"}");
+        sb.AppendLine(inv, $"- Command: `{r.Command}`");
+        sb.AppendLine("- Method: medians of timed repeats after warm-up; TorchSharp and PyTorch measured alternately in the same run.");
+        sb.AppendLine();
+
+        var gemm = r.Measurements.Where(m => m.Workload.StartsWith("gemm", StringComparison.Ordinal))
+            .ToDictionary(m => (m.Engine, m.Threads), m => m.Rate);
+        foreach (var threads in r.Measurements.Select(m => m.Threads).Distinct().Order())
+        {
+            sb.AppendLine(inv, $"## {threads} thread{(threads > 1 ? "s" : "")}");
+            sb.AppendLine();
+            sb.AppendLine("| workload | TorchSharp | PyTorch | TorchSharp / PyTorch | share of GEMM rate (TorchSharp) |");
+            sb.AppendLine("|---|---:|---:|---:|---:|");
+            foreach (var w in r.Workloads)
+            {
+                var ts = r.Measurements.FirstOrDefault(m => m.Workload == w.Name && m.Engine == "TorchSharp" && m.Threads == threads);
+                if (ts is null) continue;
+                var py = Reference(r, w, threads);
+                var share = w.Kind == "gemm" || !gemm.TryGetValue(("TorchSharp", threads), out var g) ? "" :
+                    (w.Kind == "train" ? w.FlopsPerStep * ts.Rate / w.TokensPerStep : w.FlopsPerStep / (ts.Rate / 1000)) / (g * 1e9) is var s
+                        ? s.ToString("P1", inv) : "";
+                sb.AppendLine(inv, $"| {w.Name} | {ts.Rate:F2} {ts.Unit} | {(py is null ? "–" : $"{py.Rate:F2} {py.Unit}")} | {Ratio(ts, py)} | {share} |");
+            }
+            sb.AppendLine();
+        }
+
+        sb.AppendLine("## At the better thread count of each engine");
+        sb.AppendLine();
+        sb.AppendLine("Ratios above 1.00× mean TorchSharp does better (more tokens/s, or fewer ms/token).");
+        sb.AppendLine();
+        sb.AppendLine("| workload | TorchSharp (threads) | PyTorch (threads) | ratio |");
+        sb.AppendLine("|---|---:|---:|---:|");
+        foreach (var w in r.Workloads)
+        {
+            var ts = Best(r.Measurements.Where(m => m.Workload == w.Name && m.Engine == "TorchSharp"));
+            var py = Best(r.Measurements.Where(m => m.Engine == "PyTorch" && m.Workload == ReferenceName(r, w)));
+            if (ts is null) continue;
+            sb.AppendLine(inv, $"| {w.Name} | {ts.Rate:F2} {ts.Unit} ({ts.Threads}) | {(py is null ? "–" : $"{py.Rate:F2} {py.Unit} ({py.Threads})")} | {Ratio(ts, py)} |");
+        }
+        sb.AppendLine();
+        var mem = r.Memory;
+        sb.AppendLine("## Memory");
+        sb.AppendLine();
+        sb.AppendLine(inv, $"Training steps of `{r.Workloads.First(w => w.Kind == "train").Name}`: RSS {mem.RssEarlyBytes / 1e6:F0} MB after {mem.StepsEarly} steps, " +
+            $"{mem.RssLateBytes / 1e6:F0} MB after {mem.StepsLate} ({mem.RssGrowth:+0.0%;-0.0%}); live tensors {mem.LiveTensorsEarly} → {mem.LiveTensorsLate}.");
+        return sb.ToString();
+    }
+
+    // PyTorch has no oneDNN switch in this benchmark: both generation rows compare against its one measurement.
+    static string ReferenceName(BenchReport r, BenchWorkload w) =>
+        w.Kind == "generate" ? r.Workloads.First(x => x.Kind == "generate" && x.OneDnn).Name : w.Name;
+
+    static BenchMeasurement? Reference(BenchReport r, BenchWorkload w, int threads) =>
+        r.Measurements.FirstOrDefault(m => m.Engine == "PyTorch" && m.Threads == threads && m.Workload == ReferenceName(r, w));
+
+    static BenchMeasurement? Best(IEnumerable<BenchMeasurement> ms) =>
+        ms.OrderBy(m => m.LowerIsBetter ? m.Rate : -m.Rate).FirstOrDefault();
+
+    static string Ratio(BenchMeasurement ts, BenchMeasurement? py) =>
+        py is null ? "–" : (ts.LowerIsBetter ? py.Rate / ts.Rate : ts.Rate / py.Rate).ToString("F2", CultureInfo.InvariantCulture) + "×";
+}
+
+/// <summary>The benchmark's language model: embedding → recurrent layers → linear readout, batch first.</summary>
+sealed class BenchLanguageModel : nn.Module<Tensor, Tensor>
+{
+    readonly Embedding embedding;
+    readonly nn.Module<Tensor, Tensor?, (Tensor, Tensor)>? gruOrRnn;
+    readonly LSTM? lstm;
+    readonly Linear readout;
+
+    public BenchLanguageModel(BenchWorkload w) : base(nameof(BenchLanguageModel))
+    {
+        embedding = nn.Embedding(w.Vocab, w.Hidden);
+        if (w.Cell == BenchCell.Lstm) lstm = nn.LSTM(w.Hidden, w.Hidden, w.Layers, batchFirst: true);
+        else if (w.Cell == BenchCell.Gru) gruOrRnn = nn.GRU(w.Hidden, w.Hidden, w.Layers, batchFirst: true);
+        else gruOrRnn = nn.RNN(w.Hidden, w.Hidden, w.Layers, batchFirst: true);
+        readout = nn.Linear(w.Hidden, w.Vocab);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor ids)
+    {
+        var x = embedding.forward(ids);                                 // [batch, steps, hidden]
+        var h = lstm is not null ? lstm.forward(x).Item1 : gruOrRnn!.forward(x, null).Item1;
+        return readout.forward(h);                                      // [batch, steps, vocab]
+    }
+
+    /// <summary>One LSTM step at batch 1: logits for the next token and the new state.</summary>
+    public (Tensor Logits, (Tensor h, Tensor c) State) Step(Tensor token, (Tensor h, Tensor c)? state)
+    {
+        var (y, h, c) = lstm!.forward(embedding.forward(token), state);
+        return (readout.forward(y), (h, c));
+    }
+}

@@ -1,0 +1,82 @@
+using System.Runtime.InteropServices;
+
+namespace RnnNotebooks.Platform;
+
+/// <summary>
+/// Switches libtorch's oneDNN (mkldnn) kernels, which TorchSharp exposes no setting for.
+/// </summary>
+/// <remarks>
+/// oneDNN's fused LSTM is the faster path for training on batches, but it re-lays out the weights on every
+/// call, so stepping a model one token at a time (text generation, greedy and beam decoding) is several times
+/// slower with it than without. <see cref="WithoutOneDnn"/> turns it off for such a block and restores it after.
+/// The switch is libtorch's process-wide <c>at::Context::setUserEnabledMkldnn</c>, reached through the C++
+/// symbols of <c>libtorch_cpu.so</c>. Introduced in 00-getting-started.
+/// </remarks>
+public static unsafe class TorchKernels
+{
+    static readonly object Gate = new();
+    static delegate* unmanaged<IntPtr> globalContext;
+    static delegate* unmanaged<IntPtr, byte, void> setEnabled;
+    static delegate* unmanaged<IntPtr, byte> isEnabled;
+
+    /// <summary>Whether the switch is reachable here (libtorch loaded, Linux symbols found).</summary>
+    public static bool IsAvailable => Bind();
+
+    /// <summary>Whether libtorch may use oneDNN kernels (true by default).</summary>
+    public static bool OneDnnEnabled
+    {
+        get => !Bind() || isEnabled(globalContext()) != 0;
+        set
+        {
+            if (!Bind())
+                throw new PlatformNotSupportedException(
+                    "libtorch's oneDNN switch was not found in libtorch_cpu (only the Linux x64 build is supported).");
+            setEnabled(globalContext(), value ? (byte)1 : (byte)0);
+        }
+    }
+
+    /// <summary>Turns oneDNN off until the returned object is disposed, then restores the previous setting.</summary>
+    /// <example><c>using (TorchKernels.WithoutOneDnn()) { … step the model token by token … }</c></example>
+    public static IDisposable WithoutOneDnn()
+    {
+        if (!Bind()) return new Restore(null);
+        var previous = OneDnnEnabled;
+        OneDnnEnabled = false;
+        return new Restore(previous);
+    }
+
+    sealed class Restore(bool? previous) : IDisposable
+    {
+        bool disposed;
+
+        public void Dispose()
+        {
+            if (disposed) return;
+            disposed = true;
+            if (previous is { } p) OneDnnEnabled = p;
+        }
+    }
+
+    static bool Bind()
+    {
+        lock (Gate)
+        {
+            if (globalContext != null) return true;
+            if (!OperatingSystem.IsLinux()) return false;
+            TorchRuntime.Prepare();
+            // Make sure libtorch is loaded (TorchSharp loads it lazily on the first torch call).
+            _ = TorchSharp.torch.get_num_threads();
+            if (!NativeLibrary.TryLoad("libtorch_cpu.so", typeof(TorchKernels).Assembly, null, out var lib)
+                && !NativeLibrary.TryLoad("libtorch_cpu.so", out lib))
+                return false;
+            if (!NativeLibrary.TryGetExport(lib, "_ZN2at13globalContextEv", out var ctx)
+                || !NativeLibrary.TryGetExport(lib, "_ZN2at7Context20setUserEnabledMkldnnEb", out var set)
+                || !NativeLibrary.TryGetExport(lib, "_ZNK2at7Context17userEnabledMkldnnEv", out var get))
+                return false;
+            setEnabled = (delegate* unmanaged<IntPtr, byte, void>)set;
+            isEnabled = (delegate* unmanaged<IntPtr, byte>)get;
+            globalContext = (delegate* unmanaged<IntPtr>)ctx;
+            return true;
+        }
+    }
+}

@@ -1,0 +1,72 @@
+namespace RnnNotebooks.Tests.Cli;
+
+/// <summary>The <c>rnn</c> command's contract: exit 0 on success, 1 on bad input, 2 on a usage mistake.</summary>
+[Collection("ProcessState")]
+public class CliTests
+{
+    static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o);
+        Console.SetError(e);
+        try
+        {
+            return (RnnNotebooks.Cli.Cli.Run(args), o.ToString(), e.ToString());
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
+    }
+
+    [Fact]
+    public void Help_ListsTheCommands_AndExitsZero()
+    {
+        var (code, output, _) = Run("--help");
+        Assert.Equal(0, code);
+        foreach (var command in new[] { "rnn course", "rnn data", "rnn bench", "rnn env" }) Assert.Contains(command, output);
+    }
+
+    [Fact]
+    public void NoArguments_PrintsHelp_AndExitsTwo() => Assert.Equal(2, Run().Code);
+
+    [Fact]
+    public void UnknownCommand_ExitsTwo_AndSaysWhich()
+    {
+        var (code, _, err) = Run("trian");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown command 'trian'", err);
+    }
+
+    [Fact]
+    public void UnknownOption_ExitsTwo_AndShowsUsage()
+    {
+        var (code, _, err) = Run("course", "--quik");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown option --quik", err);
+        Assert.Contains("usage: rnn course", err);
+    }
+
+    [Fact]
+    public void ContradictoryFlags_ExitTwo() => Assert.Equal(2, Run("course", "--quick", "--full").Code);
+
+    [Fact]
+    public void DataVerify_UnknownDataset_ExitsOne_AndListsTheKnownOnes()
+    {
+        var (code, _, err) = Run("data", "verify", "nope");
+        Assert.Equal(1, code);
+        Assert.Contains("Unknown dataset 'nope'", err);
+        Assert.Contains("tinyshakespeare", err);
+        Assert.DoesNotContain("(Parameter", err);
+    }
+
+    [Fact]
+    public void DataList_ShowsEveryRegisteredDataset()
+    {
+        var (code, output, _) = Run("data", "list");
+        Assert.Equal(0, code);
+        foreach (var name in RnnNotebooks.Data.Datasets.Names) Assert.Contains(name, output);
+    }
+}

@@ -1,0 +1,35 @@
+using RnnNotebooks.Platform;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Tests.Platform;
+
+public class TorchKernelsTests
+{
+    [Fact]
+    public void WithoutOneDnn_TurnsItOffAndRestoresIt()
+    {
+        Assert.True(TorchKernels.IsAvailable);
+        Assert.True(TorchKernels.OneDnnEnabled);
+        using (TorchKernels.WithoutOneDnn())
+        {
+            Assert.False(TorchKernels.OneDnnEnabled);
+            using (TorchKernels.WithoutOneDnn()) Assert.False(TorchKernels.OneDnnEnabled);
+            Assert.False(TorchKernels.OneDnnEnabled);
+        }
+        Assert.True(TorchKernels.OneDnnEnabled);
+    }
+
+    [Fact]
+    public void Lstm_GivesTheSameOutputWithAndWithoutOneDnn()
+    {
+        torch.manual_seed(3);
+        using var lstm = nn.LSTM(8, 16, numLayers: 2, batchFirst: true);
+        using var x = randn(1, 5, 8);
+        using var scope = NewDisposeScope();
+        var (withOneDnn, _, _) = lstm.forward(x);
+        Tensor without;
+        using (TorchKernels.WithoutOneDnn()) (without, _, _) = lstm.forward(x);
+        Assert.True(withOneDnn.allclose(without, rtol: 1e-5, atol: 1e-6));
+    }
+}
