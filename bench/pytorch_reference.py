@@ -15,12 +15,33 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+class ScratchLstm(nn.Module):
+    """The LSTM equations step by step, as lesson 02 writes them (gate order i, f, g, o)."""
+
+    def __init__(self, hidden, layers):
+        super().__init__()
+        self.cells = nn.ModuleList(nn.LSTMCell(hidden, hidden) for _ in range(layers))
+
+    def forward(self, x, state=None):
+        for cell in self.cells:
+            h = c = x.new_zeros(x.shape[0], cell.hidden_size)
+            outputs = []
+            for xt in x.unbind(1):
+                gates = xt @ cell.weight_ih.t() + cell.bias_ih + h @ cell.weight_hh.t() + cell.bias_hh
+                i, f, g, o = gates.chunk(4, 1)
+                c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+                h = o.sigmoid() * c.tanh()
+                outputs.append(h)
+            x = torch.stack(outputs, 1)
+        return x, None
+
+
 class LanguageModel(nn.Module):
-    def __init__(self, cell, vocab, hidden, layers):
+    def __init__(self, cell, vocab, hidden, layers, scratch=False):
         super().__init__()
         self.embedding = nn.Embedding(vocab, hidden)
         kind = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[cell]
-        self.rnn = kind(hidden, hidden, layers, batch_first=True)
+        self.rnn = ScratchLstm(hidden, layers) if scratch else kind(hidden, hidden, layers, batch_first=True)
         self.readout = nn.Linear(hidden, vocab)
 
     def forward(self, ids, state=None):
@@ -44,7 +65,7 @@ def gemm(s):
 
 
 def train(s):
-    model = LanguageModel(s["cell"], s["vocab"], s["hidden"], s["layers"])
+    model = LanguageModel(s["cell"], s["vocab"], s["hidden"], s["layers"], s.get("scratch", False))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     inputs = torch.randint(0, s["vocab"], (s["batch"], s["steps"]))
     targets = torch.randint(0, s["vocab"], (s["batch"], s["steps"]))

@@ -20,7 +20,7 @@ public enum BenchCell { Lstm, Gru, Rnn }
 /// (<c>Hidden × Hidden</c>), the machine's reference rate.
 /// </summary>
 public sealed record BenchWorkload(string Name, string Kind, BenchCell Cell, int Vocab, int Hidden, int Layers,
-    int Batch, int Steps, bool OneDnn = true)
+    int Batch, int Steps, bool OneDnn = true, bool Scratch = false)
 {
     /// <summary>Floating-point operations of one step (train) or one token (generate), forward and backward.</summary>
     public double FlopsPerStep
@@ -108,6 +108,7 @@ public static class Bench
             new($"gemm {Size(1024)}", "gemm", BenchCell.Lstm, 0, Size(1024), 0, 0, 0),
             Train(BenchCell.Lstm, 128), Train(BenchCell.Lstm, 256), Train(BenchCell.Lstm, 512),
             Train(BenchCell.Gru, 256), Train(BenchCell.Rnn, 256),
+            Train(BenchCell.Lstm, 256) with { Name = $"train scratch LSTM 2x{Size(256)}", Scratch = true },
             Generate(oneDnn: true), Generate(oneDnn: false),
         ];
         return all.DistinctBy(w => w.Name).ToList();
@@ -266,7 +267,7 @@ public static class Bench
     {
         var spec = JsonSerializer.Serialize(new
         {
-            name = w.Name, kind = w.Kind, cell = w.Cell.ToString().ToLowerInvariant(), vocab = w.Vocab, hidden = w.Hidden,
+            name = w.Name, kind = w.Kind, cell = w.Cell.ToString().ToLowerInvariant(), scratch = w.Scratch, vocab = w.Vocab, hidden = w.Hidden,
             layers = w.Layers, batch = w.Batch, steps = w.Steps, threads, warmup = o.Warmup, repeats = o.Repeats,
             steps_per_repeat = o.StepsPerRepeat,
         });
@@ -379,17 +380,21 @@ public static class Bench
 }
 
 /// <summary>The benchmark's language model: embedding → recurrent layers → linear readout, batch first.</summary>
+/// <remarks>With <see cref="BenchWorkload.Scratch"/> the recurrent layers are lesson 02's from-scratch
+/// <see cref="Models.SequenceRnn"/> instead of the fused <c>nn.LSTM</c>.</remarks>
 sealed class BenchLanguageModel : nn.Module<Tensor, Tensor>
 {
     readonly Embedding embedding;
     readonly nn.Module<Tensor, Tensor?, (Tensor, Tensor)>? gruOrRnn;
     readonly LSTM? lstm;
+    readonly Models.SequenceRnn? scratch;
     readonly Linear readout;
 
     public BenchLanguageModel(BenchWorkload w) : base(nameof(BenchLanguageModel))
     {
         embedding = nn.Embedding(w.Vocab, w.Hidden);
-        if (w.Cell == BenchCell.Lstm) lstm = nn.LSTM(w.Hidden, w.Hidden, w.Layers, batchFirst: true);
+        if (w.Scratch) scratch = new Models.SequenceRnn(new Models.SequenceRnnOptions(Models.CellKind.Lstm, w.Hidden, w.Hidden, w.Layers));
+        else if (w.Cell == BenchCell.Lstm) lstm = nn.LSTM(w.Hidden, w.Hidden, w.Layers, batchFirst: true);
         else if (w.Cell == BenchCell.Gru) gruOrRnn = nn.GRU(w.Hidden, w.Hidden, w.Layers, batchFirst: true);
         else gruOrRnn = nn.RNN(w.Hidden, w.Hidden, w.Layers, batchFirst: true);
         readout = nn.Linear(w.Hidden, w.Vocab);
@@ -399,7 +404,9 @@ sealed class BenchLanguageModel : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor ids)
     {
         var x = embedding.forward(ids);                                 // [batch, steps, hidden]
-        var h = lstm is not null ? lstm.forward(x).Item1 : gruOrRnn!.forward(x, null).Item1;
+        var h = scratch is not null ? scratch.forward(x, null).Output
+            : lstm is not null ? lstm.forward(x).Item1
+            : gruOrRnn!.forward(x, null).Item1;
         return readout.forward(h);                                      // [batch, steps, vocab]
     }
 
