@@ -1,4 +1,5 @@
 using TorchSharp;
+using static TorchSharp.torch;
 
 namespace RnnNotebooks.Training;
 
@@ -53,9 +54,42 @@ public static class Threads
     public static int Apply(int? count = null)
     {
         if (count is <= 0) throw new ArgumentOutOfRangeException(nameof(count), count, "A thread count must be positive.");
-        var chosen = FromEnvironment() ?? count ?? ForWorkload(0);
+        var fromEnvironment = FromEnvironment();
+        IsAutomatic = fromEnvironment is null && count is null;
+        var chosen = fromEnvironment ?? count ?? ForWorkload(0);
         if (torch.get_num_threads() != chosen) torch.set_num_threads(chosen);
         return torch.get_num_threads();
+    }
+
+    /// <summary>
+    /// True when the last <see cref="Apply"/> left the choice to the policy (no <c>RNN_THREADS</c>, no explicit
+    /// count). <see cref="Trainer.Fit{TBatch}"/> then re-applies the policy once it knows the size of a training
+    /// step (<see cref="ForTraining"/>), so a large model gets every core without the learner asking.
+    /// </summary>
+    public static bool IsAutomatic { get; private set; } = true;
+
+    /// <summary>
+    /// Applies the policy to a training step of <paramref name="model"/> over <paramref name="tokensPerStep"/>
+    /// tokens, if the thread count is automatic; returns the count in effect.
+    /// </summary>
+    public static int ForTraining(nn.Module model, long tokensPerStep)
+    {
+        if (!IsAutomatic) return torch.get_num_threads();
+        var chosen = ForWorkload(EstimateTrainingFlops(model, tokensPerStep));
+        if (torch.get_num_threads() != chosen) torch.set_num_threads(chosen);
+        return chosen;
+    }
+
+    /// <summary>
+    /// About 6 floating-point operations per weight and token for a training step (2 forward, 4 backward),
+    /// counting the weight matrices only: embedding tables are looked up, not multiplied, and biases are cheap.
+    /// </summary>
+    public static long EstimateTrainingFlops(nn.Module model, long tokensPerStep)
+    {
+        var lookedUp = model.modules().OfType<TorchSharp.Modules.Embedding>()
+            .SelectMany(e => e.parameters()).Select(p => p.Handle).ToHashSet();
+        var weights = model.parameters().Where(p => p.dim() >= 2 && !lookedUp.Contains(p.Handle)).Sum(p => p.numel());
+        return 6 * weights * tokensPerStep;
     }
 
     static int? FromEnvironment()

@@ -98,6 +98,8 @@ public static class Trainer
 
         double Elapsed => start.ElapsedSeconds + clock.Elapsed.TotalSeconds;
 
+        bool threadsChosen;
+
         public TrainingState Execute()
         {
             var parameters = model.parameters().ToList();
@@ -197,6 +199,11 @@ public static class Trainer
             if (!enumerator.MoveNext()) return null;
             var batch = enumerator.Current;
             long? batchTokens = tokenCount?.Invoke(batch);
+            if (!threadsChosen && batchTokens is { } t)
+            {
+                Threads.ForTraining(model, t);
+                threadsChosen = true;
+            }
 
             optimizer.zero_grad();
             var lossTensor = lossFn(batch);

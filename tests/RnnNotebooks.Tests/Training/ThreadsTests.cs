@@ -12,7 +12,34 @@ public class ThreadsTests : IDisposable
     public void Dispose()
     {
         Environment.SetEnvironmentVariable(Threads.EnvironmentVariable, variableBefore);
+        Threads.Apply();   // back to the automatic policy
         torch.set_num_threads(threadsBefore);
+    }
+
+    [Fact]
+    public void EstimateTrainingFlops_CountsWeightMatrices_NotEmbeddingsOrBiases()
+    {
+        using var model = torch.nn.Sequential(("embedding", torch.nn.Embedding(100, 8)), ("readout", torch.nn.Linear(8, 5)));
+        // Only the readout's 8×5 weight matrix counts: 6 operations per weight and token.
+        Assert.Equal(6L * 40 * 1000, Threads.EstimateTrainingFlops(model, 1000));
+    }
+
+    [Fact]
+    public void ForTraining_GivesALargeStepEveryCore_ButLeavesAnExplicitChoiceAlone()
+    {
+        Environment.SetEnvironmentVariable(Threads.EnvironmentVariable, null);
+        using var big = torch.nn.Linear(1024, 1024);
+        using var small = torch.nn.Linear(4, 4);
+
+        Threads.Apply();
+        Assert.True(Threads.IsAutomatic);
+        Assert.Equal(Environment.ProcessorCount, Threads.ForTraining(big, tokensPerStep: 4096));
+        Assert.Equal(Threads.ForWorkload(0), Threads.ForTraining(small, tokensPerStep: 16));
+
+        Threads.Apply(1);
+        Assert.False(Threads.IsAutomatic);
+        Assert.Equal(1, Threads.ForTraining(big, tokensPerStep: 4096));
+        Assert.Equal(1, torch.get_num_threads());
     }
 
     [Fact]
