@@ -90,16 +90,24 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
         return n.MoveToOuterDisposeScope();
     }
 
+    /// <summary>1 for frames before each length, 0 after: <c>[batch, frames]</c>, float32.</summary>
+    static Tensor FrameMask(Tensor lengths, long frames) =>
+        arange(frames).unsqueeze(0).lt(lengths.unsqueeze(1)).to(ScalarType.Float32);
+
     /// <summary>Log probabilities <c>[batch, outFrames, classes]</c> for features <c>[batch, frames, features]</c>
     /// whose true lengths (int64, <c>[batch]</c>) are <paramref name="lengths"/>; frames past a length are padding.</summary>
     public override Tensor forward(Tensor features, Tensor lengths)
     {
         using var scope = NewDisposeScope();
+        lengths = lengths.cpu().to(ScalarType.Int64);
         var x = features.transpose(1, 2);                                       // [batch, features, frames]
         x = nn.functional.relu(conv1.call(x));
+        // Zero what conv1 computed over padding, so conv2 sees at an utterance's end what it sees alone.
+        var midLengths = lengths.sub(1).div(stride1, rounding_mode: RoundingMode.floor).add(1);
+        x = x.mul(FrameMask(midLengths, x.shape[2]).unsqueeze(1));
         x = nn.functional.relu(conv2.call(x));                                  // [batch, channels, outFrames]
         x = dropout.call(x.transpose(1, 2));                                    // [batch, outFrames, channels]
-        var outLengths = OutputLengths(lengths.cpu().to(ScalarType.Int64)).clamp_max(x.shape[1]);
+        var outLengths = OutputLengths(lengths).clamp_max(x.shape[1]);
 
         Tensor y;                                                               // [batch, outFrames, 2·hidden]
         using (var packed = nn.utils.rnn.pack_padded_sequence(x, outLengths, batch_first: true, enforce_sorted: false))
