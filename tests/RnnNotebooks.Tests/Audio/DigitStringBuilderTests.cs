@@ -68,6 +68,17 @@ public sealed class DigitStringBuilderTests : IDisposable
     }
 
     [Fact]
+    public void List_Fsdd_HasFiveSpeakersAndTheOfficialSplit()
+    {
+        var location = RnnNotebooks.Data.Datasets.Locate("fsdd");
+        if (!location.IsPresent) return;                                   // the data-set tests report absence
+        var all = SpokenDigits.List(location.Directory);
+        Assert.Equal(2500, all.Count);
+        Assert.Equal(["george", "jackson", "nicolas", "theo", "yweweler"], all.Select(r => r.Speaker).Distinct());
+        Assert.Equal(250, all.Count(r => r.IsOfficialTest));
+    }
+
+    [Fact]
     public void SpokenDigitTranscript_JoinsWords()
     {
         Assert.Equal("seven three nine", SpokenDigits.Transcript([7, 3, 9]));
