@@ -113,7 +113,7 @@ static class AsrCommand
         Wer = Math.Round(e.Wer, 4),
         e.Utterances,
         RealTime = Math.Round(e.RealTimeFactor, 1),
-        Examples = e.Examples.Select(x => $"{x.Reference} -> {x.Hypothesis}").ToList(),
+        Examples = e.Examples.Select(x => new { x.Reference, x.Hypothesis }).ToList(),
     };
 
     static int Eval(CliArgs args)
