@@ -17,6 +17,7 @@ static class Cli
         new("bench", BenchCommand.Usage,
             "measure training and generation speed, beside PyTorch on the same machine (writes docs/benchmarks.md)",
             BenchCommand.Run),
+        new("asr", AsrCommand.Usage, "train, evaluate and run the lesson 05 speech recognizer (CTC over FSDD digit strings)", AsrCommand.Run),
         new("env", "rnn env", "show what the course sees: TorchSharp, threads, native fixes, mode, datasets",
             EnvCommand.Run),
     ];

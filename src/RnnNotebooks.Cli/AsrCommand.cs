@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using RnnNotebooks.Audio;
+using RnnNotebooks.Speech;
+using RnnNotebooks.Training;
+
+namespace RnnNotebooks.Cli;
+
+/// <summary><c>rnn asr train | eval | transcribe</c>: the lesson 05 speech recognizer from the command line.</summary>
+static class AsrCommand
+{
+    public const string Usage =
+        "rnn asr train [--data fsdd|DIR] [--exclude-speaker NAME ...] [--minutes M] [--epochs N] [--strings N] [--seed S] [--threads N] [--out DIR]\n" +
+        "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon]\n" +
+        "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]";
+
+    static readonly HashSet<string> NoFlags = [];
+
+    public static int Run(string[] argv)
+    {
+        if (argv.Length == 0) throw new UsageException("say what to do: train, eval or transcribe.");
+        var rest = argv[1..];
+        return argv[0] switch
+        {
+            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out" })),
+            "eval" => Eval(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads" })),
+            "transcribe" => Transcribe(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "decoding", "threads" })),
+            _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
+        };
+    }
+
+    static IReadOnlyList<DigitRecording> Recordings(string? data) =>
+        data is null or "fsdd" ? SpokenDigits.List() : SpokenDigits.List(data);
+
+    static CtcDecoding Decoding(CliArgs args) => args.Option("decoding") switch
+    {
+        null or "lexicon" => CtcDecoding.Lexicon,
+        "greedy" => CtcDecoding.Greedy,
+        "beam" => CtcDecoding.Beam,
+        var other => throw new UsageException($"--decoding {other}: expected greedy, beam or lexicon."),
+    };
+
+    static void ApplyThreads(CliArgs args)
+    {
+        var threads = args.Int("threads", 0);
+        if (threads < 0) throw new UsageException("--threads must be positive.");
+        Threads.Apply(threads > 0 ? threads : null);
+    }
+
+    static int Train(CliArgs args)
+    {
+        var recordings = Recordings(args.Option("data"));
+        var excluded = args.Options("exclude-speaker").ToHashSet(StringComparer.Ordinal);
+        var minutes = args.Double("minutes", 10);
+        var epochs = args.Int("epochs", 1000);
+        var strings = args.Int("strings", 800);
+        var seed = args.Int("seed", 0);
+        var outDir = args.Option("out") ?? Path.Combine("artifacts", "asr");
+        if (!(minutes > 0) || epochs < 1 || strings < 1) throw new UsageException("--minutes, --epochs and --strings must be positive.");
+        ApplyThreads(args);
+        args.EnsureAllUsed();
+        if (args.Positionals.Count > 0) throw new UsageException($"unexpected argument '{args.Positionals[0]}'.");
+
+        var speakers = recordings.Select(r => r.Speaker).Distinct().Order(StringComparer.Ordinal).ToList();
+        var unknown = excluded.Where(s => !speakers.Contains(s)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"--exclude-speaker {string.Join(", ", unknown)}: no such speaker. Speakers: {string.Join(", ", speakers)}.");
+        var trainSpeakers = speakers.Where(s => !excluded.Contains(s)).ToList();
+        if (trainSpeakers.Count == 0) throw new ArgumentException("Every speaker is excluded; nothing to train on.");
+
+        var options = new AsrTrainingOptions(StringsPerEpoch: strings, Epochs: epochs, Seed: seed,
+            TimeBudget: TimeSpan.FromMinutes(minutes), SpecAugment: new SpecAugmentOptions());
+        Console.Error.WriteLine($"asr train: speakers {string.Join(", ", trainSpeakers)}; held out: " +
+            $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
+        var clock = Stopwatch.StartNew();
+        var (recognizer, state, optimizer) = AsrTraining.Train(recordings, trainSpeakers, options, p =>
+            Console.Error.WriteLine($"  epoch {p.Epoch} step {p.Step} loss {p.Loss:F3}" +
+                (p.Metrics.TryGetValue("val_cer", out var v) ? $" val_cer {v:P1}" : "") + $" {p.Elapsed:mm\\:ss}"));
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+        using (recognizer)
+        {
+            var official = AsrTraining.Evaluate(recognizer, AsrTraining.OfficialTestStrings(recordings, trainSpeakers));
+            var heldOut = excluded.Order(StringComparer.Ordinal)
+                .ToDictionary(s => s, s => AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, s)));
+            var notes = new Dictionary<string, string>
+            {
+                ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
+                ["held_out"] = string.Join(",", excluded.Order(StringComparer.Ordinal)),
+                ["train_seconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture),
+                ["steps"] = state.Step.ToString(CultureInfo.InvariantCulture),
+                ["official_test_cer"] = official.Cer.ToString("F4", CultureInfo.InvariantCulture),
+            };
+            foreach (var (speaker, e) in heldOut) notes[$"cer_{speaker}"] = e.Cer.ToString("F4", CultureInfo.InvariantCulture);
+            recognizer.Save(outDir, optimizer, state, notes);
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                Checkpoint = Path.GetFullPath(outDir),
+                TrainSeconds = Math.Round(trainSeconds),
+                Steps = state.Step,
+                Epochs = state.Epoch,
+                Stop = state.History.StopMessage,
+                OfficialTest = Summary(official),
+                HeldOut = heldOut.ToDictionary(kv => kv.Key, kv => Summary(kv.Value)),
+            }, Json.Options));
+        }
+        return 0;
+    }
+
+    static object Summary(AsrEvaluation e) => new
+    {
+        Cer = Math.Round(e.Cer, 4),
+        Wer = Math.Round(e.Wer, 4),
+        e.Utterances,
+        RealTime = Math.Round(e.RealTimeFactor, 1),
+        Examples = e.Examples.Select(x => new { x.Reference, x.Hypothesis }).ToList(),
+    };
+
+    static int Eval(CliArgs args)
+    {
+        var dir = args.Required("checkpoint");
+        var speaker = args.Required("speaker");
+        var recordings = Recordings(args.Option("data"));
+        var count = args.Int("strings", 200);
+        if (count < 1) throw new UsageException("--strings must be positive.");
+        var decoding = Decoding(args);
+        ApplyThreads(args);
+        args.EnsureAllUsed();
+        using var recognizer = SpeechRecognizer.Load(dir);
+        var e = AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, speaker, count), decoding);
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            Speaker = speaker,
+            Cer = Math.Round(e.Cer, 4),
+            Wer = Math.Round(e.Wer, 4),
+            e.Utterances,
+            Heard = recognizer.Config.TrainedOn.Contains(speaker),
+            Decoding = decoding,
+            RealTime = Math.Round(e.RealTimeFactor, 1),
+            Characters = e.Characters,
+            Words = e.Words,
+        }, Json.Options));
+        return 0;
+    }
+
+    static int Transcribe(CliArgs args)
+    {
+        var dir = args.Required("checkpoint");
+        var decoding = Decoding(args);
+        ApplyThreads(args);
+        args.EnsureAllUsed();
+        if (args.Positionals.Count == 0) throw new UsageException("name one or more WAV files.");
+        using var recognizer = SpeechRecognizer.Load(dir);
+        var failed = 0;
+        foreach (var file in args.Positionals)
+        {
+            try
+            {
+                var clip = WavFile.Read(file);
+                if (clip.SampleRate is not (8000 or 16000))
+                    throw new InvalidDataException(
+                        $"{file}: expected 8 or 16 kHz audio, got {clip.SampleRate} Hz. Resample it first, e.g. `ffmpeg -i IN -ar 8000 -ac 1 -c:a pcm_s16le OUT.wav`.");
+                Console.WriteLine($"{file}\t{recognizer.Transcribe(clip, decoding)}");
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"rnn asr: {e.Message}");
+                failed++;
+            }
+        }
+        return failed == 0 ? 0 : 1;
+    }
+}

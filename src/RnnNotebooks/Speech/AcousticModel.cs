@@ -1,0 +1,129 @@
+using RnnNotebooks.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Speech;
+
+/// <summary>Sizes of an <see cref="AcousticModel"/>. Saved beside its checkpoint.</summary>
+/// <param name="InputSize">Features per frame (40 log-mel).</param>
+/// <param name="Classes">Output classes, blank included (<see cref="CharacterSet.Count"/>).</param>
+/// <param name="ConvChannels">Channels of the two 1-D convolutions.</param>
+/// <param name="Subsampling">Time subsampling of the convolutions: 1, 2 or 4 (stride 2 in none, the first, or both).</param>
+/// <param name="HiddenSize">Recurrent units per direction.</param>
+/// <param name="NumLayers">Stacked bidirectional recurrent layers.</param>
+/// <param name="Cell">GRU or LSTM (fused TorchSharp layers).</param>
+/// <param name="Dropout">Dropout after the convolutions, between recurrent layers and before the output layer.</param>
+/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+public sealed record AcousticModelOptions(
+    int InputSize = 40,
+    int Classes = 17,
+    int ConvChannels = 128,
+    int Subsampling = 2,
+    int HiddenSize = 128,
+    int NumLayers = 2,
+    CellKind Cell = CellKind.Gru,
+    double Dropout = 0.15)
+{
+    internal void Validate()
+    {
+        if (InputSize < 1 || Classes < 2 || ConvChannels < 1 || HiddenSize < 1 || NumLayers < 1)
+            throw new ArgumentException($"Acoustic model sizes must be positive (Classes ≥ 2): {this}.");
+        if (Subsampling is not (1 or 2 or 4))
+            throw new ArgumentException($"Subsampling must be 1, 2 or 4, got {Subsampling}.");
+        if (Cell == CellKind.Rnn) throw new ArgumentException("The acoustic model uses a GRU or an LSTM.");
+        if (Dropout is < 0 or >= 1) throw new ArgumentException($"Dropout must be in [0, 1), got {Dropout}.");
+    }
+}
+
+/// <summary>
+/// A CTC acoustic model: two 1-D convolutions over time (with 1×, 2× or 4× subsampling) → a stack of
+/// bidirectional GRU/LSTM layers → a linear layer → log_softmax over the characters and the blank.
+/// <c>[batch, frames, features]</c> + lengths → <c>[batch, frames / subsampling, classes]</c>.
+/// </summary>
+/// <remarks>
+/// Padded batches are packed (<c>pack_padded_sequence</c>) before the recurrent layers, so the backward
+/// direction of a short utterance starts at its own last frame, not in the padding; a batch of one gives the
+/// same result as that utterance inside a batch.
+/// state_dict keys: <c>conv1.*</c>, <c>conv2.*</c>, <c>rnn.*</c> (TorchSharp's names), <c>output.*</c>.
+/// Introduced in 05-speech-recognition-ctc.
+/// </remarks>
+public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
+{
+    private readonly Conv1d conv1;
+    private readonly Conv1d conv2;
+    private readonly nn.Module rnn;
+    private readonly Dropout dropout;
+    private readonly Linear output;
+    private readonly int stride1;
+    private readonly int stride2;
+
+    public AcousticModel(AcousticModelOptions options) : base(nameof(AcousticModel))
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        stride1 = options.Subsampling >= 2 ? 2 : 1;
+        stride2 = options.Subsampling == 4 ? 2 : 1;
+        conv1 = nn.Conv1d(options.InputSize, options.ConvChannels, 5, stride: stride1, padding: 2);
+        conv2 = nn.Conv1d(options.ConvChannels, options.ConvChannels, 5, stride: stride2, padding: 2);
+        var layerDropout = options.NumLayers > 1 ? options.Dropout : 0;
+        rnn = options.Cell == CellKind.Lstm
+            ? nn.LSTM(options.ConvChannels, options.HiddenSize, options.NumLayers, batchFirst: true, dropout: layerDropout, bidirectional: true)
+            : nn.GRU(options.ConvChannels, options.HiddenSize, options.NumLayers, batchFirst: true, dropout: layerDropout, bidirectional: true);
+        dropout = nn.Dropout(options.Dropout);
+        output = nn.Linear(2 * options.HiddenSize, options.Classes);
+        RegisterComponents();
+    }
+
+    /// <summary>The sizes this model was built with.</summary>
+    public AcousticModelOptions Options { get; }
+
+    /// <summary>Output frames for <paramref name="inputFrames"/> input frames (each convolution: ⌊(n − 1) / stride⌋ + 1).</summary>
+    public long OutputLength(long inputFrames) => (inputFrames - 1) / stride1 / stride2 + 1;
+
+    /// <summary><see cref="OutputLength"/> of every element of an int64 lengths tensor.</summary>
+    public Tensor OutputLengths(Tensor inputLengths)
+    {
+        using var scope = NewDisposeScope();
+        var n = inputLengths.sub(1).div(stride1, rounding_mode: RoundingMode.floor).div(stride2, rounding_mode: RoundingMode.floor).add(1);
+        return n.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>1 for frames before each length, 0 after: <c>[batch, frames]</c>, float32.</summary>
+    static Tensor FrameMask(Tensor lengths, long frames) =>
+        arange(frames).unsqueeze(0).lt(lengths.unsqueeze(1)).to(ScalarType.Float32);
+
+    /// <summary>Log probabilities <c>[batch, outFrames, classes]</c> for features <c>[batch, frames, features]</c>
+    /// whose true lengths (int64, <c>[batch]</c>) are <paramref name="lengths"/>; frames past a length are padding.</summary>
+    public override Tensor forward(Tensor features, Tensor lengths)
+    {
+        using var scope = NewDisposeScope();
+        lengths = lengths.cpu().to(ScalarType.Int64);
+        var x = features.transpose(1, 2);                                       // [batch, features, frames]
+        x = nn.functional.relu(conv1.call(x));
+        // Zero what conv1 computed over padding, so conv2 sees at an utterance's end what it sees alone.
+        var midLengths = lengths.sub(1).div(stride1, rounding_mode: RoundingMode.floor).add(1);
+        x = x.mul(FrameMask(midLengths, x.shape[2]).unsqueeze(1));
+        x = nn.functional.relu(conv2.call(x));                                  // [batch, channels, outFrames]
+        x = dropout.call(x.transpose(1, 2));                                    // [batch, outFrames, channels]
+        var outLengths = OutputLengths(lengths).clamp_max(x.shape[1]);
+
+        Tensor y;                                                               // [batch, outFrames, 2·hidden]
+        using (var packed = nn.utils.rnn.pack_padded_sequence(x, outLengths, batch_first: true, enforce_sorted: false))
+        {
+            var (packedOut, rest) = rnn switch
+            {
+                GRU g => (g.call(packed) is var (o, h) ? (o, new[] { h }) : default),
+                LSTM l => (l.call(packed) is var (o, h, c) ? (o, new[] { h, c }) : default),
+                _ => throw new InvalidOperationException("unreachable"),
+            };
+            using (packedOut)
+            {
+                (y, var _) = nn.utils.rnn.pad_packed_sequence(packedOut, batch_first: true, total_length: x.shape[1]);
+            }
+        }
+        var logits = output.call(dropout.call(y));
+        return nn.functional.log_softmax(logits, -1).MoveToOuterDisposeScope();
+    }
+}

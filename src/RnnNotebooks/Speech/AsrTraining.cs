@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using RnnNotebooks.Audio;
+using RnnNotebooks.Metrics;
+using RnnNotebooks.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Speech;
+
+/// <summary>How <see cref="AsrTraining.Train"/> trains a digit-string recognizer.</summary>
+/// <param name="StringsPerEpoch">Fresh connected digit strings built (and augmented) for every epoch.</param>
+/// <param name="Epochs">Epochs (each a new set of strings).</param>
+/// <param name="BatchSize">Strings per batch; batches group strings of similar length.</param>
+/// <param name="LearningRate">Adam's learning rate.</param>
+/// <param name="ClipGradNorm">Gradient clipping.</param>
+/// <param name="TimeBudget">Stop training after this long (the model is still usable).</param>
+/// <param name="Seed">Seeds torch, the string builder and the masks.</param>
+/// <param name="ValidationStrings">Strings built once from the validation recordings; greedy CER on them is
+/// recorded as <c>val_cer</c> after each epoch (0 = no validation).</param>
+/// <param name="Strings">How training strings are built (default: <see cref="DigitStringOptions.Augmented"/>).</param>
+/// <param name="SpecAugment">Masks for training features; null = none.</param>
+/// <param name="Features">Feature settings.</param>
+/// <param name="Model">Acoustic model sizes (input size and classes are filled in).</param>
+/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+public sealed record AsrTrainingOptions(
+    int StringsPerEpoch = 800,
+    int Epochs = 30,
+    int BatchSize = 16,
+    double LearningRate = 2e-3,
+    double ClipGradNorm = 5,
+    TimeSpan? TimeBudget = null,
+    int Seed = 0,
+    int ValidationStrings = 100,
+    DigitStringOptions? Strings = null,
+    SpecAugmentOptions? SpecAugment = null,
+    FeatureOptions? Features = null,
+    AcousticModelOptions? Model = null);
+
+/// <summary>CER/WER of a recognizer on a set of strings.</summary>
+/// <param name="Cer">Character error rate (total character errors / total reference characters).</param>
+/// <param name="Wer">Word error rate.</param>
+/// <param name="Utterances">Strings decoded.</param>
+/// <param name="Characters">Character error counts.</param>
+/// <param name="Words">Word error counts.</param>
+/// <param name="AudioSeconds">Audio decoded.</param>
+/// <param name="Seconds">Wall time of features + model + decoding.</param>
+/// <param name="Examples">The first few (reference, hypothesis) pairs.</param>
+/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+public sealed record AsrEvaluation(double Cer, double Wer, int Utterances, ErrorCounts Characters, ErrorCounts Words,
+    double AudioSeconds, double Seconds, IReadOnlyList<(string Reference, string Hypothesis)> Examples)
+{
+    /// <summary>Audio seconds transcribed per wall-clock second.</summary>
+    public double RealTimeFactor => Seconds > 0 ? AudioSeconds / Seconds : double.PositiveInfinity;
+}
+
+/// <summary>The lesson's training and evaluation pipeline on connected FSDD digit strings.</summary>
+/// <remarks>
+/// Splits: training strings are built from the training speakers' recordings with index ≥ 5 (FSDD's official
+/// train split), validation strings from the same speakers' indices 0–4 (the official test split). A held-out
+/// speaker is evaluated with <see cref="SpeakerTestStrings"/> (all 500 of their recordings), which measures
+/// speaker-independent accuracy.
+/// Introduced in 05-speech-recognition-ctc.
+/// </remarks>
+public static class AsrTraining
+{
+    /// <summary>Seed of evaluation strings, fixed so every run is scored on the same strings.</summary>
+    public const int EvaluationSeed = 20_05;
+
+    /// <summary>Trains a new recognizer on <paramref name="trainSpeakers"/>' recordings among <paramref name="recordings"/>.</summary>
+    public static (SpeechRecognizer Recognizer, TrainingState State, optim.Optimizer Optimizer) Train(
+        IReadOnlyList<DigitRecording> recordings, IReadOnlyCollection<string> trainSpeakers, AsrTrainingOptions options,
+        Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(recordings);
+        ArgumentNullException.ThrowIfNull(options);
+        var mine = recordings.Where(r => trainSpeakers.Contains(r.Speaker)).ToList();
+        if (mine.Count == 0)
+            throw new ArgumentException($"No recordings of the training speakers ({string.Join(", ", trainSpeakers)}).");
+        Seeds.Set(options.Seed);
+        var recognizer = SpeechRecognizer.Create(options.Features, options.Model, [.. trainSpeakers.Order(StringComparer.Ordinal)]);
+        var builder = new DigitStringBuilder(mine.Where(r => !r.IsOfficialTest), options.Strings ?? DigitStringOptions.Augmented);
+        var validation = options.ValidationStrings > 0
+            ? new DigitStringBuilder(mine.Where(r => r.IsOfficialTest)).BuildMany(options.ValidationStrings, EvaluationSeed)
+            : [];
+
+        var optimizer = optim.Adam(recognizer.Model.parameters(), options.LearningRate);
+        var state = Trainer.Fit(
+            recognizer.Model, optimizer,
+            epoch => Batches(recognizer, builder, options, epoch),
+            batch => batch.Loss(recognizer.Model),
+            new TrainerOptions(options.Epochs, options.ClipGradNorm, options.TimeBudget, LogEvery: 10),
+            tokens: batch => batch.Count,
+            validate: validation.Count == 0 ? null : () => new Dictionary<string, double>
+            {
+                ["val_cer"] = Evaluate(recognizer, validation, CtcDecoding.Greedy).Cer,
+            },
+            progress: progress,
+            cancellationToken: cancellationToken);
+        return (recognizer, state, optimizer);
+    }
+
+    /// <summary>One epoch of padded batches: fresh strings (seeded by seed and epoch), grouped by length, in random order.</summary>
+    public static IEnumerable<SpeechBatch> Batches(SpeechRecognizer recognizer, DigitStringBuilder builder,
+        AsrTrainingOptions options, int epoch)
+    {
+        var random = Seeds.CreateRandom(1000 + epoch);
+        var strings = Enumerable.Range(0, options.StringsPerEpoch).Select(_ => builder.Build(random)).ToList();
+        var byLength = strings.OrderBy(s => s.Audio.Samples.Length).ToList();
+        var batches = byLength.Chunk(options.BatchSize).ToList();
+        var order = Enumerable.Range(0, batches.Count).OrderBy(_ => random.Next()).ToList();
+        foreach (var i in order)
+        {
+            var features = batches[i].Select(s =>
+            {
+                var f = recognizer.Features(s.Audio);
+                return options.SpecAugment is { } masks ? SpecAugment.Apply(f, random, masks) : f;
+            }).ToList();
+            yield return SpeechBatch.Create(features, [.. batches[i].Select(s => s.Transcript)], recognizer.Characters);
+        }
+    }
+
+    /// <summary>Strings of one speaker built from all their recordings, with the fixed evaluation seed and no augmentation.</summary>
+    public static IReadOnlyList<DigitString> SpeakerTestStrings(IReadOnlyList<DigitRecording> recordings, string speaker, int count = 200)
+    {
+        var theirs = recordings.Where(r => r.Speaker == speaker).ToList();
+        if (theirs.Count == 0)
+            throw new ArgumentException(
+                $"No recordings of speaker '{speaker}'. Speakers: {string.Join(", ", recordings.Select(r => r.Speaker).Distinct())}.");
+        return new DigitStringBuilder(theirs).BuildMany(count, EvaluationSeed);
+    }
+
+    /// <summary>Strings of the official test split (indices 0–4) of the given speakers.</summary>
+    public static IReadOnlyList<DigitString> OfficialTestStrings(IReadOnlyList<DigitRecording> recordings,
+        IReadOnlyCollection<string> speakers, int count = 200) =>
+        new DigitStringBuilder(recordings.Where(r => r.IsOfficialTest && speakers.Contains(r.Speaker))).BuildMany(count, EvaluationSeed);
+
+    /// <summary>Decodes every string and scores it against its transcript.</summary>
+    public static AsrEvaluation Evaluate(SpeechRecognizer recognizer, IReadOnlyList<DigitString> strings,
+        CtcDecoding decoding = CtcDecoding.Lexicon, int examples = 5)
+    {
+        ArgumentNullException.ThrowIfNull(recognizer);
+        ArgumentNullException.ThrowIfNull(strings);
+        var clock = Stopwatch.StartNew();
+        ErrorCounts chars = ErrorCounts.Zero, words = ErrorCounts.Zero;
+        var shown = new List<(string, string)>();
+        foreach (var s in strings)
+        {
+            var hypothesis = recognizer.Transcribe(s.Audio, decoding);
+            chars += EditDistance.Cer(s.Transcript, hypothesis);
+            words += EditDistance.Wer(s.Transcript, hypothesis);
+            if (shown.Count < examples) shown.Add((s.Transcript, hypothesis));
+        }
+        return new AsrEvaluation(chars.Rate, words.Rate, strings.Count, chars, words,
+            strings.Sum(s => s.Audio.Seconds), clock.Elapsed.TotalSeconds, shown);
+    }
+}

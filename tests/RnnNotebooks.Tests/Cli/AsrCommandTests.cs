@@ -1,0 +1,88 @@
+using RnnNotebooks.Audio;
+using RnnNotebooks.Speech;
+using RnnNotebooks.Tests.Audio;
+using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Training;
+
+namespace RnnNotebooks.Tests.Cli;
+
+/// <summary><c>rnn asr</c>: usage mistakes exit 2, bad input exits 1 with a message naming the file.</summary>
+[Collection("ProcessState")]
+public sealed class AsrCommandTests : IDisposable
+{
+    readonly string dir = Directory.CreateTempSubdirectory("asr-cli").FullName;
+
+    public AsrCommandTests() => SingleThreadedTorch.Ensure();
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        var (o, e) = (new StringWriter(), new StringWriter());
+        Console.SetOut(o);
+        Console.SetError(e);
+        try { return (RnnNotebooks.Cli.Cli.Run(args), o.ToString(), e.ToString()); }
+        finally
+        {
+            Console.SetOut(stdout);
+            Console.SetError(stderr);
+        }
+    }
+
+    string TinyModel()
+    {
+        Seeds.Set(1);
+        var path = Path.Combine(dir, "model");
+        using var recognizer = SpeechRecognizer.Create(modelOptions: new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8, NumLayers: 1));
+        recognizer.Save(path, null, TrainingState.Start(new TrainerOptions()));
+        return path;
+    }
+
+    [Fact]
+    public void Asr_WithoutSubcommand_ExitsTwo() => Assert.Equal(2, Run("asr").Code);
+
+    [Fact]
+    public void Train_MisspelledOption_ExitsTwoWithUsage()
+    {
+        var (code, _, err) = Run("asr", "train", "--epoch", "3");
+        Assert.Equal(2, code);
+        Assert.Contains("unknown option --epoch", err);
+        Assert.Contains("rnn asr train", err);
+    }
+
+    [Fact]
+    public void Eval_MissingCheckpoint_ExitsOne()
+    {
+        var (code, _, err) = Run("asr", "eval", "--checkpoint", Path.Combine(dir, "none"), "--speaker", "george", "--data", dir);
+        Assert.Equal(1, code);
+        Assert.Contains("rnn asr", err);
+    }
+
+    [Fact]
+    public void Transcribe_PrintsFileTabTranscript_AndRejectsOtherInput()
+    {
+        var model = TinyModel();
+        var good8 = Path.Combine(dir, "a.wav");
+        var good16 = Path.Combine(dir, "b.wav");
+        var rate44 = Path.Combine(dir, "c.wav");
+        var stereo = Path.Combine(dir, "d.wav");
+        WavFile.Write(good8, new AudioClip(ResamplerTests.Tone(300, 8000, 0.5), 8000));
+        WavFile.Write(good16, new AudioClip(ResamplerTests.Tone(300, 16000, 0.5), 16000));
+        WavFile.Write(rate44, new AudioClip(ResamplerTests.Tone(300, 44100, 0.1), 44100));
+        File.WriteAllBytes(stereo, WavFileTests.Build(channels: 2));
+
+        var (ok, output, _) = Run("asr", "transcribe", "--checkpoint", model, good8, good16);
+        Assert.Equal(0, ok);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.StartsWith(good8 + "\t", lines[0]);
+        Assert.StartsWith(good16 + "\t", lines[1]);
+
+        var (bad, output2, err) = Run("asr", "transcribe", "--checkpoint", model, good8, rate44, stereo);
+        Assert.Equal(1, bad);
+        Assert.StartsWith(good8 + "\t", output2);
+        Assert.Contains($"{rate44}: expected 8 or 16 kHz", err);
+        Assert.Contains($"{stereo}: expected mono", err);
+    }
+}

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using RnnNotebooks.Audio;
+using RnnNotebooks.Decoding;
+using RnnNotebooks.Models;
+using RnnNotebooks.Speech;
+using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Tests.Speech;
+
+public class AcousticModelTests
+{
+    public AcousticModelTests() => SingleThreadedTorch.Ensure();
+
+    static readonly AcousticModelOptions Small = new(InputSize: 8, Classes: 17, ConvChannels: 16, HiddenSize: 16, NumLayers: 2, Dropout: 0);
+
+    [Theory]
+    [InlineData(1, CellKind.Gru, 100, 100)]
+    [InlineData(2, CellKind.Gru, 100, 50)]
+    [InlineData(2, CellKind.Lstm, 101, 51)]
+    [InlineData(4, CellKind.Gru, 101, 26)]
+    public void Forward_SubsamplesTime_AndGivesLogProbabilities(int subsampling, CellKind cell, int frames, int expected)
+    {
+        manual_seed(1);
+        using var model = new AcousticModel(Small with { Subsampling = subsampling, Cell = cell });
+        using var scope = NewDisposeScope();
+        var x = randn(2, frames, 8);                                                 // [batch, frames, features]
+
+        var y = model.call(x, tensor(new long[] { frames, frames / 2 }));
+
+        Assert.Equal(new long[] { 2, expected, 17 }, y.shape);
+        Assert.Equal(expected, model.OutputLength(frames));
+        Assert.Equal(new long[] { expected, model.OutputLength(frames / 2) }, model.OutputLengths(tensor(new long[] { frames, frames / 2 })).data<long>().ToArray());
+        Assert.True(y.exp().sum(-1).sub(1).abs().max().item<float>() < 1e-5);
+    }
+
+    [Fact]
+    public void PaddedBatch_GivesEachUtteranceItsOwnResult()
+    {
+        manual_seed(2);
+        using var model = new AcousticModel(Small);
+        model.eval();
+        using var scope = NewDisposeScope();
+        var longer = randn(40, 8);
+        var shorter = randn(23, 8);
+        var batch = nn.utils.rnn.pad_sequence([longer, shorter], batch_first: true);
+
+        var together = model.call(batch, tensor(new long[] { 40, 23 }));
+        var alone = model.call(shorter.unsqueeze(0), tensor(new long[] { 23 }));
+
+        var n = model.OutputLength(23);
+        Assert.True(together[1, TensorIndex.Slice(0, n)].allclose(alone[0], rtol: 1e-4, atol: 1e-5));
+    }
+
+    [Fact]
+    public void Training_OverfitsTwoUtterances_WithFlatLiveTensorCount()
+    {
+        Seeds.Set(3);
+        var chars = CharacterSet.DigitWords;
+        using var model = new AcousticModel(Small with { InputSize = 12, Subsampling = 2 });
+        // Two made-up utterances whose frames mark each letter by a different feature pattern.
+        var random = new Random(4);
+        Tensor Utterance(string text)
+        {
+            var frames = new List<float[]>();
+            foreach (var c in text)
+                for (var k = 0; k < 6; k++)
+                    frames.Add([.. Enumerable.Range(0, 12).Select(i => (float)((i == chars.LabelOf(c) % 12 ? 2 : 0) + 0.1 * random.NextDouble()))]);
+            return tensor(frames.SelectMany(f => f).ToArray(), [frames.Count, 12]);
+        }
+        var u1 = Utterance("one two");
+        var u2 = Utterance("six");
+        string[] texts = ["one two", "six"];
+        using var optimizer = optim.Adam(model.parameters(), 0.02);
+        var live = new Dictionary<long, long>();
+        var clock = Stopwatch.StartNew();
+
+        var state = Trainer.Fit<SpeechBatch>(model, optimizer,
+            _ => [SpeechBatch.Create([u1, u2], texts, chars)],
+            b => b.Loss(model),
+            new TrainerOptions(Epochs: 150, ClipGradNorm: 5, LogEvery: 1),
+            progress: p => live.TryAdd(p.Step, DisposeScopeManager.Statistics.ThreadTotalLiveCount));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
+        Assert.Equal(live[20], live[150]);
+        Assert.True(state.History.Losses[^1] < 0.1, $"final loss {state.History.Losses[^1]}");
+        model.eval();
+        using var scope = NewDisposeScope();
+        var logProbs = model.call(Utterance("one two").unsqueeze(0), tensor(new long[] { 42 }))[0];
+        Assert.Equal("one two", chars.Decode(CtcDecoder.Greedy(logProbs).Labels));
+    }
+}
