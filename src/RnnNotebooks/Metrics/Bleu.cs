@@ -98,7 +98,9 @@ public static class Bleu
     }
 
     /// <summary>Corpus BLEU with references given as parallel streams (one file per reference set, as in
-    /// <c>--refs a.txt --refs b.txt</c>): <paramref name="referenceStreams"/>[k][i] is reference k of sentence i.</summary>
+    /// <c>--refs a.txt --refs b.txt</c>): <paramref name="referenceStreams"/>[k][i] is reference k of sentence i.
+    /// An empty line in the second or a later stream means "no such reference" (sentences may have different
+    /// numbers of references); the first stream is always used.</summary>
     /// <exception cref="ArgumentException">A stream's length differs from the hypotheses'.</exception>
     public static BleuScore FromStreams(IReadOnlyList<string> hypotheses, IReadOnlyList<IReadOnlyList<string>> referenceStreams,
         BleuOptions? options = null)
@@ -112,7 +114,7 @@ public static class Bleu
                     $"Reference set {k + 1} has {referenceStreams[k].Count} sentences but there are {hypotheses.Count} " +
                     "hypotheses; every reference set needs one line per hypothesis, in the same order.", nameof(referenceStreams));
         var perSentence = Enumerable.Range(0, hypotheses.Count)
-            .Select(i => (IReadOnlyList<string>)referenceStreams.Select(s => s[i]).ToList())
+            .Select(i => (IReadOnlyList<string>)referenceStreams.Select(s => s[i]).Where((r, k) => k == 0 || r.Length > 0).ToList())
             .ToList();
         return Corpus(hypotheses, perSentence, options);
     }

@@ -13,9 +13,20 @@ namespace RnnNotebooks.Translation;
 /// <param name="Model">The model's shape.</param>
 /// <param name="MaxLength">Longest training sentence, in tokens (fra-eng) or the training filter (multi30k).</param>
 /// <param name="Pretokenized">Whether input text is already tokenised (multi30k's tok files).</param>
+/// <param name="FraEng">How fra-eng was filtered and split (null for multi30k), so evaluation rebuilds the same test set.</param>
+/// <param name="MinFrequency">Fewest occurrences for a word to get its own id.</param>
 /// <remarks>Introduced in 04-seq2seq-attention.</remarks>
 public sealed record TranslatorConfig(string Dataset, string SourceLanguage, string TargetLanguage, Seq2SeqOptions Model,
-    int MaxLength, bool Pretokenized);
+    int MaxLength, bool Pretokenized, FraEngOptions? FraEng = null, int MinFrequency = 2)
+{
+    /// <summary>The splits this translator was trained and is evaluated on.</summary>
+    public TranslationSplits LoadSplits() => Dataset switch
+    {
+        "fra-eng" => TranslationData.FraEng(FraEng ?? new FraEngOptions(SourceLanguage, MaxLength)),
+        "multi30k" => TranslationData.Multi30k(SourceLanguage, TargetLanguage, MaxLength),
+        _ => throw new InvalidDataException($"Unknown dataset '{Dataset}' in {Translator.ConfigFile}; expected fra-eng or multi30k."),
+    };
+}
 
 /// <summary>One evaluated sentence: the source, the model's output and the references (tokens joined by spaces).</summary>
 /// <remarks>Introduced in 04-seq2seq-attention.</remarks>
