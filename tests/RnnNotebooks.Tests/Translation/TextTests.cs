@@ -156,7 +156,7 @@ public class TranslationDataTests
     public void FraEng_RealData_SplitsAreDisjointBySource()
     {
         if (!RnnNotebooks.Data.Datasets.Locate("fra-eng").IsPresent) return;   // data-dependent; SharedDataTests covers absence
-        var splits = TranslationData.FraEng(new FraEngOptions(MaxLength: 8));
+        var splits = TranslationData.FraEng();
         var train = splits.Train.Select(p => p.SourceKey).ToHashSet();
         Assert.DoesNotContain(splits.Test, p => train.Contains(p.SourceKey));
         Assert.DoesNotContain(splits.Validation, p => train.Contains(p.SourceKey));
