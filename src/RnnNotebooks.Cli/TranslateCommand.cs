@@ -124,6 +124,19 @@ static class TranslateCommand
             }
             if (state.History.StopReason != StopReason.Completed) break;
         }
+        if (state is not null && state.History.StopReason != StopReason.Completed)
+        {
+            // Stopped inside an epoch (time budget): the weights may still be the best so far.
+            double bleu;
+            using (torch.no_grad()) bleu = translator.Evaluate(validationSample).Bleu.Score;
+            Console.Error.WriteLine($"{state.History.StopMessage} Validation BLEU now {bleu:0.00}.");
+            if (bleu > best)
+            {
+                best = bleu;
+                translator.Save(output, optimizer, state);
+                Console.Error.WriteLine($"saved to {output}");
+            }
+        }
         if (state is not null && double.IsNegativeInfinity(best)) translator.Save(output, optimizer, state);
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
