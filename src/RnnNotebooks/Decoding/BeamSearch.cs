@@ -8,7 +8,7 @@ namespace RnnNotebooks.Decoding;
 /// produced last (<c>[beams]</c>, int64), the log-probabilities of the next token <c>[beams, vocab]</c> and the
 /// new state (row b still belonging to beam b).
 /// </summary>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public delegate (Tensor LogProbs, TState State) BeamStep<TState>(TState state, Tensor lastTokens);
 
 /// <summary>Settings for <see cref="BeamSearch.Search"/>.</summary>
@@ -19,7 +19,7 @@ public delegate (Tensor LogProbs, TState State) BeamStep<TState>(TState state, T
 /// returned with <see cref="BeamHypothesis.Finished"/> false.</param>
 /// <param name="LengthAlpha">Length normalisation: a hypothesis is ranked by <c>logP / length^alpha</c>, length
 /// counting the end token. 0 ranks by log-probability (favours short outputs), 1 by mean log-probability.</param>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record BeamSearchOptions(long BosId, long EosId, int BeamSize = 5, int MaxLength = 50, double LengthAlpha = 0.0)
 {
     internal void Validate()
@@ -35,7 +35,7 @@ public sealed record BeamSearchOptions(long BosId, long EosId, int BeamSize = 5,
 /// <param name="LogProb">Sum of the log-probabilities of the generated tokens, the end token included.</param>
 /// <param name="Score">What hypotheses are ranked by: <c>LogProb / length^alpha</c>.</param>
 /// <param name="Finished">Whether it ended with the end token (false: cut at MaxLength).</param>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record BeamHypothesis(IReadOnlyList<long> Tokens, double LogProb, double Score, bool Finished);
 
 /// <summary>
@@ -49,7 +49,7 @@ public sealed record BeamHypothesis(IReadOnlyList<long> Tokens, double LogProb, 
 /// hypothesis (log-probabilities only fall as a prefix grows), or at <c>MaxLength</c>. With a beam as wide as the
 /// number of prefixes it is exhaustive; with <c>BeamSize = 1</c> and <c>LengthAlpha = 0</c> it is greedy decoding.
 /// Decodes one input at a time.
-/// Introduced in 04-seq2seq-attention.
+/// Introduced in 04-machine-translation.
 /// </remarks>
 public static class BeamSearch
 {

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace RnnNotebooks.Metrics;
 
 /// <summary>How <see cref="Bleu"/> splits a sentence into tokens before counting n-grams.</summary>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public enum BleuTokenizer
 {
     /// <summary>Split on whitespace only: for text that is already tokenised (multi-bleu.perl style).</summary>
@@ -18,7 +18,7 @@ public enum BleuTokenizer
 /// <param name="MaxOrder">Longest n-gram counted; BLEU is the geometric mean of precisions 1..MaxOrder.</param>
 /// <param name="Tokenizer">How sentences are split into tokens.</param>
 /// <param name="Lowercase">Compare case-insensitively.</param>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record BleuOptions(int MaxOrder = 4, BleuTokenizer Tokenizer = BleuTokenizer.Thirteen13a, bool Lowercase = false);
 
 /// <summary>A corpus BLEU score with the counts it came from. Scores are on a 0–100 scale.</summary>
@@ -31,7 +31,7 @@ public sealed record BleuOptions(int MaxOrder = 4, BleuTokenizer Tokenizer = Ble
 /// <param name="Matches">Clipped n-gram matches per order.</param>
 /// <param name="Totals">Hypothesis n-grams per order.</param>
 /// <param name="Sentences">Number of hypothesis sentences.</param>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record BleuScore(
     double Score,
     IReadOnlyList<double> Cumulative,
@@ -72,7 +72,7 @@ public sealed record BleuScore(
 /// n-gram in any one reference, and the reference length for the brevity penalty is the one closest to the
 /// hypothesis length (the shorter on a tie), as sacrebleu and multi-bleu.perl do. No smoothing: if some order
 /// has no match in the whole corpus, BLEU is 0.
-/// Introduced in 04-seq2seq-attention.
+/// Introduced in 04-machine-translation.
 /// </remarks>
 public static class Bleu
 {

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace RnnNotebooks.Translation;
 
 /// <summary>Which attention a <see cref="Seq2Seq"/> decoder uses.</summary>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public enum AttentionKind
 {
     /// <summary>No attention: every step sees the same summary of the source (Cho et al., 2014).</summary>
@@ -23,7 +23,7 @@ public enum AttentionKind
 /// <remarks>
 /// The keys' projection does not depend on the query, so <see cref="PrepareKeys"/> runs once per source and
 /// <see cref="Attend"/> once per decoder step. Sources of batch 1 broadcast against a query of many beams.
-/// Introduced in 04-seq2seq-attention.
+/// Introduced in 04-machine-translation.
 /// </remarks>
 public abstract class Attention : nn.Module
 {
@@ -63,7 +63,7 @@ public abstract class Attention : nn.Module
 
 /// <summary>Bahdanau additive attention: <c>score(q, k) = vᵀ tanh(W_q q + W_k k)</c>.</summary>
 /// <remarks>state_dict keys: <c>queryProjection.weight</c>, <c>keyProjection.weight</c>, <c>keyProjection.bias</c>,
-/// <c>scorer.weight</c>. Introduced in 04-seq2seq-attention.</remarks>
+/// <c>scorer.weight</c>. Introduced in 04-machine-translation.</remarks>
 public sealed class AdditiveAttention : Attention
 {
     private readonly Linear queryProjection;
@@ -92,7 +92,7 @@ public sealed class AdditiveAttention : Attention
 }
 
 /// <summary>Luong multiplicative attention: <c>score(q, k) = qᵀ W k / √d</c>.</summary>
-/// <remarks>state_dict keys: <c>keyProjection.weight</c>. Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>state_dict keys: <c>keyProjection.weight</c>. Introduced in 04-machine-translation.</remarks>
 public sealed class DotProductAttention : Attention
 {
     private readonly Linear keyProjection;

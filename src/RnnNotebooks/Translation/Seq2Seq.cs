@@ -12,7 +12,7 @@ namespace RnnNotebooks.Translation;
 /// <param name="HiddenSize">Hidden size of each encoder direction and of the decoder.</param>
 /// <param name="Attention">Attention of the decoder.</param>
 /// <param name="Dropout">Dropout on embeddings and on the decoder's output features.</param>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record Seq2SeqOptions(
     int SourceVocab,
     int TargetVocab,
@@ -29,7 +29,7 @@ public sealed record Seq2SeqOptions(
 /// <param name="Mask">True at real source positions <c>[batch, srcSteps]</c>.</param>
 /// <param name="Summary">Final forward and backward states, concatenated <c>[batch, 2·hidden]</c>.</param>
 /// <param name="InitialHidden">The decoder's first state <c>[batch, hidden]</c>.</param>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record EncodedSource(Tensor Outputs, Tensor? Keys, Tensor Mask, Tensor Summary, Tensor InitialHidden) : IDisposable
 {
     /// <summary>Disposes the tensors.</summary>
@@ -53,7 +53,7 @@ public sealed record EncodedSource(Tensor Outputs, Tensor? Keys, Tensor Mask, Te
 /// state_dict keys: <c>sourceEmbedding.weight</c>, <c>encoder.*</c> (nn.GRU, bidirectional), <c>bridge.*</c>,
 /// <c>targetEmbedding.weight</c>, <c>decoderCell.*</c> (nn.GRUCell), <c>attention.*</c> (with attention),
 /// <c>combine.*</c>, <c>readout.*</c>.
-/// Introduced in 04-seq2seq-attention.
+/// Introduced in 04-machine-translation.
 /// </remarks>
 public sealed class Seq2Seq : nn.Module<TranslationBatch, Tensor>
 {

@@ -10,7 +10,7 @@ namespace RnnNotebooks.Translation;
 /// <remarks>
 /// A word keeps its inner apostrophes and hyphens (<c>don't</c>, <c>qu'il</c>, <c>peut-être</c>); every other
 /// punctuation mark is a token of its own. Accents are kept, so French stays French.
-/// Introduced in 04-seq2seq-attention.
+/// Introduced in 04-machine-translation.
 /// </remarks>
 public static partial class Tokenizer
 {

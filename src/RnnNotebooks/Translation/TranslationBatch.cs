@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace RnnNotebooks.Translation;
 
 /// <summary>A source sentence and its translation as ids, without <c>&lt;bos&gt;</c>/<c>&lt;eos&gt;</c>.</summary>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record EncodedPair(long[] Source, long[] Target)
 {
     /// <summary>Encodes a tokenised pair with the two vocabularies.</summary>
@@ -22,7 +22,7 @@ public sealed record EncodedPair(long[] Source, long[] Target)
 /// <param name="TargetInput">Decoder inputs <c>[batch, tgtSteps]</c>.</param>
 /// <param name="TargetOutput">Decoder targets <c>[batch, tgtSteps]</c>.</param>
 /// <param name="TargetMask">True where <see cref="TargetOutput"/> is a real token <c>[batch, tgtSteps]</c>.</param>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record TranslationBatch(Tensor Source, Tensor SourceLengths, Tensor SourceMask, Tensor TargetInput,
     Tensor TargetOutput, Tensor TargetMask)
 {
@@ -92,7 +92,7 @@ public sealed record TranslationBatch(Tensor Source, Tensor SourceLengths, Tenso
 }
 
 /// <summary>Losses over padded sequences.</summary>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public static class SequenceLoss
 {
     /// <summary>

@@ -3,7 +3,7 @@ using RnnNotebooks.Data;
 namespace RnnNotebooks.Translation;
 
 /// <summary>A tokenised sentence and its translation.</summary>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record SentencePair(IReadOnlyList<string> Source, IReadOnlyList<string> Target)
 {
     /// <summary>The source as one string, the key that keeps a sentence in one split.</summary>
@@ -11,7 +11,7 @@ public sealed record SentencePair(IReadOnlyList<string> Source, IReadOnlyList<st
 }
 
 /// <summary>Train, validation and test pairs.</summary>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record TranslationSplits(IReadOnlyList<SentencePair> Train, IReadOnlyList<SentencePair> Validation,
     IReadOnlyList<SentencePair> Test)
 {
@@ -32,7 +32,7 @@ public sealed record TranslationSplits(IReadOnlyList<SentencePair> Train, IReadO
 /// <param name="TestFraction">Share of distinct source sentences held out for testing.</param>
 /// <param name="SplitSeed">Seed of the split; fixed by default so the test set does not move with the training seed.</param>
 /// <param name="MaxPairs">Keep only this many pairs after filtering (a random, seeded subset), for quick runs.</param>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record FraEngOptions(
     string Source = "fra",
     int MaxLength = 12,
@@ -42,7 +42,7 @@ public sealed record FraEngOptions(
     int? MaxPairs = null);
 
 /// <summary>The course's translation data: Tatoeba French–English for the lesson, Multi30k as the benchmark.</summary>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public static class TranslationData
 {
     /// <summary>The languages of each dataset, source first by default.</summary>

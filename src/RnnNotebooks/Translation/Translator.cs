@@ -15,7 +15,7 @@ namespace RnnNotebooks.Translation;
 /// <param name="Pretokenized">Whether input text is already tokenised (multi30k's tok files).</param>
 /// <param name="FraEng">How fra-eng was filtered and split (null for multi30k), so evaluation rebuilds the same test set.</param>
 /// <param name="MinFrequency">Fewest occurrences for a word to get its own id.</param>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record TranslatorConfig(string Dataset, string SourceLanguage, string TargetLanguage, Seq2SeqOptions Model,
     int MaxLength, bool Pretokenized, FraEngOptions? FraEng = null, int MinFrequency = 2)
 {
@@ -29,11 +29,11 @@ public sealed record TranslatorConfig(string Dataset, string SourceLanguage, str
 }
 
 /// <summary>One evaluated sentence: the source, the model's output and the references (tokens joined by spaces).</summary>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record TranslationSample(string Source, string Hypothesis, IReadOnlyList<string> References);
 
 /// <summary>Corpus BLEU on a split, with every sentence.</summary>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record TranslationEvaluation(BleuScore Bleu, IReadOnlyList<TranslationSample> Samples);
 
 /// <summary>
@@ -41,7 +41,7 @@ public sealed record TranslationEvaluation(BleuScore Bleu, IReadOnlyList<Transla
 /// to / loads from a checkpoint directory (<c>translator.json</c>, <c>source-vocab.json</c>,
 /// <c>target-vocab.json</c> beside <see cref="Checkpoint"/>'s files, all written atomically).
 /// </summary>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary target, TranslatorConfig config)
 {
     /// <summary>File name of the config.</summary>

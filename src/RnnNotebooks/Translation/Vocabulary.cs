@@ -7,7 +7,7 @@ namespace RnnNotebooks.Translation;
 /// <c>&lt;eos&gt;</c>, <c>&lt;unk&gt;</c>; the others are the words seen at least <c>minFrequency</c> times, most
 /// frequent first (ties in ordinal order, so the same corpus always gives the same ids).
 /// </summary>
-/// <remarks>Introduced in 04-seq2seq-attention.</remarks>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed class Vocabulary
 {
     /// <summary>Padding token: fills batches to one length; masked out of attention and loss.</summary>
