@@ -60,9 +60,9 @@ public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary targ
     /// <summary>The config saved beside the weights.</summary>
     public TranslatorConfig Config { get; } = config;
 
-    /// <summary>Tokens of an input line, as the model was trained on them.</summary>
-    public IReadOnlyList<string> TokenizeSource(string text) =>
-        Config.Pretokenized ? Tokenizer.SplitPretokenized(text.ToLowerInvariant()) : Tokenizer.Tokenize(text);
+    /// <summary>Tokens of a raw input line: normalised and split like the training text (Multi30k's Moses
+    /// tokenisation also splits punctuation off words and lowercases).</summary>
+    public IReadOnlyList<string> TokenizeSource(string text) => Tokenizer.Tokenize(text);
 
     /// <summary>Translates tokenised sentences: greedily in batches (<paramref name="beamSize"/> 1) or by beam search.</summary>
     public IReadOnlyList<IReadOnlyList<string>> Translate(IReadOnlyList<IReadOnlyList<string>> sentences, int beamSize = 1,
