@@ -57,6 +57,15 @@ public class BleuTests
     }
 
     [Fact]
+    public void Bleu_HypothesisShorterThanN_AddsNoNGramsOfThatOrder()
+    {
+        // As sacrebleu and multi-bleu.perl count (NLTK counts a denominator of 1 for such a sentence).
+        var score = Bleu.Corpus(["a b c d e", "x y"], ["a b c d e", "x y"], Plain);
+        Assert.Equal([7L, 5, 3, 2], score.Totals);
+        Assert.Equal(100, score.Score, 9);
+    }
+
+    [Fact]
     public void Bleu_EmptyHypothesis_IsZero()
     {
         var score = Bleu.Corpus([""], ["the cat"], Plain);
