@@ -36,6 +36,8 @@ static class TranslateCommand
             throw new UsageException($"--data {data}: expected fra-eng or multi30k.");
         var src = args.Option("src") ?? languages[0];
         var tgt = args.Option("tgt") ?? (data == "fra-eng" ? (src == "fra" ? "eng" : "fra") : src == "en" ? "de" : "en");
+        if (!languages.Contains(src) || !languages.Contains(tgt) || src == tgt || (data == "fra-eng" && !(src is "fra" or "eng")))
+            throw new UsageException($"--data {data} has languages {string.Join(", ", languages)}; got --src {src} --tgt {tgt}.");
         var minutes = args.Double("minutes", 10);
         var epochs = args.Int("epochs", 30);
         var seed = args.Int("seed", 0);

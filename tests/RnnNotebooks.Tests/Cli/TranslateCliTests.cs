@@ -105,6 +105,8 @@ public sealed class TranslateCliTests : IDisposable
         Assert.Equal(2, Run("", "translate").Code);
         Assert.Equal(2, Run("", "translate", "train", "--data", "wmt14").Code);
         Assert.Equal(2, Run("", "translate", "train", "--data", "fra-eng", "--epoch", "3").Code);
+        Assert.Equal(2, Run("", "translate", "train", "--data", "fra-eng", "--src", "fra", "--tgt", "fra").Code);
+        Assert.Equal(2, Run("", "translate", "train", "--data", "multi30k", "--src", "de", "--tgt", "xx").Code);
         var (code, _, error) = Run("", "translate", "eval", "--checkpoint", Path.Combine(dir, "nothing"));
         Assert.Equal(1, code);
         Assert.Contains("not a translator checkpoint", error);
