@@ -18,6 +18,11 @@ static class Cli
             "measure training and generation speed, beside PyTorch on the same machine (writes docs/benchmarks.md)",
             BenchCommand.Run),
         new("asr", AsrCommand.Usage, "train, evaluate and run the lesson 05 speech recognizer (CTC over FSDD digit strings)", AsrCommand.Run),
+        new("translate", TranslateCommand.Usage,
+            "train an encoder-decoder translator (fra-eng, multi30k), evaluate BLEU on a split, or translate stdin",
+            TranslateCommand.Run),
+        new("metrics", MetricsCommand.Usage, "corpus BLEU of a hypothesis file against reference files, as JSON",
+            MetricsCommand.Run),
         new("env", "rnn env", "show what the course sees: TorchSharp, threads, native fixes, mode, datasets",
             EnvCommand.Run),
     ];

@@ -1,0 +1,170 @@
+using System.Text.Json;
+using RnnNotebooks.Metrics;
+using RnnNotebooks.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Translation;
+
+/// <summary>What a saved translator needs besides its weights: data, languages, model shape, decoding settings.</summary>
+/// <param name="Dataset">fra-eng or multi30k.</param>
+/// <param name="SourceLanguage">Source language code.</param>
+/// <param name="TargetLanguage">Target language code.</param>
+/// <param name="Model">The model's shape.</param>
+/// <param name="MaxLength">Longest training sentence, in tokens (fra-eng) or the training filter (multi30k).</param>
+/// <param name="Pretokenized">Whether input text is already tokenised (multi30k's tok files).</param>
+/// <param name="FraEng">How fra-eng was filtered and split (null for multi30k), so evaluation rebuilds the same test set.</param>
+/// <param name="MinFrequency">Fewest occurrences for a word to get its own id.</param>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
+public sealed record TranslatorConfig(string Dataset, string SourceLanguage, string TargetLanguage, Seq2SeqOptions Model,
+    int MaxLength, bool Pretokenized, FraEngOptions? FraEng = null, int MinFrequency = 2)
+{
+    /// <summary>The splits this translator was trained and is evaluated on.</summary>
+    public TranslationSplits LoadSplits() => Dataset switch
+    {
+        "fra-eng" => TranslationData.FraEng(FraEng ?? new FraEngOptions(SourceLanguage, MaxLength)),
+        "multi30k" => TranslationData.Multi30k(SourceLanguage, TargetLanguage, MaxLength),
+        _ => throw new InvalidDataException($"Unknown dataset '{Dataset}' in {Translator.ConfigFile}; expected fra-eng or multi30k."),
+    };
+}
+
+/// <summary>One evaluated sentence: the source, the model's output and the references (tokens joined by spaces).</summary>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
+public sealed record TranslationSample(string Source, string Hypothesis, IReadOnlyList<string> References);
+
+/// <summary>Corpus BLEU on a split, with every sentence.</summary>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
+public sealed record TranslationEvaluation(BleuScore Bleu, IReadOnlyList<TranslationSample> Samples);
+
+/// <summary>
+/// A trained <see cref="Seq2Seq"/> with its vocabularies and config: translates text, evaluates BLEU, and saves
+/// to / loads from a checkpoint directory (<c>translator.json</c>, <c>source-vocab.json</c>,
+/// <c>target-vocab.json</c> beside <see cref="Checkpoint"/>'s files, all written atomically).
+/// </summary>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
+public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary target, TranslatorConfig config)
+{
+    /// <summary>File name of the config.</summary>
+    public const string ConfigFile = "translator.json";
+    /// <summary>File name of the source vocabulary.</summary>
+    public const string SourceVocabFile = "source-vocab.json";
+    /// <summary>File name of the target vocabulary.</summary>
+    public const string TargetVocabFile = "target-vocab.json";
+
+    /// <summary>The model.</summary>
+    public Seq2Seq Model { get; } = model;
+    /// <summary>Source vocabulary.</summary>
+    public Vocabulary Source { get; } = source;
+    /// <summary>Target vocabulary.</summary>
+    public Vocabulary Target { get; } = target;
+    /// <summary>The config saved beside the weights.</summary>
+    public TranslatorConfig Config { get; } = config;
+
+    /// <summary>Tokens of a raw input line: normalised and split like the training text (Multi30k's Moses
+    /// tokenisation also splits punctuation off words and lowercases).</summary>
+    public IReadOnlyList<string> TokenizeSource(string text) => Tokenizer.Tokenize(text);
+
+    /// <summary>Translates tokenised sentences: greedily in batches (<paramref name="beamSize"/> 1) or by beam search.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> Translate(IReadOnlyList<IReadOnlyList<string>> sentences, int beamSize = 1,
+        int? maxLength = null, int batchSize = 64, double lengthAlpha = 0.6)
+    {
+        ArgumentNullException.ThrowIfNull(sentences);
+        ArgumentOutOfRangeException.ThrowIfLessThan(beamSize, 1);
+        var results = new List<IReadOnlyList<string>>();
+        var wasTraining = Model.training;
+        Model.eval();
+        try
+        {
+            for (var start = 0; start < sentences.Count; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var chunk = sentences.Skip(start).Take(batchSize).Select(s => new EncodedPair(Source.Encode(s), [])).ToList();
+                var limit = maxLength ?? Math.Max(10, 2 * chunk.Max(p => p.Source.Length) + 10);
+                if (beamSize == 1)
+                {
+                    var batch = TranslationBatch.Collate(chunk);
+                    var (ids, _) = Model.Greedy(batch.Source, batch.SourceLengths, limit);
+                    results.AddRange(ids.Select(i => Target.Decode(i)));
+                }
+                else
+                {
+                    foreach (var pair in chunk)
+                    {
+                        var one = TranslationBatch.Collate([pair]);
+                        var best = Model.Beam(one.Source, one.SourceLengths, beamSize, limit, lengthAlpha);
+                        results.Add(best.Count == 0 ? [] : Target.Decode(best[0].Tokens));
+                    }
+                }
+            }
+        }
+        finally
+        {
+            Model.train(wasTraining);
+        }
+        return results;
+    }
+
+    /// <summary>Translates one line of text and joins the words back into text.</summary>
+    public string Translate(string text, int beamSize = 1) =>
+        Tokenizer.Detokenize(Translate([TokenizeSource(text)], beamSize)[0]);
+
+    /// <summary>
+    /// Corpus BLEU (whitespace tokens, as both sides are tokenised) on <paramref name="pairs"/>. With
+    /// <paramref name="groupReferences"/>, pairs that share a source sentence are translated once and all their
+    /// targets serve as references (Tatoeba has several translations for many sentences).
+    /// </summary>
+    public TranslationEvaluation Evaluate(IReadOnlyList<SentencePair> pairs, int beamSize = 1, bool groupReferences = true)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        var items = groupReferences
+            ? TranslationData.GroupReferences(pairs)
+            : [.. pairs.Select(p => (p.Source, (IReadOnlyList<IReadOnlyList<string>>)[p.Target]))];
+        var hypotheses = Translate([.. items.Select(i => i.Source)], beamSize);
+        var bleu = Bleu.CorpusTokens(hypotheses, [.. items.Select(i => i.References)]);
+        var samples = items.Select((item, k) => new TranslationSample(string.Join(' ', item.Source), string.Join(' ', hypotheses[k]),
+            [.. item.References.Select(r => string.Join(' ', r))])).ToList();
+        return new TranslationEvaluation(bleu, samples);
+    }
+
+    /// <summary>Saves the weights (with optimizer and state through <see cref="Checkpoint.Save"/>), the config and
+    /// the vocabularies to <paramref name="dir"/>.</summary>
+    public void Save(string dir, optim.Optimizer? optimizer, TrainingState state)
+    {
+        Directory.CreateDirectory(dir);
+        Source.Save(Path.Combine(dir, SourceVocabFile));
+        Target.Save(Path.Combine(dir, TargetVocabFile));
+        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json.Options));
+        Checkpoint.Save(dir, Model, optimizer, state);
+    }
+
+    /// <summary>Loads a translator saved by <see cref="Save"/>.</summary>
+    /// <exception cref="FileNotFoundException">A file is missing.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed or does not fit the others.</exception>
+    public static Translator Load(string dir)
+    {
+        var configPath = Path.Combine(dir, ConfigFile);
+        if (!File.Exists(configPath))
+            throw new FileNotFoundException(
+                $"{configPath} not found: {dir} is not a translator checkpoint (train one with 'rnn translate train --out {dir}').", configPath);
+        TranslatorConfig config;
+        try
+        {
+            config = JsonSerializer.Deserialize<TranslatorConfig>(File.ReadAllText(configPath), Json.Options)
+                ?? throw new InvalidDataException($"{configPath}: expected a translator config, found null.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{configPath}: not a valid translator config: {e.Message}", e);
+        }
+        var source = Vocabulary.Load(Path.Combine(dir, SourceVocabFile));
+        var target = Vocabulary.Load(Path.Combine(dir, TargetVocabFile));
+        if (source.Count != config.Model.SourceVocab || target.Count != config.Model.TargetVocab)
+            throw new InvalidDataException(
+                $"{dir}: the vocabularies have {source.Count} and {target.Count} tokens but {ConfigFile} says " +
+                $"{config.Model.SourceVocab} and {config.Model.TargetVocab}; the files come from different runs.");
+        var model = new Seq2Seq(config.Model);
+        Checkpoint.Load(dir, model);
+        model.eval();
+        return new Translator(model, source, target, config);
+    }
+}
