@@ -17,6 +17,7 @@ static class Cli
         new("bench", BenchCommand.Usage,
             "measure training and generation speed, beside PyTorch on the same machine (writes docs/benchmarks.md)",
             BenchCommand.Run),
+        new("lm", LmCommand.Usage, "train, score and sample the lesson 03 language models (char or word level)", LmCommand.Run),
         new("env", "rnn env", "show what the course sees: TorchSharp, threads, native fixes, mode, datasets",
             EnvCommand.Run),
     ];

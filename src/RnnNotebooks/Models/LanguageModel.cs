@@ -36,6 +36,7 @@ public sealed record LanguageModelOptions(
     bool TieWeights = false)
 {
     /// <summary>The embedding size in effect.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public int Embedding => EmbeddingSize ?? HiddenSize;
 
     internal void Validate()

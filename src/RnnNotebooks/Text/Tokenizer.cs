@@ -61,6 +61,27 @@ public sealed class Tokenizer
     /// <exception cref="ArgumentException">Character level: a character is not in the vocabulary.</exception>
     public int[] Encode(string text) => Chars?.Encode(text) ?? Words!.Encode(text);
 
+    /// <summary>
+    /// The ids of a prompt to continue: like <see cref="Encode"/>, but at word level without the
+    /// <c>&lt;eos&gt;</c> that would close its last line (the model should continue that line). An empty prompt
+    /// starts after a line break: <c>'\n'</c> or <c>&lt;eos&gt;</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Character level: a character is not in the vocabulary.</exception>
+    public int[] EncodePrompt(string prompt)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        if (prompt.Length == 0)
+        {
+            if (Words is { } w) return [w.EndOfSentenceId];
+            return Chars!.Contains('\n')
+                ? [Chars.IdOf('\n')]
+                : throw new ArgumentException("The prompt is empty and the vocabulary has no line break to start from; give a prompt.", nameof(prompt));
+        }
+        if (Chars is { } c) return c.Encode(prompt);
+        var ids = Words!.Encode(prompt);
+        return prompt.EndsWith('\n') || ids.Length < 2 ? ids : ids[..^1];
+    }
+
     /// <summary>The text of <paramref name="ids"/>.</summary>
     public string Decode(IEnumerable<int> ids) => Chars?.Decode(ids) ?? Words!.Decode(ids);
 
