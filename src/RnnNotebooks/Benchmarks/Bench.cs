@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using RnnNotebooks.Models;
 using RnnNotebooks.Platform;
 using RnnNotebooks.Training;
 using TorchSharp;
@@ -186,12 +187,12 @@ public static class Bench
 
     static List<double> MeasureTraining(BenchWorkload w, BenchOptions o)
     {
-        using var model = new BenchLanguageModel(w);
+        using var model = BenchModels.Create(w);
         using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
         using var inputs = randint(0, w.Vocab, [w.Batch, w.Steps]);
         using var targets = randint(0, w.Vocab, [w.Batch, w.Steps]);
         void Steps(int n) => Trainer.Fit(model, optimizer, _ => Enumerable.Repeat(0, n),
-            _ => nn.functional.cross_entropy(model.forward(inputs).reshape(-1, w.Vocab), targets.reshape(-1)),
+            _ => nn.functional.cross_entropy(model.call(inputs, null).Logits.reshape(-1, w.Vocab), targets.reshape(-1)),
             new TrainerOptions(Epochs: 1, LogEvery: int.MaxValue));
         Steps(o.Warmup);
         return Repeat(o.Repeats, () =>
@@ -204,7 +205,7 @@ public static class Bench
 
     static List<double> MeasureGeneration(BenchWorkload w, BenchOptions o)
     {
-        using var model = new BenchLanguageModel(w);
+        using var model = BenchModels.Create(w);
         model.eval();
         var tokens = Math.Max(20, o.StepsPerRepeat * 50);
         using var noGrad = no_grad();
@@ -212,15 +213,15 @@ public static class Bench
         double Generate(int n)
         {
             using var scope = NewDisposeScope();
-            var token = zeros([1, 1], ScalarType.Int64);
-            (Tensor h, Tensor c)? state = null;
+            var token = zeros([1], ScalarType.Int64);
+            RecurrentState? state = null;
             var sw = Stopwatch.StartNew();
             for (var i = 0; i < n; i++)
             {
                 using var step = NewDisposeScope();
-                var (logits, next) = model.Step(token, state);
-                token = logits.argmax(-1).reshape(1, 1).MoveToOuterDisposeScope();
-                state = (next.h.MoveToOuterDisposeScope(), next.c.MoveToOuterDisposeScope());
+                var (logits, next) = model.Step(token, state);                    // [1, vocab]
+                token = logits.argmax(-1).MoveToOuterDisposeScope();
+                state = next.MoveToOuterDisposeScope();
             }
             return sw.Elapsed.TotalMilliseconds / n;
         }
@@ -230,12 +231,12 @@ public static class Bench
 
     static BenchMemory MeasureMemory(BenchWorkload w, BenchOptions o)
     {
-        using var model = new BenchLanguageModel(w);
+        using var model = BenchModels.Create(w);
         using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
         using var inputs = randint(0, w.Vocab, [w.Batch, w.Steps]);
         using var targets = randint(0, w.Vocab, [w.Batch, w.Steps]);
         void Steps(int n) => Trainer.Fit(model, optimizer, _ => Enumerable.Repeat(0, n),
-            _ => nn.functional.cross_entropy(model.forward(inputs).reshape(-1, w.Vocab), targets.reshape(-1)),
+            _ => nn.functional.cross_entropy(model.call(inputs, null).Logits.reshape(-1, w.Vocab), targets.reshape(-1)),
             new TrainerOptions(Epochs: 1, LogEvery: int.MaxValue));
         var early = o.LeakSteps / 10;
         Steps(early);
@@ -378,35 +379,13 @@ public static class Bench
         py is null ? "–" : (ts.LowerIsBetter ? py.Rate / ts.Rate : ts.Rate / py.Rate).ToString("F2", CultureInfo.InvariantCulture) + "×";
 }
 
-/// <summary>The benchmark's language model: embedding → recurrent layers → linear readout, batch first.</summary>
-sealed class BenchLanguageModel : nn.Module<Tensor, Tensor>
+/// <summary>The lesson 03 <see cref="LanguageModel"/> with the benchmark's shape (embedding size = hidden, no dropout).</summary>
+static class BenchModels
 {
-    readonly Embedding embedding;
-    readonly nn.Module<Tensor, Tensor?, (Tensor, Tensor)>? gruOrRnn;
-    readonly LSTM? lstm;
-    readonly Linear readout;
-
-    public BenchLanguageModel(BenchWorkload w) : base(nameof(BenchLanguageModel))
+    public static LanguageModel Create(BenchWorkload w) => new(new LanguageModelOptions(w.Vocab, w.Hidden, w.Layers, w.Cell switch
     {
-        embedding = nn.Embedding(w.Vocab, w.Hidden);
-        if (w.Cell == BenchCell.Lstm) lstm = nn.LSTM(w.Hidden, w.Hidden, w.Layers, batchFirst: true);
-        else if (w.Cell == BenchCell.Gru) gruOrRnn = nn.GRU(w.Hidden, w.Hidden, w.Layers, batchFirst: true);
-        else gruOrRnn = nn.RNN(w.Hidden, w.Hidden, w.Layers, batchFirst: true);
-        readout = nn.Linear(w.Hidden, w.Vocab);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor ids)
-    {
-        var x = embedding.forward(ids);                                 // [batch, steps, hidden]
-        var h = lstm is not null ? lstm.forward(x).Item1 : gruOrRnn!.forward(x, null).Item1;
-        return readout.forward(h);                                      // [batch, steps, vocab]
-    }
-
-    /// <summary>One LSTM step at batch 1: logits for the next token and the new state.</summary>
-    public (Tensor Logits, (Tensor h, Tensor c) State) Step(Tensor token, (Tensor h, Tensor c)? state)
-    {
-        var (y, h, c) = lstm!.forward(embedding.forward(token), state);
-        return (readout.forward(y), (h, c));
-    }
+        BenchCell.Lstm => RecurrentCell.Lstm,
+        BenchCell.Gru => RecurrentCell.Gru,
+        _ => RecurrentCell.Rnn,
+    }));
 }
