@@ -152,7 +152,8 @@ public sealed class LanguageModel : nn.Module<Tensor, RecurrentState?, (Tensor L
     {
         using var scope = NewDisposeScope();
         var (outputs, next) = HiddenStates(ids, state);
-        var logits = Readout(dropout.call(outputs));                                   // [batch, steps, vocab]
+        if (training && Options.Dropout > 0) outputs = dropout.call(outputs);
+        var logits = Readout(outputs);                                                 // [batch, steps, vocab]
         return (logits.MoveToOuterDisposeScope(), next.MoveToOuterDisposeScope());
     }
 
@@ -169,33 +170,35 @@ public sealed class LanguageModel : nn.Module<Tensor, RecurrentState?, (Tensor L
         if (state is not null && state.H.shape[1] != ids.shape[0])
             throw new ArgumentException(
                 $"The state is for a batch of {state.H.shape[1]} but the ids have a batch of {ids.shape[0]}. " +
-                "Start from null (zeros) when the batch size changes.", nameof(state));
+                "Start from null (zeros) when the batch size changes.", nameof(ids));
         using var scope = NewDisposeScope();
-        var x = dropout.call(embedding.call(ids));                                     // [batch, steps, embedding]
-        Tensor outputs;
-        RecurrentState next;
+        var (outputs, next) = Recur(ids, state);
+        return (outputs.MoveToOuterDisposeScope(), next.MoveToOuterDisposeScope());  // [batch, steps, hidden]
+    }
+
+    /// <summary>Embedding, dropout (in training only) and the recurrent layers, with no checks and no scope.</summary>
+    (Tensor Outputs, RecurrentState State) Recur(Tensor ids, RecurrentState? state)
+    {
+        var x = embedding.call(ids);                                                   // [batch, steps, embedding]
+        if (training && Options.Dropout > 0) x = dropout.call(x);
         switch (rnn)
         {
             case LSTM lstm:
             {
                 var (y, h, c) = lstm.call(x, state is null ? null : (state.H, state.C ?? zeros_like(state.H)));
-                (outputs, next) = (y, new RecurrentState(h, c));
-                break;
+                return (y, new RecurrentState(h, c));
             }
             case GRU gru:
             {
                 var (y, h) = gru.call(x, state?.H);
-                (outputs, next) = (y, new RecurrentState(h, null));
-                break;
+                return (y, new RecurrentState(h, null));
             }
             default:
             {
                 var (y, h) = ((RNN)rnn).call(x, state?.H);
-                (outputs, next) = (y, new RecurrentState(h, null));
-                break;
+                return (y, new RecurrentState(h, null));
             }
         }
-        return (outputs.MoveToOuterDisposeScope(), next.MoveToOuterDisposeScope());  // [batch, steps, hidden]
     }
 
     /// <summary>
@@ -205,9 +208,12 @@ public sealed class LanguageModel : nn.Module<Tensor, RecurrentState?, (Tensor L
     /// </summary>
     public (Tensor Logits, RecurrentState State) Step(Tensor tokens, RecurrentState? state)
     {
+        // The lean path of forward: generation calls this once per token, where every extra call counts.
         using var scope = NewDisposeScope();
-        var (logits, next) = forward(tokens.reshape(-1, 1), state);                    // [batch, 1, vocab]
-        return (logits.squeeze(1).MoveToOuterDisposeScope(), next.MoveToOuterDisposeScope());
+        var (outputs, next) = Recur(tokens.reshape(-1, 1), state);                     // [batch, 1, hidden]
+        if (training && Options.Dropout > 0) outputs = dropout.call(outputs);
+        var logits = Readout(outputs.squeeze(1));                                      // [batch, vocab]
+        return (logits.MoveToOuterDisposeScope(), next.MoveToOuterDisposeScope());
     }
 
     /// <summary>Mean cross-entropy (nats per token) of predicting <c>targets</c> from <c>ids</c>, and the final state.</summary>
