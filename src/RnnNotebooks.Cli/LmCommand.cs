@@ -17,7 +17,7 @@ static class LmCommand
 {
     public const string Usage =
         "rnn lm train --data tinyshakespeare|ptb|PATH [--level char|word] [--hidden N] [--layers N] [--cell lstm|gru|rnn] " +
-        "[--dropout P] [--tie] [--batch N] [--steps N] [--lr X] [--minutes M] [--epochs N] [--seed N] [--out DIR]\n" +
+        "[--dropout P] [--tie | --no-tie] [--batch N] [--steps N] [--lr X] [--minutes M] [--epochs N] [--seed N] [--out DIR]\n" +
         "       rnn lm eval --checkpoint DIR --text FILE\n" +
         "       rnn lm sample --checkpoint DIR [--prompt TEXT] [--temperature T] [--length N] [--top-k K] [--seed N]";
 
@@ -41,7 +41,7 @@ static class LmCommand
 
     static int Train(string[] argv)
     {
-        var args = new CliArgs(argv, new HashSet<string> { "tie" });
+        var args = new CliArgs(argv, new HashSet<string> { "tie", "no-tie" });
         var data = args.Required("data");
         var levelText = args.Option("level") ?? (data == "ptb" ? "word" : "char");
         var level = levelText switch
@@ -63,7 +63,9 @@ static class LmCommand
         };
         var dropout = args.Double("dropout", isChar ? 0.1 : 0.4);
         if (dropout is < 0 or >= 1) throw new UsageException($"--dropout {dropout}: expected a probability in [0, 1).");
-        var tie = args.Flag("tie") || !isChar;
+        var (tieFlag, noTieFlag) = (args.Flag("tie"), args.Flag("no-tie"));
+        if (tieFlag && noTieFlag) throw new UsageException("--tie and --no-tie contradict each other.");
+        var tie = tieFlag || (!isChar && !noTieFlag);
         var batch = Positive(args, "batch", isChar ? 32 : 20);
         var steps = Positive(args, "steps", isChar ? 100 : 35);
         var lr = args.Double("lr", isChar ? 2e-3 : 1e-3);
@@ -228,7 +230,7 @@ static class LmCommand
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"{textPath}: {e.Message.Split(" (Parameter")[0]}", e);
+            throw new InvalidDataException($"{textPath}: {OutOfVocabulary(e)} Remove or replace such characters, or score the text with a model trained on them.", e);
         }
         if (ids.Length < 2)
             throw new InvalidDataException($"{textPath}: {ids.Length} token; scoring needs at least two (the first is given, the rest are predicted).");
@@ -263,7 +265,7 @@ static class LmCommand
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"--prompt: {e.Message.Split(" (Parameter")[0]}", e);
+            throw new InvalidDataException($"--prompt: {OutOfVocabulary(e)} Use only characters of the training text.", e);
         }
         Threads.Apply(1);
         var clock = Stopwatch.StartNew();
@@ -273,6 +275,14 @@ static class LmCommand
         Console.WriteLine(prompt + separator + tokenizer.Decode(ids));
         Console.Error.WriteLine($"{length} {tokenizer.Unit}s in {ms:F0} ms ({(length > 0 ? ms / length : 0):F3} ms/{tokenizer.Unit}, prompt included), 1 thread");
         return 0;
+    }
+
+    /// <summary>The first sentence of the vocabulary's message (which character, where), with the model's point of view.</summary>
+    static string OutOfVocabulary(ArgumentException e)
+    {
+        var message = e.Message.Split(" (Parameter")[0];
+        var end = message.IndexOf(" characters.", StringComparison.Ordinal);
+        return end > 0 ? message[..end] + " characters the model was trained with." : message;
     }
 
     static int Positive(CliArgs args, string name, int fallback)

@@ -71,6 +71,22 @@ public sealed class LmCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_AgainWithMoreEpochs_ResumesFromTheCheckpoint()
+    {
+        var checkpoint = TrainTiny();
+        var firstSteps = JsonDocument.Parse(File.ReadAllText(Path.Combine(checkpoint, "metrics.json"))).RootElement.GetProperty("optimizer_steps").GetInt64();
+
+        var (code, _, error) = Run("lm", "train", "--data", Path.Combine(dir, "text.txt"), "--epochs", "2", "--out", checkpoint);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("resuming", error);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(checkpoint, "metrics.json")));
+        Assert.Equal(2, metrics.RootElement.GetProperty("epochs_completed").GetInt32());
+        Assert.Equal(2 * firstSteps, metrics.RootElement.GetProperty("optimizer_steps").GetInt64());
+        Assert.Equal(8, metrics.RootElement.GetProperty("model").GetProperty("hidden_size").GetInt32());
+    }
+
+    [Fact]
     public void Sample_ContinuesThePrompt()
     {
         var checkpoint = TrainTiny();
@@ -112,6 +128,7 @@ public sealed class LmCommandTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("'4'", error);
         Assert.Contains("position 6", error);
+        Assert.Contains("the model was trained with", error);
     }
 
     [Theory]
