@@ -23,6 +23,7 @@ static class Cli
             TranslateCommand.Run),
         new("metrics", MetricsCommand.Usage, "corpus BLEU of a hypothesis file against reference files, as JSON",
             MetricsCommand.Run),
+        new("lm", LmCommand.Usage, "train, score and sample the lesson 03 language models (char or word level)", LmCommand.Run),
         new("env", "rnn env", "show what the course sees: TorchSharp, threads, native fixes, mode, datasets",
             EnvCommand.Run),
     ];

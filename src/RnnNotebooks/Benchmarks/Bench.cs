@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using RnnNotebooks.Models;
 using RnnNotebooks.Platform;
 using RnnNotebooks.Training;
 using TorchSharp;
@@ -185,27 +186,52 @@ public static class Bench
         });
     }
 
+    /// <summary>A model, its optimizer and one fixed random batch: <c>Steps(n)</c> trains n steps through the trainer.</summary>
+    sealed class TrainingRig : IDisposable
+    {
+        readonly nn.Module model;
+        readonly optim.Optimizer optimizer;
+        readonly Tensor inputs, targets;
+        readonly Func<Tensor, Tensor> logits;
+        readonly int vocab;
+
+        public TrainingRig(BenchWorkload w)
+        {
+            (model, logits) = BenchModels.ForTraining(w);
+            optimizer = optim.Adam(model.parameters(), lr: 1e-3);
+            inputs = randint(0, w.Vocab, [w.Batch, w.Steps]);
+            targets = randint(0, w.Vocab, [w.Batch, w.Steps]);
+            vocab = w.Vocab;
+        }
+
+        public void Steps(int n) => Trainer.Fit(model, optimizer, _ => Enumerable.Repeat(0, n),
+            _ => nn.functional.cross_entropy(logits(inputs).reshape(-1, vocab), targets.reshape(-1)),
+            new TrainerOptions(Epochs: 1, LogEvery: int.MaxValue));
+
+        public void Dispose()
+        {
+            inputs.Dispose();
+            targets.Dispose();
+            optimizer.Dispose();
+            model.Dispose();
+        }
+    }
+
     static List<double> MeasureTraining(BenchWorkload w, BenchOptions o)
     {
-        using var model = new BenchLanguageModel(w);
-        using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
-        using var inputs = randint(0, w.Vocab, [w.Batch, w.Steps]);
-        using var targets = randint(0, w.Vocab, [w.Batch, w.Steps]);
-        void Steps(int n) => Trainer.Fit(model, optimizer, _ => Enumerable.Repeat(0, n),
-            _ => nn.functional.cross_entropy(model.forward(inputs).reshape(-1, w.Vocab), targets.reshape(-1)),
-            new TrainerOptions(Epochs: 1, LogEvery: int.MaxValue));
-        Steps(o.Warmup);
+        using var rig = new TrainingRig(w);
+        rig.Steps(o.Warmup);
         return Repeat(o.Repeats, () =>
         {
             var sw = Stopwatch.StartNew();
-            Steps(o.StepsPerRepeat);
+            rig.Steps(o.StepsPerRepeat);
             return w.TokensPerStep * o.StepsPerRepeat / sw.Elapsed.TotalSeconds;
         });
     }
 
     static List<double> MeasureGeneration(BenchWorkload w, BenchOptions o)
     {
-        using var model = new BenchLanguageModel(w);
+        using var model = BenchModels.Create(w);
         model.eval();
         var tokens = Math.Max(20, o.StepsPerRepeat * 50);
         using var noGrad = no_grad();
@@ -213,15 +239,15 @@ public static class Bench
         double Generate(int n)
         {
             using var scope = NewDisposeScope();
-            var token = zeros([1, 1], ScalarType.Int64);
-            (Tensor h, Tensor c)? state = null;
+            var token = zeros([1], ScalarType.Int64);
+            RecurrentState? state = null;
             var sw = Stopwatch.StartNew();
             for (var i = 0; i < n; i++)
             {
                 using var step = NewDisposeScope();
-                var (logits, next) = model.Step(token, state);
-                token = logits.argmax(-1).reshape(1, 1).MoveToOuterDisposeScope();
-                state = (next.h.MoveToOuterDisposeScope(), next.c.MoveToOuterDisposeScope());
+                var (logits, next) = model.Step(token, state);                    // [1, vocab]
+                token = logits.argmax(-1).MoveToOuterDisposeScope();
+                state = next.MoveToOuterDisposeScope();
             }
             return sw.Elapsed.TotalMilliseconds / n;
         }
@@ -231,18 +257,12 @@ public static class Bench
 
     static BenchMemory MeasureMemory(BenchWorkload w, BenchOptions o)
     {
-        using var model = new BenchLanguageModel(w);
-        using var optimizer = optim.Adam(model.parameters(), lr: 1e-3);
-        using var inputs = randint(0, w.Vocab, [w.Batch, w.Steps]);
-        using var targets = randint(0, w.Vocab, [w.Batch, w.Steps]);
-        void Steps(int n) => Trainer.Fit(model, optimizer, _ => Enumerable.Repeat(0, n),
-            _ => nn.functional.cross_entropy(model.forward(inputs).reshape(-1, w.Vocab), targets.reshape(-1)),
-            new TrainerOptions(Epochs: 1, LogEvery: int.MaxValue));
+        using var rig = new TrainingRig(w);
         var early = o.LeakSteps / 10;
-        Steps(early);
+        rig.Steps(early);
         var rssEarly = Rss();
         var liveEarly = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
-        Steps(o.LeakSteps - early);
+        rig.Steps(o.LeakSteps - early);
         return new BenchMemory(early, o.LeakSteps, rssEarly, Rss(), liveEarly, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
@@ -379,41 +399,45 @@ public static class Bench
         py is null ? "–" : (ts.LowerIsBetter ? py.Rate / ts.Rate : ts.Rate / py.Rate).ToString("F2", CultureInfo.InvariantCulture) + "×";
 }
 
-/// <summary>The benchmark's language model: embedding → recurrent layers → linear readout, batch first.</summary>
-/// <remarks>With <see cref="BenchWorkload.Scratch"/> the recurrent layers are lesson 02's from-scratch
-/// <see cref="Models.SequenceRnn"/> instead of the fused <c>nn.LSTM</c>.</remarks>
-sealed class BenchLanguageModel : nn.Module<Tensor, Tensor>
+/// <summary>The models the benchmark trains and steps: lesson 03's <see cref="LanguageModel"/> (embedding size =
+/// hidden, no dropout), or, for <see cref="BenchWorkload.Scratch"/>, the same shape with lesson 02's from-scratch
+/// <see cref="Models.SequenceRnn"/> as its recurrent layers.</summary>
+static class BenchModels
 {
-    readonly Embedding embedding;
-    readonly nn.Module<Tensor, Tensor?, (Tensor, Tensor)>? gruOrRnn;
-    readonly LSTM? lstm;
-    readonly Models.SequenceRnn? scratch;
-    readonly Linear readout;
-
-    public BenchLanguageModel(BenchWorkload w) : base(nameof(BenchLanguageModel))
+    public static LanguageModel Create(BenchWorkload w) => new(new LanguageModelOptions(w.Vocab, w.Hidden, w.Layers, w.Cell switch
     {
-        embedding = nn.Embedding(w.Vocab, w.Hidden);
-        if (w.Scratch) scratch = new Models.SequenceRnn(new Models.SequenceRnnOptions(Models.CellKind.Lstm, w.Hidden, w.Hidden, w.Layers));
-        else if (w.Cell == BenchCell.Lstm) lstm = nn.LSTM(w.Hidden, w.Hidden, w.Layers, batchFirst: true);
-        else if (w.Cell == BenchCell.Gru) gruOrRnn = nn.GRU(w.Hidden, w.Hidden, w.Layers, batchFirst: true);
-        else gruOrRnn = nn.RNN(w.Hidden, w.Hidden, w.Layers, batchFirst: true);
-        readout = nn.Linear(w.Hidden, w.Vocab);
-        RegisterComponents();
+        BenchCell.Lstm => RecurrentCell.Lstm,
+        BenchCell.Gru => RecurrentCell.Gru,
+        _ => RecurrentCell.Rnn,
+    }));
+
+    /// <summary>A model for a training workload and the function from token ids to logits.</summary>
+    public static (nn.Module Module, Func<Tensor, Tensor> Logits) ForTraining(BenchWorkload w)
+    {
+        if (!w.Scratch)
+        {
+            var model = Create(w);
+            return (model, ids => model.call(ids, null).Logits);
+        }
+        var scratch = new ScratchLanguageModel(w);
+        return (scratch, scratch.call);
     }
 
-    public override Tensor forward(Tensor ids)
+    sealed class ScratchLanguageModel : nn.Module<Tensor, Tensor>
     {
-        var x = embedding.forward(ids);                                 // [batch, steps, hidden]
-        var h = scratch is not null ? scratch.forward(x, null).Output
-            : lstm is not null ? lstm.forward(x).Item1
-            : gruOrRnn!.forward(x, null).Item1;
-        return readout.forward(h);                                      // [batch, steps, vocab]
-    }
+        readonly Embedding embedding;
+        readonly Models.SequenceRnn recurrent;
+        readonly Linear readout;
 
-    /// <summary>One LSTM step at batch 1: logits for the next token and the new state.</summary>
-    public (Tensor Logits, (Tensor h, Tensor c) State) Step(Tensor token, (Tensor h, Tensor c)? state)
-    {
-        var (y, h, c) = lstm!.forward(embedding.forward(token), state);
-        return (readout.forward(y), (h, c));
+        public ScratchLanguageModel(BenchWorkload w) : base(nameof(ScratchLanguageModel))
+        {
+            embedding = nn.Embedding(w.Vocab, w.Hidden);
+            recurrent = new Models.SequenceRnn(new Models.SequenceRnnOptions(Models.CellKind.Lstm, w.Hidden, w.Hidden, w.Layers));
+            readout = nn.Linear(w.Hidden, w.Vocab);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor ids) =>
+            readout.forward(recurrent.forward(embedding.forward(ids), null).Output);   // [batch, steps, vocab]
     }
 }

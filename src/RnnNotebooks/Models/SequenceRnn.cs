@@ -27,22 +27,6 @@ public sealed record SequenceRnnOptions(
 }
 
 /// <summary>
-/// The state a <see cref="SequenceRnn"/> starts from or ends with: <c>H</c> (and for an LSTM <c>C</c>), each
-/// <c>[layers · directions, batch, hidden]</c> ordered layer 0 forward, layer 0 backward, layer 1 forward, …
-/// as in TorchSharp. Owns its tensors.
-/// </summary>
-/// <remarks>Introduced in 02-lstm-and-gru.</remarks>
-public sealed record RecurrentState(Tensor H, Tensor? C = null) : IDisposable
-{
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        H.Dispose();
-        C?.Dispose();
-    }
-}
-
-/// <summary>
 /// A whole-sequence recurrent layer built from the scratch cells (<see cref="LstmCell"/>, <see cref="GruCell"/>):
 /// stacked layers, optionally bidirectional, batch first or not — the same interface and the same numbers as
 /// TorchSharp's <c>nn.LSTM</c> / <c>nn.GRU</c> once the weights are copied with <see cref="CopyFrom"/>

@@ -1,0 +1,113 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RnnNotebooks.Text;
+using RnnNotebooks.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Models;
+
+/// <summary>A language model read back from a checkpoint, with what it needs to turn text into ids.</summary>
+/// <param name="Model">The model with the saved weights (in train mode).</param>
+/// <param name="Tokenizer">The vocabulary it was trained with.</param>
+/// <param name="State">Where training stood (pass it as <c>resume</c> to continue).</param>
+/// <param name="Optimizer">The optimizer with its saved state, when one was asked for.</param>
+/// <remarks>Introduced in 03-language-modeling.</remarks>
+public sealed record LoadedLanguageModel(LanguageModel Model, Tokenizer Tokenizer, TrainingState State, optim.Optimizer? Optimizer);
+
+/// <summary>
+/// Saves and loads a <see cref="LanguageModel"/> as a <see cref="Checkpoint"/> directory plus <c>lm.json</c>:
+/// the model's options and the tokenizer, which <see cref="Checkpoint"/> does not store but a reader needs to
+/// rebuild the model before loading weights into it.
+/// </summary>
+/// <remarks>Introduced in 03-language-modeling.</remarks>
+public static class LanguageModelCheckpoint
+{
+    /// <summary>File name of the model options and vocabulary.</summary>
+    public const string ConfigFile = "lm.json";
+
+    const int FormatVersion = 1;
+
+    /// <summary>
+    /// Writes <c>lm.json</c> (atomically) and then the checkpoint (weights, optimizer, training state) to
+    /// <paramref name="dir"/>.
+    /// </summary>
+    public static void Save(string dir, LanguageModel model, Tokenizer tokenizer, optim.Optimizer? optimizer, TrainingState state)
+    {
+        ArgumentNullException.ThrowIfNull(dir);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        if (tokenizer.Size != model.Options.VocabSize)
+            throw new ArgumentException(
+                $"The tokenizer has {tokenizer.Size} ids but the model a vocabulary of {model.Options.VocabSize}; save the tokenizer the model was built for.",
+                nameof(tokenizer));
+        var config = new JsonObject
+        {
+            ["format"] = FormatVersion,
+            ["options"] = JsonSerializer.SerializeToNode(model.Options, Json.Options),
+            ["tokenizer"] = JsonNode.Parse(tokenizer.ToJson()),
+        };
+        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), config.ToJsonString(Json.Options));
+        Checkpoint.Save(dir, model, optimizer, state);
+    }
+
+    /// <summary>The model options and tokenizer of a checkpoint, without building the model.</summary>
+    /// <exception cref="FileNotFoundException">No <c>lm.json</c> in <paramref name="dir"/>.</exception>
+    /// <exception cref="InvalidDataException"><c>lm.json</c> is unreadable.</exception>
+    public static (LanguageModelOptions Options, Tokenizer Tokenizer) ReadConfig(string dir)
+    {
+        ArgumentNullException.ThrowIfNull(dir);
+        var path = Path.Combine(dir, ConfigFile);
+        if (!Directory.Exists(dir))
+            throw new DirectoryNotFoundException($"{dir}: no such checkpoint directory. Train one first (rnn lm train --out {dir}).");
+        if (!File.Exists(path))
+            throw new FileNotFoundException(
+                $"{path}: missing, so this is not a language-model checkpoint. Point to a directory written by " +
+                "LanguageModelCheckpoint.Save or rnn lm train.", path);
+        try
+        {
+            var root = JsonNode.Parse(File.ReadAllText(path))
+                ?? throw new InvalidDataException("the file holds JSON null");
+            var format = root["format"]?.GetValue<int>();
+            if (format != FormatVersion)
+                throw new InvalidDataException($"format {format?.ToString() ?? "missing"}, this library reads format {FormatVersion}");
+            var options = root["options"].Deserialize<LanguageModelOptions>(Json.Options)
+                ?? throw new InvalidDataException("\"options\" is missing");
+            options.Validate();
+            var tokenizer = Tokenizer.FromJson(root["tokenizer"]?.ToJsonString()
+                ?? throw new InvalidDataException("\"tokenizer\" is missing"));
+            if (tokenizer.Size != options.VocabSize)
+                throw new InvalidDataException($"the tokenizer has {tokenizer.Size} ids but the model a vocabulary of {options.VocabSize}");
+            return (options, tokenizer);
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            throw new InvalidDataException($"{path}: not a readable language-model configuration ({e.Message}). Save the checkpoint again.", e);
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds the model from <c>lm.json</c> and loads the checkpoint's weights into it; with
+    /// <paramref name="makeOptimizer"/>, also an optimizer over its parameters with the saved state, to resume.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The directory or a file of the checkpoint is missing.</exception>
+    /// <exception cref="InvalidDataException">A file is corrupt or does not fit.</exception>
+    public static LoadedLanguageModel Load(string dir, Func<LanguageModel, optim.Optimizer>? makeOptimizer = null)
+    {
+        var (options, tokenizer) = ReadConfig(dir);
+        var model = new LanguageModel(options);
+        optim.Optimizer? optimizer = null;
+        try
+        {
+            optimizer = makeOptimizer?.Invoke(model);
+            var state = Checkpoint.Load(dir, model, optimizer);
+            return new LoadedLanguageModel(model, tokenizer, state, optimizer);
+        }
+        catch
+        {
+            optimizer?.Dispose();
+            model.Dispose();
+            throw;
+        }
+    }
+}

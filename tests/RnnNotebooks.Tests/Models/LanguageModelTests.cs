@@ -1,0 +1,156 @@
+using RnnNotebooks.Models;
+using RnnNotebooks.Text;
+using RnnNotebooks.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Tests.Models;
+
+public class LanguageModelTests
+{
+    public LanguageModelTests() => SingleThreadedTorch.Ensure();
+
+    [Theory]
+    [InlineData(RecurrentCell.Lstm)]
+    [InlineData(RecurrentCell.Gru)]
+    [InlineData(RecurrentCell.Rnn)]
+    public void Forward_GivesLogitsPerStep_AndAStatePerLayer(RecurrentCell cell)
+    {
+        manual_seed(1);
+        using var model = new LanguageModel(new LanguageModelOptions(11, 8, 2, cell));
+        using var ids = randint(0, 11, [3, 5]);
+
+        var (logits, state) = model.call(ids, null);
+
+        using (logits)
+        using (state)
+        {
+            Assert.Equal(new long[] { 3, 5, 11 }, logits.shape);
+            Assert.Equal(new long[] { 2, 3, 8 }, state.H.shape);
+            Assert.Equal(cell == RecurrentCell.Lstm, state.C is not null);
+        }
+    }
+
+    [Fact]
+    public void Step_MatchesForwardOverTheWholeSequence()
+    {
+        manual_seed(2);
+        using var model = new LanguageModel(new LanguageModelOptions(7, 6, 2));
+        model.eval();
+        using var noGrad = no_grad();
+        using var ids = tensor(new long[] { 3, 1, 4, 1, 5 }, [1, 5]);
+        var (all, _) = model.call(ids, null);
+
+        RecurrentState? state = null;
+        for (var t = 0; t < 5; t++)
+        {
+            var (logits, next) = model.Step(ids[0, t].reshape(1), state);
+            Assert.True(logits.allclose(all[0, t].unsqueeze(0), rtol: 1e-5, atol: 1e-6), $"step {t}");
+            state = next;
+        }
+    }
+
+    [Fact]
+    public void TiedWeights_ShareTheEmbeddingMatrix()
+    {
+        using var model = new LanguageModel(new LanguageModelOptions(9, 4, 1, TieWeights: true));
+
+        var keys = model.state_dict().Keys.ToList();
+
+        Assert.Contains("embedding.weight", keys);
+        Assert.Contains("readoutBias", keys);
+        Assert.DoesNotContain(keys, k => k.StartsWith("readout."));
+    }
+
+    [Fact]
+    public void TiedWeights_WithAnotherEmbeddingSize_ThrowsNamingBothSizes()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new LanguageModel(new LanguageModelOptions(9, 4, EmbeddingSize: 3, TieWeights: true)));
+
+        Assert.Contains("(3)", error.Message);
+        Assert.Contains("(4)", error.Message);
+    }
+
+    [Fact]
+    public void CarriedStateLoss_KeepsADetachedState_AndResetsAtANewEpoch()
+    {
+        manual_seed(3);
+        using var model = new LanguageModel(new LanguageModelOptions(10, 6, 1));
+        using var streams = new TokenStreams(Enumerable.Range(0, 61).Select(i => i % 10).ToArray(), 2, 5);
+        using var lossFn = new CarriedStateLoss(model);
+        var batches = streams.Batches().ToList();
+
+        using (var first = lossFn.Compute(batches[0])) first.backward();
+        Assert.NotNull(lossFn.State);
+        Assert.False(lossFn.State!.H.requires_grad);
+        var carried = lossFn.State.H.clone();
+        // A second backward would throw if the state still led into the first batch's graph.
+        using (var second = lossFn.Compute(batches[1])) second.backward();
+        Assert.False(lossFn.State.H.equal(carried).all().item<bool>());
+
+        lossFn.Compute(batches[0]).Dispose();                       // ContinuesPrevious = false
+        using var fresh = new CarriedStateLoss(model);
+        fresh.Compute(batches[0]).Dispose();
+        Assert.True(lossFn.State.H.allclose(fresh.State!.H));
+    }
+
+    [Fact]
+    public void TrainingThroughTheTrainer_KeepsTheLiveTensorCountFlat()
+    {
+        manual_seed(4);
+        using var model = new LanguageModel(new LanguageModelOptions(10, 8, 2, Dropout: 0.1));
+        using var optimizer = optim.Adam(model.parameters(), 0.01);
+        using var streams = new TokenStreams(Enumerable.Range(0, 201).Select(i => i * 7 % 10).ToArray(), 4, 10);
+        using var lossFn = new CarriedStateLoss(model);
+        TrainingState Train(int epochs, TrainingState? resume) => Trainer.Fit(model, optimizer, _ => streams.Batches(), lossFn.Compute,
+            new TrainerOptions(Epochs: epochs, ClipGradNorm: 1.0, LogEvery: 0), tokens: b => b.Tokens, resume: resume);
+
+        var state = Train(2, null);
+        var early = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        state = Train(8, state);
+        var late = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        Assert.Equal(8 * streams.Count, state.Step);
+        Assert.Equal(early, late);
+        Assert.True(state.History.Losses[^1] < state.History.Losses[0]);
+    }
+
+    [Fact]
+    public void Checkpoint_RoundTrip_GivesIdenticalLogits()
+    {
+        manual_seed(5);
+        var dir = Path.Combine(Path.GetTempPath(), "lm-ckpt-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var tokenizer = Tokenizer.FromText("to be or not to be\n", TokenLevel.Word);
+            using var model = new LanguageModel(new LanguageModelOptions(tokenizer.Size, 6, 2, RecurrentCell.Gru, Dropout: 0.2, TieWeights: true));
+            using var optimizer = optim.Adam(model.parameters(), 0.01);
+            LanguageModelCheckpoint.Save(dir, model, tokenizer, optimizer, TrainingState.Start(new TrainerOptions()));
+
+            var loaded = LanguageModelCheckpoint.Load(dir, m => optim.Adam(m.parameters(), 0.01));
+            using var copy = loaded.Model;
+            model.eval();
+            copy.eval();
+            using var ids = tensor(tokenizer.Encode("not to be").Select(i => (long)i).ToArray()).unsqueeze(0);
+            var (expected, _) = model.call(ids, null);
+            var (actual, _) = copy.call(ids, null);
+
+            Assert.Equal(model.Options, copy.Options);
+            Assert.Equal(tokenizer.Words!.Words, loaded.Tokenizer.Words!.Words);
+            Assert.NotNull(loaded.Optimizer);
+            Assert.True(expected.equal(actual).all().item<bool>());
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void CheckpointLoad_MissingDirectory_ThrowsSayingHowToMakeOne()
+    {
+        var error = Assert.Throws<DirectoryNotFoundException>(() => LanguageModelCheckpoint.Load("/nonexistent/lm"));
+
+        Assert.Contains("rnn lm train", error.Message);
+    }
+}
