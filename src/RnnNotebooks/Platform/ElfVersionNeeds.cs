@@ -48,11 +48,11 @@ public static class ElfVersionNeeds
         }
         if (!changed) return false;
 
-        var temp = path + $".{Environment.ProcessId}.tmp";
-        File.WriteAllBytes(temp, bytes);
-        if (!OperatingSystem.IsWindows())
-            File.SetUnixFileMode(temp, File.GetUnixFileMode(path));
-        File.Move(temp, path, overwrite: true);
+        AtomicFile.Write(path, temp =>
+        {
+            File.WriteAllBytes(temp, bytes);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, File.GetUnixFileMode(path));
+        });
         return true;
     }
 

@@ -145,24 +145,16 @@ public static class Checkpoint
     static CheckpointFile WriteAtomically(string dir, string name, Action<BinaryWriter> write)
     {
         var final = Path.Combine(dir, name);
-        var temp = Path.Combine(dir, $".{name}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(final, temp =>
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            using (var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
-            {
-                write(writer);
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
-            }
-            var (bytes, sha) = Fingerprint(temp);
-            File.Move(temp, final, overwrite: true);
-            return new CheckpointFile(name, bytes, sha);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
+            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+            write(writer);
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+        });
+        var (bytes, sha) = Fingerprint(final);
+        return new CheckpointFile(name, bytes, sha);
     }
 
     static (long Bytes, string Sha256) Fingerprint(string path)
