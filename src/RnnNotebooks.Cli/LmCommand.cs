@@ -94,10 +94,12 @@ static class LmCommand
         Tokenizer tokenizer;
         optim.Optimizer optimizer;
         TrainingState? state = null;
+        RecurrentState? resumedCarried = null;
         if (resuming)
         {
             var loaded = LanguageModelCheckpoint.Load(output, mdl => optim.Adam(mdl.parameters(), lr));
             (model, tokenizer, state, optimizer) = (loaded.Model, loaded.Tokenizer, loaded.State, loaded.Optimizer!);
+            resumedCarried = loaded.CarriedState;
             if (tokenizer.Level != level)
                 throw new InvalidDataException($"{output}: holds a {tokenizer.Unit}-level model, but --level {levelText} was asked for. Use another --out.");
             if (ReadSettings(output) is { } saved)
@@ -125,6 +127,7 @@ static class LmCommand
         var validIds = tokenizer.Encode(corpus.Validation);
         using var streams = new TokenStreams(trainIds, batch, steps);
         using var lossFn = new CarriedStateLoss(model);
+        if (resumedCarried is not null) lossFn.Restore(resumedCarried);
         var o = model.Options;
         Console.Error.WriteLine(
             $"{corpus.Name}, {tokenizer.Unit} level: {trainIds.Length:N0} training and {validIds.Length:N0} validation tokens, vocabulary {tokenizer.Size} " +
@@ -156,7 +159,7 @@ static class LmCommand
                     progress: p => display.Report(minutes is null ? p with { Epochs = epochs, TotalSteps = (long)streams.Count * epochs } : p),
                     resume: state,
                     cancellationToken: cancel.Token);
-                LanguageModelCheckpoint.Save(output, model, tokenizer, optimizer, state);
+                LanguageModelCheckpoint.Save(output, model, tokenizer, optimizer, state, lossFn.State);
                 if (state.History.Epochs.Count > 0 && state.History.Epochs[^1].Epoch == state.Epoch && state.BatchInEpoch == 0)
                 {
                     var summary = state.History.Epochs[^1];

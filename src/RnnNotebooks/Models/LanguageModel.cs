@@ -244,6 +244,23 @@ public sealed class CarriedStateLoss(LanguageModel model) : IDisposable
         return loss;
     }
 
+    /// <summary>
+    /// Carries <paramref name="carried"/> into the next batch (e.g. the state a checkpoint saved in the middle of
+    /// an epoch); takes ownership of it.
+    /// </summary>
+    public void Restore(RecurrentState carried)
+    {
+        ArgumentNullException.ThrowIfNull(carried);
+        var (layers, hidden) = (model.Options.NumLayers, model.Options.HiddenSize);
+        if (carried.H.dim() != 3 || carried.H.shape[0] != layers || carried.H.shape[2] != hidden)
+            throw new ArgumentException(
+                $"A carried state of shape [{string.Join(", ", carried.H.shape)}] does not fit a {layers}×{hidden} model.", nameof(carried));
+        if ((carried.C is null) != (model.Options.Cell != RecurrentCell.Lstm))
+            throw new ArgumentException($"A {model.Options.Cell} model needs {(carried.C is null ? "a cell state" : "no cell state")}.", nameof(carried));
+        Reset();
+        state = carried;
+    }
+
     /// <summary>Drops the carried state: the next batch starts from zeros.</summary>
     public void Reset()
     {

@@ -13,7 +13,15 @@ namespace RnnNotebooks.Models;
 /// <param name="State">Where training stood (pass it as <c>resume</c> to continue).</param>
 /// <param name="Optimizer">The optimizer with its saved state, when one was asked for.</param>
 /// <remarks>Introduced in 03-language-modeling.</remarks>
-public sealed record LoadedLanguageModel(LanguageModel Model, Tokenizer Tokenizer, TrainingState State, optim.Optimizer? Optimizer);
+public sealed record LoadedLanguageModel(LanguageModel Model, Tokenizer Tokenizer, TrainingState State, optim.Optimizer? Optimizer)
+{
+    /// <summary>
+    /// The hidden state carried between batches when training stopped in the middle of an epoch (hand it to
+    /// <see cref="CarriedStateLoss.Restore"/> so the resumed run continues each stream where it was), or null
+    /// when the checkpoint was saved at an epoch boundary or without it. The caller owns it.
+    /// </summary>
+    public RecurrentState? CarriedState { get; init; }
+}
 
 /// <summary>
 /// Saves and loads a <see cref="LanguageModel"/> as a <see cref="Checkpoint"/> directory plus <c>lm.json</c>:
@@ -26,13 +34,19 @@ public static class LanguageModelCheckpoint
     /// <summary>File name of the model options and vocabulary.</summary>
     public const string ConfigFile = "lm.json";
 
+    /// <summary>File name of the carried hidden state of a run stopped in the middle of an epoch.</summary>
+    public const string CarriedStateFile = "carried-state.bin";
+
     const int FormatVersion = 1;
 
     /// <summary>
     /// Writes <c>lm.json</c> (atomically) and then the checkpoint (weights, optimizer, training state) to
-    /// <paramref name="dir"/>.
+    /// <paramref name="dir"/>. When training stopped inside an epoch, pass the state the loss carries between
+    /// batches (<see cref="CarriedStateLoss.State"/>) as <paramref name="carried"/>: without it a resumed run
+    /// would start the rest of the epoch's streams from zeros instead of where they were.
     /// </summary>
-    public static void Save(string dir, LanguageModel model, Tokenizer tokenizer, optim.Optimizer? optimizer, TrainingState state)
+    public static void Save(string dir, LanguageModel model, Tokenizer tokenizer, optim.Optimizer? optimizer, TrainingState state,
+        RecurrentState? carried = null)
     {
         ArgumentNullException.ThrowIfNull(dir);
         ArgumentNullException.ThrowIfNull(model);
@@ -48,6 +62,11 @@ public static class LanguageModelCheckpoint
             ["tokenizer"] = JsonNode.Parse(tokenizer.ToJson()),
         };
         AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), config.ToJsonString(Json.Options));
+        var carriedPath = Path.Combine(dir, CarriedStateFile);
+        if (carried is not null && state.BatchInEpoch > 0)
+            AtomicFile.Write(carriedPath, temp => WriteState(temp, carried));
+        else if (File.Exists(carriedPath))
+            File.Delete(carriedPath);       // a stale state must not leak into the next epoch's resume
         Checkpoint.Save(dir, model, optimizer, state);
     }
 
@@ -101,13 +120,64 @@ public static class LanguageModelCheckpoint
         {
             optimizer = makeOptimizer?.Invoke(model);
             var state = Checkpoint.Load(dir, model, optimizer);
-            return new LoadedLanguageModel(model, tokenizer, state, optimizer);
+            var carriedPath = Path.Combine(dir, CarriedStateFile);
+            var carried = state.BatchInEpoch > 0 && File.Exists(carriedPath) ? ReadState(carriedPath, options) : null;
+            return new LoadedLanguageModel(model, tokenizer, state, optimizer) { CarriedState = carried };
         }
         catch
         {
             optimizer?.Dispose();
             model.Dispose();
             throw;
+        }
+    }
+
+    const string StateMagic = "RNNSTATE1";
+
+    // Layout: magic, has-cell flag, then H and C, each as rank, dims and float32 values.
+    static void WriteState(string path, RecurrentState state)
+    {
+        using var writer = new BinaryWriter(File.Create(path));
+        writer.Write(StateMagic);
+        writer.Write(state.C is not null);
+        foreach (var t in state.C is null ? [state.H] : new[] { state.H, state.C })
+        {
+            writer.Write(t.dim());
+            foreach (var d in t.shape) writer.Write(d);
+            foreach (var v in t.detach().cpu().to_type(ScalarType.Float32).data<float>()) writer.Write(v);
+        }
+    }
+
+    static RecurrentState ReadState(string path, LanguageModelOptions options)
+    {
+        var tensors = new List<Tensor>();
+        try
+        {
+            using var reader = new BinaryReader(File.OpenRead(path));
+            if (reader.ReadString() != StateMagic)
+                throw new InvalidDataException("it does not start with the carried-state header");
+            var count = reader.ReadBoolean() ? 2 : 1;
+            for (var i = 0; i < count; i++)
+            {
+                var rank = reader.ReadInt64();
+                if (rank != 3) throw new InvalidDataException($"a state of rank {rank}, expected [layers, batch, hidden]");
+                var shape = new[] { reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64() };
+                if (shape[0] != options.NumLayers || shape[2] != options.HiddenSize)
+                    throw new InvalidDataException(
+                        $"a state of shape [{string.Join(", ", shape)}] for a {options.NumLayers}×{options.HiddenSize} model");
+                var values = new float[shape[0] * shape[1] * shape[2]];
+                for (var j = 0; j < values.Length; j++) values[j] = reader.ReadSingle();
+                tensors.Add(tensor(values, shape));
+            }
+            if (reader.BaseStream.Position != reader.BaseStream.Length)
+                throw new InvalidDataException("it has bytes after the state");
+            return new RecurrentState(tensors[0], tensors.Count > 1 ? tensors[1] : null);
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException)
+        {
+            foreach (var t in tensors) t.Dispose();
+            throw new InvalidDataException(
+                $"{path}: not a readable carried state ({e.Message}). Delete it to resume this epoch from zero states.", e);
         }
     }
 }

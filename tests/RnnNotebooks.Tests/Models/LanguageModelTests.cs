@@ -153,4 +153,80 @@ public class LanguageModelTests
 
         Assert.Contains("rnn lm train", error.Message);
     }
+
+    [Fact]
+    public void ResumeInTheMiddleOfAnEpoch_WithTheCarriedState_ReproducesTheUninterruptedLosses()
+    {
+        var ids = Enumerable.Range(0, 401).Select(i => (i * 7 + i / 13) % 10).ToArray();
+        var options = new TrainerOptions(Epochs: 1, ClipGradNorm: 1.0, LogEvery: 0);
+        var dir = Path.Combine(Path.GetTempPath(), "lm-mid-" + Guid.NewGuid().ToString("N"));
+        var tokenizer = Tokenizer.ForChars(CharVocabulary.FromText("0123456789"));
+        try
+        {
+            Seeds.Set(11);
+            using var streams = new TokenStreams(ids, 4, 10);
+            double[] straight;
+            using (var model = new LanguageModel(new LanguageModelOptions(10, 8, 2, Dropout: 0.1)))
+            using (var optimizer = optim.Adam(model.parameters(), 0.01))
+            using (var lossFn = new CarriedStateLoss(model))
+                straight = Trainer.Fit(model, optimizer, _ => streams.Batches(), lossFn.Compute, options, tokens: b => b.Tokens)
+                    .History.Losses.ToArray();
+
+            Seeds.Set(11);
+            using (var model = new LanguageModel(new LanguageModelOptions(10, 8, 2, Dropout: 0.1)))
+            using (var optimizer = optim.Adam(model.parameters(), 0.01))
+            using (var lossFn = new CarriedStateLoss(model))
+            {
+                var stopped = Trainer.Fit(model, optimizer, _ => streams.Batches(), lossFn.Compute, options with { MaxSteps = 4 },
+                    tokens: b => b.Tokens);
+                Assert.Equal(4, stopped.BatchInEpoch);
+                LanguageModelCheckpoint.Save(dir, model, tokenizer, optimizer, stopped, lossFn.State);
+            }
+
+            double[] resumed;
+            var loaded = LanguageModelCheckpoint.Load(dir, m => optim.Adam(m.parameters(), 0.01));
+            using (var model = loaded.Model)
+            using (var optimizer = loaded.Optimizer!)
+            using (var lossFn = new CarriedStateLoss(model))
+            {
+                Assert.NotNull(loaded.CarriedState);
+                lossFn.Restore(loaded.CarriedState!);
+                resumed = Trainer.Fit(model, optimizer, _ => streams.Batches(), lossFn.Compute, options, tokens: b => b.Tokens,
+                    resume: loaded.State).History.Losses.ToArray();
+            }
+
+            Assert.Equal(straight.Length, resumed.Length);
+            for (var i = 0; i < straight.Length; i++)
+                Assert.Equal(straight[i], resumed[i], 6);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void CheckpointLoad_TruncatedCarriedState_NamesTheFile()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "lm-trunc-" + Guid.NewGuid().ToString("N"));
+        var tokenizer = Tokenizer.ForChars(CharVocabulary.FromText("ab"));
+        try
+        {
+            using var model = new LanguageModel(new LanguageModelOptions(2, 4, 1));
+            var state = TrainingState.Start(new TrainerOptions()) with { BatchInEpoch = 3 };
+            using var carried = new RecurrentState(zeros(1, 2, 4), zeros(1, 2, 4));
+            LanguageModelCheckpoint.Save(dir, model, tokenizer, null, state, carried);
+            var path = Path.Combine(dir, LanguageModelCheckpoint.CarriedStateFile);
+            var bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..^5]);
+
+            var error = Assert.Throws<InvalidDataException>(() => LanguageModelCheckpoint.Load(dir));
+
+            Assert.Contains(LanguageModelCheckpoint.CarriedStateFile, error.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
 }
