@@ -35,7 +35,7 @@ public static class Checkpoint
     /// <summary>File name of the optimizer state.</summary>
     public const string OptimizerFile = "optimizer.bin";
 
-    const int FormatVersion = 1;
+    const int FormatVersion = 2;   // 2: snake_case names (the library's one JSON style)
 
     /// <summary>Saves the model, the optimizer (if given), the training state and torch's random state to
     /// <paramref name="dir"/> (created if needed), replacing a checkpoint already there.</summary>
@@ -59,7 +59,7 @@ public static class Checkpoint
 
         var manifest = new CheckpointManifest(FormatVersion, DateTimeOffset.UtcNow, files,
             optimizer?.GetType().Name, Convert.ToBase64String(rng), state);
-        var json = JsonSerializer.SerializeToUtf8Bytes(manifest, TrainingJson.Options);
+        var json = JsonSerializer.SerializeToUtf8Bytes(manifest, Json.Options);
         WriteAtomically(dir, ManifestFile, w => w.Write(json));
 
         if (helper is null) File.Delete(Path.Combine(dir, OptimizerFile));
@@ -174,7 +174,7 @@ public static class Checkpoint
         CheckpointManifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllBytes(path), TrainingJson.Options);
+            manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllBytes(path), Json.Options);
         }
         catch (JsonException e)
         {
@@ -182,12 +182,12 @@ public static class Checkpoint
                 $"{path}: not a readable checkpoint manifest ({e.Message}). The file is truncated or was edited; " +
                 "save the checkpoint again or use another one.", e);
         }
-        if (manifest?.State?.History is null || manifest.Files is null || manifest.TorchRngState is null)
-            throw new InvalidDataException($"{path}: the checkpoint manifest lacks required fields. Save the checkpoint again.");
-        if (manifest.FormatVersion != FormatVersion)
+        if (manifest is not null && manifest.FormatVersion != FormatVersion)
             throw new InvalidDataException(
                 $"{path}: checkpoint format {manifest.FormatVersion}, this library reads format {FormatVersion}. " +
                 "Load it with the library version that saved it.");
+        if (manifest?.State?.History is null || manifest.Files is null || manifest.TorchRngState is null)
+            throw new InvalidDataException($"{path}: the checkpoint manifest lacks required fields. Save the checkpoint again.");
         return manifest;
     }
 

@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -62,22 +61,10 @@ public sealed record TrainingHistory(
         Epochs.Select(e => e.Metrics.TryGetValue(metric, out var v) ? v : double.NaN).ToList();
 
     /// <summary>The history as indented JSON (NaN and infinities written as strings).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, TrainingJson.Options);
+    public string ToJson() => JsonSerializer.Serialize(this, Json.Options);
 
     /// <summary>Reads what <see cref="ToJson"/> wrote.</summary>
     public static TrainingHistory FromJson(string json) =>
-        JsonSerializer.Deserialize<TrainingHistory>(json, TrainingJson.Options)
+        JsonSerializer.Deserialize<TrainingHistory>(json, Json.Options)
         ?? throw new InvalidDataException("Expected a training history object, found JSON null.");
-}
-
-/// <summary>JSON settings shared by histories and checkpoints.</summary>
-static class TrainingJson
-{
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        WriteIndented = true,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter() },
-    };
 }
