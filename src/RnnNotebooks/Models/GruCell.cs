@@ -35,45 +35,13 @@ public sealed record GruStep(Tensor Reset, Tensor Update, Tensor Candidate, Tens
 /// <c>biasIh</c>, <c>biasHh</c> <c>[3·hidden]</c>. Initialised like PyTorch: uniform in ±1/√hidden.
 /// Introduced in 02-lstm-and-gru.
 /// </remarks>
-public sealed class GruCell : nn.Module<Tensor, Tensor?, Tensor>
+public sealed class GruCell : GatedCell<Tensor?, Tensor>
 {
-    private readonly Parameter weightIh;
-    private readonly Parameter weightHh;
-    private readonly Parameter biasIh;
-    private readonly Parameter biasHh;
-
     /// <summary>A cell with random weights drawn from torch's generator.</summary>
-    public GruCell(int inputSize, int hiddenSize, ScalarType dtype = ScalarType.Float32) : base(nameof(GruCell))
+    public GruCell(int inputSize, int hiddenSize, ScalarType dtype = ScalarType.Float32)
+        : base(nameof(GruCell), inputSize, hiddenSize, gates: 3, dtype)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(hiddenSize, 1);
-        InputSize = inputSize;
-        HiddenSize = hiddenSize;
-        var bound = 1.0 / Math.Sqrt(hiddenSize);
-        weightIh = CellInit.Uniform([3 * hiddenSize, inputSize], bound, dtype);
-        weightHh = CellInit.Uniform([3 * hiddenSize, hiddenSize], bound, dtype);
-        biasIh = CellInit.Uniform([3 * hiddenSize], bound, dtype);
-        biasHh = CellInit.Uniform([3 * hiddenSize], bound, dtype);
-        RegisterComponents();
     }
-
-    /// <summary>Features per input step.</summary>
-    public int InputSize { get; }
-
-    /// <summary>Size of h.</summary>
-    public int HiddenSize { get; }
-
-    /// <summary>Input weights <c>[3·hidden, input]</c>: rows 0…H−1 feed r, H…2H−1 z, 2H…3H−1 n.</summary>
-    public Parameter WeightIh => weightIh;
-
-    /// <summary>Recurrent weights <c>[3·hidden, hidden]</c>, same row blocks.</summary>
-    public Parameter WeightHh => weightHh;
-
-    /// <summary>Input bias <c>[3·hidden]</c>.</summary>
-    public Parameter BiasIh => biasIh;
-
-    /// <summary>Recurrent bias <c>[3·hidden]</c>; its n block is multiplied by the reset gate.</summary>
-    public Parameter BiasHh => biasHh;
 
     /// <summary>One step: input <c>[batch, input]</c>, state <c>[batch, hidden]</c> (zeros if null) → new state.</summary>
     public override Tensor forward(Tensor x, Tensor? h)
@@ -85,7 +53,7 @@ public sealed class GruCell : nn.Module<Tensor, Tensor?, Tensor>
     /// <summary>One step with both gates and the candidate returned, e.g. to plot what the gates do.</summary>
     public GruStep Step(Tensor x, Tensor? h = null)
     {
-        CellInit.CheckInput(x, InputSize);
+        CheckInput(x);
         using var scope = NewDisposeScope();
         h ??= zeros(x.shape[0], HiddenSize, dtype: x.dtype);
         var fromInput = x.matmul(weightIh.t()).add_(biasIh).chunk(3, dim: 1);        // 3 × [batch, hidden]

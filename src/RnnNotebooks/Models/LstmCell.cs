@@ -37,45 +37,13 @@ public sealed record LstmStep(Tensor Input, Tensor Forget, Tensor Candidate, Ten
 /// <c>biasIh</c>, <c>biasHh</c> <c>[4·hidden]</c>. Initialised like PyTorch: uniform in ±1/√hidden.
 /// Introduced in 02-lstm-and-gru.
 /// </remarks>
-public sealed class LstmCell : nn.Module<Tensor, (Tensor H, Tensor C)?, (Tensor H, Tensor C)>
+public sealed class LstmCell : GatedCell<(Tensor H, Tensor C)?, (Tensor H, Tensor C)>
 {
-    private readonly Parameter weightIh;
-    private readonly Parameter weightHh;
-    private readonly Parameter biasIh;
-    private readonly Parameter biasHh;
-
     /// <summary>A cell with random weights drawn from torch's generator.</summary>
-    public LstmCell(int inputSize, int hiddenSize, ScalarType dtype = ScalarType.Float32) : base(nameof(LstmCell))
+    public LstmCell(int inputSize, int hiddenSize, ScalarType dtype = ScalarType.Float32)
+        : base(nameof(LstmCell), inputSize, hiddenSize, gates: 4, dtype)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(hiddenSize, 1);
-        InputSize = inputSize;
-        HiddenSize = hiddenSize;
-        var bound = 1.0 / Math.Sqrt(hiddenSize);
-        weightIh = CellInit.Uniform([4 * hiddenSize, inputSize], bound, dtype);
-        weightHh = CellInit.Uniform([4 * hiddenSize, hiddenSize], bound, dtype);
-        biasIh = CellInit.Uniform([4 * hiddenSize], bound, dtype);
-        biasHh = CellInit.Uniform([4 * hiddenSize], bound, dtype);
-        RegisterComponents();
     }
-
-    /// <summary>Features per input step.</summary>
-    public int InputSize { get; }
-
-    /// <summary>Size of h and c.</summary>
-    public int HiddenSize { get; }
-
-    /// <summary>Input weights <c>[4·hidden, input]</c>: rows 0…H−1 feed i, H…2H−1 f, 2H…3H−1 g, 3H…4H−1 o.</summary>
-    public Parameter WeightIh => weightIh;
-
-    /// <summary>Recurrent weights <c>[4·hidden, hidden]</c>, same row blocks.</summary>
-    public Parameter WeightHh => weightHh;
-
-    /// <summary>Input bias <c>[4·hidden]</c>.</summary>
-    public Parameter BiasIh => biasIh;
-
-    /// <summary>Recurrent bias <c>[4·hidden]</c>; only the sum with <see cref="BiasIh"/> matters.</summary>
-    public Parameter BiasHh => biasHh;
 
     /// <summary>One step: input <c>[batch, input]</c>, state (zeros if null) → new (h, c), each <c>[batch, hidden]</c>.</summary>
     public override (Tensor H, Tensor C) forward(Tensor x, (Tensor H, Tensor C)? state)
@@ -88,7 +56,7 @@ public sealed class LstmCell : nn.Module<Tensor, (Tensor H, Tensor C)?, (Tensor 
     /// <summary>One step with every gate returned, e.g. to plot what the gates do.</summary>
     public LstmStep Step(Tensor x, (Tensor H, Tensor C)? state = null)
     {
-        CellInit.CheckInput(x, InputSize);
+        CheckInput(x);
         using var scope = NewDisposeScope();
         var (h, c) = state ?? (zeros(x.shape[0], HiddenSize, dtype: x.dtype), zeros(x.shape[0], HiddenSize, dtype: x.dtype));
         var gates = x.matmul(weightIh.t()).add_(biasIh).add_(h.matmul(weightHh.t())).add_(biasHh);   // [batch, 4·hidden]
@@ -98,25 +66,5 @@ public sealed class LstmCell : nn.Module<Tensor, (Tensor H, Tensor C)?, (Tensor 
         var hNext = o.mul(cNext.tanh());
         scope.MoveToOuter(i, f, g, o, cNext, hNext);
         return new LstmStep(i, f, g, o, cNext, hNext);
-    }
-}
-
-/// <summary>Initialisation and argument checks shared by the scratch cells.</summary>
-static class CellInit
-{
-    /// <summary>A parameter drawn uniformly from ±<paramref name="bound"/>, as PyTorch initialises its recurrent layers.</summary>
-    internal static Parameter Uniform(long[] shape, double bound, ScalarType dtype)
-    {
-        using var noGrad = no_grad();
-        using var values = empty(shape, dtype: dtype).uniform_(-bound, bound);
-        return new Parameter(values.clone(), requires_grad: true);
-    }
-
-    internal static void CheckInput(Tensor x, int inputSize)
-    {
-        if (x.dim() != 2 || x.shape[1] != inputSize)
-            throw new ArgumentException(
-                $"Expected one step of input, shape [batch, {inputSize}], got [{string.Join(", ", x.shape)}]. " +
-                "A cell takes one step; use SequenceRnn for a whole sequence.", nameof(x));
     }
 }
