@@ -11,6 +11,14 @@ namespace RnnNotebooks.Translation;
 /// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed record LengthBucketBleu(int MinLength, int MaxLength, int Sentences, BleuScore Bleu);
 
+/// <summary>What an attention model looked at while translating one sentence.</summary>
+/// <param name="Source">The source words and <c>&lt;eos&gt;</c> (the columns); words outside the vocabulary are
+/// marked <c>word?</c>, since the model saw <c>&lt;unk&gt;</c> there.</param>
+/// <param name="Output">The words written, then <c>&lt;eos&gt;</c> if the model ended the sentence (the rows).</param>
+/// <param name="Weights">Attention weights <c>[Output.Count, Source.Count]</c>; each row sums to 1.</param>
+/// <remarks>Introduced in 04-machine-translation.</remarks>
+public sealed record AttentionExample(IReadOnlyList<string> Source, IReadOnlyList<string> Output, double[,] Weights);
+
 /// <summary>Comparisons of translation models beyond one BLEU number: loss on held-out pairs, BLEU by length.</summary>
 /// <remarks>Introduced in 04-machine-translation.</remarks>
 public static class TranslationAnalysis
@@ -76,4 +84,32 @@ public static class TranslationAnalysis
     }
 
     static string[] Words(string sentence) => sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Translates <paramref name="source"/> (tokenised) greedily and returns the attention weights of every
+    /// output word over the source words, ready for <c>Charts.Heatmap</c>.</summary>
+    /// <exception cref="InvalidOperationException">The model has no attention.</exception>
+    public static AttentionExample Attend(Translator translator, IReadOnlyList<string> source, int maxLength = 30)
+    {
+        ArgumentNullException.ThrowIfNull(translator);
+        ArgumentNullException.ThrowIfNull(source);
+        if (translator.Model.Options.Attention == AttentionKind.None)
+            throw new InvalidOperationException("This model has no attention to show; train one with AttentionKind.Additive or Dot.");
+        var wasTraining = translator.Model.training;
+        translator.Model.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            var batch = TranslationBatch.Collate([new EncodedPair(translator.Source.Encode(source), [])]);
+            var (ids, maps) = translator.Model.Greedy(batch.Source, batch.SourceLengths, maxLength);
+            var weights = maps![0];
+            var output = translator.Target.Decode(ids[0]).ToList();
+            if (weights.GetLength(0) > output.Count) output.Add("<eos>");
+            var columns = source.Select(w => translator.Source[w] == Vocabulary.Unk ? w + "?" : w).Append("<eos>").ToList();
+            return new AttentionExample(columns, output, weights);
+        }
+        finally
+        {
+            translator.Model.train(wasTraining);
+        }
+    }
 }

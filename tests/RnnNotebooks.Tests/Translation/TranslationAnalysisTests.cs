@@ -83,4 +83,42 @@ public class TranslationAnalysisTests
         Assert.True(model.training);
         Assert.Throws<ArgumentException>(() => TranslationAnalysis.MeanLoss(model, []));
     }
+
+    static Translator TinyTranslator(AttentionKind kind)
+    {
+        manual_seed(8);
+        var source = Vocabulary.Build([["le", "chat", "noir"], ["un", "chien"]], minFrequency: 1);
+        var target = Vocabulary.Build([["the", "black", "cat"], ["a", "dog"]], minFrequency: 1);
+        var options = new Seq2SeqOptions(source.Count, target.Count, 6, 6, kind, Dropout: 0.1);
+        return new Translator(new Seq2Seq(options), source, target, new TranslatorConfig("toy", "fra", "eng", options, MaxLength: 10, Pretokenized: true));
+    }
+
+    [Fact]
+    public void Attend_GivesOneRowPerOutputWord_EachSummingToOne_AndMarksUnknownWords()
+    {
+        var translator = TinyTranslator(AttentionKind.Additive);
+        using var model = translator.Model;
+        model.train();
+
+        var example = TranslationAnalysis.Attend(translator, ["le", "chat", "rouge"], maxLength: 7);
+
+        Assert.Equal(["le", "chat", "rouge?", "<eos>"], example.Source);
+        Assert.Equal(example.Output.Count, example.Weights.GetLength(0));
+        Assert.Equal(example.Source.Count, example.Weights.GetLength(1));
+        Assert.InRange(example.Output.Count, 1, 7);
+        for (var i = 0; i < example.Output.Count; i++)
+            Assert.Equal(1.0, Enumerable.Range(0, example.Source.Count).Sum(j => example.Weights[i, j]), 5);
+        Assert.True(model.training);
+    }
+
+    [Fact]
+    public void Attend_WithoutAttention_SaysWhatToTrainInstead()
+    {
+        var translator = TinyTranslator(AttentionKind.None);
+        using var model = translator.Model;
+
+        var error = Assert.Throws<InvalidOperationException>(() => TranslationAnalysis.Attend(translator, ["le", "chat"]));
+
+        Assert.Contains("AttentionKind.Additive", error.Message);
+    }
 }
