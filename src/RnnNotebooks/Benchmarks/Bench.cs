@@ -25,11 +25,13 @@ public enum BenchCell { Lstm, Gru, Rnn }
 /// <see cref="Speech.AcousticModel"/> (convolutions, bidirectional GRU, log_softmax, CTC loss, clipping, Adam) on
 /// <c>Batch</c> utterances of at most <c>Steps</c> feature frames; <c>Vocab</c> is the number of classes.
 /// <c>SourceVocab</c> and <c>Embedding</c> size the seq2seq model; <c>Features</c> (per frame) and <c>Channels</c>
-/// (of the convolutions) the ctc one.
+/// (of the convolutions) the ctc one. A <c>generate</c> workload with <c>Library</c> times
+/// <see cref="Decoding.TextGeneration.Generate(LanguageModel, IReadOnlyList{int}, int, Decoding.SamplingOptions, Random)"/>
+/// (greedy, prompt and preparation included) instead of a loop over <see cref="LanguageModel.Step"/>.
 /// </summary>
 public sealed record BenchWorkload(string Name, string Kind, BenchCell Cell, int Vocab, int Hidden, int Layers,
     int Batch, int Steps, bool OneDnn = true, bool Scratch = false,
-    int SourceVocab = 0, int Embedding = 0, int Features = 0, int Channels = 0)
+    int SourceVocab = 0, int Embedding = 0, int Features = 0, int Channels = 0, bool Library = false)
 {
     /// <summary>Floating-point operations of one step (train) or one token (generate), forward and backward;
     /// NaN for the seq2seq and ctc steps, whose mix of layers a single count would misdescribe.</summary>
@@ -159,6 +161,8 @@ public static class Bench
             Train(BenchCell.Lstm, 256) with { Name = $"train scratch LSTM 2x{Size(256)}", Scratch = true },
             seq2seq, ctc,
             Generate(oneDnn: true), Generate(oneDnn: false),
+            // What a learner's call costs: TextGeneration picks the kernels and the step itself.
+            Generate(oneDnn: false) with { Name = $"generate LSTM 2x{Size(256)} (TextGeneration)", Library = true },
         ];
         return all.DistinctBy(w => w.Name).ToList();
     }
@@ -293,6 +297,17 @@ public static class Bench
         using var model = BenchModels.Create(w);
         model.eval();
         var tokens = Math.Max(20, o.StepsPerRepeat * 50);
+        if (w.Library)
+        {
+            double Run(int n)
+            {
+                var sw = Stopwatch.StartNew();
+                Decoding.TextGeneration.Generate(model, [0], n, Decoding.SamplingOptions.Greedy, new Random(1));
+                return sw.Elapsed.TotalMilliseconds / n;
+            }
+            Run(Math.Max(5, o.Warmup * 10));
+            return Repeat(o.Repeats, () => Run(tokens));
+        }
         using var noGrad = no_grad();
         using var kernels = w.OneDnn ? null : TorchKernels.WithoutOneDnn();
         double Generate(int n)
