@@ -1,4 +1,5 @@
 using RnnNotebooks.Decoding;
+using RnnNotebooks.Platform;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -181,11 +182,13 @@ public sealed class Seq2Seq : nn.Module<TranslationBatch, Tensor>
     /// Greedy decoding of a batch (no teacher forcing: each step reads the model's own previous word) until every
     /// sentence produced <c>&lt;eos&gt;</c> or <paramref name="maxLength"/> words. Returns the ids (without
     /// <c>&lt;eos&gt;</c>) and, with attention, each sentence's weights <c>[outSteps, srcSteps]</c>.
+    /// Runs with oneDNN off (see <see cref="DecodingKernels"/>).
     /// </summary>
     public (IReadOnlyList<long[]> Ids, IReadOnlyList<double[,]>? Attention) Greedy(Tensor source, Tensor lengths, int maxLength)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        using var kernels = DecodingKernels();
         using var encoded = Encode(source, lengths);
         var n = (int)source.shape[0];
         var srcSteps = (int)source.shape[1];
@@ -213,13 +216,15 @@ public sealed class Seq2Seq : nn.Module<TranslationBatch, Tensor>
         return ([.. outputs.Select(o => o.ToArray())], maps);
     }
 
-    /// <summary>Beam search for one source sentence <c>[1, srcSteps]</c>; see <see cref="BeamSearch"/>.</summary>
+    /// <summary>Beam search for one source sentence <c>[1, srcSteps]</c>; see <see cref="BeamSearch"/>. Runs with
+    /// oneDNN off (see <see cref="DecodingKernels"/>).</summary>
     public IReadOnlyList<BeamHypothesis> Beam(Tensor source, Tensor lengths, int beamSize, int maxLength, double lengthAlpha = 0.6)
     {
         if (source.shape[0] != 1)
             throw new ArgumentException($"Beam search decodes one sentence at a time; got a batch of {source.shape[0]}.", nameof(source));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        using var kernels = DecodingKernels();
         using var encoded = Encode(source, lengths);
         return BeamSearch.Search(
             encoded.InitialHidden,
@@ -232,6 +237,14 @@ public sealed class Seq2Seq : nn.Module<TranslationBatch, Tensor>
             new BeamSearchOptions(Vocabulary.Bos, Vocabulary.Eos, beamSize, maxLength, lengthAlpha),
             hidden => [hidden]);
     }
+
+    /// <summary>
+    /// The kernels decoding runs with: oneDNN off until disposed. Decoding encodes small batches (one sentence for
+    /// beam search) and then steps a cell a word at a time; oneDNN's fused GRU re-lays out the encoder's weights on
+    /// every call, which at these sizes costs more than it saves (as for text generation, see
+    /// <see cref="TextGeneration"/>). Training keeps oneDNN.
+    /// </summary>
+    static IDisposable DecodingKernels() => TorchKernels.WithoutOneDnn();
 
     static double[,] ToMatrix(List<float[]> rows)
     {

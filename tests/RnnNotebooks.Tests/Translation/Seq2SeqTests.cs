@@ -138,6 +138,37 @@ public class Seq2SeqTests
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Decoders_LeaveOneDnnAsTheyFoundIt_AndDecodeAsTheyDoWithItOff(bool enabledBefore)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(7);
+        using var model = Tiny(AttentionKind.Additive);
+        model.eval();
+        var batch = TranslationBatch.Collate([new EncodedPair([4, 5, 6, 7], []), new EncodedPair([8, 9], [])]);
+        var one = TranslationBatch.Collate([new EncodedPair([4, 5, 6, 7], [])]);
+        var previous = RnnNotebooks.Platform.TorchKernels.OneDnnEnabled;
+        try
+        {
+            RnnNotebooks.Platform.TorchKernels.OneDnnEnabled = enabledBefore;
+
+            var (greedy, _) = model.Greedy(batch.Source, batch.SourceLengths, maxLength: 6);
+            Assert.Equal(enabledBefore, RnnNotebooks.Platform.TorchKernels.OneDnnEnabled);
+            var beam = model.Beam(one.Source, one.SourceLengths, beamSize: 3, maxLength: 6);
+            Assert.Equal(enabledBefore, RnnNotebooks.Platform.TorchKernels.OneDnnEnabled);
+
+            RnnNotebooks.Platform.TorchKernels.OneDnnEnabled = false;
+            Assert.Equal(greedy, model.Greedy(batch.Source, batch.SourceLengths, maxLength: 6).Ids);
+            Assert.Equal(beam[0].Tokens, model.Beam(one.Source, one.SourceLengths, beamSize: 3, maxLength: 6)[0].Tokens);
+        }
+        finally
+        {
+            RnnNotebooks.Platform.TorchKernels.OneDnnEnabled = previous;
+        }
+    }
+
+    [Theory]
     [InlineData(AttentionKind.None)]
     [InlineData(AttentionKind.Additive)]
     public void Greedy_EqualsBeamOfOne(AttentionKind kind)
