@@ -239,6 +239,42 @@ public sealed class Seq2Seq : nn.Module<TranslationBatch, Tensor>
     }
 
     /// <summary>
+    /// Beam search for a batch of sources <c>[batch, srcSteps]</c> at once (<see cref="BeamSearch.SearchBatch"/>):
+    /// every beam of every sentence is a row of one decoder step. Returns, per sentence, what <see cref="Beam"/>
+    /// returns for it alone, up to float rounding. Runs with oneDNN off (see <see cref="DecodingKernels"/>).
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<BeamHypothesis>> BeamBatch(Tensor source, Tensor lengths, int beamSize, int maxLength,
+        double lengthAlpha = 0.6)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var kernels = DecodingKernels();
+        using var encoded = Encode(source, lengths);
+        return BeamSearch.SearchBatch(
+            new BeamRows(encoded.InitialHidden, encoded),
+            (int)source.shape[0],
+            (rows, last) =>
+            {
+                var (logProbs, newHidden, _) = DecodeStep(last, rows.Hidden, rows.Source);
+                return (logProbs, rows with { Hidden = newHidden });
+            },
+            (rows, indices) => rows.Select(indices),
+            new BeamSearchOptions(Vocabulary.Bos, Vocabulary.Eos, beamSize, maxLength, lengthAlpha),
+            rows => rows.Tensors);
+    }
+
+    /// <summary>The decoder state of a batched beam search: each row's hidden state and its sentence's encoding.</summary>
+    sealed record BeamRows(Tensor Hidden, EncodedSource Source)
+    {
+        public BeamRows Select(Tensor rows) => new(Hidden.index_select(0, rows), new EncodedSource(
+            Source.Outputs.index_select(0, rows), Source.Keys?.index_select(0, rows), Source.Mask.index_select(0, rows),
+            Source.Summary.index_select(0, rows), Source.InitialHidden.index_select(0, rows)));
+
+        public IEnumerable<Tensor> Tensors =>
+            new[] { Hidden, Source.Outputs, Source.Keys, Source.Mask, Source.Summary, Source.InitialHidden }.OfType<Tensor>();
+    }
+
+    /// <summary>
     /// The kernels decoding runs with: oneDNN off until disposed. Decoding encodes small batches (one sentence for
     /// beam search) and then steps a cell a word at a time; oneDNN's fused GRU re-lays out the encoder's weights on
     /// every call, which at these sizes costs more than it saves (as for text generation, see
