@@ -88,8 +88,10 @@ public sealed record BenchWorkload(string Name, string Kind, BenchCell Cell, int
 /// <param name="ReferenceScript">Path of <c>bench/pytorch_reference.py</c>.</param>
 /// <param name="Only">If set, measure only the workloads whose names contain one of these strings, and skip the
 /// memory check (for a quick look at one workload; the published table runs everything).</param>
+/// <param name="Note">What the report should say about the machine's state during the run (e.g. other jobs
+/// running), which the benchmark cannot see for itself.</param>
 public sealed record BenchOptions(IReadOnlyList<int> Threads, int Warmup, int Repeats, int StepsPerRepeat, int LeakSteps,
-    string? Python, string ReferenceScript, IReadOnlyList<string>? Only = null)
+    string? Python, string ReferenceScript, IReadOnlyList<string>? Only = null, string? Note = null)
 {
     /// <summary>The configuration used for <c>docs/benchmarks.md</c>.</summary>
     public static BenchOptions Full(string referenceScript, string? python) =>
@@ -127,7 +129,7 @@ public sealed record BenchMemory(int StepsEarly, int StepsLate, long RssEarlyByt
 /// <summary>Everything one <c>rnn bench</c> run measured.</summary>
 public sealed record BenchReport(DateTimeOffset Date, string Machine, string Versions, string Command,
     IReadOnlyList<BenchWorkload> Workloads, IReadOnlyList<BenchMeasurement> Measurements, BenchMemory? Memory,
-    string? PyTorchVersion);
+    string? PyTorchVersion, string? Note = null);
 
 /// <summary>
 /// Measures the course's workloads in TorchSharp and, interleaved in the same run, in PyTorch.
@@ -205,7 +207,7 @@ public static class Bench
                 log($"memory: RSS {memory.RssEarlyBytes / 1e6:F0} MB after {memory.StepsEarly} steps, {memory.RssLateBytes / 1e6:F0} MB after {memory.StepsLate}; " +
                     $"live tensors {memory.LiveTensorsEarly} → {memory.LiveTensorsLate}");
             }
-            return new BenchReport(DateTimeOffset.Now, MachineDescription(), Versions(), command, workloads, measurements, memory, pyVersion);
+            return new BenchReport(DateTimeOffset.Now, MachineDescription(), Versions(), command, workloads, measurements, memory, pyVersion, options.Note);
         }
         finally
         {
@@ -414,6 +416,7 @@ public static class Bench
         sb.AppendLine();
         sb.AppendLine(inv, $"- Date: {r.Date:yyyy-MM-dd HH:mm} UTC{r.Date:zzz}");
         sb.AppendLine(inv, $"- Machine: {r.Machine}");
+        if (r.Note is not null) sb.AppendLine(inv, $"- Machine state: {r.Note}");
         sb.AppendLine(inv, $"- Versions: {r.Versions}; PyTorch {r.PyTorchVersion ?? "not measured"}");
         sb.AppendLine(inv, $"- Command: `{r.Command}`");
         sb.AppendLine("- Method: medians of timed repeats after warm-up; TorchSharp and PyTorch measured alternately in the same run.");

@@ -185,12 +185,14 @@ public sealed class LanguageModel : nn.Module<Tensor, RecurrentState?, (Tensor L
 
     /// <summary>
     /// The fast one-token step, prepared with the current weights for generating <paramref name="tokens"/> tokens
-    /// (owned by this model: do not dispose it), or null when this model has no fast path (GRU and RNN cells, or
-    /// training mode, where dropout would apply) and <see cref="Step"/> is the way.
+    /// (owned by this model: do not dispose it), or null when this model has no fast path (GRU and RNN cells,
+    /// training mode, where dropout would apply, or weights that are not float32 on the CPU) and <see cref="Step"/>
+    /// is the way.
     /// </summary>
     internal LstmGenerationStep? PrepareGenerationStep(int tokens)
     {
-        if (rnn is not LSTM lstm || training) return null;
+        // The step's buffers are float32 on the CPU, the course's setting; anything else takes the general path.
+        if (rnn is not LSTM lstm || training || EmbeddingWeight is not { dtype: ScalarType.Float32, device_type: DeviceType.CPU }) return null;
         generationStep ??= new LstmGenerationStep(Options);
         // The table costs one row per vocabulary entry and saves a product per generated token.
         generationStep.Prepare(EmbeddingWeight, lstm, readout?.weight ?? EmbeddingWeight, readout is not null ? readout.bias : readoutBias,

@@ -11,7 +11,7 @@ public class BenchTests
     {
         var root = CourseRunner.FindRepoRoot(AppContext.BaseDirectory);
         // PyTorch is only on machines where bench/setup.sh ran; the TorchSharp side is what this test keeps working.
-        var options = BenchOptions.Tiny(Path.Combine(root, "bench", "pytorch_reference.py"), python: null);
+        var options = BenchOptions.Tiny(Path.Combine(root, "bench", "pytorch_reference.py"), python: null) with { Note = "a test run" };
 
         var report = Bench.Run(options, tiny: true, "rnn bench --tiny --no-pytorch", _ => { });
 
@@ -24,6 +24,7 @@ public class BenchTests
         Assert.Contains("| seq2seq attention step 16 |", markdown);
         Assert.Contains("| ctc acoustic step 16 |", markdown);
         Assert.Contains("rnn bench --tiny --no-pytorch", markdown);
+        Assert.Contains("- Machine state: a test run", markdown);
     }
 
     [Fact]

@@ -68,7 +68,7 @@ public class TextGenerationTests
         Assert.All(Shapes, row => Assert.True((int)row[5] > TextGeneration.FastStepMinTokens));
 
     [Fact]
-    public void FastStep_IsOnlyForLstmModelsInEvalMode()
+    public void FastStep_IsOnlyForFloat32LstmModelsInEvalMode()
     {
         using var gru = new LanguageModel(new LanguageModelOptions(10, 8, 1, RecurrentCell.Gru));
         using var lstm = new LanguageModel(new LanguageModelOptions(10, 8, 1));
@@ -78,6 +78,8 @@ public class TextGenerationTests
         Assert.Null(lstm.PrepareGenerationStep(50));      // training mode: dropout would apply
         lstm.eval();
         Assert.NotNull(lstm.PrepareGenerationStep(50));
+        lstm.to(ScalarType.Float64);
+        Assert.Null(lstm.PrepareGenerationStep(50));
     }
 
     [Fact]
