@@ -5,11 +5,11 @@ namespace RnnNotebooks.Cli;
 
 static class BenchCommand
 {
-    public const string Usage = "rnn bench [--tiny] [--no-pytorch] [--python PATH] [--threads 1,2] [--out docs/benchmarks.md]";
+    public const string Usage = "rnn bench [--tiny] [--no-pytorch] [--python PATH] [--threads 1,2] [--only NAME,…] [--note TEXT] [--out docs/benchmarks.md]";
 
     public static int Run(string[] argv)
     {
-        var args = new CliArgs(argv, new HashSet<string> { "tiny", "no-pytorch" }, new HashSet<string> { "python", "threads", "out" });
+        var args = new CliArgs(argv, new HashSet<string> { "tiny", "no-pytorch" }, new HashSet<string> { "python", "threads", "out", "only", "note" });
         var tiny = args.Flag("tiny");
         var root = CourseRunner.FindRepoRoot();
         var script = Path.Combine(root, "bench", "pytorch_reference.py");
@@ -18,7 +18,11 @@ static class BenchCommand
         if (args.Option("threads") is { } threads)
             options = options with { Threads = threads.Split(',').Select(t => int.TryParse(t, out var n) && n > 0 ? n
                 : throw new UsageException($"--threads {threads}: expected a comma-separated list of positive numbers.")).ToList() };
-        var output = args.Option("out") ?? (tiny ? null : Path.Combine(root, "docs", "benchmarks.md"));
+        if (args.Option("only") is { } only)
+            options = options with { Only = only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+        if (args.Option("note") is { } note) options = options with { Note = note };
+        // A partial run must not overwrite the published table unless asked to.
+        var output = args.Option("out") ?? (tiny || options.Only is not null ? null : Path.Combine(root, "docs", "benchmarks.md"));
         args.EnsureAllUsed();
         if (python is not null && !File.Exists(python))
             throw new UsageException($"{python} not found: run bench/setup.sh to install PyTorch, pass --python PATH, or --no-pytorch.");

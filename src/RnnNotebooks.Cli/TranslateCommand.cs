@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using RnnNotebooks.Platform;
 using RnnNotebooks.Training;
 using RnnNotebooks.Translation;
 using TorchSharp;
@@ -176,9 +175,7 @@ static class TranslateCommand
         var translator = Translator.Load(dir);
         var pairs = translator.Config.LoadSplits().Get(splitName);
         if (pairs.Count == 0) throw new InvalidDataException($"The {splitName} split of {translator.Config.Dataset} is empty.");
-        TranslationEvaluation result;
-        using (TorchKernels.WithoutOneDnn())
-            result = translator.Evaluate(pairs, beam);
+        var result = translator.Evaluate(pairs, beam);     // the decoders switch oneDNN off themselves
 
         var prefix = Path.Combine(output, $"eval-{splitName}");
         AtomicFile.WriteAllText(prefix + ".hyp", string.Concat(result.Samples.Select(s => s.Hypothesis + "\n")));
@@ -216,7 +213,6 @@ static class TranslateCommand
         if (beam < 1) throw new UsageException($"--beam {beam}: expected 1 or more.");
         Threads.Apply();
         var translator = Translator.Load(dir);
-        using var oneDnn = TorchKernels.WithoutOneDnn();
         string? line;
         while ((line = Console.In.ReadLine()) is not null)
             Console.WriteLine(line.Trim().Length == 0 ? "" : translator.Translate(line, beam));

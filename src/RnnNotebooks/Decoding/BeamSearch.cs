@@ -132,6 +132,122 @@ public static class BeamSearch
         return [.. finished.OrderByDescending(h => h.Score).Take(k)];
     }
 
+    /// <summary>
+    /// <see cref="Search"/> for several inputs at once: every live beam of every input is one row of the state, so
+    /// each decoder step is one call on a batch instead of one per input. Returns, per input, what
+    /// <see cref="Search"/> returns for it alone (the same hypotheses, up to float rounding of the batched step).
+    /// </summary>
+    /// <param name="initialState">The decoder state with one row per input.</param>
+    /// <param name="inputs">The number of inputs (rows of <paramref name="initialState"/>).</param>
+    /// <param name="step">One decoder step on any number of rows.</param>
+    /// <param name="select">Builds a state from the given rows (<c>[rows]</c>, int64) of a state — all of its
+    /// per-row tensors, including per-input ones such as encoder outputs.</param>
+    /// <param name="options">As for <see cref="Search"/>.</param>
+    /// <param name="stateTensors">As for <see cref="Search"/>.</param>
+    public static IReadOnlyList<IReadOnlyList<BeamHypothesis>> SearchBatch<TState>(
+        TState initialState,
+        int inputs,
+        BeamStep<TState> step,
+        Func<TState, Tensor, TState> select,
+        BeamSearchOptions options,
+        Func<TState, IEnumerable<Tensor>>? stateTensors = null)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        ArgumentNullException.ThrowIfNull(select);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        ArgumentOutOfRangeException.ThrowIfNegative(inputs);
+        var k = options.BeamSize;
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        // Every live input has exactly k rows, input by input; rows an input cannot fill (fewer than k beams) carry
+        // log-probability −∞, so they never rank and the scores of all inputs fit one [inputs, k · vocab] tensor.
+        var beams = new List<List<(List<long> Tokens, double LogProb)>>();
+        var finished = new List<List<BeamHypothesis>>();
+        var live = new List<int>();                                  // input index of each live group of k rows
+        for (var i = 0; i < inputs; i++)
+        {
+            beams.Add([([], 0.0)]);
+            finished.Add([]);
+            live.Add(i);
+        }
+        if (inputs == 0) return [];
+        // One row per input to begin with: each input starts with one beam and k − 1 empty rows.
+        var state = select(initialState, tensor(Enumerable.Range(0, inputs).SelectMany(i => Enumerable.Repeat((long)i, k)).ToArray()));
+
+        for (var t = 0; t < options.MaxLength; t++)
+        {
+            var rows = new long[live.Count * k];
+            var prefixes = new double[live.Count * k];
+            for (var g = 0; g < live.Count; g++)
+            {
+                var group = beams[live[g]];
+                for (var b = 0; b < k; b++)
+                {
+                    rows[g * k + b] = b < group.Count && group[b].Tokens.Count > 0 ? group[b].Tokens[^1] : options.BosId;
+                    prefixes[g * k + b] = b < group.Count ? group[b].LogProb : double.NegativeInfinity;
+                }
+            }
+            var (logProbs, newState) = step(state, tensor(rows));
+            if (logProbs.dim() != 2 || logProbs.shape[0] != rows.Length)
+                throw new ArgumentException(
+                    $"The step function returned log-probabilities of shape [{string.Join(", ", logProbs.shape)}] for " +
+                    $"{rows.Length} rows; expected [{rows.Length}, vocab].", nameof(step));
+            var vocab = logProbs.shape[1];
+            var total = logProbs.to_type(ScalarType.Float64).add(tensor(prefixes).unsqueeze(1)).reshape(live.Count, k * vocab);
+            var take = (int)Math.Min(2L * k, k * vocab);
+            var (values, indices) = total.topk(take, dim: 1);                           // [inputs, take]
+            var scores = values.data<double>().ToArray();
+            var flat = indices.data<long>().ToArray();
+
+            var lastStep = t == options.MaxLength - 1;
+            var keep = new List<long>();
+            var stillLive = new List<int>();
+            for (var g = 0; g < live.Count; g++)
+            {
+                var input = live[g];
+                var group = beams[input];
+                var next = new List<(List<long> Tokens, double LogProb)>();
+                var parents = new List<long>();
+                for (var rank = 0; rank < take && next.Count < k; rank++)
+                {
+                    var score = scores[g * take + rank];
+                    if (double.IsNegativeInfinity(score)) break;
+                    var parent = flat[g * take + rank] / vocab;
+                    var token = flat[g * take + rank] % vocab;
+                    var tokens = new List<long>(group[(int)parent].Tokens) { token };
+                    if (token == options.EosId)
+                    {
+                        if (rank < k) finished[input].Add(Hypothesis(tokens.GetRange(0, tokens.Count - 1), score, tokens.Count, true, options));
+                    }
+                    else if (lastStep)
+                    {
+                        finished[input].Add(Hypothesis(tokens, score, tokens.Count, false, options));
+                        next.Add((tokens, score));
+                    }
+                    else
+                    {
+                        next.Add((tokens, score));
+                        parents.Add(g * k + parent);
+                    }
+                }
+                beams[input] = next;
+                if (lastStep || next.Count == 0 || CannotImprove(next, finished[input], options)) continue;
+                stillLive.Add(input);
+                // Fill the group's k rows: its beams' parents, then copies of the first for the empty rows.
+                keep.AddRange(parents);
+                keep.AddRange(Enumerable.Repeat(parents[0], k - parents.Count));
+            }
+            if (lastStep || stillLive.Count == 0) break;
+            live = stillLive;
+            state = select(newState, tensor(keep.ToArray()));
+            if (stateTensors is not null) scope.DisposeEverythingBut(stateTensors(state));
+        }
+
+        return [.. finished.Select(f => (IReadOnlyList<BeamHypothesis>)[.. f.OrderByDescending(h => h.Score).Take(k)])];
+    }
+
     static BeamHypothesis Hypothesis(List<long> tokens, double logProb, int length, bool finished, BeamSearchOptions options) =>
         new(tokens, logProb, logProb / Math.Pow(length, options.LengthAlpha), finished);
 

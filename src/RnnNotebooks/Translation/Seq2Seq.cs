@@ -1,4 +1,5 @@
 using RnnNotebooks.Decoding;
+using RnnNotebooks.Platform;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -181,11 +182,13 @@ public sealed class Seq2Seq : nn.Module<TranslationBatch, Tensor>
     /// Greedy decoding of a batch (no teacher forcing: each step reads the model's own previous word) until every
     /// sentence produced <c>&lt;eos&gt;</c> or <paramref name="maxLength"/> words. Returns the ids (without
     /// <c>&lt;eos&gt;</c>) and, with attention, each sentence's weights <c>[outSteps, srcSteps]</c>.
+    /// Runs with oneDNN off (see <see cref="DecodingKernels"/>).
     /// </summary>
     public (IReadOnlyList<long[]> Ids, IReadOnlyList<double[,]>? Attention) Greedy(Tensor source, Tensor lengths, int maxLength)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        using var kernels = DecodingKernels();
         using var encoded = Encode(source, lengths);
         var n = (int)source.shape[0];
         var srcSteps = (int)source.shape[1];
@@ -213,13 +216,15 @@ public sealed class Seq2Seq : nn.Module<TranslationBatch, Tensor>
         return ([.. outputs.Select(o => o.ToArray())], maps);
     }
 
-    /// <summary>Beam search for one source sentence <c>[1, srcSteps]</c>; see <see cref="BeamSearch"/>.</summary>
+    /// <summary>Beam search for one source sentence <c>[1, srcSteps]</c>; see <see cref="BeamSearch"/>. Runs with
+    /// oneDNN off (see <see cref="DecodingKernels"/>).</summary>
     public IReadOnlyList<BeamHypothesis> Beam(Tensor source, Tensor lengths, int beamSize, int maxLength, double lengthAlpha = 0.6)
     {
         if (source.shape[0] != 1)
             throw new ArgumentException($"Beam search decodes one sentence at a time; got a batch of {source.shape[0]}.", nameof(source));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        using var kernels = DecodingKernels();
         using var encoded = Encode(source, lengths);
         return BeamSearch.Search(
             encoded.InitialHidden,
@@ -232,6 +237,50 @@ public sealed class Seq2Seq : nn.Module<TranslationBatch, Tensor>
             new BeamSearchOptions(Vocabulary.Bos, Vocabulary.Eos, beamSize, maxLength, lengthAlpha),
             hidden => [hidden]);
     }
+
+    /// <summary>
+    /// Beam search for a batch of sources <c>[batch, srcSteps]</c> at once (<see cref="BeamSearch.SearchBatch"/>):
+    /// every beam of every sentence is a row of one decoder step. Returns, per sentence, what <see cref="Beam"/>
+    /// returns for it alone, up to float rounding. Runs with oneDNN off (see <see cref="DecodingKernels"/>).
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<BeamHypothesis>> BeamBatch(Tensor source, Tensor lengths, int beamSize, int maxLength,
+        double lengthAlpha = 0.6)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var kernels = DecodingKernels();
+        using var encoded = Encode(source, lengths);
+        return BeamSearch.SearchBatch(
+            new BeamRows(encoded.InitialHidden, encoded),
+            (int)source.shape[0],
+            (rows, last) =>
+            {
+                var (logProbs, newHidden, _) = DecodeStep(last, rows.Hidden, rows.Source);
+                return (logProbs, rows with { Hidden = newHidden });
+            },
+            (rows, indices) => rows.Select(indices),
+            new BeamSearchOptions(Vocabulary.Bos, Vocabulary.Eos, beamSize, maxLength, lengthAlpha),
+            rows => rows.Tensors);
+    }
+
+    /// <summary>The decoder state of a batched beam search: each row's hidden state and its sentence's encoding.</summary>
+    sealed record BeamRows(Tensor Hidden, EncodedSource Source)
+    {
+        public BeamRows Select(Tensor rows) => new(Hidden.index_select(0, rows), new EncodedSource(
+            Source.Outputs.index_select(0, rows), Source.Keys?.index_select(0, rows), Source.Mask.index_select(0, rows),
+            Source.Summary.index_select(0, rows), Source.InitialHidden.index_select(0, rows)));
+
+        public IEnumerable<Tensor> Tensors =>
+            new[] { Hidden, Source.Outputs, Source.Keys, Source.Mask, Source.Summary, Source.InitialHidden }.OfType<Tensor>();
+    }
+
+    /// <summary>
+    /// The kernels decoding runs with: oneDNN off until disposed. Decoding encodes small batches (one sentence for
+    /// beam search) and then steps a cell a word at a time; oneDNN's fused GRU re-lays out the encoder's weights on
+    /// every call, which at these sizes costs more than it saves (as for text generation, see
+    /// <see cref="TextGeneration"/>). Training keeps oneDNN.
+    /// </summary>
+    static IDisposable DecodingKernels() => TorchKernels.WithoutOneDnn();
 
     static double[,] ToMatrix(List<float[]> rows)
     {

@@ -64,7 +64,8 @@ public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary targ
     /// tokenisation also splits punctuation off words and lowercases).</summary>
     public IReadOnlyList<string> TokenizeSource(string text) => Tokenizer.Tokenize(text);
 
-    /// <summary>Translates tokenised sentences: greedily in batches (<paramref name="beamSize"/> 1) or by beam search.</summary>
+    /// <summary>Translates tokenised sentences in batches of <paramref name="batchSize"/>: greedily
+    /// (<paramref name="beamSize"/> 1) or by beam search, every beam of every sentence in one decoder step.</summary>
     public IReadOnlyList<IReadOnlyList<string>> Translate(IReadOnlyList<IReadOnlyList<string>> sentences, int beamSize = 1,
         int? maxLength = null, int batchSize = 64, double lengthAlpha = 0.6)
     {
@@ -88,12 +89,9 @@ public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary targ
                 }
                 else
                 {
-                    foreach (var pair in chunk)
-                    {
-                        var one = TranslationBatch.Collate([pair]);
-                        var best = Model.Beam(one.Source, one.SourceLengths, beamSize, limit, lengthAlpha);
-                        results.Add(best.Count == 0 ? [] : Target.Decode(best[0].Tokens));
-                    }
+                    var batch = TranslationBatch.Collate(chunk);
+                    var best = Model.BeamBatch(batch.Source, batch.SourceLengths, beamSize, limit, lengthAlpha);
+                    results.AddRange(best.Select(b => b.Count == 0 ? [] : Target.Decode(b[0].Tokens)));
                 }
             }
         }

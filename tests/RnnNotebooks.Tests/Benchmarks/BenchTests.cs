@@ -11,16 +11,62 @@ public class BenchTests
     {
         var root = CourseRunner.FindRepoRoot(AppContext.BaseDirectory);
         // PyTorch is only on machines where bench/setup.sh ran; the TorchSharp side is what this test keeps working.
-        var options = BenchOptions.Tiny(Path.Combine(root, "bench", "pytorch_reference.py"), python: null);
+        var options = BenchOptions.Tiny(Path.Combine(root, "bench", "pytorch_reference.py"), python: null) with { Note = "a test run" };
 
         var report = Bench.Run(options, tiny: true, "rnn bench --tiny --no-pytorch", _ => { });
 
         Assert.Equal(Bench.Workloads(tiny: true).Select(w => w.Name), report.Measurements.Select(m => m.Workload));
         Assert.All(report.Measurements, m => Assert.True(m.Rate > 0 && double.IsFinite(m.Rate), $"{m.Workload}: {m.Rate}"));
+        Assert.NotNull(report.Memory);
         Assert.Equal(report.Memory.LiveTensorsEarly, report.Memory.LiveTensorsLate);
         var markdown = Bench.ToMarkdown(report);
         Assert.Contains("| train LSTM 2x16 |", markdown);
+        Assert.Contains("| seq2seq attention step 16 |", markdown);
+        Assert.Contains("| ctc acoustic step 16 |", markdown);
         Assert.Contains("rnn bench --tiny --no-pytorch", markdown);
+        Assert.Contains("- Machine state: a test run", markdown);
+    }
+
+    [Fact]
+    public void LessonWorkloads_UsePaddedBatches_WhoseLongestRowIsTheStepCount()
+    {
+        foreach (var tiny in new[] { true, false })
+        {
+            var seq2seq = Bench.Workloads(tiny).Single(w => w.Kind == "seq2seq");
+            var ctc = Bench.Workloads(tiny).Single(w => w.Kind == "ctc");
+            Assert.Equal(seq2seq.Steps, seq2seq.SourceLengths.Max());
+            Assert.Equal(seq2seq.Steps, seq2seq.TargetLengths.Max());
+            Assert.True(seq2seq.SourceLengths.Distinct().Count() > 1, "sources of one length would not exercise packing");
+            Assert.Equal(seq2seq.TargetLengths.Sum(), seq2seq.TokensPerStep);
+            Assert.Equal(ctc.Steps, ctc.FrameLengths.Max());
+            Assert.Equal(ctc.FrameLengths.Sum(), ctc.TokensPerStep);
+            // CTC needs at least one output frame per label (2× subsampling): otherwise the loss is infinite and zeroed.
+            Assert.All(ctc.FrameLengths.Zip(ctc.LabelLengths), p => Assert.True((p.First - 1) / 2 + 1 >= 2 * p.Second + 1, $"{p}"));
+        }
+    }
+
+    [Fact]
+    public void PyTorchReference_BuildsLessonModels_OfTheSameSize()
+    {
+        // Runs only where bench/setup.sh installed PyTorch; elsewhere there is nothing to compare against.
+        const string python = "/usr/bin/python3";
+        if (!File.Exists(python) || System.Diagnostics.Process.Start(python, "-c \"import torch\"") is not { } probe
+            || !probe.WaitForExit(60_000) || probe.ExitCode != 0)
+            return;
+        var root = CourseRunner.FindRepoRoot(AppContext.BaseDirectory);
+        var options = BenchOptions.Tiny(Path.Combine(root, "bench", "pytorch_reference.py"), python) with { Only = ["seq2seq", "ctc"] };
+
+        var report = Bench.Run(options, tiny: true, "rnn bench --tiny --only seq2seq,ctc", _ => { });
+
+        foreach (var name in report.Workloads.Select(w => w.Name))
+        {
+            var counts = report.Measurements.Where(m => m.Workload == name).Select(m => m.Parameters).ToList();
+            Assert.Equal(2, counts.Count);
+            Assert.NotNull(counts[0]);
+            Assert.Equal(counts[0], counts[1]);
+        }
+        Assert.Null(report.Memory);
+        Assert.Contains("## The lesson models", Bench.ToMarkdown(report));
     }
 
     [Theory]

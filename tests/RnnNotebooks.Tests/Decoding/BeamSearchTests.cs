@@ -174,4 +174,50 @@ public class BeamSearchTests
         var model = new ToyModel(3, 6);
         Assert.Throws<ArgumentOutOfRangeException>(() => Search(model, beam: 0, maxLength: 5));
     }
+
+    /// <summary>Several toy models, one per input; column 0 of the state says whose row it is.</summary>
+    sealed class ToyModels(int vocab, params int[] seeds)
+    {
+        readonly ToyModel[] models = [.. seeds.Select(s => new ToyModel(s, vocab))];
+
+        public (Tensor, Tensor) Step(Tensor prefixes, Tensor last)
+        {
+            var grown = cat([prefixes, last.unsqueeze(1)], 1);                 // [rows, 1 + steps + 1]
+            var rows = Enumerable.Range(0, (int)grown.shape[0]).SelectMany(b =>
+            {
+                var row = grown[b].data<long>().ToArray();
+                return models[row[0]].LogProbs(row[1..]);
+            }).ToArray();
+            return (tensor(rows, [grown.shape[0], vocab]), grown);
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 6, 0.0)]
+    [InlineData(3, 6, 0.0)]
+    [InlineData(4, 7, 0.6)]
+    [InlineData(10, 5, 1.0)]
+    public void SearchBatch_GivesEachInputWhatSearchGivesIt(int beam, int maxLength, double alpha)
+    {
+        using var scope = NewDisposeScope();
+        var models = new ToyModels(5, 11, 12, 13, 14, 15);
+        var options = new BeamSearchOptions(Bos, Eos, beam, maxLength, alpha);
+
+        var batched = BeamSearch.SearchBatch(tensor(new long[] { 0, 1, 2, 3, 4 }).unsqueeze(1), 5, models.Step,
+            (s, idx) => s.index_select(0, idx), options, s => [s]);
+
+        Assert.Equal(5, batched.Count);
+        for (var i = 0; i < 5; i++)
+        {
+            var alone = BeamSearch.Search(tensor(new long[] { i }).unsqueeze(1), models.Step, (s, idx) => s.index_select(0, idx), options);
+            Assert.Equal(alone.Select(h => h.Tokens), batched[i].Select(h => h.Tokens));
+            Assert.Equal(alone.Select(h => h.Score), batched[i].Select(h => h.Score));
+            Assert.Equal(alone.Select(h => h.Finished), batched[i].Select(h => h.Finished));
+        }
+    }
+
+    [Fact]
+    public void SearchBatch_OfNoInputs_ReturnsNothing() =>
+        Assert.Empty(BeamSearch.SearchBatch(zeros([0, 1], ScalarType.Int64), 0, new ToyModels(5).Step,
+            (s, idx) => s.index_select(0, idx), new BeamSearchOptions(Bos, Eos)));
 }

@@ -138,6 +138,64 @@ public class Seq2SeqTests
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Decoders_LeaveOneDnnAsTheyFoundIt_AndDecodeAsTheyDoWithItOff(bool enabledBefore)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(7);
+        using var model = Tiny(AttentionKind.Additive);
+        model.eval();
+        var batch = TranslationBatch.Collate([new EncodedPair([4, 5, 6, 7], []), new EncodedPair([8, 9], [])]);
+        var one = TranslationBatch.Collate([new EncodedPair([4, 5, 6, 7], [])]);
+        var previous = RnnNotebooks.Platform.TorchKernels.OneDnnEnabled;
+        try
+        {
+            RnnNotebooks.Platform.TorchKernels.OneDnnEnabled = enabledBefore;
+
+            var (greedy, _) = model.Greedy(batch.Source, batch.SourceLengths, maxLength: 6);
+            Assert.Equal(enabledBefore, RnnNotebooks.Platform.TorchKernels.OneDnnEnabled);
+            var beam = model.Beam(one.Source, one.SourceLengths, beamSize: 3, maxLength: 6);
+            Assert.Equal(enabledBefore, RnnNotebooks.Platform.TorchKernels.OneDnnEnabled);
+
+            RnnNotebooks.Platform.TorchKernels.OneDnnEnabled = false;
+            Assert.Equal(greedy, model.Greedy(batch.Source, batch.SourceLengths, maxLength: 6).Ids);
+            Assert.Equal(beam[0].Tokens, model.Beam(one.Source, one.SourceLengths, beamSize: 3, maxLength: 6)[0].Tokens);
+        }
+        finally
+        {
+            RnnNotebooks.Platform.TorchKernels.OneDnnEnabled = previous;
+        }
+    }
+
+    [Theory]
+    [InlineData(AttentionKind.None, 1)]
+    [InlineData(AttentionKind.Additive, 3)]
+    [InlineData(AttentionKind.Dot, 5)]
+    public void BeamBatch_GivesEachSentenceWhatBeamGivesIt(AttentionKind kind, int beamSize)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(8);
+        using var model = Tiny(kind);
+        model.eval();
+        var pairs = new[] { new EncodedPair([4, 5, 6], []), new EncodedPair([7], []), new EncodedPair([8, 9, 10, 11, 4], []), new EncodedPair([5, 5], []) };
+        var batch = TranslationBatch.Collate(pairs);
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        var batched = model.BeamBatch(batch.Source, batch.SourceLengths, beamSize, maxLength: 8, lengthAlpha: 0.6);
+
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        Assert.Equal(pairs.Length, batched.Count);
+        for (var i = 0; i < pairs.Length; i++)
+        {
+            var one = TranslationBatch.Collate([pairs[i]]);
+            var alone = model.Beam(one.Source, one.SourceLengths, beamSize, maxLength: 8, lengthAlpha: 0.6);
+            Assert.Equal(alone.Select(h => h.Tokens), batched[i].Select(h => h.Tokens));
+            Assert.All(alone.Zip(batched[i]), p => Assert.Equal(p.First.Score, p.Second.Score, 1e-4));
+        }
+    }
+
+    [Theory]
     [InlineData(AttentionKind.None)]
     [InlineData(AttentionKind.Additive)]
     public void Greedy_EqualsBeamOfOne(AttentionKind kind)

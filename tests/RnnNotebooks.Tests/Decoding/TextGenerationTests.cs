@@ -1,0 +1,114 @@
+using RnnNotebooks.Decoding;
+using RnnNotebooks.Models;
+using RnnNotebooks.Tests.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Tests.Decoding;
+
+/// <summary>The fast LSTM generation step must compute what <see cref="LanguageModel.Step"/> computes.</summary>
+public class TextGenerationTests
+{
+    public TextGenerationTests() => SingleThreadedTorch.Ensure();
+
+    // (vocab, hidden, layers, embedding, tied, tokens): tokens ≥ vocab tabulates layer 0's input product; every
+    // length is above TextGeneration.FastStepMinTokens, so Generate takes the fast step.
+    public static TheoryData<int, int, int, int?, bool, int> Shapes => new()
+    {
+        { 12, 16, 2, null, false, 60 },     // tabulated
+        { 80, 16, 2, null, false, 50 },     // not tabulated
+        { 9, 8, 3, 5, false, 40 },          // embedding ≠ hidden, three layers
+        { 10, 8, 1, null, true, 45 },       // tied readout
+        { 60, 8, 1, null, true, 40 },       // tied, not tabulated
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void FastStep_GivesTheSameLogitsAsStep(int vocab, int hidden, int layers, int? embedding, bool tied, int tokens)
+    {
+        manual_seed(11);
+        using var model = new LanguageModel(new LanguageModelOptions(vocab, hidden, layers, EmbeddingSize: embedding, TieWeights: tied));
+        model.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var (_, state) = model.forward(tensor(new long[] { 1, 2, 3 }, [1, 3]), null);   // a non-zero start
+        var fast = model.PrepareGenerationStep(tokens);
+        Assert.NotNull(fast);
+        fast.Load(state);
+        var random = new Random(5);
+
+        for (var i = 0; i < 12; i++)
+        {
+            var token = random.Next(vocab);
+            var (expected, next) = model.Step(tensor(new long[] { token }, [1]), state);
+            state = next;
+            var actual = fast.Step(token);
+            var want = expected[0].data<float>().ToArray();
+            for (var j = 0; j < vocab; j++) Assert.Equal(want[j], actual[j], 1e-5f);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Generate_FastAndPlainPaths_GiveTheSameTokens(int vocab, int hidden, int layers, int? embedding, bool tied, int tokens)
+    {
+        manual_seed(12);
+        using var model = new LanguageModel(new LanguageModelOptions(vocab, hidden, layers, EmbeddingSize: embedding, TieWeights: tied));
+        foreach (var how in new[] { SamplingOptions.Greedy, new SamplingOptions(1.0), new SamplingOptions(0.7, TopK: 3) })
+        {
+            var plain = TextGeneration.Generate(model, [1, 2], tokens, how, new Random(21), fastStep: false);
+            var fast = TextGeneration.Generate(model, [1, 2], tokens, how, new Random(21), fastStep: true);
+
+            Assert.Equal(plain, fast);
+        }
+    }
+
+    [Fact]
+    public void Shapes_AreLongEnoughForTheFastStep() =>
+        Assert.All(Shapes, row => Assert.True((int)row[5] > TextGeneration.FastStepMinTokens));
+
+    [Fact]
+    public void FastStep_IsOnlyForFloat32LstmModelsInEvalMode()
+    {
+        using var gru = new LanguageModel(new LanguageModelOptions(10, 8, 1, RecurrentCell.Gru));
+        using var lstm = new LanguageModel(new LanguageModelOptions(10, 8, 1));
+        gru.eval();
+
+        Assert.Null(gru.PrepareGenerationStep(50));
+        Assert.Null(lstm.PrepareGenerationStep(50));      // training mode: dropout would apply
+        lstm.eval();
+        Assert.NotNull(lstm.PrepareGenerationStep(50));
+        lstm.to(ScalarType.Float64);
+        Assert.Null(lstm.PrepareGenerationStep(50));
+    }
+
+    [Fact]
+    public void FastStep_FollowsTheWeights_WhenTheyChangeBetweenGenerations()
+    {
+        manual_seed(14);
+        using var model = new LanguageModel(new LanguageModelOptions(10, 8, 2));
+        var before = TextGeneration.Generate(model, [1], 40, SamplingOptions.Greedy, new Random(1));
+        using (no_grad())
+            foreach (var p in model.parameters()) p.add_(randn_like(p).mul(0.5));
+
+        var plain = TextGeneration.Generate(model, [1], 40, SamplingOptions.Greedy, new Random(1), fastStep: false);
+        var fast = TextGeneration.Generate(model, [1], 40, SamplingOptions.Greedy, new Random(1), fastStep: true);
+
+        Assert.Equal(plain, fast);
+        Assert.NotEqual(before, fast);
+    }
+
+    [Fact]
+    public void Generate_LeavesNoLiveTensors()
+    {
+        manual_seed(13);
+        using var model = new LanguageModel(new LanguageModelOptions(20, 16, 2));
+        // The first fast generation allocates the model's generation buffers, which live as long as the model.
+        TextGeneration.Generate(model, [1], 40, new SamplingOptions(1.0), new Random(1));
+        var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+        TextGeneration.Generate(model, [1, 4], 50, new SamplingOptions(1.0), new Random(2));
+
+        Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+}
