@@ -27,7 +27,9 @@ static class BenchCommand
         if (python is not null && !File.Exists(python))
             throw new UsageException($"{python} not found: run bench/setup.sh to install PyTorch, pass --python PATH, or --no-pytorch.");
 
-        var command = "rnn bench " + string.Join(' ', argv);
+        // The note has its own line in the report; the command line shows only that there was one.
+        var shown = argv.Select((a, i) => i > 0 && argv[i - 1] == "--note" ? "…" : a);
+        var command = "rnn bench " + string.Join(' ', shown);
         var report = Bench.Run(options, tiny, command.Trim());
         var markdown = Bench.ToMarkdown(report);
         Console.WriteLine(markdown);
