@@ -98,7 +98,7 @@ public static class Trainer
 
         double Elapsed => start.ElapsedSeconds + clock.Elapsed.TotalSeconds;
 
-        bool threadsChosen;
+        double? threadsCheckedAt;
 
         public TrainingState Execute()
         {
@@ -199,10 +199,10 @@ public static class Trainer
             if (!enumerator.MoveNext()) return null;
             var batch = enumerator.Current;
             long? batchTokens = tokenCount?.Invoke(batch);
-            if (!threadsChosen && batchTokens is { } t)
+            if (batchTokens is { } t && (threadsCheckedAt is null || Elapsed - threadsCheckedAt >= Threads.RecheckInterval.TotalSeconds))
             {
                 Threads.ForTraining(model, t);
-                threadsChosen = true;
+                threadsCheckedAt = Elapsed;
             }
 
             optimizer.zero_grad();
