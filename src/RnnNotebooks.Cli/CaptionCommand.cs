@@ -16,7 +16,7 @@ static class CaptionCommand
         "  rnn caption train [--minutes 30] [--epochs 10] [--seed 0] [--out DIR] [--attention soft|none] [--hidden 512]\n" +
         "                    [--embedding 256] [--batch 64] [--lr 0.001] [--dropout 0.5] [--lambda 1] [--min-count 5]\n" +
         "                    [--max-images N] [--threads N] [--cache DIR]\n" +
-        "  rnn caption eval --checkpoint DIR [--split test] [--beam 5] [--out DIR] [--cache DIR]\n" +
+        "  rnn caption eval --checkpoint DIR [--split test] [--beam 5] [--out DIR] [--max-images N] [--cache DIR]\n" +
         "  rnn caption run --checkpoint DIR [--beam 5] IMAGE.jpg [...]";
 
     static readonly HashSet<string> NoFlags = [];
@@ -48,8 +48,15 @@ static class CaptionCommand
         return CaptionData.LoadFlickr8k();
     }
 
+    /// <summary>The first <paramref name="maxImages"/> photos of each split (a quick run; its features are cached
+    /// separately from the full set's).</summary>
+    static CaptionSplits Subset(CaptionSplits splits, int maxImages) =>
+        maxImages >= splits.Train.Count ? splits : splits.Take(maxImages, Math.Min(splits.Dev.Count, maxImages), Math.Min(splits.Test.Count, maxImages));
+
     static ImageFeatureSet LoadFeatures(CaptionSplits splits, string? cache) =>
-        CaptionFeatures.LoadOrBuild(splits.ImageDirectory, splits.AllImages, cacheDirectory: cache, log: Console.Error.WriteLine);
+        CaptionFeatures.LoadOrBuild(splits.ImageDirectory, splits.AllImages,
+            name: splits.Train.Count == 6000 ? "flickr8k-resnet18" : $"flickr8k-resnet18-first{splits.Train.Count}",
+            cacheDirectory: cache, log: Console.Error.WriteLine);
 
     static int Features(CliArgs args)
     {
@@ -101,7 +108,7 @@ static class CaptionCommand
         Threads.Apply(threads);
         Seeds.Set(seed);
         var clock = Stopwatch.StartNew();
-        if (maxImages < splits.Train.Count) splits = splits.Take(maxImages, Math.Min(splits.Dev.Count, maxImages), Math.Min(splits.Test.Count, maxImages));
+        splits = Subset(splits, maxImages);
         var features = LoadFeatures(splits, cache);
         var captioner = CaptionTraining.Create(splits.Train, attention, hidden, embedding, dropout: dropout, doublyStochastic: lambda, minCount: minCount);
         Console.Error.WriteLine($"flickr8k: {splits.Train.Count} train / {splits.Dev.Count} dev / {splits.Test.Count} test photos; vocabulary " +
@@ -127,13 +134,15 @@ static class CaptionCommand
         var beam = args.Int("beam", 5);
         var output = args.Option("out") ?? dir;
         var cache = args.Option("cache");
+        var maxImages = args.Int("max-images", int.MaxValue);
         args.EnsureAllUsed();
         if (beam < 1) throw new UsageException($"--beam {beam}: expected 1 or more.");
+        if (maxImages < 1) throw new UsageException($"--max-images {maxImages}: expected 1 or more.");
         if (splitName is not ("train" or "dev" or "test")) throw new UsageException($"--split {splitName}: expected train, dev or test.");
         Threads.Apply();
         var clock = Stopwatch.StartNew();
         var captioner = Captioner.Load(dir);
-        var splits = CaptionData.LoadFlickr8k();
+        var splits = Subset(CaptionData.LoadFlickr8k(), maxImages);
         var features = LoadFeatures(splits, cache);
         CaptionEvaluation result;
         using (TorchKernels.WithoutOneDnn())
