@@ -54,6 +54,7 @@ public sealed class ResNet18Encoder : IDisposable
     /// <param name="threads">ONNX Runtime's intra-op threads (default: the cores available).</param>
     public ResNet18Encoder(string? modelDirectory = null, int? threads = null)
     {
+        VisionNatives.Prepare();
         var dir = modelDirectory ?? FindModelDirectory();
         ModelPath = Path.Combine(dir, "ResNet18Onnx", "ResNet18.onnx");
         PreprocessPath = Path.Combine(dir, "ResNetPrepOnnx", "ResNetPreprocess.onnx");

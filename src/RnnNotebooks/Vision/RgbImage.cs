@@ -25,6 +25,7 @@ public sealed record RgbImage(int Width, int Height, byte[] Pixels)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        VisionNatives.Prepare();
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no such image file. Check the path (relative paths resolve against {Environment.CurrentDirectory}).", path);
         using var decoded = SKBitmap.Decode(path)
@@ -38,13 +39,14 @@ public sealed record RgbImage(int Width, int Height, byte[] Pixels)
     public static RgbImage FromBitmap(SKBitmap bitmap, int size = 224)
     {
         ArgumentNullException.ThrowIfNull(bitmap);
+        VisionNatives.Prepare();
         var scale = (double)size / Math.Min(bitmap.Width, bitmap.Height);
         var w = Math.Max(size, (int)Math.Round(bitmap.Width * scale));
         var h = Math.Max(size, (int)Math.Round(bitmap.Height * scale));
         var info = new SKImageInfo(w, h, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var resized = w == bitmap.Width && h == bitmap.Height && bitmap.ColorType == SKColorType.Rgba8888
             ? bitmap.Copy()
-            : bitmap.Resize(info, new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear))
+            : bitmap.Resize(info, SKFilterQuality.Medium)
               ?? throw new InvalidDataException($"SkiaSharp could not resize a {bitmap.Width}×{bitmap.Height} image.");
         using var rgba = resized.ColorType == SKColorType.Rgba8888 ? resized.Copy() : resized.Copy(SKColorType.Rgba8888);
         var source = rgba.GetPixelSpan();

@@ -75,3 +75,19 @@ public sealed class FeatureCacheTests : IDisposable
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
     }
 }
+
+public sealed class AttentionOverlayTests
+{
+    [Fact]
+    public void Blend_KeepsAttendedCornerBright_AndDimsTheRest()
+    {
+        var image = new RgbImage(224, 224, Enumerable.Repeat((byte)200, 224 * 224 * 3).ToArray());
+        var weights = new float[49];
+        weights[0] = 1;   // top-left cell only
+        var blended = AttentionOverlay.Blend(image, weights);
+        Assert.Equal(200, blended[5, 5, 0]);
+        Assert.Equal(30, blended[200, 200, 1]);   // floor 0.15 × 200
+        Assert.True(blended[40, 40, 2] is > 30 and < 200, "between cells the map is interpolated");
+        Assert.Throws<ArgumentException>(() => AttentionOverlay.Blend(image, new float[48]));
+    }
+}
