@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Text.Json;
+using RnnNotebooks.Captioning;
+using RnnNotebooks.Platform;
+using RnnNotebooks.Training;
+using RnnNotebooks.Vision;
+using TorchSharp;
+
+namespace RnnNotebooks.Cli;
+
+/// <summary><c>rnn caption</c>: extract image features, train a caption model, evaluate BLEU, caption photos.</summary>
+static class CaptionCommand
+{
+    public const string Usage =
+        "rnn caption features [--data flickr8k] [--cache DIR]\n" +
+        "  rnn caption train [--minutes 30] [--epochs 10] [--seed 0] [--out DIR] [--attention soft|none] [--hidden 512]\n" +
+        "                    [--embedding 256] [--batch 64] [--lr 0.001] [--dropout 0.5] [--lambda 1] [--min-count 5]\n" +
+        "                    [--max-images N] [--threads N] [--cache DIR]\n" +
+        "  rnn caption eval --checkpoint DIR [--split test] [--beam 5] [--out DIR] [--max-images N] [--cache DIR]\n" +
+        "  rnn caption run --checkpoint DIR [--beam 5] IMAGE.jpg [...]";
+
+    static readonly HashSet<string> NoFlags = [];
+
+    static readonly HashSet<string> Options =
+    [
+        "attention", "batch", "beam", "cache", "checkpoint", "data", "dropout", "embedding", "epochs", "hidden", "lambda", "lr",
+        "max-images", "min-count", "minutes", "out", "seed", "split", "threads",
+    ];
+
+    public static int Run(string[] argv)
+    {
+        if (argv.Length == 0) throw new UsageException("say what to do: features, train, eval or run.");
+        var args = new CliArgs(argv[1..], NoFlags, Options);
+        return argv[0] switch
+        {
+            "features" => Features(args),
+            "train" => Train(args),
+            "eval" => Eval(args),
+            "run" => RunImages(args),
+            _ => throw new UsageException($"unknown caption command '{argv[0]}'; expected features, train, eval or run."),
+        };
+    }
+
+    static CaptionSplits LoadData(CliArgs args)
+    {
+        var data = args.Option("data") ?? "flickr8k";
+        if (data != "flickr8k") throw new UsageException($"--data {data}: only flickr8k is supported.");
+        return CaptionData.LoadFlickr8k();
+    }
+
+    /// <summary>The first <paramref name="maxImages"/> photos of each split (a quick run; its features are cached
+    /// separately from the full set's).</summary>
+    static CaptionSplits Subset(CaptionSplits splits, int maxImages) =>
+        maxImages >= splits.Train.Count ? splits : splits.Take(maxImages, Math.Min(splits.Dev.Count, maxImages), Math.Min(splits.Test.Count, maxImages));
+
+    static ImageFeatureSet LoadFeatures(CaptionSplits splits, string? cache) =>
+        CaptionFeatures.LoadOrBuild(splits.ImageDirectory, splits.AllImages,
+            name: splits.Train.Count == 6000 ? "flickr8k-resnet18" : $"flickr8k-resnet18-first{splits.Train.Count}",
+            cacheDirectory: cache, log: Console.Error.WriteLine);
+
+    static int Features(CliArgs args)
+    {
+        var splits = LoadData(args);
+        var cache = args.Option("cache");
+        args.EnsureAllUsed();
+        var clock = Stopwatch.StartNew();
+        var features = LoadFeatures(splits, cache);
+        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["images"] = features.Images.Count,
+            ["shape"] = new[] { features.Regions, features.Channels },
+            ["cache"] = Path.GetFullPath(Path.Combine(cache ?? FeatureCache.DefaultDirectory, "flickr8k-resnet18.features")),
+            ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+        }, Json.Options));
+        return 0;
+    }
+
+    static int Train(CliArgs args)
+    {
+        var minutes = args.Double("minutes", 30);
+        var epochs = args.Int("epochs", 10);
+        var seed = args.Int("seed", 0);
+        var output = args.Option("out") ?? Path.Combine("runs", "caption-flickr8k");
+        var attention = (args.Option("attention") ?? "soft") switch
+        {
+            "soft" => true,
+            "none" => false,
+            var other => throw new UsageException($"--attention {other}: expected soft or none."),
+        };
+        var hidden = args.Int("hidden", 512);
+        var embedding = args.Int("embedding", 256);
+        var batchSize = args.Int("batch", 64);
+        var lr = args.Double("lr", 1e-3);
+        var dropout = args.Double("dropout", 0.5);
+        var lambda = args.Double("lambda", 1.0);
+        var minCount = args.Int("min-count", 5);
+        var maxImages = args.Int("max-images", int.MaxValue);
+        int? threads = args.Option("threads") is { } t ? int.TryParse(t, out var n) && n > 0 ? n
+            : throw new UsageException($"--threads {t}: expected a positive number.") : null;
+        var cache = args.Option("cache");
+        var splits = LoadData(args);
+        args.EnsureAllUsed();
+        if (minutes <= 0 || epochs <= 0 || hidden <= 0 || embedding <= 0 || batchSize <= 0 || lr <= 0 || minCount <= 0 || maxImages <= 0)
+            throw new UsageException("--minutes, --epochs, --hidden, --embedding, --batch, --lr, --min-count and --max-images must be positive.");
+        if (dropout is < 0 or >= 1) throw new UsageException($"--dropout {dropout}: expected a value in [0, 1).");
+        if (lambda < 0) throw new UsageException($"--lambda {lambda}: expected 0 or more.");
+
+        Threads.Apply(threads);
+        Seeds.Set(seed);
+        var clock = Stopwatch.StartNew();
+        splits = Subset(splits, maxImages);
+        var features = LoadFeatures(splits, cache);
+        var captioner = CaptionTraining.Create(splits.Train, attention, hidden, embedding, dropout: dropout, doublyStochastic: lambda, minCount: minCount);
+        Console.Error.WriteLine($"flickr8k: {splits.Train.Count} train / {splits.Dev.Count} dev / {splits.Test.Count} test photos; vocabulary " +
+            $"{captioner.Vocabulary.Count} words (min count {minCount}); features ready in {clock.Elapsed.TotalSeconds:0.0} s; {Threads.Current} thread(s)");
+        var result = CaptionTraining.Train(captioner, splits.Train, splits.Dev, features,
+            new CaptionTrainingOptions(epochs, TimeSpan.FromMinutes(minutes) - clock.Elapsed, batchSize, lr, OutputDirectory: output, LogEvery: 100),
+            progress: p => Console.Error.WriteLine(p), log: Console.Error.WriteLine);
+        Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["checkpoint"] = Path.GetFullPath(output),
+            ["steps"] = result.State.Step,
+            ["epochs"] = result.State.Epoch,
+            ["best_dev_bleu_4"] = Math.Round(result.BestDevBleu4, 2),
+            ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+        }, Json.Options));
+        return 0;
+    }
+
+    static int Eval(CliArgs args)
+    {
+        var dir = args.Required("checkpoint");
+        var splitName = args.Option("split") ?? "test";
+        var beam = args.Int("beam", 5);
+        var output = args.Option("out") ?? dir;
+        var cache = args.Option("cache");
+        var maxImages = args.Int("max-images", int.MaxValue);
+        args.EnsureAllUsed();
+        if (beam < 1) throw new UsageException($"--beam {beam}: expected 1 or more.");
+        if (maxImages < 1) throw new UsageException($"--max-images {maxImages}: expected 1 or more.");
+        if (splitName is not ("train" or "dev" or "test")) throw new UsageException($"--split {splitName}: expected train, dev or test.");
+        Threads.Apply();
+        var clock = Stopwatch.StartNew();
+        var captioner = Captioner.Load(dir);
+        var splits = Subset(CaptionData.LoadFlickr8k(), maxImages);
+        var features = LoadFeatures(splits, cache);
+        CaptionEvaluation result;
+        using (TorchKernels.WithoutOneDnn())
+            result = captioner.Evaluate(splits.Get(splitName), features, beam);
+        var path = Path.Combine(output, $"captions-{splitName}-beam{beam}.tsv");
+        AtomicFile.WriteAllText(path, string.Concat(result.Samples.Select(s => $"{s.Image}\t{s.Caption}\n")));
+        var summary = new Dictionary<string, object>(result.ToSummary())
+        {
+            ["split"] = splitName,
+            ["captions_file"] = Path.GetFullPath(path),
+            ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+        };
+        Console.WriteLine(JsonSerializer.Serialize(summary, Json.Options));
+        return 0;
+    }
+
+    static int RunImages(CliArgs args)
+    {
+        var dir = args.Required("checkpoint");
+        var beam = args.Int("beam", 5);
+        args.EnsureAllUsed();
+        if (beam < 1) throw new UsageException($"--beam {beam}: expected 1 or more.");
+        if (args.Positionals.Count == 0) throw new UsageException("name at least one image file.");
+        Threads.Apply();
+        var captioner = Captioner.Load(dir);
+        using var encoder = new ResNet18Encoder();
+        using var oneDnn = TorchKernels.WithoutOneDnn();
+        foreach (var image in args.Positionals)
+        {
+            var encoded = encoder.Encode(image);
+            using var scope = torch.NewDisposeScope();
+            var features = torch.tensor(encoded.RegionsFirst(), [1, ResNet18Encoder.Regions, ResNet18Encoder.Channels]);
+            Console.WriteLine($"{image}\t{string.Join(' ', captioner.Caption(features, beam)[0].Words)}");
+        }
+        return 0;
+    }
+}

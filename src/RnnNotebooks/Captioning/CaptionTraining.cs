@@ -1,0 +1,117 @@
+using System.Diagnostics;
+using RnnNotebooks.Training;
+using RnnNotebooks.Translation;
+using RnnNotebooks.Vision;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Captioning;
+
+/// <summary>How <see cref="CaptionTraining.Train"/> trains.</summary>
+/// <param name="Epochs">Passes over the 30,000 training captions.</param>
+/// <param name="TimeBudget">Stops after the current batch when exceeded (null: no limit).</param>
+/// <param name="BatchSize">Captions per batch.</param>
+/// <param name="LearningRate">Adam's learning rate.</param>
+/// <param name="ClipGradNorm">Gradient-norm clipping.</param>
+/// <param name="DevImages">Dev photos scored (greedy BLEU-4) at each epoch end to pick the best weights.</param>
+/// <param name="LogEvery">Progress every this many steps.</param>
+/// <param name="OutputDirectory">If set, the best weights so far are saved here (atomic checkpoint).</param>
+/// <remarks>Introduced in 06-image-captioning.</remarks>
+public sealed record CaptionTrainingOptions(int Epochs = 10, TimeSpan? TimeBudget = null, int BatchSize = 64, double LearningRate = 1e-3,
+    double ClipGradNorm = 5.0, int DevImages = 250, int LogEvery = 50, string? OutputDirectory = null);
+
+/// <summary>The result of <see cref="CaptionTraining.Train"/>.</summary>
+/// <param name="State">Where training stopped, with its history (losses, dev BLEU per epoch).</param>
+/// <param name="BestDevBleu4">Best greedy dev BLEU-4 seen at an epoch end (the weights the model holds at the end).</param>
+/// <param name="Seconds">Wall time.</param>
+/// <remarks>Introduced in 06-image-captioning.</remarks>
+public sealed record CaptionTrainingResult(TrainingState State, double BestDevBleu4, double Seconds);
+
+/// <summary>Teacher-forced training of a <see cref="Captioner"/> through the library <see cref="Trainer"/>,
+/// keeping the weights with the best dev BLEU-4.</summary>
+/// <remarks>Introduced in 06-image-captioning.</remarks>
+public static class CaptionTraining
+{
+    /// <summary>
+    /// Trains <paramref name="captioner"/> on <paramref name="train"/> (every caption of every photo per epoch, shuffled
+    /// with the course seed), scoring greedy BLEU-4 on the first <see cref="CaptionTrainingOptions.DevImages"/> of
+    /// <paramref name="dev"/> after each epoch. At the end the model holds the best-scoring weights.
+    /// </summary>
+    public static CaptionTrainingResult Train(Captioner captioner, IReadOnlyList<CaptionedImage> train, IReadOnlyList<CaptionedImage> dev,
+        ImageFeatureSet features, CaptionTrainingOptions options, Action<TrainingProgress>? progress = null, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(captioner);
+        ArgumentNullException.ThrowIfNull(options);
+        var clock = Stopwatch.StartNew();
+        var model = captioner.Model;
+        using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
+        var devSample = dev.Take(options.DevImages).ToList();
+        var best = double.NegativeInfinity;
+        Dictionary<string, Tensor>? bestWeights = null;
+
+        IReadOnlyDictionary<string, double> Validate()
+        {
+            var bleu = captioner.Evaluate(devSample, features).Bleu;
+            model.eval();
+            return new Dictionary<string, double> { ["dev_bleu_1"] = bleu.Cumulative[0], ["dev_bleu_4"] = bleu.Cumulative[3] };
+        }
+
+        void KeepIfBest(TrainingState state, double bleu)
+        {
+            if (bleu <= best) return;
+            best = bleu;
+            bestWeights?.Values.ToList().ForEach(t => t.Dispose());
+            bestWeights = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+            if (options.OutputDirectory is { } dir) captioner.Save(dir, optimizer, state);
+            log?.Invoke($"dev BLEU-4 {bleu:0.00} (best so far){(options.OutputDirectory is { } d ? $", saved to {d}" : "")}");
+        }
+
+        TrainingState? state = null;
+        for (var epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            var left = options.TimeBudget is { } budget ? budget - clock.Elapsed : (TimeSpan?)null;
+            if (left <= TimeSpan.Zero) break;
+            state = Trainer.Fit(model, optimizer,
+                e => CaptionBatch.Epoch(train, captioner.Vocabulary, features, options.BatchSize, Seeds.CreateRandom(e)),
+                b => model.Loss(b),
+                new TrainerOptions(Epochs: epoch + 1, ClipGradNorm: options.ClipGradNorm, TimeBudget: left, LogEvery: options.LogEvery),
+                tokens: b => b.Tokens,
+                validate: devSample.Count > 0 ? Validate : null,
+                progress: progress,
+                resume: state);
+            var done = state.Epoch == epoch + 1 && state.History.Epochs.Count > 0;
+            if (done && state.History.Epochs[^1].Metrics.TryGetValue("dev_bleu_4", out var bleu)) KeepIfBest(state, bleu);
+            if (state.History.StopReason != StopReason.Completed) break;
+        }
+        if (state is not null && state.History.StopReason != StopReason.Completed && devSample.Count > 0)
+        {
+            // Stopped inside an epoch: the latest weights may beat the last epoch end.
+            double bleu;
+            using (no_grad()) bleu = captioner.Evaluate(devSample, features).Bleu.Cumulative[3];
+            log?.Invoke($"{state.History.StopMessage} Dev BLEU-4 now {bleu:0.00}.");
+            KeepIfBest(state, bleu);
+        }
+        if (bestWeights is not null)
+        {
+            using (no_grad())
+                foreach (var (name, value) in model.state_dict())
+                    value.copy_(bestWeights[name]);
+            foreach (var t in bestWeights.Values) t.Dispose();
+        }
+        model.eval();
+        state ??= TrainingState.Start(new TrainerOptions(Epochs: options.Epochs));
+        if (options.OutputDirectory is { } outDir && double.IsNegativeInfinity(best)) captioner.Save(outDir, optimizer, state);
+        return new CaptionTrainingResult(state, double.IsNegativeInfinity(best) ? 0 : best, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>A fresh captioner: the vocabulary of <paramref name="train"/>'s captions (words seen
+    /// <paramref name="minCount"/>+ times) and an untrained model.</summary>
+    public static Captioner Create(IReadOnlyList<CaptionedImage> train, bool attention = true, int hidden = 512, int embedding = 256,
+        int attentionSize = 256, double dropout = 0.5, double doublyStochastic = 1.0, int minCount = 5, int maxLength = 20)
+    {
+        var vocabulary = CaptionData.BuildVocabulary(train, minCount);
+        var options = new CaptionModelOptions(vocabulary.Count, attention, embedding, hidden, attentionSize, ResNet18Encoder.Channels,
+            dropout, doublyStochastic);
+        return new Captioner(new CaptionModel(options), vocabulary, new CaptionerConfig(options, minCount, maxLength));
+    }
+}

@@ -1,0 +1,125 @@
+using System.Reflection;
+using System.Text.Json;
+using RnnNotebooks.Captioning;
+using RnnNotebooks.Data;
+using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Training;
+using RnnNotebooks.Translation;
+using SkiaSharp;
+using Xunit.Abstractions;
+
+namespace RnnNotebooks.Tests.Cli;
+
+/// <summary>Runs <c>rnn caption</c> in-process, capturing what it prints.</summary>
+[Collection("ProcessState")]
+public sealed class CaptionCliTests : IDisposable
+{
+    readonly string dir = Path.Combine(Path.GetTempPath(), $"rnn-caption-{Guid.NewGuid():N}");
+    readonly ITestOutputHelper log;
+
+    public CaptionCliTests(ITestOutputHelper log)
+    {
+        this.log = log;
+        Directory.CreateDirectory(dir);
+        SingleThreadedTorch.Ensure();
+    }
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var cli = Assembly.Load("rnn").GetType("RnnNotebooks.Cli.Cli", throwOnError: true)!;
+        var run = cli.GetMethod("Run", BindingFlags.Public | BindingFlags.Static)!;
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (output, error) = (new StringWriter(), new StringWriter());
+        try
+        {
+            Console.SetOut(output);
+            Console.SetError(error);
+            var code = (int)run.Invoke(null, [args])!;
+            return (code, output.ToString(), error.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+
+    /// <summary>An untrained captioner over 512-d ResNet features, saved to a checkpoint.</summary>
+    string SaveUntrainedCheckpoint()
+    {
+        var images = new[] { new CaptionedImage("x.jpg", ["a dog runs"], [["a", "dog", "runs"]]) };
+        var captioner = CaptionTraining.Create(images, hidden: 16, embedding: 8, attentionSize: 8, minCount: 1);
+        var checkpoint = Path.Combine(dir, "ckpt");
+        captioner.Save(checkpoint, null, TrainingState.Start(new TrainerOptions()));
+        return checkpoint;
+    }
+
+    [Fact]
+    public void Caption_Usage_ErrorsExitWith2()
+    {
+        Assert.Equal(2, Run("caption").Code);
+        Assert.Equal(2, Run("caption", "fly").Code);
+        var (code, _, err) = Run("caption", "eval", "--checkpoint", dir, "--beem", "3");
+        Assert.Equal(2, code);
+        Assert.Contains("beem", err);
+        Assert.Equal(2, Run("caption", "run", "--checkpoint", dir).Code);
+    }
+
+    [Fact]
+    public void CaptionRun_PrintsImageTabCaption_AndUnreadableImageExits1NamingIt()
+    {
+        var checkpoint = SaveUntrainedCheckpoint();
+        var photo = Path.Combine(dir, "drawn.png");
+        using (var bitmap = new SKBitmap(300, 240))
+        {
+            using (var canvas = new SKCanvas(bitmap)) canvas.Clear(new SKColor(30, 120, 200));
+            using var stream = File.Create(photo);
+            bitmap.Encode(stream, SKEncodedImageFormat.Png, 100);
+        }
+        var (code, output, err) = Run("caption", "run", "--checkpoint", checkpoint, "--beam", "2", photo);
+        Assert.True(code == 0, err);
+        var fields = output.TrimEnd('\n').Split('\t');
+        Assert.Equal(photo, fields[0]);
+        Assert.Equal(2, fields.Length);
+
+        var broken = Path.Combine(dir, "broken.jpg");
+        File.WriteAllText(broken, "not a jpeg");
+        (code, _, err) = Run("caption", "run", "--checkpoint", checkpoint, broken);
+        Assert.Equal(1, code);
+        Assert.Contains(broken, err);
+        Assert.Contains("could not be decoded", err);
+    }
+
+    [Fact]
+    public void CaptionTrainThenEval_OnAFewRealPhotos_WritesCheckpointAndBleuJson()
+    {
+        if (!Datasets.Locate("flickr8k").IsPresent)
+        {
+            Assert.False(Environment.GetEnvironmentVariable("RNN_REQUIRE_SHARED_DATA") == "1", "flickr8k missing");
+            log.WriteLine("flickr8k not found; not checked.");
+            return;
+        }
+        var cache = Path.Combine(dir, "cache");
+        var checkpoint = Path.Combine(dir, "run");
+        var (code, output, err) = Run("caption", "train", "--max-images", "12", "--epochs", "1", "--hidden", "32", "--embedding", "16",
+            "--min-count", "1", "--cache", cache, "--out", checkpoint, "--threads", "1");
+        log.WriteLine(err);
+        Assert.True(code == 0, err);
+        using (var json = JsonDocument.Parse(output)) Assert.Equal(1, json.RootElement.GetProperty("epochs").GetInt32());
+        Assert.True(File.Exists(Path.Combine(checkpoint, Captioner.ConfigFile)));
+
+        (code, output, err) = Run("caption", "eval", "--checkpoint", checkpoint, "--split", "test", "--beam", "2", "--max-images", "12",
+            "--cache", cache);
+        Assert.True(code == 0, err);
+        using var result = JsonDocument.Parse(output);
+        Assert.Equal(12, result.RootElement.GetProperty("images").GetInt32());
+        foreach (var key in new[] { "bleu_1", "bleu_2", "bleu_3", "bleu_4" })
+            Assert.InRange(result.RootElement.GetProperty(key).GetDouble(), 0, 100);
+        var lines = File.ReadAllLines(result.RootElement.GetProperty("captions_file").GetString()!);
+        Assert.Equal(12, lines.Length);
+        Assert.All(lines, l => Assert.EndsWith(".jpg", l.Split('\t')[0]));
+        Assert.Empty(Directory.GetFiles(cache, "*.tmp"));
+    }
+}
