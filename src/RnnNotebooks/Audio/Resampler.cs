@@ -9,7 +9,7 @@ namespace RnnNotebooks.Audio;
 /// the sinc). Direct evaluation, O(samples × taps): fine for the seconds-long clips of the course.
 /// Also used for speed perturbation: <c>Resample(x, from, to)</c> played back at <c>from</c> is
 /// <c>from / to</c> times faster.
-/// Introduced in 05-speech-recognition-ctc.
+/// Introduced in 05-speech-recognition.
 /// </remarks>
 public static class Resampler
 {
