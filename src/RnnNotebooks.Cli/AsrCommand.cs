@@ -12,7 +12,7 @@ static class AsrCommand
 {
     public const string Usage =
         "rnn asr train [--data fsdd|DIR] [--exclude-speaker NAME ...] [--minutes M] [--epochs N] [--strings N] [--seed S] [--threads N] [--out DIR]\n" +
-        "              [--hidden N] [--layers N] [--lr X] [--speed X]\n" +
+        "              [--hidden N] [--layers N] [--dropout X] [--lr X] [--speed X]\n" +
         "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon]\n" +
         "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]";
 
@@ -24,7 +24,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "lr", "speed" })),
+            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed" })),
             "eval" => Eval(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads" })),
             "transcribe" => Transcribe(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "decoding", "threads" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
@@ -61,6 +61,8 @@ static class AsrCommand
         var hidden = args.Int("hidden", 128);
         var layers = args.Int("layers", 2);
         var lr = args.Double("lr", 2e-3);
+        var dropout = args.Double("dropout", new AcousticModelOptions().Dropout);
+        if (dropout is < 0 or >= 1) throw new UsageException($"--dropout {dropout}: expected a fraction in [0, 1).");
         var speed = args.Double("speed", DigitStringOptions.Augmented.SpeedPerturbation);
         if (!(minutes > 0) || epochs < 1 || strings < 1 || hidden < 1 || layers < 1 || !(lr > 0))
             throw new UsageException("--minutes, --epochs, --strings, --hidden, --layers and --lr must be positive.");
@@ -79,7 +81,7 @@ static class AsrCommand
         var options = new AsrTrainingOptions(StringsPerEpoch: strings, Epochs: epochs, Seed: seed, LearningRate: lr,
             TimeBudget: TimeSpan.FromMinutes(minutes), SpecAugment: new SpecAugmentOptions(),
             Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed },
-            Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers));
+            Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Dropout: dropout));
         Console.Error.WriteLine($"asr train: speakers {string.Join(", ", trainSpeakers)}; held out: " +
             $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
         var clock = Stopwatch.StartNew();
@@ -107,6 +109,7 @@ static class AsrCommand
                 ["layers"] = layers.ToString(CultureInfo.InvariantCulture),
                 ["lr"] = lr.ToString(CultureInfo.InvariantCulture),
                 ["speed"] = speed.ToString(CultureInfo.InvariantCulture),
+                ["dropout"] = dropout.ToString(CultureInfo.InvariantCulture),
             };
             if (bestEpoch is { } kept)
             {
