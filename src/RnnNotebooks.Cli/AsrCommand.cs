@@ -12,6 +12,7 @@ static class AsrCommand
 {
     public const string Usage =
         "rnn asr train [--data fsdd|DIR] [--exclude-speaker NAME ...] [--minutes M] [--epochs N] [--strings N] [--seed S] [--threads N] [--out DIR]\n" +
+        "              [--hidden N] [--layers N] [--dropout X] [--lr X] [--speed X]\n" +
         "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon]\n" +
         "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]";
 
@@ -23,7 +24,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out" })),
+            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed" })),
             "eval" => Eval(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads" })),
             "transcribe" => Transcribe(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "decoding", "threads" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
@@ -57,7 +58,15 @@ static class AsrCommand
         var strings = args.Int("strings", 800);
         var seed = args.Int("seed", 0);
         var outDir = args.Option("out") ?? Path.Combine("artifacts", "asr");
-        if (!(minutes > 0) || epochs < 1 || strings < 1) throw new UsageException("--minutes, --epochs and --strings must be positive.");
+        var hidden = args.Int("hidden", 128);
+        var layers = args.Int("layers", 2);
+        var lr = args.Double("lr", 2e-3);
+        var dropout = args.Double("dropout", new AcousticModelOptions().Dropout);
+        if (dropout is < 0 or >= 1) throw new UsageException($"--dropout {dropout}: expected a fraction in [0, 1).");
+        var speed = args.Double("speed", DigitStringOptions.Augmented.SpeedPerturbation);
+        if (!(minutes > 0) || epochs < 1 || strings < 1 || hidden < 1 || layers < 1 || !(lr > 0))
+            throw new UsageException("--minutes, --epochs, --strings, --hidden, --layers and --lr must be positive.");
+        if (speed is < 0 or >= 0.5) throw new UsageException($"--speed {speed}: expected a fraction in [0, 0.5), e.g. 0.1 for ±10 %.");
         ApplyThreads(args);
         args.EnsureAllUsed();
         if (args.Positionals.Count > 0) throw new UsageException($"unexpected argument '{args.Positionals[0]}'.");
@@ -69,8 +78,10 @@ static class AsrCommand
         var trainSpeakers = speakers.Where(s => !excluded.Contains(s)).ToList();
         if (trainSpeakers.Count == 0) throw new ArgumentException("Every speaker is excluded; nothing to train on.");
 
-        var options = new AsrTrainingOptions(StringsPerEpoch: strings, Epochs: epochs, Seed: seed,
-            TimeBudget: TimeSpan.FromMinutes(minutes), SpecAugment: new SpecAugmentOptions());
+        var options = new AsrTrainingOptions(StringsPerEpoch: strings, Epochs: epochs, Seed: seed, LearningRate: lr,
+            TimeBudget: TimeSpan.FromMinutes(minutes), SpecAugment: new SpecAugmentOptions(),
+            Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed },
+            Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Dropout: dropout));
         Console.Error.WriteLine($"asr train: speakers {string.Join(", ", trainSpeakers)}; held out: " +
             $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
         var clock = Stopwatch.StartNew();
@@ -78,6 +89,10 @@ static class AsrCommand
             Console.Error.WriteLine($"  epoch {p.Epoch} step {p.Step} loss {p.Loss:F3}" +
                 (p.Metrics.TryGetValue("val_cer", out var v) ? $" val_cer {v:P1}" : "") + $" {p.Elapsed:mm\\:ss}"));
         var trainSeconds = clock.Elapsed.TotalSeconds;
+        var bestEpoch = state.History.Epochs
+            .Select((e, i) => (Epoch: i + 1, ValCer: e.Metrics.TryGetValue("val_cer", out var v) ? v : double.NaN))
+            .Where(x => !double.IsNaN(x.ValCer)).OrderBy(x => x.ValCer).ThenBy(x => x.Epoch)
+            .Select(x => ((int Epoch, double ValCer)?)x).FirstOrDefault();
         using (recognizer)
         {
             var official = AsrTraining.Evaluate(recognizer, AsrTraining.OfficialTestStrings(recordings, trainSpeakers));
@@ -90,7 +105,17 @@ static class AsrCommand
                 ["train_seconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture),
                 ["steps"] = state.Step.ToString(CultureInfo.InvariantCulture),
                 ["official_test_cer"] = official.Cer.ToString("F4", CultureInfo.InvariantCulture),
+                ["hidden"] = hidden.ToString(CultureInfo.InvariantCulture),
+                ["layers"] = layers.ToString(CultureInfo.InvariantCulture),
+                ["lr"] = lr.ToString(CultureInfo.InvariantCulture),
+                ["speed"] = speed.ToString(CultureInfo.InvariantCulture),
+                ["dropout"] = dropout.ToString(CultureInfo.InvariantCulture),
             };
+            if (bestEpoch is { } kept)
+            {
+                notes["kept_epoch"] = kept.Epoch.ToString(CultureInfo.InvariantCulture);
+                notes["val_cer"] = kept.ValCer.ToString("F4", CultureInfo.InvariantCulture);
+            }
             foreach (var (speaker, e) in heldOut) notes[$"cer_{speaker}"] = e.Cer.ToString("F4", CultureInfo.InvariantCulture);
             recognizer.Save(outDir, optimizer, state, notes);
             Console.WriteLine(JsonSerializer.Serialize(new
@@ -100,6 +125,8 @@ static class AsrCommand
                 Steps = state.Step,
                 Epochs = state.Epoch,
                 Stop = state.History.StopMessage,
+                KeptEpoch = bestEpoch?.Epoch,
+                ValCer = bestEpoch is { } b ? Math.Round(b.ValCer, 4) : (double?)null,
                 OfficialTest = Summary(official),
                 HeldOut = heldOut.ToDictionary(kv => kv.Key, kv => Summary(kv.Value)),
             }, Json.Options));

@@ -16,7 +16,7 @@ namespace RnnNotebooks.Audio;
 /// <param name="Mfcc">0 for log-mel features; otherwise keep this many DCT-II coefficients of the log-mel (MFCC).</param>
 /// <param name="Normalize">Per-utterance mean and variance normalisation of each feature over time.</param>
 /// <param name="LogFloor">Mel energies are clamped to at least this before the log (silence stays finite).</param>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record FeatureOptions(
     int SampleRate = 8000,
     int NFft = 256,
@@ -52,7 +52,7 @@ public sealed record FeatureOptions(
 /// Log-mel (or MFCC) features from <c>torch.stft</c>: power spectrogram → mel filterbank → log → (DCT) →
 /// per-utterance normalisation. Holds the window, filterbank and DCT tensors; dispose it when done.
 /// </summary>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed class LogMelFeatures : IDisposable
 {
     readonly Tensor window;      // [WinLength]

@@ -29,7 +29,7 @@ public enum MelNorm
 /// rises linearly from point <c>m</c> to point <c>m + 1</c> (its centre) and falls to point <c>m + 2</c>.
 /// Weights are the triangle evaluated at the FFT bin frequencies <c>k · sampleRate / nFft</c>, so a filter's
 /// largest weight is 1 (<see cref="MelNorm.Peak"/>) only when a bin falls exactly on its centre.
-/// Introduced in 05-speech-recognition-ctc.
+/// Introduced in 05-speech-recognition.
 /// </remarks>
 public static class MelFilterbank
 {

@@ -9,7 +9,7 @@ namespace RnnNotebooks.Audio;
 /// the sinc). Direct evaluation, O(samples × taps): fine for the seconds-long clips of the course.
 /// Also used for speed perturbation: <c>Resample(x, from, to)</c> played back at <c>from</c> is
 /// <c>from / to</c> times faster.
-/// Introduced in 05-speech-recognition-ctc.
+/// Introduced in 05-speech-recognition.
 /// </remarks>
 public static class Resampler
 {
@@ -36,21 +36,31 @@ public static class Resampler
         var half = ZeroCrossings / cutoff;                  // window half-width in input samples
         var outLength = (int)Math.Floor(samples.Length / step);
         var output = new float[outLength];
+        // The sinc numerator sin(π·c·d) and the window's cos(π·d / half) advance by a fixed angle from one tap
+        // to the next (d falls by 1), so they are rotated instead of recomputed: two sin/cos pairs per output
+        // sample instead of two per tap.
+        double stepA = Math.PI * cutoff, cosStepA = Math.Cos(stepA), sinStepA = Math.Sin(stepA);
+        double stepB = Math.PI / half, cosStepB = Math.Cos(stepB), sinStepB = Math.Sin(stepB);
         for (var n = 0; n < outLength; n++)
         {
             var t = n * step;
             var first = Math.Max(0, (int)Math.Ceiling(t - half));
             var last = Math.Min(samples.Length - 1, (int)Math.Floor(t + half));
+            var d = t - first;
+            double sinA = Math.Sin(stepA * d), cosA = Math.Cos(stepA * d);
+            double sinB = Math.Sin(stepB * d), cosB = Math.Cos(stepB * d);
             double sum = 0;
-            for (var k = first; k <= last; k++)
+            for (var k = first; k <= last; k++, d -= 1)
             {
-                var d = t - k;
-                sum += samples[k] * cutoff * Sinc(cutoff * d) * (0.5 + 0.5 * Math.Cos(Math.PI * d / half));
+                var x = cutoff * d;
+                var sinc = Math.Abs(x) < 1e-9 ? 1.0 : sinA / (Math.PI * x);
+                sum += samples[k] * cutoff * sinc * (0.5 + 0.5 * cosB);
+                (sinA, cosA) = (sinA * cosStepA - cosA * sinStepA, cosA * cosStepA + sinA * sinStepA);
+                (sinB, cosB) = (sinB * cosStepB - cosB * sinStepB, cosB * cosStepB + sinB * sinStepB);
             }
             output[n] = (float)sum;
         }
         return output;
     }
 
-    static double Sinc(double x) => Math.Abs(x) < 1e-12 ? 1.0 : Math.Sin(Math.PI * x) / (Math.PI * x);
 }

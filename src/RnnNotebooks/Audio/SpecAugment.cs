@@ -8,7 +8,7 @@ namespace RnnNotebooks.Audio;
 /// <param name="TimeMasks">Stretches of frames set to zero.</param>
 /// <param name="MaxTimeWidth">Each stretch is 0…this many frames long…</param>
 /// <param name="MaxTimeFraction">…and at most this fraction of the utterance.</param>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record SpecAugmentOptions(
     int FrequencyMasks = 2,
     int MaxFrequencyWidth = 6,
@@ -18,7 +18,7 @@ public sealed record SpecAugmentOptions(
 
 /// <summary>SpecAugment-style masking (Park et al., 2019) without time warping: zero random feature bands and
 /// frame stretches of normalised features (zero is each feature's mean), so the model cannot rely on any one.</summary>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public static class SpecAugment
 {
     /// <summary>A masked copy of <paramref name="features"/> <c>[frames, dims]</c>; the input is not changed.

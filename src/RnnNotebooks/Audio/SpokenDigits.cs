@@ -9,7 +9,7 @@ namespace RnnNotebooks.Audio;
 /// <param name="Speaker">The speaker's name (george, jackson, …).</param>
 /// <param name="Index">Repetition 0–49; 0–4 form the official test split.</param>
 /// <param name="Path">Full path of the WAV file.</param>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record DigitRecording(int Digit, string Speaker, int Index, string Path)
 {
     /// <summary>Indices 0–4 of each speaker and digit are the dataset's official test split.</summary>
@@ -20,7 +20,7 @@ public sealed record DigitRecording(int Digit, string Speaker, int Index, string
 }
 
 /// <summary>The Free Spoken Digit Dataset: listing its recordings and the words they say.</summary>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public static partial class SpokenDigits
 {
     /// <summary>The word for each digit, index = digit.</summary>
@@ -77,7 +77,7 @@ public static partial class SpokenDigits
 /// <param name="SpeedPerturbation">Each recording is sped up or slowed down by a factor in 1 ± this (0 = none),
 /// by resampling, which shifts pitch too.</param>
 /// <param name="GainDb">Each string is scaled by a gain of ±this many decibels (0 = none).</param>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record DigitStringOptions(
     int MinDigits = 1,
     int MaxDigits = 7,
@@ -103,7 +103,7 @@ public sealed record DigitString(AudioClip Audio, IReadOnlyList<int> Digits, str
 /// Builds connected digit strings by concatenating 1–7 isolated recordings of one speaker with random short
 /// gaps. Everything random comes from the <see cref="Random"/> passed in, so a seed fixes the strings.
 /// </summary>
-/// <remarks>Reads each WAV file once and keeps it in memory (FSDD is ~20 MB as floats). Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Reads each WAV file once and keeps it in memory (FSDD is ~20 MB as floats). Introduced in 05-speech-recognition.</remarks>
 public sealed class DigitStringBuilder
 {
     readonly Dictionary<string, DigitRecording[]> bySpeaker;

@@ -6,7 +6,7 @@ namespace RnnNotebooks.Audio;
 /// <summary>Mono audio in memory: samples in [-1, 1) and the rate they were taken at.</summary>
 /// <param name="Samples">One float per sample; 16-bit PCM value / 32768.</param>
 /// <param name="SampleRate">Samples per second.</param>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record AudioClip(float[] Samples, int SampleRate)
 {
     /// <summary>Length in seconds.</summary>
@@ -18,7 +18,7 @@ public sealed record AudioClip(float[] Samples, int SampleRate)
 /// Chunks other than <c>fmt </c> and <c>data</c> (LIST, fact, cue…) are skipped. Anything else — stereo,
 /// 8/24/32-bit, IEEE float, a file that is not RIFF/WAVE, a data chunk shorter than its header says — throws
 /// <see cref="InvalidDataException"/> naming the file, what was found and how to convert it.
-/// Introduced in 05-speech-recognition-ctc.
+/// Introduced in 05-speech-recognition.
 /// </remarks>
 public static class WavFile
 {

@@ -6,11 +6,11 @@ namespace RnnNotebooks.Decoding;
 /// <param name="Labels">Output labels, no blanks.</param>
 /// <param name="LogProbability">ln P(labels | input) summed over the alignments the search kept (exact for
 /// an unpruned search); for greedy decoding, the log probability of the single best path.</param>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record CtcHypothesis(IReadOnlyList<int> Labels, double LogProbability);
 
 /// <summary>Restricts which label sequences a CTC search may produce (e.g. only words of a lexicon).</summary>
-/// <remarks>States are small integers the search carries along each prefix. Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>States are small integers the search carries along each prefix. Introduced in 05-speech-recognition.</remarks>
 public interface ICtcConstraint
 {
     /// <summary>The state of the empty prefix.</summary>
@@ -35,7 +35,7 @@ public interface ICtcConstraint
 /// each with two log probabilities — of paths ending in blank and ending in its last label — so paths that
 /// spell the same prefix are summed. With a wide enough beam it finds the most probable sequence exactly.</item>
 /// </list>
-/// Introduced in 05-speech-recognition-ctc.
+/// Introduced in 05-speech-recognition.
 /// </remarks>
 public static class CtcDecoder
 {

@@ -8,7 +8,7 @@ namespace RnnNotebooks.Decoding;
 /// States are tree nodes; node 0, the root, means "at the start of a word". A prefix is complete at the end of
 /// a word, or when empty. (A trailing space leaves the search at the root too; strip it from the text.)
 /// Use with <see cref="CtcDecoder.BeamSearch(float[,], int, int, ICtcConstraint?, double)"/>.
-/// Introduced in 05-speech-recognition-ctc.
+/// Introduced in 05-speech-recognition.
 /// </remarks>
 public sealed class CtcLexicon : ICtcConstraint
 {

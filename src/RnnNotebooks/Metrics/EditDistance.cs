@@ -30,7 +30,7 @@ public sealed record EditStep(EditKind Kind, string? Reference, string? Hypothes
 /// tokens (so one stray token = 1.0 = 100 %). It stays finite, so means and JSON keep working, and it is 0
 /// exactly when the hypothesis is perfect. Summed over a corpus with any non-empty reference, the convention
 /// no longer matters.
-/// Introduced in 05-speech-recognition-ctc.
+/// Introduced in 05-speech-recognition.
 /// </remarks>
 public sealed record ErrorCounts(int Substitutions, int Insertions, int Deletions, int ReferenceLength)
 {
@@ -76,7 +76,7 @@ public sealed record EditAlignment(ErrorCounts Counts, IReadOnlyList<EditStep> S
 /// <remarks>
 /// Every edit costs 1. Among alignments of minimal cost, the backtrace prefers match/substitution, then
 /// deletion, then insertion, so results are deterministic.
-/// Introduced in 05-speech-recognition-ctc.
+/// Introduced in 05-speech-recognition.
 /// </remarks>
 public static class EditDistance
 {

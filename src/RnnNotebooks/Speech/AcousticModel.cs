@@ -14,7 +14,7 @@ namespace RnnNotebooks.Speech;
 /// <param name="NumLayers">Stacked bidirectional recurrent layers.</param>
 /// <param name="Cell">GRU or LSTM (fused TorchSharp layers).</param>
 /// <param name="Dropout">Dropout after the convolutions, between recurrent layers and before the output layer.</param>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record AcousticModelOptions(
     int InputSize = 40,
     int Classes = 17,
@@ -46,7 +46,7 @@ public sealed record AcousticModelOptions(
 /// direction of a short utterance starts at its own last frame, not in the padding; a batch of one gives the
 /// same result as that utterance inside a batch.
 /// state_dict keys: <c>conv1.*</c>, <c>conv2.*</c>, <c>rnn.*</c> (TorchSharp's names), <c>output.*</c>.
-/// Introduced in 05-speech-recognition-ctc.
+/// Introduced in 05-speech-recognition.
 /// </remarks>
 public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
 {

@@ -15,13 +15,17 @@ namespace RnnNotebooks.Speech;
 /// <param name="ClipGradNorm">Gradient clipping.</param>
 /// <param name="TimeBudget">Stop training after this long (the model is still usable).</param>
 /// <param name="Seed">Seeds torch, the string builder and the masks.</param>
-/// <param name="ValidationStrings">Strings built once from the validation recordings; greedy CER on them is
-/// recorded as <c>val_cer</c> after each epoch (0 = no validation).</param>
+/// <param name="ValidationStrings">Strings built once from the validation recordings (see <see cref="AsrTraining"/>);
+/// greedy CER on them is recorded as <c>val_cer</c> after each epoch (0 = no validation).</param>
+/// <param name="KeepBest">End with the weights of the epoch with the lowest <c>val_cer</c>, not the last epoch's.</param>
+/// <param name="PlateauPatience">Halve the learning rate after this many epochs without a new best <c>val_cer</c>
+/// (0 = constant learning rate); not while the CER is still 100 %.</param>
+/// <param name="MinLearningRate">The learning rate is never halved below this.</param>
 /// <param name="Strings">How training strings are built (default: <see cref="DigitStringOptions.Augmented"/>).</param>
 /// <param name="SpecAugment">Masks for training features; null = none.</param>
 /// <param name="Features">Feature settings.</param>
 /// <param name="Model">Acoustic model sizes (input size and classes are filled in).</param>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record AsrTrainingOptions(
     int StringsPerEpoch = 800,
     int Epochs = 30,
@@ -31,6 +35,9 @@ public sealed record AsrTrainingOptions(
     TimeSpan? TimeBudget = null,
     int Seed = 0,
     int ValidationStrings = 100,
+    bool KeepBest = true,
+    int PlateauPatience = 3,
+    double MinLearningRate = 1e-4,
     DigitStringOptions? Strings = null,
     SpecAugmentOptions? SpecAugment = null,
     FeatureOptions? Features = null,
@@ -45,7 +52,7 @@ public sealed record AsrTrainingOptions(
 /// <param name="AudioSeconds">Audio decoded.</param>
 /// <param name="Seconds">Wall time of features + model + decoding.</param>
 /// <param name="Examples">The first few (reference, hypothesis) pairs.</param>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record AsrEvaluation(double Cer, double Wer, int Utterances, ErrorCounts Characters, ErrorCounts Words,
     double AudioSeconds, double Seconds, IReadOnlyList<(string Reference, string Hypothesis)> Examples)
 {
@@ -55,16 +62,23 @@ public sealed record AsrEvaluation(double Cer, double Wer, int Utterances, Error
 
 /// <summary>The lesson's training and evaluation pipeline on connected FSDD digit strings.</summary>
 /// <remarks>
-/// Splits: training strings are built from the training speakers' recordings with index ≥ 5 (FSDD's official
-/// train split), validation strings from the same speakers' indices 0–4 (the official test split). A held-out
-/// speaker is evaluated with <see cref="SpeakerTestStrings"/> (all 500 of their recordings), which measures
-/// speaker-independent accuracy.
-/// Introduced in 05-speech-recognition-ctc.
+/// Splits of the training speakers' recordings: indices 0–4 are FSDD's official test split (never trained on,
+/// never used to choose anything: <see cref="OfficialTestStrings"/>), indices 5–9 are the validation slice (greedy
+/// CER after each epoch chooses the kept weights and the learning-rate cuts), indices 10–49 train. A held-out speaker
+/// is evaluated with <see cref="SpeakerTestStrings"/> (all 500 of their recordings), which measures
+/// speaker-independent accuracy; nothing of theirs is seen before that.
+/// Introduced in 05-speech-recognition.
 /// </remarks>
 public static class AsrTraining
 {
     /// <summary>Seed of evaluation strings, fixed so every run is scored on the same strings.</summary>
     public const int EvaluationSeed = 20_05;
+
+    /// <summary>Recordings with an index in 5–9 form the validation slice of each training speaker.</summary>
+    public static bool IsValidation(DigitRecording recording) => recording.Index is >= 5 and < 10;
+
+    /// <summary>Recordings that training strings are built from: index 10–49.</summary>
+    public static bool IsTraining(DigitRecording recording) => recording.Index >= 10;
 
     /// <summary>Trains a new recognizer on <paramref name="trainSpeakers"/>' recordings among <paramref name="recordings"/>.</summary>
     public static (SpeechRecognizer Recognizer, TrainingState State, optim.Optimizer Optimizer) Train(
@@ -78,24 +92,33 @@ public static class AsrTraining
             throw new ArgumentException($"No recordings of the training speakers ({string.Join(", ", trainSpeakers)}).");
         Seeds.Set(options.Seed);
         var recognizer = SpeechRecognizer.Create(options.Features, options.Model, [.. trainSpeakers.Order(StringComparer.Ordinal)]);
-        var builder = new DigitStringBuilder(mine.Where(r => !r.IsOfficialTest), options.Strings ?? DigitStringOptions.Augmented);
+        var builder = new DigitStringBuilder(mine.Where(IsTraining), options.Strings ?? DigitStringOptions.Augmented);
         var validation = options.ValidationStrings > 0
-            ? new DigitStringBuilder(mine.Where(r => r.IsOfficialTest)).BuildMany(options.ValidationStrings, EvaluationSeed)
+            ? new DigitStringBuilder(mine.Where(IsValidation)).BuildMany(options.ValidationStrings, EvaluationSeed + 1)
             : [];
 
         var optimizer = optim.Adam(recognizer.Model.parameters(), options.LearningRate);
+        using var best = new BestWeights(recognizer.Model);
         var state = Trainer.Fit(
             recognizer.Model, optimizer,
             epoch => Batches(recognizer, builder, options, epoch),
             batch => batch.Loss(recognizer.Model),
             new TrainerOptions(options.Epochs, options.ClipGradNorm, options.TimeBudget, LogEvery: 10),
             tokens: batch => batch.Count,
-            validate: validation.Count == 0 ? null : () => new Dictionary<string, double>
+            validate: validation.Count == 0 ? null : () =>
             {
-                ["val_cer"] = Evaluate(recognizer, validation, CtcDecoding.Greedy).Cer,
+                var cer = Evaluate(recognizer, validation, CtcDecoding.Greedy).Cer;
+                best.Offer(cer);
+                // While the model still emits only blanks the CER is pinned at 100 % and says nothing about progress,
+                // so the learning rate is only cut once something has been recognised.
+                var sinceBest = best.Offers - best.BestOffer;
+                if (options.PlateauPatience > 0 && best.BestScore < 1 && sinceBest > 0 && sinceBest % options.PlateauPatience == 0)
+                    foreach (var g in optimizer.ParamGroups) g.LearningRate = Math.Max(options.MinLearningRate, g.LearningRate / 2);
+                return new Dictionary<string, double> { ["val_cer"] = cer };
             },
             progress: progress,
             cancellationToken: cancellationToken);
+        if (options.KeepBest && best.Offers > 0) best.Restore();
         return (recognizer, state, optimizer);
     }
 

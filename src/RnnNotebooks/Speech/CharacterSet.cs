@@ -3,7 +3,7 @@ using RnnNotebooks.Decoding;
 namespace RnnNotebooks.Speech;
 
 /// <summary>The output classes of a CTC speech model: label 0 is the blank, then the space, then letters.</summary>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed class CharacterSet
 {
     /// <summary>The blank label.</summary>

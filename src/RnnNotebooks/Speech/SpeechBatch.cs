@@ -9,7 +9,7 @@ namespace RnnNotebooks.Speech;
 /// <param name="Targets">All transcripts' labels concatenated <c>[sum of target lengths]</c>, int64, no blanks.</param>
 /// <param name="TargetLengths">Labels per transcript <c>[batch]</c>, int64.</param>
 /// <param name="Transcripts">The transcripts as text.</param>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record SpeechBatch(Tensor Features, Tensor Lengths, Tensor Targets, Tensor TargetLengths, IReadOnlyList<string> Transcripts)
 {
     /// <summary>Pads <paramref name="features"/> (each <c>[frames, dims]</c>) and encodes <paramref name="transcripts"/>.</summary>

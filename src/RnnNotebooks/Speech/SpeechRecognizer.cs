@@ -25,7 +25,7 @@ public enum CtcDecoding
 /// <param name="Lexicon">Words allowed by <see cref="CtcDecoding.Lexicon"/>.</param>
 /// <param name="TrainedOn">Speakers whose recordings trained the model.</param>
 /// <param name="Notes">Free-form facts about the run (split, seed, validation CER…).</param>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record RecognizerConfig(
     AcousticModelOptions Model,
     FeatureOptions Features,
@@ -35,7 +35,7 @@ public sealed record RecognizerConfig(
     IReadOnlyDictionary<string, string>? Notes = null);
 
 /// <summary>An acoustic model with its features, characters and decoder: audio in, text out.</summary>
-/// <remarks>Introduced in 05-speech-recognition-ctc.</remarks>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed class SpeechRecognizer : IDisposable
 {
     /// <summary>File name of the configuration beside the checkpoint.</summary>
