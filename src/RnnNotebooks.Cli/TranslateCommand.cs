@@ -100,12 +100,12 @@ static class TranslateCommand
 
         IReadOnlyDictionary<string, double> Validate()
         {
-            var losses = TranslationBatch.Batches(validation, 128, null).Select(b => model.Loss(b).item<float>() * b.TargetTokens).Sum();
+            var loss = TranslationAnalysis.MeanLoss(model, validation);
             var bleu = translator.Evaluate(validationSample).Bleu.Score;
             model.eval();
             return new Dictionary<string, double>
             {
-                ["valid_loss"] = losses / validation.Sum(p => p.Target.Length + 1.0),
+                ["valid_loss"] = loss,
                 ["valid_bleu"] = bleu,
             };
         }
