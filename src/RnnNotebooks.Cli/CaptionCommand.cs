@@ -15,7 +15,7 @@ static class CaptionCommand
         "rnn caption features [--data flickr8k] [--cache DIR]\n" +
         "  rnn caption train [--minutes 30] [--epochs 10] [--seed 0] [--out DIR] [--attention soft|none] [--hidden 512]\n" +
         "                    [--embedding 256] [--batch 64] [--lr 0.001] [--dropout 0.5] [--lambda 1] [--min-count 5]\n" +
-        "                    [--max-images N] [--threads N] [--cache DIR]\n" +
+        "                    [--dev-images 1000] [--decay 0.5] [--max-images N] [--threads N] [--cache DIR]\n" +
         "  rnn caption eval --checkpoint DIR [--split test] [--beam 5] [--out DIR] [--max-images N] [--cache DIR]\n" +
         "  rnn caption run --checkpoint DIR [--beam 5] IMAGE.jpg [...]";
 
@@ -23,7 +23,7 @@ static class CaptionCommand
 
     static readonly HashSet<string> Options =
     [
-        "attention", "batch", "beam", "cache", "checkpoint", "data", "dropout", "embedding", "epochs", "hidden", "lambda", "lr",
+        "attention", "batch", "beam", "cache", "checkpoint", "data", "decay", "dev-images", "dropout", "embedding", "epochs", "hidden", "lambda", "lr",
         "max-images", "min-count", "minutes", "out", "seed", "split", "threads",
     ];
 
@@ -95,6 +95,8 @@ static class CaptionCommand
         var lambda = args.Double("lambda", 1.0);
         var minCount = args.Int("min-count", 5);
         var maxImages = args.Int("max-images", int.MaxValue);
+        var devImages = args.Int("dev-images", 1000);
+        var decay = args.Double("decay", 0.5);
         int? threads = args.Option("threads") is { } t ? int.TryParse(t, out var n) && n > 0 ? n
             : throw new UsageException($"--threads {t}: expected a positive number.") : null;
         var cache = args.Option("cache");
@@ -104,6 +106,8 @@ static class CaptionCommand
             throw new UsageException("--minutes, --epochs, --hidden, --embedding, --batch, --lr, --min-count and --max-images must be positive.");
         if (dropout is < 0 or >= 1) throw new UsageException($"--dropout {dropout}: expected a value in [0, 1).");
         if (lambda < 0) throw new UsageException($"--lambda {lambda}: expected 0 or more.");
+        if (devImages < 0) throw new UsageException($"--dev-images {devImages}: expected 0 (no dev scoring) or more.");
+        if (decay is <= 0 or > 1) throw new UsageException($"--decay {decay}: expected a factor in (0, 1]; 1 keeps the learning rate constant.");
 
         Threads.Apply(threads);
         Seeds.Set(seed);
@@ -114,7 +118,8 @@ static class CaptionCommand
         Console.Error.WriteLine($"flickr8k: {splits.Train.Count} train / {splits.Dev.Count} dev / {splits.Test.Count} test photos; vocabulary " +
             $"{captioner.Vocabulary.Count} words (min count {minCount}); features ready in {clock.Elapsed.TotalSeconds:0.0} s; {Threads.Current} thread(s)");
         var result = CaptionTraining.Train(captioner, splits.Train, splits.Dev, features,
-            new CaptionTrainingOptions(epochs, TimeSpan.FromMinutes(minutes) - clock.Elapsed, batchSize, lr, OutputDirectory: output, LogEvery: 100),
+            new CaptionTrainingOptions(epochs, TimeSpan.FromMinutes(minutes) - clock.Elapsed, batchSize, lr, DevImages: devImages,
+                LogEvery: 100, OutputDirectory: output, PlateauDecay: decay),
             progress: p => Console.Error.WriteLine(p), log: Console.Error.WriteLine);
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {

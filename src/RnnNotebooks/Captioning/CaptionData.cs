@@ -14,9 +14,11 @@ public sealed record CaptionedImage(string Image, IReadOnlyList<string> Captions
 /// <param name="Train">The 6,000 training photos.</param>
 /// <param name="Dev">The 1,000 development photos (for choices such as beam size).</param>
 /// <param name="Test">The 1,000 test photos (reported once, never tuned on).</param>
+/// <param name="Unsplit">Captioned photos the official split leaves out (91 in Flickr8k): never trained or scored on,
+/// but their features are cached with the rest so every photo of the dataset can be captioned from the cache.</param>
 /// <remarks>Introduced in 06-image-captioning.</remarks>
 public sealed record CaptionSplits(string ImageDirectory, IReadOnlyList<CaptionedImage> Train, IReadOnlyList<CaptionedImage> Dev,
-    IReadOnlyList<CaptionedImage> Test)
+    IReadOnlyList<CaptionedImage> Test, IReadOnlyList<CaptionedImage>? Unsplit = null)
 {
     /// <summary>The split called <paramref name="name"/> (train, dev or test).</summary>
     public IReadOnlyList<CaptionedImage> Get(string name) => name switch
@@ -27,12 +29,13 @@ public sealed record CaptionSplits(string ImageDirectory, IReadOnlyList<Captione
         _ => throw new ArgumentException($"Unknown split '{name}'; use train, dev or test.", nameof(name)),
     };
 
-    /// <summary>Every image of the three splits, in split order (train, dev, test).</summary>
-    public IReadOnlyList<string> AllImages => [.. Train.Concat(Dev).Concat(Test).Select(i => i.Image)];
+    /// <summary>Every photo: the three splits in split order (train, dev, test), then the unsplit ones.</summary>
+    public IReadOnlyList<string> AllImages => [.. Train.Concat(Dev).Concat(Test).Concat(Unsplit ?? []).Select(i => i.Image)];
 
-    /// <summary>The first <paramref name="train"/>, <paramref name="dev"/> and <paramref name="test"/> images of each split (quick mode).</summary>
+    /// <summary>The first <paramref name="train"/>, <paramref name="dev"/> and <paramref name="test"/> images of each
+    /// split (quick mode), without the unsplit photos.</summary>
     public CaptionSplits Take(int train, int dev, int test) =>
-        this with { Train = [.. Train.Take(train)], Dev = [.. Dev.Take(dev)], Test = [.. Test.Take(test)] };
+        this with { Train = [.. Train.Take(train)], Dev = [.. Dev.Take(dev)], Test = [.. Test.Take(test)], Unsplit = [] };
 }
 
 /// <summary>
@@ -74,8 +77,11 @@ public static partial class CaptionData
                 ? new CaptionedImage(n, c, [.. c.Select(Tokenize)])
                 : throw new InvalidDataException($"flickr8k: {file} lists {n}, which has no caption in Flickr8k.token.txt; verify the dataset with 'rnn data verify flickr8k'."))];
         }
-        return new CaptionSplits(location.PathOf("images"), Split("Flickr_8k.trainImages.txt"), Split("Flickr_8k.devImages.txt"),
-            Split("Flickr_8k.testImages.txt"));
+        var (train, dev, test) = (Split("Flickr_8k.trainImages.txt"), Split("Flickr_8k.devImages.txt"), Split("Flickr_8k.testImages.txt"));
+        var inSplit = train.Concat(dev).Concat(test).Select(i => i.Image).ToHashSet(StringComparer.Ordinal);
+        IReadOnlyList<CaptionedImage> unsplit = [.. captions.Keys.Where(n => !inSplit.Contains(n)).Order(StringComparer.Ordinal)
+            .Select(n => new CaptionedImage(n, captions[n], [.. captions[n].Select(Tokenize)]))];
+        return new CaptionSplits(location.PathOf("images"), train, dev, test, unsplit);
     }
 
     /// <summary>The caption vocabulary: words seen at least <paramref name="minCount"/> times in the training captions.</summary>

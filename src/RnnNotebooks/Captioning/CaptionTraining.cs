@@ -16,9 +16,11 @@ namespace RnnNotebooks.Captioning;
 /// <param name="DevImages">Dev photos scored (greedy BLEU-4) at each epoch end to pick the best weights.</param>
 /// <param name="LogEvery">Progress every this many steps.</param>
 /// <param name="OutputDirectory">If set, the best weights so far are saved here (atomic checkpoint).</param>
+/// <param name="PlateauDecay">The learning rate is multiplied by this after an epoch whose dev BLEU-4 is no better
+/// than the best so far (1: constant rate).</param>
 /// <remarks>Introduced in 06-image-captioning.</remarks>
 public sealed record CaptionTrainingOptions(int Epochs = 10, TimeSpan? TimeBudget = null, int BatchSize = 64, double LearningRate = 1e-3,
-    double ClipGradNorm = 5.0, int DevImages = 250, int LogEvery = 50, string? OutputDirectory = null);
+    double ClipGradNorm = 5.0, int DevImages = 250, int LogEvery = 50, string? OutputDirectory = null, double PlateauDecay = 0.5);
 
 /// <summary>The result of <see cref="CaptionTraining.Train"/>.</summary>
 /// <param name="State">Where training stopped, with its history (losses, dev BLEU per epoch).</param>
@@ -80,7 +82,15 @@ public static class CaptionTraining
                 progress: progress,
                 resume: state);
             var done = state.Epoch == epoch + 1 && state.History.Epochs.Count > 0;
-            if (done && state.History.Epochs[^1].Metrics.TryGetValue("dev_bleu_4", out var bleu)) KeepIfBest(state, bleu);
+            if (done && state.History.Epochs[^1].Metrics.TryGetValue("dev_bleu_4", out var bleu))
+            {
+                if (bleu <= best && options.PlateauDecay is > 0 and < 1)
+                {
+                    foreach (var g in optimizer.ParamGroups) g.LearningRate *= options.PlateauDecay;
+                    log?.Invoke($"epoch {state.Epoch}: dev BLEU-4 {bleu:0.00} is no better than {best:0.00}; learning rate now {optimizer.ParamGroups.First().LearningRate:g3}.");
+                }
+                KeepIfBest(state, bleu);
+            }
             if (state.History.StopReason != StopReason.Completed) break;
         }
         if (state is not null && state.History.StopReason != StopReason.Completed && devSample.Count > 0)

@@ -9,16 +9,15 @@ namespace RnnNotebooks.Decoding;
 /// <remarks>
 /// The prompt is read in one call (it primes the state), then each new token is fed back in at batch 1. That
 /// runs with oneDNN off (<see cref="TorchKernels.WithoutOneDnn"/>): its fused LSTM re-lays out the weights on
-/// every call, which at one token per call costs several times more than the step itself. LSTM models step
-/// through a copy of their weights laid out for batch 1 (<c>LstmGenerationStep</c>: contiguous transposed
-/// matrices, the state updated in place, the first layer's input product tabulated per token for long outputs),
-/// which computes what <see cref="LanguageModel.Step"/> computes with less work per token; GRU and RNN models use
-/// <see cref="LanguageModel.Step"/>.
+/// every call, which at one token per call costs several times more than the step itself. Models step through a
+/// copy of their weights laid out for batch 1 (<c>GenerationStep</c>, for LSTM, GRU and RNN cells: one contiguous
+/// product per layer, the state updated in place, the first layer's input product tabulated per token for long
+/// outputs), which computes what <see cref="LanguageModel.Step"/> computes with less work per token.
 /// Introduced in 03-language-modeling.
 /// </remarks>
 public static class TextGeneration
 {
-    // Preparing the fast LSTM step copies the weights (2–4 ms for a 2×256 LSTM on the loaded 2-core machine) and
+    // Preparing the fast step copies the weights (2–4 ms for a 2×256 LSTM on the loaded 2-core machine) and
     // saves ~0.1 ms per token there, so it pays from a few dozen tokens on; shorter outputs step the model directly.
     internal const int FastStepMinTokens = 32;
 
@@ -35,7 +34,7 @@ public static class TextGeneration
         Generate(model, prompt, length, options, random, fastStep: true);
 
     /// <summary><see cref="Generate(LanguageModel, IReadOnlyList{int}, int, SamplingOptions, Random)"/>, with the
-    /// fast LSTM step switched off by <paramref name="fastStep"/> false (to check that both paths agree).</summary>
+    /// fast step switched off by <paramref name="fastStep"/> false (to check that both paths agree).</summary>
     internal static int[] Generate(LanguageModel model, IReadOnlyList<int> prompt, int length, SamplingOptions options, Random random,
         bool fastStep)
     {

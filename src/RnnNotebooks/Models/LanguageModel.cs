@@ -84,7 +84,7 @@ public sealed class LanguageModel : nn.Module<Tensor, RecurrentState?, (Tensor L
     private readonly nn.Module rnn;
     private readonly Linear? readout;
     private readonly Parameter? readoutBias;
-    private LstmGenerationStep? generationStep;                // buffers for generation, made on first use
+    private GenerationStep? generationStep;                // buffers for generation, made on first use
 
     /// <summary>Creates the model, drawing initial weights from torch's generator.</summary>
     public LanguageModel(LanguageModelOptions options) : base(nameof(LanguageModel))
@@ -185,17 +185,16 @@ public sealed class LanguageModel : nn.Module<Tensor, RecurrentState?, (Tensor L
 
     /// <summary>
     /// The fast one-token step, prepared with the current weights for generating <paramref name="tokens"/> tokens
-    /// (owned by this model: do not dispose it), or null when this model has no fast path (GRU and RNN cells,
-    /// training mode, where dropout would apply, or weights that are not float32 on the CPU) and <see cref="Step"/>
-    /// is the way.
+    /// (owned by this model: do not dispose it), or null when this model has no fast path (training mode, where
+    /// dropout would apply, or weights that are not float32 on the CPU) and <see cref="Step"/> is the way.
     /// </summary>
-    internal LstmGenerationStep? PrepareGenerationStep(int tokens)
+    internal GenerationStep? PrepareGenerationStep(int tokens)
     {
         // The step's buffers are float32 on the CPU, the course's setting; anything else takes the general path.
-        if (rnn is not LSTM lstm || training || EmbeddingWeight is not { dtype: ScalarType.Float32, device_type: DeviceType.CPU }) return null;
-        generationStep ??= new LstmGenerationStep(Options);
+        if (training || EmbeddingWeight is not { dtype: ScalarType.Float32, device_type: DeviceType.CPU }) return null;
+        generationStep ??= new GenerationStep(Options);
         // The table costs one row per vocabulary entry and saves a product per generated token.
-        generationStep.Prepare(EmbeddingWeight, lstm, readout?.weight ?? EmbeddingWeight, readout is not null ? readout.bias : readoutBias,
+        generationStep.Prepare(EmbeddingWeight, rnn, readout?.weight ?? EmbeddingWeight, readout is not null ? readout.bias : readoutBias,
             tabulateInput: tokens >= Options.VocabSize);
         return generationStep;
     }

@@ -68,11 +68,17 @@ public sealed class ResNet18Encoder : IDisposable
             sha.AppendData(model);
             sha.AppendData(File.ReadAllBytes(PreprocessPath));
             sha.AppendData(System.Text.Encoding.UTF8.GetBytes(PreprocessingVersion));
+            // The JPEG decoder and resampler are part of the pipeline too: another SkiaSharp may give other pixels.
+            sha.AppendData(System.Text.Encoding.UTF8.GetBytes(DecoderVersion));
             Fingerprint = Convert.ToHexStringLower(sha.GetHashAndReset());
         }
         using var options = new SessionOptions { IntraOpNumThreads = threads ?? Environment.ProcessorCount, InterOpNumThreads = 1 };
         session = new InferenceSession(OnnxModelFile.WithExtraOutputs(model, SpatialName), options);
     }
+
+    /// <summary>The image library that decodes and resizes photos (SkiaSharp's managed and native versions).</summary>
+    public static string DecoderVersion =>
+        $"SkiaSharp {typeof(SkiaSharp.SKBitmap).Assembly.GetName().Version} native {SkiaSharp.SkiaSharpVersion.Native}";
 
     /// <summary>The ONNX model file.</summary>
     public string ModelPath { get; }
@@ -83,7 +89,7 @@ public sealed class ResNet18Encoder : IDisposable
     /// <summary>Image → network input, matching <c>ResNetPreprocess.onnx</c>.</summary>
     public ResNetPreprocessing Preprocessing { get; }
 
-    /// <summary>SHA-256 over both model files and the preprocessing version: changes whenever features would.</summary>
+    /// <summary>SHA-256 over both model files, the preprocessing version and <see cref="DecoderVersion"/>: changes whenever features would.</summary>
     public string Fingerprint { get; }
 
     /// <summary>The folder holding the package's <c>DnnImageModels</c>: beside the library, else in the NuGet cache.</summary>

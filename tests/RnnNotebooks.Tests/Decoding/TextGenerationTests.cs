@@ -6,28 +6,36 @@ using static TorchSharp.torch;
 
 namespace RnnNotebooks.Tests.Decoding;
 
-/// <summary>The fast LSTM generation step must compute what <see cref="LanguageModel.Step"/> computes.</summary>
+/// <summary>The fast generation step must compute what <see cref="LanguageModel.Step"/> computes, for every cell.</summary>
 public class TextGenerationTests
 {
     public TextGenerationTests() => SingleThreadedTorch.Ensure();
 
-    // (vocab, hidden, layers, embedding, tied, tokens): tokens ≥ vocab tabulates layer 0's input product; every
-    // length is above TextGeneration.FastStepMinTokens, so Generate takes the fast step.
-    public static TheoryData<int, int, int, int?, bool, int> Shapes => new()
+    // (cell, vocab, hidden, layers, embedding, tied, tokens): tokens ≥ vocab tabulates layer 0's input product;
+    // every length is above TextGeneration.FastStepMinTokens, so Generate takes the fast step.
+    public static TheoryData<RecurrentCell, int, int, int, int?, bool, int> Shapes
     {
-        { 12, 16, 2, null, false, 60 },     // tabulated
-        { 80, 16, 2, null, false, 50 },     // not tabulated
-        { 9, 8, 3, 5, false, 40 },          // embedding ≠ hidden, three layers
-        { 10, 8, 1, null, true, 45 },       // tied readout
-        { 60, 8, 1, null, true, 40 },       // tied, not tabulated
-    };
+        get
+        {
+            var data = new TheoryData<RecurrentCell, int, int, int, int?, bool, int>();
+            foreach (var cell in new[] { RecurrentCell.Lstm, RecurrentCell.Gru, RecurrentCell.Rnn })
+            {
+                data.Add(cell, 12, 16, 2, null, false, 60);     // tabulated
+                data.Add(cell, 80, 16, 2, null, false, 50);     // not tabulated
+                data.Add(cell, 9, 8, 3, 5, false, 40);          // embedding ≠ hidden, three layers
+                data.Add(cell, 10, 8, 1, null, true, 45);       // tied readout
+                data.Add(cell, 60, 8, 1, null, true, 40);       // tied, not tabulated
+            }
+            return data;
+        }
+    }
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void FastStep_GivesTheSameLogitsAsStep(int vocab, int hidden, int layers, int? embedding, bool tied, int tokens)
+    public void FastStep_GivesTheSameLogitsAsStep(RecurrentCell cell, int vocab, int hidden, int layers, int? embedding, bool tied, int tokens)
     {
         manual_seed(11);
-        using var model = new LanguageModel(new LanguageModelOptions(vocab, hidden, layers, EmbeddingSize: embedding, TieWeights: tied));
+        using var model = new LanguageModel(new LanguageModelOptions(vocab, hidden, layers, cell, EmbeddingSize: embedding, TieWeights: tied));
         model.eval();
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
@@ -50,10 +58,10 @@ public class TextGenerationTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void Generate_FastAndPlainPaths_GiveTheSameTokens(int vocab, int hidden, int layers, int? embedding, bool tied, int tokens)
+    public void Generate_FastAndPlainPaths_GiveTheSameTokens(RecurrentCell cell, int vocab, int hidden, int layers, int? embedding, bool tied, int tokens)
     {
         manual_seed(12);
-        using var model = new LanguageModel(new LanguageModelOptions(vocab, hidden, layers, EmbeddingSize: embedding, TieWeights: tied));
+        using var model = new LanguageModel(new LanguageModelOptions(vocab, hidden, layers, cell, EmbeddingSize: embedding, TieWeights: tied));
         foreach (var how in new[] { SamplingOptions.Greedy, new SamplingOptions(1.0), new SamplingOptions(0.7, TopK: 3) })
         {
             var plain = TextGeneration.Generate(model, [1, 2], tokens, how, new Random(21), fastStep: false);
@@ -65,16 +73,13 @@ public class TextGenerationTests
 
     [Fact]
     public void Shapes_AreLongEnoughForTheFastStep() =>
-        Assert.All(Shapes, row => Assert.True((int)row[5] > TextGeneration.FastStepMinTokens));
+        Assert.All(Shapes, row => Assert.True((int)row[6] > TextGeneration.FastStepMinTokens));
 
     [Fact]
-    public void FastStep_IsOnlyForFloat32LstmModelsInEvalMode()
+    public void FastStep_IsOnlyForFloat32ModelsInEvalMode()
     {
-        using var gru = new LanguageModel(new LanguageModelOptions(10, 8, 1, RecurrentCell.Gru));
         using var lstm = new LanguageModel(new LanguageModelOptions(10, 8, 1));
-        gru.eval();
 
-        Assert.Null(gru.PrepareGenerationStep(50));
         Assert.Null(lstm.PrepareGenerationStep(50));      // training mode: dropout would apply
         lstm.eval();
         Assert.NotNull(lstm.PrepareGenerationStep(50));
@@ -98,11 +103,14 @@ public class TextGenerationTests
         Assert.NotEqual(before, fast);
     }
 
-    [Fact]
-    public void Generate_LeavesNoLiveTensors()
+    [Theory]
+    [InlineData(RecurrentCell.Lstm)]
+    [InlineData(RecurrentCell.Gru)]
+    [InlineData(RecurrentCell.Rnn)]
+    public void Generate_LeavesNoLiveTensors(RecurrentCell cell)
     {
         manual_seed(13);
-        using var model = new LanguageModel(new LanguageModelOptions(20, 16, 2));
+        using var model = new LanguageModel(new LanguageModelOptions(20, 16, 2, cell));
         // The first fast generation allocates the model's generation buffers, which live as long as the model.
         TextGeneration.Generate(model, [1], 40, new SamplingOptions(1.0), new Random(1));
         var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
