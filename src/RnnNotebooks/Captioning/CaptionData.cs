@@ -79,9 +79,12 @@ public static partial class CaptionData
         }
         var (train, dev, test) = (Split("Flickr_8k.trainImages.txt"), Split("Flickr_8k.devImages.txt"), Split("Flickr_8k.testImages.txt"));
         var inSplit = train.Concat(dev).Concat(test).Select(i => i.Image).ToHashSet(StringComparer.Ordinal);
-        IReadOnlyList<CaptionedImage> unsplit = [.. captions.Keys.Where(n => !inSplit.Contains(n)).Order(StringComparer.Ordinal)
+        var imageDirectory = location.PathOf("images");
+        // The token file also captions "2258277193_586949ec62.jpg.1", a name with no photo behind it: skipped.
+        IReadOnlyList<CaptionedImage> unsplit = [.. captions.Keys
+            .Where(n => !inSplit.Contains(n) && File.Exists(Path.Combine(imageDirectory, n))).Order(StringComparer.Ordinal)
             .Select(n => new CaptionedImage(n, captions[n], [.. captions[n].Select(Tokenize)]))];
-        return new CaptionSplits(location.PathOf("images"), train, dev, test, unsplit);
+        return new CaptionSplits(imageDirectory, train, dev, test, unsplit);
     }
 
     /// <summary>The caption vocabulary: words seen at least <paramref name="minCount"/> times in the training captions.</summary>

@@ -139,11 +139,13 @@ public sealed class CaptioningTests
     [Fact]
     public void Train_TinyOverfit_LossFalls_AndCaptionsAreLearned()
     {
+        // Constant learning rate: the toy's dev BLEU-4 sits at 0 for the first epochs, which the plateau rule would
+        // read as a plateau and halve the rate before anything is learned.
         Seeds.Set(1);                   // before the model, so its initial weights do not depend on earlier tests
         var (images, features) = ToyData(8);
         var captioner = ToyCaptioner(images);
         var result = CaptionTraining.Train(captioner, images, images, features,
-            new CaptionTrainingOptions(Epochs: 60, BatchSize: 8, LearningRate: 0.01, DevImages: 8, LogEvery: 0));
+            new CaptionTrainingOptions(Epochs: 60, BatchSize: 8, LearningRate: 0.01, DevImages: 8, LogEvery: 0, PlateauDecay: 1));
         var losses = result.State.History.Losses;
         Assert.True(losses[^1] < losses[0] * 0.5, $"loss {losses[0]:0.00} → {losses[^1]:0.00}");
         // Greedy, as the dev score that picked the kept weights is greedy; on this barely peaked toy model beam search
@@ -153,6 +155,28 @@ public sealed class CaptioningTests
             $"{string.Join(" ", result.State.History.Series("dev_bleu_4").Select(b => b.ToString("0")))}; loss {losses[^1]:0.000}); captions: " +
             string.Join(" | ", evaluation.Samples.Select(s => s.Caption)));
         Assert.Equal(8, evaluation.Samples.Count);
+    }
+
+    [Theory]
+    [InlineData(0.5, 2)]
+    [InlineData(1.0, 0)]
+    public void Training_HalvesTheLearningRate_WhenDevBleuStopsImproving(double decay, int expectedHalvings)
+    {
+        Seeds.Set(2);
+        var (images, features) = ToyData(4);
+        var captioner = ToyCaptioner(images);
+        var messages = new List<string>();
+        // A learning rate far too small to change any caption: dev BLEU-4 stays put, so epochs 2 and 3 are plateaus.
+        CaptionTraining.Train(captioner, images, images, features,
+            new CaptionTrainingOptions(Epochs: 3, BatchSize: 4, LearningRate: 1e-12, DevImages: 4, LogEvery: 0, PlateauDecay: decay),
+            log: messages.Add);
+        var halvings = messages.Where(m => m.Contains("learning rate now")).ToList();
+        Assert.Equal(expectedHalvings, halvings.Count);
+        if (expectedHalvings == 2)
+        {
+            Assert.Contains("learning rate now 5e-13", halvings[0]);
+            Assert.Contains("learning rate now 2.5e-13", halvings[1]);
+        }
     }
 
     [Fact]
