@@ -154,7 +154,8 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
     }
 
     /// <summary>
-    /// Greedy decoding of a batch of images: the most probable word at every step until <c>&lt;eos&gt;</c>.
+    /// Greedy decoding of a batch of images: the most probable word at every step until <c>&lt;eos&gt;</c>, never
+    /// <c>&lt;unk&gt;</c> (see <see cref="Speakable"/>).
     /// Returns each image's word ids (without <c>&lt;eos&gt;</c>) and its attention weights per word <c>[words, 49]</c>
     /// (empty without attention).
     /// </summary>
@@ -176,7 +177,7 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
             for (var t = 0; t < maxLength && done.Contains(false); t++)
             {
                 var (logits, next, alpha) = Step(features, keys, state, words);
-                words = logits.argmax(1);
+                words = Speakable(logits).argmax(1);
                 var ids = words.data<long>().ToArray();
                 var a = alpha?.data<float>().ToArray();
                 var regions = alpha is null ? 0 : (int)alpha.shape[1];
@@ -197,6 +198,14 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
         }
     }
 
+    /// <summary>
+    /// The scores a decoder may choose from: <c>&lt;pad&gt;</c>, <c>&lt;bos&gt;</c> and <c>&lt;unk&gt;</c> set to −∞, so a
+    /// generated caption holds only real words (a caption with <c>&lt;unk&gt;</c> in it tells the reader nothing and
+    /// can never match a reference word). Training still scores <c>&lt;unk&gt;</c> like any other target.
+    /// </summary>
+    static Tensor Speakable(Tensor logits) =>
+        logits.index_fill(1, tensor(new[] { Vocabulary.Pad, Vocabulary.Bos, Vocabulary.Unk }), double.NegativeInfinity);
+
     /// <summary>Beam search for one image (<paramref name="features"/> <c>[1, 49, 512]</c>) through the library's
     /// <see cref="BeamSearch"/>; hypotheses best first.</summary>
     public IReadOnlyList<BeamHypothesis> Beam(Tensor features, int beamSize, int maxLength = 20, double lengthAlpha = 0.0)
@@ -213,7 +222,7 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
                 (state, last) =>
                 {
                     var (logits, next, _) = Step(features, keys, state, last);
-                    return (logits.log_softmax(1), next);
+                    return (Speakable(logits).log_softmax(1), next);
                 },
                 (state, rows) => new CaptionState(state.H.index_select(0, rows), state.C.index_select(0, rows)),
                 new BeamSearchOptions(Vocabulary.Bos, Vocabulary.Eos, beamSize, maxLength, lengthAlpha),

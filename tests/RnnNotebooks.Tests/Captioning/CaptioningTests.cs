@@ -180,6 +180,26 @@ public sealed class CaptioningTests
     }
 
     [Fact]
+    public void Decoding_NeverEmitsUnknownWord_EvenWhenItScoresHighest()
+    {
+        Seeds.Set(4);
+        var (images, features) = ToyData(4);
+        var captioner = ToyCaptioner(images);
+        using var scope = NewDisposeScope();
+        using (no_grad()) captioner.Model.state_dict()["output.bias"][Vocabulary.Unk].fill_(50f);   // <unk> wins every plain argmax
+        var f = features.Batch([.. images.Select(i => i.Image)]);
+        var (logits, _, _) = captioner.Model.Step(f, captioner.Model.PrepareKeys(f), captioner.Model.Start(f), full(4, Vocabulary.Bos, dtype: ScalarType.Int64));
+        Assert.All(logits.argmax(1).data<long>().ToArray(), id => Assert.Equal(Vocabulary.Unk, id));
+
+        var greedy = captioner.Model.Greedy(f, 8);
+        var beam = captioner.Model.Beam(f.narrow(0, 0, 1), beamSize: 3, maxLength: 8);
+
+        Assert.All(greedy, g => Assert.DoesNotContain(Vocabulary.Unk, g.Tokens));
+        Assert.All(beam, h => Assert.DoesNotContain(Vocabulary.Unk, h.Tokens));
+        Assert.Contains(greedy, g => g.Tokens.Length > 0);
+    }
+
+    [Fact]
     public void Training_LiveTensorCount_StaysFlat()
     {
         var (images, features) = ToyData(8);
