@@ -136,12 +136,11 @@ static class CaptionCommand
     {
         var dir = args.Required("checkpoint");
         var splitName = args.Option("split") ?? "test";
-        var beam = args.Int("beam", 5);
+        var beam = args.Beam();
         var output = args.Option("out") ?? dir;
         var cache = args.Option("cache");
         var maxImages = args.Int("max-images", int.MaxValue);
         args.EnsureAllUsed();
-        if (beam < 1) throw new UsageException($"--beam {beam}: expected 1 or more.");
         if (maxImages < 1) throw new UsageException($"--max-images {maxImages}: expected 1 or more.");
         if (splitName is not ("train" or "dev" or "test")) throw new UsageException($"--split {splitName}: expected train, dev or test.");
         Threads.Apply();
@@ -167,9 +166,8 @@ static class CaptionCommand
     static int RunImages(CliArgs args)
     {
         var dir = args.Required("checkpoint");
-        var beam = args.Int("beam", 5);
+        var beam = args.Beam();
         args.EnsureAllUsed();
-        if (beam < 1) throw new UsageException($"--beam {beam}: expected 1 or more.");
         if (args.Positionals.Count == 0) throw new UsageException("name at least one image file.");
         Threads.Apply();
         var captioner = Captioner.Load(dir);

@@ -56,6 +56,13 @@ sealed class CliArgs
 
     public int Int(string name, int fallback) => Parse(name, fallback, int.TryParse);
 
+    /// <summary>The beam size (<c>--beam</c>, default 5) of the decoding commands; at least 1.</summary>
+    public int Beam(int fallback = 5)
+    {
+        var beam = Int("beam", fallback);
+        return beam >= 1 ? beam : throw new UsageException($"--beam {beam}: expected 1 or more.");
+    }
+
     public double Double(string name, double fallback) =>
         Parse(name, fallback, (string s, out double v) =>
             double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out v));

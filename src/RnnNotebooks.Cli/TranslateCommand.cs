@@ -163,10 +163,9 @@ static class TranslateCommand
     {
         var dir = args.Required("checkpoint");
         var splitName = args.Option("split") ?? "test";
-        var beam = args.Int("beam", 5);
+        var beam = args.Beam();
         var output = args.Option("out") ?? dir;
         args.EnsureAllUsed();
-        if (beam < 1) throw new UsageException($"--beam {beam}: expected 1 or more.");
         if (splitName is not ("train" or "validation" or "val" or "valid" or "test"))
             throw new UsageException($"--split {splitName}: expected train, validation or test.");
 
@@ -208,9 +207,8 @@ static class TranslateCommand
     static int RunStdin(CliArgs args)
     {
         var dir = args.Required("checkpoint");
-        var beam = args.Int("beam", 5);
+        var beam = args.Beam();
         args.EnsureAllUsed();
-        if (beam < 1) throw new UsageException($"--beam {beam}: expected 1 or more.");
         Threads.Apply();
         var translator = Translator.Load(dir);
         string? line;
