@@ -17,7 +17,7 @@ static class LmCommand
 {
     public const string Usage =
         "rnn lm train --data tinyshakespeare|ptb|PATH [--level char|word] [--hidden N] [--layers N] [--cell lstm|gru|rnn] " +
-        "[--dropout P] [--tie | --no-tie] [--batch N] [--steps N] [--lr X] [--minutes M] [--epochs N] [--seed N] [--out DIR]\n" +
+        "[--dropout P] [--tie | --no-tie] [--batch N] [--steps N] [--lr X] [--schedule plateau|cosine] [--minutes M] [--epochs N] [--seed N] [--out DIR]\n" +
         "       rnn lm eval --checkpoint DIR --text FILE\n" +
         "       rnn lm sample --checkpoint DIR [--prompt TEXT] [--temperature T] [--length N] [--top-k K] [--seed N]";
 
@@ -43,7 +43,7 @@ static class LmCommand
     {
         var args = new CliArgs(argv, new HashSet<string> { "tie", "no-tie" }, new HashSet<string>
         {
-            "data", "level", "hidden", "layers", "cell", "dropout", "batch", "steps", "lr", "minutes", "epochs", "seed", "out",
+            "data", "level", "hidden", "layers", "cell", "dropout", "batch", "steps", "lr", "schedule", "minutes", "epochs", "seed", "out",
         });
         var data = args.Required("data");
         var levelText = args.Option("level") ?? (data == "ptb" ? "word" : "char");
@@ -73,6 +73,15 @@ static class LmCommand
         var steps = Positive(args, "steps", isChar ? 100 : 35);
         var lr = args.Double("lr", isChar ? 2e-3 : 1e-3);
         if (lr <= 0) throw new UsageException($"--lr {lr}: expected a positive learning rate.");
+        // plateau: halve the rate after a pass whose validation loss is worse than the best so far.
+        // cosine: decay it smoothly to zero over this invocation's budget (--minutes, else --epochs).
+        var scheduleText = args.Option("schedule") ?? "plateau";
+        var cosine = scheduleText switch
+        {
+            "plateau" => false,
+            "cosine" => true,
+            _ => throw new UsageException($"--schedule {scheduleText}: expected plateau or cosine."),
+        };
         var minutesText = args.Option("minutes");
         double? minutes = minutesText is null ? null
             : double.TryParse(minutesText, System.Globalization.CultureInfo.InvariantCulture, out var m) && m > 0 ? m
@@ -138,6 +147,11 @@ static class LmCommand
         var display = new LiveProgress($"lm {corpus.Name} {tokenizer.Unit}", TimeSpan.FromSeconds(10));
         var budget = minutes is { } mins ? TimeSpan.FromMinutes(mins) : (TimeSpan?)null;
         var clock = Stopwatch.StartNew();
+        var baseRate = optimizer.ParamGroups.First().LearningRate;
+        var firstStep = state?.Step ?? 0;
+        var lastStep = Math.Max(firstStep + 1, (long)streams.Count * epochs);
+        Action<long>? schedule = !cosine ? null : step => LearningRates.Set(optimizer, LearningRates.Cosine(baseRate,
+            budget is { } b ? clock.Elapsed / b : (step - firstStep) / (double)(lastStep - firstStep)));
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); Console.Error.WriteLine("stopping after this batch; saving the checkpoint…"); };
         Console.CancelKeyPress += onCancel;
@@ -153,7 +167,7 @@ static class LmCommand
                 if (left is { } l && l <= TimeSpan.Zero) break;
                 var epochTarget = (state?.Epoch ?? 0) + 1;
                 state = Trainer.Fit(model, optimizer, _ => streams.Batches(), lossFn.Compute,
-                    new TrainerOptions(Epochs: epochTarget, ClipGradNorm: 1.0, TimeBudget: left, LogEvery: 20),
+                    new TrainerOptions(Epochs: epochTarget, ClipGradNorm: 1.0, TimeBudget: left, LogEvery: 20, BeforeStep: schedule),
                     tokens: b => b.Tokens,
                     validate: () => Validation(model, validIds),
                     progress: p => display.Report(minutes is null ? p with { Epochs = epochs, TotalSteps = (long)streams.Count * epochs } : p),
@@ -168,10 +182,12 @@ static class LmCommand
                     Console.Error.WriteLine(
                         $"epoch {summary.Epoch}: train {summary.TrainLoss:F4}, validation {val:F4} nats/{tokenizer.Unit} " +
                         $"(perplexity {Math.Exp(val):F2}), {summary.TokensPerSecond:F0} tokens/s; checkpoint saved to {output}");
-                    if (val > best)
+                    if (val > best && !cosine)
                         foreach (var g in optimizer.ParamGroups) g.LearningRate *= 0.5;
                     best = Math.Min(best, val);
-                    WriteSettings(output, new TrainSettings(data, levelText, batch, steps, optimizer.ParamGroups.First().LearningRate, epochs, minutes, seed));
+                    // A cosine run saves its base rate: running the command again starts a new decay from it.
+                    WriteSettings(output, new TrainSettings(data, levelText, batch, steps, cosine ? baseRate : optimizer.ParamGroups.First().LearningRate,
+                        epochs, minutes, seed));
                 }
                 if (state.History.StopReason is not StopReason.Completed) break;
             }
@@ -199,6 +215,7 @@ static class LmCommand
             ["training_seconds"] = Math.Round(state.ElapsedSeconds, 1),
             ["tokens_per_second"] = state.History.Epochs.LastOrDefault()?.TokensPerSecond is { } tps ? Math.Round(tps) : null,
             ["threads"] = threads,
+            ["schedule"] = scheduleText,
             ["stop_reason"] = state.History.StopReason.ToString(),
             ["validation"] = JsonSerializer.SerializeToNode(validScore, Json.Options),
             ["test"] = testScore is null ? null : JsonSerializer.SerializeToNode(testScore, Json.Options),

@@ -216,6 +216,7 @@ public static class Trainer
 
             lossTensor.backward();
             double? norm = options.ClipGradNorm is { } maxNorm ? nn.utils.clip_grad_norm_(parameters, maxNorm) : null;
+            options.BeforeStep?.Invoke(step);
             optimizer.step();
             return (lossValue, norm, batchTokens);
         }

@@ -10,6 +10,8 @@ namespace RnnNotebooks.Training;
 /// <param name="LogEvery">Report progress every this many steps (and at every epoch end); 0 reports only
 /// at epoch ends.</param>
 /// <param name="StopOnNonFiniteLoss">Stop, without applying that update, when a loss is NaN or infinite.</param>
+/// <param name="BeforeStep">Called before every optimizer update with the number of updates done so far (counting
+/// those of a resumed run), e.g. to set the learning rate of a schedule.</param>
 /// <remarks>Introduced in 00-getting-started.</remarks>
 public sealed record TrainerOptions(
     int Epochs = 1,
@@ -17,7 +19,8 @@ public sealed record TrainerOptions(
     TimeSpan? TimeBudget = null,
     int? MaxSteps = null,
     int LogEvery = 50,
-    bool StopOnNonFiniteLoss = true)
+    bool StopOnNonFiniteLoss = true,
+    Action<long>? BeforeStep = null)
 {
     internal void Validate()
     {

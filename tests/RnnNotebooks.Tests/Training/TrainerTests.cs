@@ -30,6 +30,40 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Fit_CallsBeforeStep_WithTheUpdateCount_BeforeEveryUpdate()
+    {
+        var seen = new List<long>();
+        var state = Train(seed: 1, new TrainerOptions(Epochs: 2, BeforeStep: seen.Add));
+
+        Assert.Equal(Enumerable.Range(0, (int)state.Step).Select(i => (long)i), seen);
+        Assert.Equal(2 * problem.BatchesPerEpoch, seen.Count);
+    }
+
+    [Fact]
+    public void Fit_BeforeStep_CanScheduleTheLearningRate_AndAZeroRateFreezesTheWeights()
+    {
+        Seeds.Set(3);
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var optimizer = optim.Adam(model.parameters(), lr: 0.02);
+        var before = model.parameters().Select(p => p.detach().clone()).ToList();
+        Trainer.Fit(model, optimizer, problem.Batches, TinyProblem.Loss(model),
+            new TrainerOptions(Epochs: 1, BeforeStep: _ => LearningRates.Set(optimizer, 0.0)));
+
+        foreach (var (p, q) in model.parameters().Zip(before)) Assert.True(p.detach().allclose(q, rtol: 0, atol: 0), "a zero learning rate changed a weight");
+        Assert.Equal(0.0, optimizer.ParamGroups.First().LearningRate);
+    }
+
+    [Theory]
+    [InlineData(0.0, 0.0, 2e-3)]
+    [InlineData(0.5, 0.0, 1e-3)]
+    [InlineData(1.0, 0.0, 0.0)]
+    [InlineData(1.0, 0.1, 2e-4)]
+    [InlineData(2.0, 0.0, 0.0)]          // clamped: past the budget stays at the floor
+    [InlineData(0.25, 0.0, 1.7071067811865475e-3)]   // 2e-3 · (1 + cos 45°) / 2
+    public void Cosine_FallsFromTheBaseRateToTheFloor(double progress, double floor, double expected) =>
+        Assert.Equal(expected, LearningRates.Cosine(2e-3, progress, floor), 12);
+
+    [Fact]
     public void Fit_ReducesTheLossOfATinyLstmRegression()
     {
         var state = Train(seed: 1, new TrainerOptions(Epochs: 25));
