@@ -11,7 +11,7 @@ namespace RnnNotebooks.Training;
 /// at epoch ends.</param>
 /// <param name="StopOnNonFiniteLoss">Stop, without applying that update, when a loss is NaN or infinite.</param>
 /// <param name="BeforeStep">Called before every optimizer update with the number of updates done so far (counting
-/// those of a resumed run), e.g. to set the learning rate of a schedule.</param>
+/// those of a resumed run), e.g. to set the learning rate of a schedule. Not saved with a checkpoint (it is code).</param>
 /// <remarks>Introduced in 00-getting-started.</remarks>
 public sealed record TrainerOptions(
     int Epochs = 1,
@@ -20,7 +20,7 @@ public sealed record TrainerOptions(
     int? MaxSteps = null,
     int LogEvery = 50,
     bool StopOnNonFiniteLoss = true,
-    Action<long>? BeforeStep = null)
+    [property: System.Text.Json.Serialization.JsonIgnore] Action<long>? BeforeStep = null)
 {
     internal void Validate()
     {

@@ -64,6 +64,23 @@ public class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Save_WithABeforeStepHook_WritesACheckpointWithoutTheHook()
+    {
+        Seeds.Set(12);
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var optimizer = optim.Adam(model.parameters(), lr: 0.02);
+        var calls = 0;
+        var state = Fit(model, optimizer, new TrainerOptions(Epochs: 1, MaxSteps: 2, BeforeStep: _ => calls++));
+
+        Checkpoint.Save(dir.FullName, model, optimizer, state);     // a delegate cannot be written as JSON: it must be left out
+        var loaded = Checkpoint.Load(dir.FullName, model, optimizer);
+
+        Assert.Equal(2, calls);
+        Assert.Null(loaded.Options.BeforeStep);
+        Assert.Equal(state.Step, loaded.Step);
+    }
+
+    [Fact]
     public void Resume_MatchesAnUninterruptedRun()
     {
         // Dropout draws from torch's generator every step, so this also checks that its state is restored.
