@@ -16,14 +16,14 @@ static class CaptionCommand
         "  rnn caption train [--minutes 30] [--epochs 10] [--seed 0] [--out DIR] [--attention soft|none] [--hidden 512]\n" +
         "                    [--embedding 256] [--batch 64] [--lr 0.001] [--dropout 0.5] [--lambda 1] [--min-count 5]\n" +
         "                    [--dev-images 1000] [--decay 0.5] [--max-images N] [--threads N] [--cache DIR]\n" +
-        "  rnn caption eval --checkpoint DIR [--split test] [--beam 5] [--out DIR] [--max-images N] [--cache DIR]\n" +
+        "  rnn caption eval --checkpoint DIR [--split test] [--beam 5] [--length-alpha 0] [--out DIR] [--max-images N] [--cache DIR]\n" +
         "  rnn caption run --checkpoint DIR [--beam 5] IMAGE.jpg [...]";
 
     static readonly HashSet<string> NoFlags = [];
 
     static readonly HashSet<string> Options =
     [
-        "attention", "batch", "beam", "cache", "checkpoint", "data", "decay", "dev-images", "dropout", "embedding", "epochs", "hidden", "lambda", "lr",
+        "attention", "batch", "beam", "cache", "checkpoint", "data", "decay", "dev-images", "dropout", "embedding", "epochs", "hidden", "lambda", "length-alpha", "lr",
         "max-images", "min-count", "minutes", "out", "seed", "split", "threads",
     ];
 
@@ -137,10 +137,12 @@ static class CaptionCommand
         var dir = args.Required("checkpoint");
         var splitName = args.Option("split") ?? "test";
         var beam = args.Beam();
+        var lengthAlpha = args.Double("length-alpha", 0.0);
         var output = args.Option("out") ?? dir;
         var cache = args.Option("cache");
         var maxImages = args.Int("max-images", int.MaxValue);
         args.EnsureAllUsed();
+        if (!(lengthAlpha >= 0)) throw new UsageException($"--length-alpha {lengthAlpha}: expected 0 or more (0: no length normalisation).");
         if (maxImages < 1) throw new UsageException($"--max-images {maxImages}: expected 1 or more.");
         if (splitName is not ("train" or "dev" or "test")) throw new UsageException($"--split {splitName}: expected train, dev or test.");
         Threads.Apply();
@@ -150,12 +152,13 @@ static class CaptionCommand
         var features = LoadFeatures(splits, cache);
         CaptionEvaluation result;
         using (TorchKernels.WithoutOneDnn())
-            result = captioner.Evaluate(splits.Get(splitName), features, beam);
-        var path = Path.Combine(output, $"captions-{splitName}-beam{beam}.tsv");
+            result = captioner.Evaluate(splits.Get(splitName), features, beam, lengthAlpha: lengthAlpha);
+        var path = Path.Combine(output, $"captions-{splitName}-beam{beam}{(lengthAlpha > 0 ? $"-alpha{lengthAlpha:0.##}" : "")}.tsv");
         AtomicFile.WriteAllText(path, string.Concat(result.Samples.Select(s => $"{s.Image}\t{s.Caption}\n")));
         var summary = new Dictionary<string, object>(result.ToSummary())
         {
             ["split"] = splitName,
+            ["length_alpha"] = lengthAlpha,
             ["captions_file"] = Path.GetFullPath(path),
             ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };

@@ -57,8 +57,10 @@ public sealed class Captioner(CaptionModel model, Vocabulary vocabulary, Caption
 
     /// <summary>Captions for images whose features are <paramref name="features"/> <c>[n, 49, 512]</c>: greedy in
     /// one batch (<paramref name="beamSize"/> 1) or beam search one image at a time. Returns words and, per word,
-    /// the attention over the 49 regions (empty without attention).</summary>
-    public IReadOnlyList<(IReadOnlyList<string> Words, float[][] Alphas)> Caption(Tensor features, int beamSize = 1)
+    /// the attention over the 49 regions (empty without attention). <paramref name="lengthAlpha"/> is beam search's
+    /// length normalisation (<see cref="Decoding.BeamSearchOptions"/>; 0 ranks by total log-probability, which
+    /// favours short captions).</summary>
+    public IReadOnlyList<(IReadOnlyList<string> Words, float[][] Alphas)> Caption(Tensor features, int beamSize = 1, double lengthAlpha = 0.0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(beamSize, 1);
         using var scope = NewDisposeScope();
@@ -74,7 +76,7 @@ public sealed class Captioner(CaptionModel model, Vocabulary vocabulary, Caption
             for (var i = 0; i < features.shape[0]; i++)
             {
                 var one = features.narrow(0, i, 1);
-                var best = Model.Beam(one, beamSize, Config.MaxLength);
+                var best = Model.Beam(one, beamSize, Config.MaxLength, lengthAlpha);
                 var tokens = best.Count == 0 ? [] : best[0].Tokens;
                 results.Add((Vocabulary.Decode(tokens), Model.AttentionFor(one, tokens)));
             }
@@ -88,7 +90,8 @@ public sealed class Captioner(CaptionModel model, Vocabulary vocabulary, Caption
 
     /// <summary>Corpus BLEU-1..4 on <paramref name="images"/> against all their human captions (lower-cased
     /// words, as the model produces).</summary>
-    public CaptionEvaluation Evaluate(IReadOnlyList<CaptionedImage> images, ImageFeatureSet features, int beamSize = 1, int batchSize = 100)
+    public CaptionEvaluation Evaluate(IReadOnlyList<CaptionedImage> images, ImageFeatureSet features, int beamSize = 1, int batchSize = 100,
+        double lengthAlpha = 0.0)
     {
         ArgumentNullException.ThrowIfNull(images);
         var hypotheses = new List<IReadOnlyList<string>>();
@@ -96,7 +99,7 @@ public sealed class Captioner(CaptionModel model, Vocabulary vocabulary, Caption
         {
             using var scope = NewDisposeScope();
             var chunk = images.Skip(s).Take(batchSize).Select(i => i.Image).ToList();
-            hypotheses.AddRange(Caption(features.Batch(chunk), beamSize).Select(r => r.Words));
+            hypotheses.AddRange(Caption(features.Batch(chunk), beamSize, lengthAlpha).Select(r => r.Words));
         }
         var bleu = Bleu.CorpusTokens(hypotheses, [.. images.Select(i => i.Tokens)]);
         var samples = images.Select((img, k) => new CaptionSample(img.Image, string.Join(' ', hypotheses[k]),
