@@ -100,14 +100,14 @@ static class CaptionCommand
         int? threads = args.Option("threads") is { } t ? int.TryParse(t, out var n) && n > 0 ? n
             : throw new UsageException($"--threads {t}: expected a positive number.") : null;
         var cache = args.Option("cache");
-        var splits = LoadData(args);
-        args.EnsureAllUsed();
         if (minutes <= 0 || epochs <= 0 || hidden <= 0 || embedding <= 0 || batchSize <= 0 || lr <= 0 || minCount <= 0 || maxImages <= 0)
             throw new UsageException("--minutes, --epochs, --hidden, --embedding, --batch, --lr, --min-count and --max-images must be positive.");
         if (dropout is < 0 or >= 1) throw new UsageException($"--dropout {dropout}: expected a value in [0, 1).");
         if (lambda < 0) throw new UsageException($"--lambda {lambda}: expected 0 or more.");
         if (devImages < 0) throw new UsageException($"--dev-images {devImages}: expected 0 (no dev scoring) or more.");
         if (decay is <= 0 or > 1) throw new UsageException($"--decay {decay}: expected a factor in (0, 1]; 1 keeps the learning rate constant.");
+        var splits = LoadData(args);
+        args.EnsureAllUsed();
 
         Threads.Apply(threads);
         Seeds.Set(seed);

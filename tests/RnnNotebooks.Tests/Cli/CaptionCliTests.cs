@@ -65,6 +65,12 @@ public sealed class CaptionCliTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("beem", err);
         Assert.Equal(2, Run("caption", "run", "--checkpoint", dir).Code);
+        (code, _, err) = Run("caption", "eval", "--checkpoint", dir, "--length-alpha", "-1");
+        Assert.Equal(2, code);
+        Assert.Contains("--length-alpha -1", err);
+        (code, _, err) = Run("caption", "train", "--decay", "0");
+        Assert.Equal(2, code);
+        Assert.Contains("--decay 0", err);
     }
 
     [Fact]
