@@ -38,6 +38,21 @@ public static class AttentionOverlay
         return result;
     }
 
+    /// <summary>
+    /// How many regions attention weights are "worth": <c>exp(entropy)</c>, from 1 (all weight on one region) to the
+    /// number of regions (uniform). A readable measure of how sharp a word's attention map is.
+    /// </summary>
+    /// <exception cref="ArgumentException">No weights, or negative ones.</exception>
+    public static double EffectiveRegions(IReadOnlyList<float> weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        if (weights.Count == 0 || weights.Any(w => w < 0 || float.IsNaN(w)))
+            throw new ArgumentException("Attention weights must be a non-empty list of non-negative numbers.", nameof(weights));
+        var total = weights.Sum(w => (double)w);
+        var entropy = -weights.Where(w => w > 0).Sum(w => w / total * Math.Log(w / total));
+        return Math.Exp(entropy);
+    }
+
     /// <summary>Bilinear upsampling of a <c>grid × grid</c> map to <c>height × width</c> (edges clamped).</summary>
     public static double[,] Upsample(IReadOnlyList<float> weights, int grid, int width, int height)
     {

@@ -90,4 +90,16 @@ public sealed class AttentionOverlayTests
         Assert.True(blended[40, 40, 2] is > 30 and < 200, "between cells the map is interpolated");
         Assert.Throws<ArgumentException>(() => AttentionOverlay.Blend(image, new float[48]));
     }
+
+    [Fact]
+    public void EffectiveRegions_IsOneForAPeak_AllForUniform_AndTwoForAnEvenSplit()
+    {
+        var peak = new float[49];
+        peak[7] = 1;
+        Assert.Equal(1.0, AttentionOverlay.EffectiveRegions(peak), 9);
+        Assert.Equal(49.0, AttentionOverlay.EffectiveRegions(Enumerable.Repeat(1f / 49, 49).ToArray()), 4);
+        Assert.Equal(2.0, AttentionOverlay.EffectiveRegions([0.5f, 0.5f, 0f, 0f]), 9);
+        Assert.Throws<ArgumentException>(() => AttentionOverlay.EffectiveRegions([0.5f, -0.1f]));
+        Assert.Throws<ArgumentException>(() => AttentionOverlay.EffectiveRegions([]));
+    }
 }
