@@ -12,6 +12,7 @@ static class EnvCommand
         Console.WriteLine($"torch       {session.TorchSharp}, {session.Threads} thread(s) on {Environment.ProcessorCount} cores, device {session.Device}");
         Console.WriteLine($"libstdc++   {session.Native.SystemLibStdCxx ?? "n/a"} (GLIBCXX_3.4.32: {(session.Native.SystemHasGlibcxx332 ? "yes" : "no, TorchSharp's native library patched")})");
         foreach (var p in session.Native.Patched) Console.WriteLine($"patched     {p}");
+        Console.WriteLine($"MKL         {session.Native.MklDispatch}");
         return 0;
     }
 }

@@ -106,7 +106,7 @@ static class LmCommand
         RecurrentState? resumedCarried = null;
         if (resuming)
         {
-            var loaded = LanguageModelCheckpoint.Load(output, mdl => optim.Adam(mdl.parameters(), lr));
+            var loaded = LanguageModelCheckpoint.Load(output, mdl => new FastAdam(mdl.parameters(), lr));
             (model, tokenizer, state, optimizer) = (loaded.Model, loaded.Tokenizer, loaded.State, loaded.Optimizer!);
             resumedCarried = loaded.CarriedState;
             if (tokenizer.Level != level)
@@ -126,7 +126,7 @@ static class LmCommand
                 ? Tokenizer.ForChars(CharVocabulary.FromText(corpus.Train + corpus.Validation + (corpus.Test ?? "")))
                 : Tokenizer.ForWords(WordVocabulary.FromText(corpus.Train, maxSize: 10_002));
             model = new LanguageModel(new LanguageModelOptions(tokenizer.Size, hidden, layers, cell, Dropout: dropout, TieWeights: tie));
-            optimizer = optim.Adam(model.parameters(), lr);
+            optimizer = new FastAdam(model.parameters(), lr);
         }
         using var disposeModel = model;
         using var disposeOptimizer = optimizer;

@@ -94,7 +94,7 @@ static class TranslateCommand
         var modelOptions = new Seq2SeqOptions(sourceVocab.Count, targetVocab.Count, embedding, hidden, attention, dropout);
         var config = config0 with { Model = modelOptions };
         using var model = new Seq2Seq(modelOptions);
-        using var optimizer = torch.optim.Adam(model.parameters(), lr);
+        using var optimizer = new FastAdam(model.parameters(), lr);
         var translator = new Translator(model, sourceVocab, targetVocab, config);
         var validationSample = splits.Validation.Take(500).ToList();
 

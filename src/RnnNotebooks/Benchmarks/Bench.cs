@@ -265,7 +265,7 @@ public static class Bench
         public TrainingRig(BenchWorkload w)
         {
             trainable = BenchModels.ForTraining(w);
-            optimizer = optim.Adam(trainable.Model.parameters(), lr: trainable.LearningRate);
+            optimizer = new FastAdam(trainable.Model.parameters(), lr: trainable.LearningRate);
         }
 
         /// <summary>Trainable parameters of the model.</summary>
@@ -369,7 +369,7 @@ public static class Bench
             channels = w.Channels, source_lengths = w.SourceLengths, target_lengths = w.TargetLengths,
             frame_lengths = w.FrameLengths, label_lengths = w.LabelLengths,
         });
-        var output = RunPython(o, spec);
+        var output = RunPython(o, spec, threads);
         using var doc = JsonDocument.Parse(output);
         var samples = doc.RootElement.GetProperty("samples").EnumerateArray().Select(e => e.GetDouble()).ToList();
         long? parameters = doc.RootElement.TryGetProperty("parameters", out var p) ? p.GetInt64() : null;
@@ -378,9 +378,16 @@ public static class Bench
 
     static string PyTorchVersion(BenchOptions o) => RunPython(o, "version").Trim();
 
-    static string RunPython(BenchOptions o, string argument)
+    static string RunPython(BenchOptions o, string argument, int? threads = null)
     {
         var psi = new ProcessStartInfo(o.Python!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (threads is { } n)
+        {
+            // Debian's PyTorch multiplies matrices through OpenBLAS, whose own thread pool torch.set_num_threads
+            // does not size: without these, "1 thread" PyTorch ran its products on every core.
+            psi.Environment["OPENBLAS_NUM_THREADS"] = n.ToString(CultureInfo.InvariantCulture);
+            psi.Environment["OMP_NUM_THREADS"] = n.ToString(CultureInfo.InvariantCulture);
+        }
         psi.ArgumentList.Add(o.ReferenceScript);
         psi.ArgumentList.Add(argument);
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {o.Python}.");

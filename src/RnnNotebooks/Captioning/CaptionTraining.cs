@@ -46,7 +46,7 @@ public static class CaptionTraining
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
         var model = captioner.Model;
-        using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
+        using var optimizer = new FastAdam(model.parameters(), options.LearningRate);
         var devSample = dev.Take(options.DevImages).ToList();
         var best = double.NegativeInfinity;
         Dictionary<string, Tensor>? bestWeights = null;

@@ -11,12 +11,14 @@ namespace RnnNotebooks.Platform;
 /// <param name="Patched">Copies of <c>libLibTorchSharp.so</c> that were patched now.</param>
 /// <param name="AlreadyFine">Copies that needed nothing (already weak, or the system does not need it).</param>
 /// <param name="Preloaded">libtorch libraries loaded by full path before TorchSharp looked for them.</param>
+/// <param name="MklDispatch">What <see cref="MklVendorCheck"/> did about MKL's code path on this processor.</param>
 public sealed record NativeReport(
     string? SystemLibStdCxx,
     bool SystemHasGlibcxx332,
     IReadOnlyList<string> Patched,
     IReadOnlyList<string> AlreadyFine,
-    IReadOnlyList<string> Preloaded);
+    IReadOnlyList<string> Preloaded,
+    string MklDispatch = "not applicable");
 
 /// <summary>
 /// Makes TorchSharp's native libraries load on this machine, before the first <c>torch.*</c> call.
@@ -30,6 +32,8 @@ public sealed record NativeReport(
 /// <item>libtorch's own libraries are loaded by full path from the app folder or the NuGet package, so a
 /// libtorch installed system-wide (e.g. by Debian's python3-torch) cannot shadow them.</item>
 /// </list>
+/// Then, before libtorch computes anything, <see cref="MklVendorCheck"/> lets its MKL use fast kernels on AMD
+/// processors.
 /// Introduced in 00-getting-started.
 /// </remarks>
 public static class TorchRuntime
@@ -82,7 +86,11 @@ public static class TorchRuntime
             }
         }
 
-        return new NativeReport(libstdcxx, hasVersion, patched, fine, PreloadLibTorch());
+        var preloaded = PreloadLibTorch();
+        var libTorchCpu = preloaded.FirstOrDefault(p => Path.GetFileName(p) == "libtorch_cpu.so") is { } path
+            ? NativeLibrary.Load(path)
+            : NativeLibrary.TryLoad("libtorch_cpu.so", typeof(torch).Assembly, null, out var handle) ? handle : IntPtr.Zero;
+        return new NativeReport(libstdcxx, hasVersion, patched, fine, preloaded, MklVendorCheck.Apply(libTorchCpu));
     }
 
     /// <summary>The NuGet global packages folder: <c>$NUGET_PACKAGES</c> or <c>~/.nuget/packages</c>.</summary>

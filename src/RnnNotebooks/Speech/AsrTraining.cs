@@ -97,7 +97,7 @@ public static class AsrTraining
             ? new DigitStringBuilder(mine.Where(IsValidation)).BuildMany(options.ValidationStrings, EvaluationSeed + 1)
             : [];
 
-        var optimizer = optim.Adam(recognizer.Model.parameters(), options.LearningRate);
+        var optimizer = new FastAdam(recognizer.Model.parameters(), options.LearningRate);
         using var best = new BestWeights(recognizer.Model);
         var state = Trainer.Fit(
             recognizer.Model, optimizer,

@@ -53,7 +53,7 @@ public static class AddingExperiment
             throw new ArgumentException($"The held-out batch has sequences of length {test.Length}, the run trains on {length}.", nameof(test));
         manual_seed(options.InitSeed);
         var model = new SequenceRegressor(kind, 2, options.Hidden);
-        using var optimizer = optim.Adam(model.parameters(), options.LearningRate);
+        using var optimizer = new FastAdam(model.parameters(), options.LearningRate);
         using var solved = new CancellationTokenSource();
         IReadOnlyDictionary<string, double> Validate()
         {

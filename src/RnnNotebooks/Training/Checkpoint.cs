@@ -96,7 +96,7 @@ public static class Checkpoint
                 throw new InvalidDataException(
                     $"{Path.Combine(dir, ManifestFile)}: this checkpoint holds no optimizer state (it was saved with " +
                     "optimizer: null). Load it with optimizer: null and start from a fresh optimizer.");
-            if (manifest.OptimizerType != optimizer.GetType().Name)
+            if (!SameStateFormat(manifest.OptimizerType, optimizer.GetType()))
                 throw new InvalidDataException(
                     $"{optimizerPath}: holds the state of a {manifest.OptimizerType} optimizer, but a " +
                     $"{optimizer.GetType().Name} was given. Create the same optimizer type as the saved run.");
@@ -115,7 +115,7 @@ public static class Checkpoint
         {
             try
             {
-                using var stream = File.OpenRead(optimizerPath);
+                using var stream = OptimizerStream(optimizerPath, helper.GetType());
                 using var reader = new BinaryReader(stream, Encoding.UTF8);
                 helper.load_state_dict(reader);
             }
@@ -136,6 +136,37 @@ public static class Checkpoint
 
     /// <summary>The training state of a checkpoint, without loading any weights (e.g. to show how far a run got).</summary>
     public static TrainingState ReadState(string dir) => ReadManifest(dir).State;
+
+    /// <summary>Whether state saved by an optimizer type named <paramref name="saved"/> loads into <paramref name="type"/>:
+    /// the same type, or <see cref="FastAdam"/> and TorchSharp's Adam either way round (they share the format).</summary>
+    static bool SameStateFormat(string? saved, Type type)
+    {
+        static string Format(string? name) => name == nameof(FastAdam) ? nameof(TorchSharp.Modules.Adam) : name ?? "";
+        return Format(saved) == Format(type.Name);
+    }
+
+    /// <summary>The saved optimizer state, its leading type name (which TorchSharp checks exactly) set to
+    /// <paramref name="type"/>'s when the two share a format.</summary>
+    static Stream OptimizerStream(string path, Type type)
+    {
+        var stream = File.OpenRead(path);
+        string saved;
+        using (var peek = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true)) saved = peek.ReadString();
+        if (saved == type.Name || !SameStateFormat(saved, type))
+        {
+            stream.Position = 0;
+            return stream;
+        }
+        var renamed = new MemoryStream();
+        using (stream)
+        using (var writer = new BinaryWriter(renamed, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(type.Name);
+            stream.CopyTo(renamed);
+        }
+        renamed.Position = 0;
+        return renamed;
+    }
 
     static OptimizerHelper AsSavable(optim.Optimizer optimizer) =>
         optimizer as OptimizerHelper ?? throw new NotSupportedException(
