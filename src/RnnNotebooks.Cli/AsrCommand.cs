@@ -12,7 +12,7 @@ static class AsrCommand
 {
     public const string Usage =
         "rnn asr train [--data fsdd|DIR] [--exclude-speaker NAME ...] [--minutes M] [--epochs N] [--strings N] [--seed S] [--threads N] [--out DIR]\n" +
-        "              [--hidden N] [--layers N] [--dropout X] [--lr X] [--speed X]\n" +
+        "              [--hidden N] [--layers N] [--dropout X] [--lr X] [--speed X] [--tilt X]\n" +
         "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon]\n" +
         "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]";
 
@@ -24,7 +24,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed" })),
+            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed", "tilt" })),
             "eval" => Eval(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads" })),
             "transcribe" => Transcribe(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "decoding", "threads" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
@@ -67,6 +67,8 @@ static class AsrCommand
         if (!(minutes > 0) || epochs < 1 || strings < 1 || hidden < 1 || layers < 1 || !(lr > 0))
             throw new UsageException("--minutes, --epochs, --strings, --hidden, --layers and --lr must be positive.");
         if (speed is < 0 or >= 0.5) throw new UsageException($"--speed {speed}: expected a fraction in [0, 0.5), e.g. 0.1 for ±10 %.");
+        var tilt = args.Double("tilt", DigitStringOptions.Augmented.Tilt);
+        if (tilt is < 0 or >= 1) throw new UsageException($"--tilt {tilt}: expected a filter coefficient in [0, 1), e.g. 0.7 for up to ±15 dB.");
         ApplyThreads(args);
         args.EnsureAllUsed();
         if (args.Positionals.Count > 0) throw new UsageException($"unexpected argument '{args.Positionals[0]}'.");
@@ -80,7 +82,7 @@ static class AsrCommand
 
         var options = new AsrTrainingOptions(StringsPerEpoch: strings, Epochs: epochs, Seed: seed, LearningRate: lr,
             TimeBudget: TimeSpan.FromMinutes(minutes), SpecAugment: new SpecAugmentOptions(),
-            Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed },
+            Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed, Tilt = tilt },
             Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Dropout: dropout));
         Console.Error.WriteLine($"asr train: speakers {string.Join(", ", trainSpeakers)}; held out: " +
             $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
@@ -109,6 +111,7 @@ static class AsrCommand
                 ["layers"] = layers.ToString(CultureInfo.InvariantCulture),
                 ["lr"] = lr.ToString(CultureInfo.InvariantCulture),
                 ["speed"] = speed.ToString(CultureInfo.InvariantCulture),
+                ["tilt"] = tilt.ToString(CultureInfo.InvariantCulture),
                 ["dropout"] = dropout.ToString(CultureInfo.InvariantCulture),
             };
             if (bestEpoch is { } kept)
