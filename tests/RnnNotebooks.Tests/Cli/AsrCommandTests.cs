@@ -51,6 +51,17 @@ public sealed class AsrCommandTests : IDisposable
         Assert.Contains("rnn asr train", err);
     }
 
+    [Theory]
+    [InlineData("--speed", "0.5")]
+    [InlineData("--tilt", "1")]
+    [InlineData("--tilt", "-0.1")]
+    public void Train_AugmentationOutOfRange_ExitsTwoNamingTheOption(string option, string value)
+    {
+        var (code, _, err) = Run("asr", "train", option, value);
+        Assert.Equal(2, code);
+        Assert.Contains($"{option} {value}", err);
+    }
+
     [Fact]
     public void Eval_MissingCheckpoint_ExitsOne()
     {
