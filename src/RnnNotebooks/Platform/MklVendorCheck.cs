@@ -10,8 +10,8 @@ namespace RnnNotebooks.Platform;
 /// libtorch's CPU build links oneMKL statically and does its float32 matrix products (and FFTs) through it. MKL
 /// asks one internal function, <c>mkl_serv_intel_cpu_true</c>, whether the processor is an Intel one, and on
 /// any other takes a generic code path whatever the processor supports. On this course's 2-core AMD EPYC
-/// (AVX-512) that cost a third to a half of the matrix-product rate, one thread, best of three (2026-11-26):
-/// 1024² · 1024² 70 → 93 GFLOP/s; lesson 04's readout [704 × 256] · [256 × 7685] 46 → 84 GFLOP/s.
+/// (AVX-512), idle, one thread, best of three (2026-11-26), it cost lesson 04's readout [704 × 256] · [256 × 7685]
+/// about half its rate (57–61 against 108–110 GFLOP/s) and a 1024² product about a tenth (87–95 against 106–109).
 /// </para>
 /// <para>
 /// <see cref="Apply"/> replaces that function's body with <c>return 1</c> (6 bytes of x86-64) before MKL's first
