@@ -17,7 +17,7 @@ static class LmCommand
 {
     public const string Usage =
         "rnn lm train --data tinyshakespeare|ptb|PATH [--level char|word] [--hidden N] [--layers N] [--cell lstm|gru|rnn] " +
-        "[--dropout P] [--tie | --no-tie] [--batch N] [--steps N] [--lr X] [--schedule plateau|cosine] [--minutes M] [--epochs N] [--seed N] [--out DIR]\n" +
+        "[--dropout P] [--tie | --no-tie] [--batch N] [--steps N] [--lr X] [--schedule plateau|cosine|hold-cosine] [--decay-fraction F] [--minutes M] [--epochs N] [--seed N] [--out DIR]\n" +
         "       rnn lm eval --checkpoint DIR --text FILE\n" +
         "       rnn lm sample --checkpoint DIR [--prompt TEXT] [--temperature T] [--length N] [--top-k K] [--seed N]";
 
@@ -43,7 +43,7 @@ static class LmCommand
     {
         var args = new CliArgs(argv, new HashSet<string> { "tie", "no-tie" }, new HashSet<string>
         {
-            "data", "level", "hidden", "layers", "cell", "dropout", "batch", "steps", "lr", "schedule", "minutes", "epochs", "seed", "out",
+            "data", "level", "hidden", "layers", "cell", "dropout", "batch", "steps", "lr", "schedule", "decay-fraction", "minutes", "epochs", "seed", "out",
         });
         var data = args.Required("data");
         var levelText = args.Option("level") ?? (data == "ptb" ? "word" : "char");
@@ -75,13 +75,15 @@ static class LmCommand
         if (lr <= 0) throw new UsageException($"--lr {lr}: expected a positive learning rate.");
         // plateau: halve the rate after a pass whose validation loss is worse than the best so far.
         // cosine: decay it smoothly to zero over this invocation's budget (--minutes, else --epochs).
+        // hold-cosine: keep it for most of the budget, then decay it to zero over the last --decay-fraction of it.
         var scheduleText = args.Option("schedule") ?? "plateau";
-        var cosine = scheduleText switch
-        {
-            "plateau" => false,
-            "cosine" => true,
-            _ => throw new UsageException($"--schedule {scheduleText}: expected plateau or cosine."),
-        };
+        if (scheduleText is not ("plateau" or "cosine" or "hold-cosine"))
+            throw new UsageException($"--schedule {scheduleText}: expected plateau, cosine or hold-cosine.");
+        var cosine = scheduleText != "plateau";
+        var decayFraction = args.Double("decay-fraction", 0.3);
+        if (decayFraction is <= 0 or > 1) throw new UsageException($"--decay-fraction {decayFraction}: expected a fraction of the budget in (0, 1].");
+        if (args.Option("decay-fraction") is not null && scheduleText != "hold-cosine")
+            throw new UsageException("--decay-fraction goes with --schedule hold-cosine.");
         var minutesText = args.Option("minutes");
         double? minutes = minutesText is null ? null
             : double.TryParse(minutesText, System.Globalization.CultureInfo.InvariantCulture, out var m) && m > 0 ? m
@@ -150,8 +152,13 @@ static class LmCommand
         var baseRate = optimizer.ParamGroups.First().LearningRate;
         var firstStep = state?.Step ?? 0;
         var lastStep = Math.Max(firstStep + 1, (long)streams.Count * epochs);
-        Action<long>? schedule = !cosine ? null : step => LearningRates.Set(optimizer, LearningRates.Cosine(baseRate,
-            budget is { } b ? clock.Elapsed / b : (step - firstStep) / (double)(lastStep - firstStep)));
+        Func<long, double> progressAt = step => budget is { } b ? clock.Elapsed / b : (step - firstStep) / (double)(lastStep - firstStep);
+        Action<long>? schedule = scheduleText switch
+        {
+            "cosine" => step => LearningRates.Set(optimizer, LearningRates.Cosine(baseRate, progressAt(step))),
+            "hold-cosine" => step => LearningRates.Set(optimizer, LearningRates.HoldThenCosine(baseRate, progressAt(step), decayFraction)),
+            _ => null,
+        };
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); Console.Error.WriteLine("stopping after this batch; saving the checkpoint…"); };
         Console.CancelKeyPress += onCancel;

@@ -63,6 +63,23 @@ public class TrainerTests : IDisposable
     public void Cosine_FallsFromTheBaseRateToTheFloor(double progress, double floor, double expected) =>
         Assert.Equal(expected, LearningRates.Cosine(2e-3, progress, floor), 12);
 
+    [Theory]
+    [InlineData(0.0, 2e-3)]
+    [InlineData(0.7, 2e-3)]             // the decay starts at 1 − 0.3
+    [InlineData(0.85, 1e-3)]            // halfway through the decay
+    [InlineData(0.775, 1.7071067811865475e-3)]   // a quarter of the way: 2e-3 · (1 + cos 45°) / 2
+    [InlineData(1.0, 0.0)]
+    [InlineData(1.5, 0.0)]
+    public void HoldThenCosine_HoldsTheBaseRate_ThenFallsToZeroOverTheLastFraction(double progress, double expected) =>
+        Assert.Equal(expected, LearningRates.HoldThenCosine(2e-3, progress, decayFraction: 0.3), 12);
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.5)]
+    [InlineData(double.NaN)]
+    public void HoldThenCosine_RejectsADecayFractionOutsideZeroToOne(double fraction) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => LearningRates.HoldThenCosine(2e-3, 0.5, fraction));
+
     [Fact]
     public void Fit_ReducesTheLossOfATinyLstmRegression()
     {
