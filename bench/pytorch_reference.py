@@ -211,6 +211,28 @@ def gemm(s):
     return samples
 
 
+def gemm_steps(s):
+    """The products of a GRU training step that cannot be batched over time (see Bench.cs)."""
+    b, h = s["batch"], s["hidden"]
+    x, w, dg = torch.randn(b, h), torch.randn(3 * h, h), torch.randn(b, 3 * h)
+    wt = w.t()
+    flops = s["layers"] * s["steps"] * 2 * (2.0 * b * h * 3 * h)
+
+    def once():
+        for _ in range(s["layers"] * s["steps"]):
+            x @ wt
+            dg @ w
+
+    for _ in range(s["warmup"]):
+        once()
+    samples = []
+    for _ in range(s["repeats"]):
+        t = time.perf_counter()
+        once()
+        samples.append(flops / (time.perf_counter() - t) / 1e9)
+    return samples
+
+
 def train(s):
     model = LanguageModel(s["cell"], s["vocab"], s["hidden"], s["layers"], s.get("scratch", False))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -259,7 +281,7 @@ def main():
     s = json.loads(sys.argv[1])
     torch.set_num_threads(s["threads"])
     torch.manual_seed(1)
-    kinds = {"gemm": gemm, "train": train, "generate": generate, "seq2seq": lesson_step(seq2seq_rig),
+    kinds = {"gemm": gemm, "gemm-steps": gemm_steps, "train": train, "generate": generate, "seq2seq": lesson_step(seq2seq_rig),
              "ctc": lesson_step(ctc_rig)}
     result = kinds[s["kind"]](s)
     samples, parameters = result if isinstance(result, tuple) else (result, None)

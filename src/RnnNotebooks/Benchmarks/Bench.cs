@@ -40,6 +40,9 @@ public sealed record BenchWorkload(string Name, string Kind, BenchCell Cell, int
         get
         {
             if (Kind == "gemm") return 2.0 * Hidden * Hidden * Hidden;
+            // A GRU training step's products that cannot be batched over time: per layer and step, h·W_hhᵀ
+            // [batch × H]·[H × 3H] forward and ∂g·W_hh [batch × 3H]·[3H × H] backward.
+            if (Kind == "gemm-steps") return Layers * Steps * 2 * (2.0 * Batch * Hidden * 3 * Hidden);
             if (Kind is "seq2seq" or "ctc") return double.NaN;
             var gates = Cell switch { BenchCell.Lstm => 4, BenchCell.Gru => 3, _ => 1 };
             // Per token and layer: the gate matrices times [input; hidden] (embedding size = hidden here).
@@ -158,6 +161,7 @@ public static class Bench
         IEnumerable<BenchWorkload> all =
         [
             new($"gemm {Size(1024)}", "gemm", BenchCell.Lstm, 0, Size(1024), 0, 0, 0),
+            new($"gemm GRU per-step {b}x{Size(256)}x{3 * Size(256)}", "gemm-steps", BenchCell.Gru, 0, Size(256), 2, b, t),
             Train(BenchCell.Lstm, 128), Train(BenchCell.Lstm, 256), Train(BenchCell.Lstm, 512),
             Train(BenchCell.Gru, 256), Train(BenchCell.Rnn, 256),
             Train(BenchCell.Lstm, 256) with { Name = $"train scratch LSTM 2x{Size(256)}", Scratch = true },
@@ -226,6 +230,7 @@ public static class Bench
         var samples = w.Kind switch
         {
             "gemm" => MeasureGemm(w, o),
+            "gemm-steps" => MeasureGemmSteps(w, o),
             "train" or "seq2seq" or "ctc" => MeasureTraining(w, o, out parameters),
             "generate" => MeasureGeneration(w, o),
             _ => throw new ArgumentException($"Unknown workload kind '{w.Kind}'.", nameof(w)),
@@ -236,7 +241,7 @@ public static class Bench
 
     static string Unit(BenchWorkload w) => w.Kind switch
     {
-        "gemm" => "GFLOP/s",
+        "gemm" or "gemm-steps" => "GFLOP/s",
         "train" or "seq2seq" => "tokens/s",
         "ctc" => "frames/s",
         _ => "ms/token",
@@ -253,6 +258,30 @@ public static class Bench
             var sw = Stopwatch.StartNew();
             for (var i = 0; i < reps; i++) a.matmul(b).Dispose();
             return w.FlopsPerStep * reps / sw.Elapsed.TotalSeconds / 1e9;
+        });
+    }
+
+    /// <summary>The sequential products of one GRU training step (see <see cref="BenchWorkload.FlopsPerStep"/>), in GFLOP/s.</summary>
+    static List<double> MeasureGemmSteps(BenchWorkload w, BenchOptions o)
+    {
+        using var h = randn(w.Batch, w.Hidden);
+        using var weight = randn(3 * w.Hidden, w.Hidden);
+        using var weightT = weight.t();
+        using var dg = randn(w.Batch, 3 * w.Hidden);
+        void Once()
+        {
+            for (var i = 0; i < w.Layers * w.Steps; i++)
+            {
+                h.mm(weightT).Dispose();
+                dg.mm(weight).Dispose();
+            }
+        }
+        for (var i = 0; i < o.Warmup; i++) Once();
+        return Repeat(o.Repeats, () =>
+        {
+            var sw = Stopwatch.StartNew();
+            Once();
+            return w.FlopsPerStep / sw.Elapsed.TotalSeconds / 1e9;
         });
     }
 
@@ -433,7 +462,8 @@ public static class Bench
         sb.AppendLine("- Method: medians of timed repeats after warm-up; TorchSharp and PyTorch measured alternately in the same run.");
         sb.AppendLine();
 
-        var gemm = r.Measurements.Where(m => m.Workload.StartsWith("gemm", StringComparison.Ordinal))
+        var gemmName = r.Workloads.FirstOrDefault(w => w.Kind == "gemm")?.Name;
+        var gemm = r.Measurements.Where(m => m.Workload == gemmName)
             .ToDictionary(m => (m.Engine, m.Threads), m => m.Rate);
         foreach (var threads in r.Measurements.Select(m => m.Threads).Distinct().Order())
         {
@@ -446,7 +476,7 @@ public static class Bench
                 var ts = r.Measurements.FirstOrDefault(m => m.Workload == w.Name && m.Engine == "TorchSharp" && m.Threads == threads);
                 if (ts is null) continue;
                 var py = Reference(r, w, threads);
-                var share = w.Kind == "gemm" || double.IsNaN(w.FlopsPerStep) || !gemm.TryGetValue(("TorchSharp", threads), out var g) ? "" :
+                var share = w.Kind is "gemm" or "gemm-steps" || double.IsNaN(w.FlopsPerStep) || !gemm.TryGetValue(("TorchSharp", threads), out var g) ? "" :
                     (w.Kind == "train" ? w.FlopsPerStep * ts.Rate / w.TokensPerStep : w.FlopsPerStep / (ts.Rate / 1000)) / (g * 1e9) is var s
                         ? s.ToString("P1", inv) : "";
                 sb.AppendLine(inv, $"| {w.Name} | {ts.Rate:F2} {ts.Unit} | {(py is null ? "–" : $"{py.Rate:F2} {py.Unit}")} | {Ratio(ts, py)} | {share} |");

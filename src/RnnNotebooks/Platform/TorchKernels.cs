@@ -19,6 +19,16 @@ public static unsafe class TorchKernels
     static delegate* unmanaged<IntPtr, byte, void> setEnabled;
     static delegate* unmanaged<IntPtr, byte> isEnabled;
 
+    /// <summary>The environment variable that, set to <c>0</c>, makes the library train GRUs with <c>nn.GRU</c>'s own kernels.</summary>
+    public const string FusedGruVariable = "RNN_FUSED_GRU";
+
+    /// <summary>
+    /// Whether the library's models train their GRUs with <see cref="Models.FusedGru"/> (hand-written backward
+    /// through time, same results as <c>nn.GRU</c> to rounding) instead of <c>nn.GRU</c>'s step-by-step
+    /// autograd. True unless <c>RNN_FUSED_GRU=0</c>; settable, for comparisons.
+    /// </summary>
+    public static bool FusedGru { get; set; } = Environment.GetEnvironmentVariable(FusedGruVariable) != "0";
+
     /// <summary>Whether the switch is reachable here (libtorch loaded, Linux symbols found).</summary>
     public static bool IsAvailable => Bind();
 

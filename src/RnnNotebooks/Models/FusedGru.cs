@@ -1,0 +1,172 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Models;
+
+/// <summary>
+/// A GRU layer stack for training on the CPU, with the backward pass through time written by hand: the same
+/// arithmetic as <c>nn.GRU</c> (same weights, same gate order r, z, n, same results to rounding), arranged so that
+/// every matrix product takes the fast path of the BLAS underneath.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Why: libtorch's CPU GRU runs a GRU cell per time step, and its step product <c>h·W_hhᵀ</c> (batch 32, hidden 256:
+/// [32 × 256]·[256 × 768]) reaches MKL as a product with a transposed operand. For these shapes MKL's transposed
+/// path is slow and does not use a second thread: 165 µs on 1 or 2 threads, against 118 µs on 1 thread and 74 µs on
+/// 2 for the same product with <c>W_hhᵀ</c> stored contiguously (measured on the course's 2-core AMD EPYC; the
+/// <c>gemm GRU per-step</c> workload of <c>rnn bench</c> times these products in both engines). Autograd also
+/// accumulates <c>∂L/∂W_hh</c> with one thin product per step.
+/// </para>
+/// <para>
+/// How: the input projections <c>W_ih·x + b_ih</c> of all steps are one product (done by autograd, outside the
+/// recurrence). The recurrence is one custom autograd function per layer. Its forward multiplies by a contiguous
+/// copy of <c>W_hhᵀ</c> (made once per call) and keeps the gates; its backward walks back through time with one
+/// product by <c>W_hh</c> (already the fast layout) and a few element-wise operations per step, then forms
+/// <c>∂L/∂W_hh</c> and <c>∂L/∂b_hh</c> with one large product and one sum over all steps. The derivation is lesson
+/// 02's GRU cell: with <c>h' = n + z ⊙ (h − n)</c>, <c>n = tanh(a_n + r ⊙ g_n)</c>, <c>r = σ(a_r + g_r)</c>,
+/// <c>z = σ(a_z + g_z)</c> (<c>a = W_ih·x + b_ih</c>, <c>g = W_hh·h + b_hh</c>):
+/// <c>∂a_n = ∂h' ⊙ (1 − z) ⊙ (1 − n²)</c>, <c>∂a_z = ∂h' ⊙ (h − n) ⊙ z(1 − z)</c>,
+/// <c>∂a_r = ∂a_n ⊙ g_n ⊙ r(1 − r)</c>, <c>∂g = [∂a_r, ∂a_z, ∂a_n ⊙ r]</c>, <c>∂h = ∂h' ⊙ z + ∂g·W_hh</c>.
+/// </para>
+/// <para>
+/// <see cref="LanguageModel"/> uses it when training a GRU on the CPU (<see cref="Platform.TorchKernels.FusedGru"/>;
+/// <c>RNN_FUSED_GRU=0</c> switches back to <c>nn.GRU</c>). Evaluation and generation keep <c>nn.GRU</c>. Introduced
+/// for the performance work of <c>rnn bench</c>; the tests check it against <c>nn.GRU</c> with the same weights and
+/// against central differences.
+/// </para>
+/// </remarks>
+public static class FusedGru
+{
+    /// <summary>
+    /// Runs a stack of GRU layers over a time-major input, with gradients for the input, the initial state and
+    /// every weight.
+    /// </summary>
+    /// <param name="input">Input <c>[steps, batch, features]</c>.</param>
+    /// <param name="h0">Initial state <c>[layers, batch, hidden]</c>, or null for zeros.</param>
+    /// <param name="weights">Per layer: <c>W_ih [3H, in]</c>, <c>W_hh [3H, H]</c>, <c>b_ih [3H]</c>, <c>b_hh [3H]</c>, as in <c>nn.GRU</c>.</param>
+    /// <param name="dropout">Dropout on the outputs of every layer but the last (as <c>nn.GRU</c>'s <c>dropout</c>).</param>
+    /// <param name="training">Whether dropout applies.</param>
+    /// <returns>The top layer's outputs <c>[steps, batch, hidden]</c> and the last state of every layer <c>[layers, batch, hidden]</c>.</returns>
+    public static (Tensor Output, Tensor State) Forward(Tensor input, Tensor? h0,
+        IReadOnlyList<(Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)> weights, double dropout = 0, bool training = false)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (weights.Count == 0) throw new ArgumentException("Expected the weights of at least one layer.", nameof(weights));
+        if (input.dim() != 3) throw new ArgumentException($"Expected a time-major input [steps, batch, features], got [{string.Join(", ", input.shape)}].", nameof(input));
+        var (steps, batch) = (input.shape[0], input.shape[1]);
+        var hidden = weights[0].WeightHh.shape[1];
+        if (steps == 0) throw new ArgumentException("The input has no time steps.", nameof(input));
+        if (h0 is not null && !h0.shape.SequenceEqual(new[] { (long)weights.Count, batch, hidden }))
+            throw new ArgumentException($"Expected an initial state [{weights.Count}, {batch}, {hidden}], got [{string.Join(", ", h0.shape)}].", nameof(h0));
+
+        using var scope = NewDisposeScope();
+        var x = input;
+        var last = new Tensor[weights.Count];
+        for (var layer = 0; layer < weights.Count; layer++)
+        {
+            var (wih, whh, bih, bhh) = weights[layer];
+            if (x.shape[2] != wih.shape[1])
+                throw new ArgumentException($"Layer {layer}: W_ih expects {wih.shape[1]} features, the input has {x.shape[2]}.", nameof(weights));
+            var projected = nn.functional.linear(x, wih, bih);                                 // [steps, batch, 3H]
+            var start = h0 is null ? zeros(batch, hidden, dtype: input.dtype, device: input.device) : h0[layer];
+            x = GruRecurrence.apply(projected, start, whh, bhh);                               // [steps, batch, H]
+            last[layer] = x[-1];
+            if (layer < weights.Count - 1 && dropout > 0 && training) x = nn.functional.dropout(x, dropout, training: true);
+        }
+        var state = stack(last);
+        return (x.MoveToOuterDisposeScope(), state.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The weights of every layer of <paramref name="gru"/>, in the order <see cref="Forward"/> takes them.</summary>
+    public static IReadOnlyList<(Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)> WeightsOf(nn.Module gru, int layers)
+    {
+        ArgumentNullException.ThrowIfNull(gru);
+        var p = gru.named_parameters().ToDictionary(n => n.name, n => (Tensor)n.parameter);
+        var result = new (Tensor, Tensor, Tensor, Tensor)[layers];
+        for (var l = 0; l < layers; l++)
+        {
+            if (!p.ContainsKey($"weight_ih_l{l}") || !p.ContainsKey($"bias_ih_l{l}"))
+                throw new ArgumentException($"The GRU has no weights or biases for layer {l} (a GRU made without biases is not supported).", nameof(gru));
+            result[l] = (p[$"weight_ih_l{l}"], p[$"weight_hh_l{l}"], p[$"bias_ih_l{l}"], p[$"bias_hh_l{l}"]);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// One layer's recurrence as an autograd function: inputs <c>a [steps, batch, 3H]</c> (the input projections),
+    /// <c>h0 [batch, H]</c>, <c>W_hh [3H, H]</c>, <c>b_hh [3H]</c>; output every step's state <c>[steps, batch, H]</c>.
+    /// </summary>
+    sealed class GruRecurrence : autograd.SingleTensorFunction<GruRecurrence>
+    {
+        public override string Name => nameof(GruRecurrence);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var (a, h0, whh, bhh) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3]);
+            var (steps, hidden) = (a.shape[0], whh.shape[1]);
+            using var scope = NewDisposeScope();
+            using var one = 1.0f.ToScalar();
+            var whhT = whh.t().contiguous();                                                   // see the remarks: MKL's fast layout
+            var outputs = new Tensor[steps];
+            var rz = new Tensor[steps];
+            var n = new Tensor[steps];
+            var gn = new Tensor[steps];
+            var h = h0;
+            var aS = a.unbind(0);
+            for (var t = 0; t < steps; t++)
+            {
+                using var stepScope = NewDisposeScope();
+                var at = aS[t];
+                var g = addmm(bhh, h, whhT, 1, 1);                                             // [batch, 3H]
+                var gates = at.narrow(1, 0, 2 * hidden).add(g.narrow(1, 0, 2 * hidden)).sigmoid_();
+                gn[t] = g.narrow(1, 2 * hidden, hidden).MoveToOuterDisposeScope();
+                n[t] = at.narrow(1, 2 * hidden, hidden).addcmul(gates.narrow(1, 0, hidden), gn[t], one).tanh_().MoveToOuterDisposeScope();
+                h = n[t].lerp(h, gates.narrow(1, hidden, hidden)).MoveToOuterDisposeScope();   // n + z ⊙ (h − n)
+                rz[t] = gates.MoveToOuterDisposeScope();
+                outputs[t] = h;
+            }
+            var y = stack(outputs);
+            // TorchSharp takes the saved tensors after forward returns, so they must outlive this scope; the
+            // caller's scope disposes these handles, the autograd graph keeps its own references.
+            var (rzAll, nAll, gnAll) = (stack(rz).MoveToOuterDisposeScope(), stack(n).MoveToOuterDisposeScope(), stack(gn).MoveToOuterDisposeScope());
+            ctx.save_for_backward([h0, whh, y, rzAll, nAll, gnAll]);
+            return y.MoveToOuterDisposeScope();
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+        {
+            using var scope = NewDisposeScope();
+            var saved = ctx.get_saved_variables();                                            // fresh handles, owned by this scope
+            var (h0, whh, y, rz, n, gn) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]);
+            var (steps, batch, hidden) = (y.shape[0], y.shape[1], y.shape[2]);
+            var hPrev = cat([h0.unsqueeze(0), y[..(int)(steps - 1)]]);                         // [steps, batch, H]
+            var (hs, rzs, ns, gns, dys) = (hPrev.unbind(0), rz.unbind(0), n.unbind(0), gn.unbind(0), gradOutput.unbind(0));
+            var dGs = new Tensor[steps];
+            var dAs = new Tensor[steps];
+            var carry = zeros(batch, hidden, dtype: y.dtype, device: y.device);
+            // One step at a time, on small tensors that stay in cache; each step's temporaries are freed at once.
+            for (var t = steps - 1; t >= 0; t--)
+            {
+                using var stepScope = NewDisposeScope();
+                var d = dys[t].add(carry);                                                     // ∂L/∂h' at step t
+                var r = rzs[t].narrow(1, 0, hidden);
+                var z = rzs[t].narrow(1, hidden, hidden);
+                var dz = d.mul(z);                                                             // the path through z ⊙ h
+                var dn = d.sub(dz);                                                            // ∂h' ⊙ (1 − z)
+                var an = dn.sub(dn.mul(ns[t]).mul_(ns[t]));                                    // ⊙ (1 − n²): ∂a_n
+                var ar = an.mul(gns[t]).mul_(r.sub(r.square()));                               // ⊙ g_n ⊙ r(1 − r): ∂a_r
+                var az = hs[t].sub(ns[t]).mul_(d).mul_(z.sub(z.square()));                     // (h − n) ⊙ z(1 − z): ∂a_z
+                var dg = cat([ar, az, an.mul(r)], 1);                                          // ∂g = [∂a_r, ∂a_z, ∂a_n ⊙ r]
+                dAs[t] = cat([ar, az, an], 1).MoveToOuterDisposeScope();
+                carry = addmm(dz, dg, whh, 1, 1).MoveToOuterDisposeScope();                    // ∂L/∂h at step t − 1
+                dGs[t] = dg.MoveToOuterDisposeScope();
+            }
+            var dG = stack(dGs).view(steps * batch, 3 * hidden);
+            var dA = stack(dAs);
+            var dWhh = dG.t().mm(hPrev.view(steps * batch, hidden));
+            var dBhh = dG.sum(dim: 0L);
+            return [dA.MoveToOuterDisposeScope(), carry.MoveToOuterDisposeScope(), dWhh.MoveToOuterDisposeScope(), dBhh.MoveToOuterDisposeScope()];
+        }
+    }
+}
