@@ -215,7 +215,7 @@ def gemm_steps(s):
     """The products of a GRU training step that cannot be batched over time (see Bench.cs)."""
     b, h = s["batch"], s["hidden"]
     x, w, dg = torch.randn(b, h), torch.randn(3 * h, h), torch.randn(b, 3 * h)
-    wt = w.t()
+    wt = w.t().contiguous() if s.get("pre_transposed") else w.t()
     flops = s["layers"] * s["steps"] * 2 * (2.0 * b * h * 3 * h)
 
     def once():

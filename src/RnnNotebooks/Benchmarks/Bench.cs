@@ -25,13 +25,16 @@ public enum BenchCell { Lstm, Gru, Rnn }
 /// <see cref="Speech.AcousticModel"/> (convolutions, bidirectional GRU, log_softmax, CTC loss, clipping, Adam) on
 /// <c>Batch</c> utterances of at most <c>Steps</c> feature frames; <c>Vocab</c> is the number of classes.
 /// <c>SourceVocab</c> and <c>Embedding</c> size the seq2seq model; <c>Features</c> (per frame) and <c>Channels</c>
-/// (of the convolutions) the ctc one. A <c>generate</c> workload with <c>Library</c> times
+/// (of the convolutions) the ctc one. A <c>gemm-steps</c> workload with <c>PreTransposed</c> multiplies by a
+/// contiguous copy of <c>W_hhᵀ</c> (what <see cref="Models.FusedGru"/> does) instead of the transposed view
+/// <c>nn.GRU</c> uses. A <c>generate</c> workload with <c>Library</c> times
 /// <see cref="Decoding.TextGeneration.Generate(LanguageModel, IReadOnlyList{int}, int, Decoding.SamplingOptions, Random)"/>
 /// (greedy, prompt and preparation included) instead of a loop over <see cref="LanguageModel.Step"/>.
 /// </summary>
 public sealed record BenchWorkload(string Name, string Kind, BenchCell Cell, int Vocab, int Hidden, int Layers,
     int Batch, int Steps, bool OneDnn = true, bool Scratch = false,
-    int SourceVocab = 0, int Embedding = 0, int Features = 0, int Channels = 0, bool Library = false)
+    int SourceVocab = 0, int Embedding = 0, int Features = 0, int Channels = 0, bool Library = false,
+    bool PreTransposed = false)
 {
     /// <summary>Floating-point operations of one step (train) or one token (generate), forward and backward;
     /// NaN for the seq2seq and ctc steps, whose mix of layers a single count would misdescribe.</summary>
@@ -162,6 +165,8 @@ public static class Bench
         [
             new($"gemm {Size(1024)}", "gemm", BenchCell.Lstm, 0, Size(1024), 0, 0, 0),
             new($"gemm GRU per-step {b}x{Size(256)}x{3 * Size(256)}", "gemm-steps", BenchCell.Gru, 0, Size(256), 2, b, t),
+            new($"gemm GRU per-step {b}x{Size(256)}x{3 * Size(256)} (W_hhT contiguous)", "gemm-steps", BenchCell.Gru, 0, Size(256), 2, b, t,
+                PreTransposed: true),
             Train(BenchCell.Lstm, 128), Train(BenchCell.Lstm, 256), Train(BenchCell.Lstm, 512),
             Train(BenchCell.Gru, 256), Train(BenchCell.Rnn, 256),
             Train(BenchCell.Lstm, 256) with { Name = $"train scratch LSTM 2x{Size(256)}", Scratch = true },
@@ -266,7 +271,7 @@ public static class Bench
     {
         using var h = randn(w.Batch, w.Hidden);
         using var weight = randn(3 * w.Hidden, w.Hidden);
-        using var weightT = weight.t();
+        using var weightT = w.PreTransposed ? weight.t().contiguous() : weight.t();
         using var dg = randn(w.Batch, 3 * w.Hidden);
         void Once()
         {
@@ -393,6 +398,7 @@ public static class Bench
         var spec = JsonSerializer.Serialize(new
         {
             name = w.Name, kind = w.Kind, cell = w.Cell.ToString().ToLowerInvariant(), scratch = w.Scratch, vocab = w.Vocab, hidden = w.Hidden,
+            pre_transposed = w.PreTransposed,
             layers = w.Layers, batch = w.Batch, steps = w.Steps, threads, warmup = o.Warmup, repeats = o.Repeats,
             steps_per_repeat = o.StepsPerRepeat, source_vocab = w.SourceVocab, embedding = w.Embedding, features = w.Features,
             channels = w.Channels, source_lengths = w.SourceLengths, target_lengths = w.TargetLengths,
