@@ -15,7 +15,8 @@ static class CaptionCommand
         "rnn caption features [--data flickr8k] [--cache DIR]\n" +
         "  rnn caption train [--minutes 30] [--epochs 10] [--seed 0] [--out DIR] [--attention soft|none] [--hidden 512]\n" +
         "                    [--embedding 256] [--batch 64] [--lr 0.001] [--dropout 0.5] [--lambda 1] [--min-count 5]\n" +
-        "                    [--dev-images 1000] [--decay 0.5] [--max-images N] [--threads N] [--cache DIR]\n" +
+        "                    [--dev-images 1000] [--decay 0.5 | --schedule hold-cosine [--decay-fraction 0.3]] [--max-images N]\n" +
+        "                    [--threads N] [--cache DIR]\n" +
         "  rnn caption eval --checkpoint DIR [--split test] [--beam 5] [--length-alpha 0] [--out DIR] [--max-images N] [--cache DIR]\n" +
         "  rnn caption run --checkpoint DIR [--beam 5] IMAGE.jpg [...]";
 
@@ -23,8 +24,8 @@ static class CaptionCommand
 
     static readonly HashSet<string> Options =
     [
-        "attention", "batch", "beam", "cache", "checkpoint", "data", "decay", "dev-images", "dropout", "embedding", "epochs", "hidden", "lambda", "length-alpha", "lr",
-        "max-images", "min-count", "minutes", "out", "seed", "split", "threads",
+        "attention", "batch", "beam", "cache", "checkpoint", "data", "decay", "decay-fraction", "dev-images", "dropout", "embedding", "epochs", "hidden", "lambda", "length-alpha", "lr",
+        "max-images", "min-count", "minutes", "out", "schedule", "seed", "split", "threads",
     ];
 
     public static int Run(string[] argv)
@@ -97,6 +98,13 @@ static class CaptionCommand
         var maxImages = args.Int("max-images", int.MaxValue);
         var devImages = args.Int("dev-images", 1000);
         var decay = args.Double("decay", 0.5);
+        var scheduleText = args.Option("schedule") ?? "plateau";
+        if (scheduleText is not ("plateau" or "hold-cosine"))
+            throw new UsageException($"--schedule {scheduleText}: expected plateau or hold-cosine.");
+        var decayFraction = args.Double("decay-fraction", 0.3);
+        if (decayFraction is <= 0 or > 1) throw new UsageException($"--decay-fraction {decayFraction}: expected a fraction of the budget in (0, 1].");
+        if (args.Option("decay-fraction") is not null && scheduleText != "hold-cosine")
+            throw new UsageException("--decay-fraction goes with --schedule hold-cosine.");
         int? threads = args.Option("threads") is { } t ? int.TryParse(t, out var n) && n > 0 ? n
             : throw new UsageException($"--threads {t}: expected a positive number.") : null;
         var cache = args.Option("cache");
@@ -119,7 +127,8 @@ static class CaptionCommand
             $"{captioner.Vocabulary.Count} words (min count {minCount}); features ready in {clock.Elapsed.TotalSeconds:0.0} s; {Threads.Current} thread(s)");
         var result = CaptionTraining.Train(captioner, splits.Train, splits.Dev, features,
             new CaptionTrainingOptions(epochs, TimeSpan.FromMinutes(minutes) - clock.Elapsed, batchSize, lr, DevImages: devImages,
-                LogEvery: 100, OutputDirectory: output, PlateauDecay: decay),
+                LogEvery: 100, OutputDirectory: output, PlateauDecay: decay,
+                DecayFraction: scheduleText == "hold-cosine" ? decayFraction : null),
             progress: p => Console.Error.WriteLine(p), log: Console.Error.WriteLine);
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {

@@ -17,10 +17,14 @@ namespace RnnNotebooks.Captioning;
 /// <param name="LogEvery">Progress every this many steps.</param>
 /// <param name="OutputDirectory">If set, the best weights so far are saved here (atomic checkpoint).</param>
 /// <param name="PlateauDecay">The learning rate is multiplied by this after an epoch whose dev BLEU-4 is no better
-/// than the best so far (1: constant rate).</param>
+/// than the best so far (1: constant rate). Ignored when <paramref name="DecayFraction"/> is set.</param>
+/// <param name="DecayFraction">If set, the rate follows <see cref="LearningRates.HoldThenCosine"/> instead: constant for
+/// the first 1 − this share of the budget (<paramref name="TimeBudget"/>, else <paramref name="Epochs"/>), then a
+/// cosine fall to zero. Dev BLEU-4 then only picks the weights kept, and a noisy dip cannot cut the rate early.</param>
 /// <remarks>Introduced in 06-image-captioning.</remarks>
 public sealed record CaptionTrainingOptions(int Epochs = 10, TimeSpan? TimeBudget = null, int BatchSize = 64, double LearningRate = 1e-3,
-    double ClipGradNorm = 5.0, int DevImages = 250, int LogEvery = 50, string? OutputDirectory = null, double PlateauDecay = 0.5);
+    double ClipGradNorm = 5.0, int DevImages = 250, int LogEvery = 50, string? OutputDirectory = null, double PlateauDecay = 0.5,
+    double? DecayFraction = null);
 
 /// <summary>The result of <see cref="CaptionTraining.Train"/>.</summary>
 /// <param name="State">Where training stopped, with its history (losses, dev BLEU per epoch).</param>
@@ -68,6 +72,13 @@ public static class CaptionTraining
             log?.Invoke($"dev BLEU-4 {bleu:0.00} (best so far){(options.OutputDirectory is { } d ? $", saved to {d}" : "")}");
         }
 
+        // Hold-then-cosine: progress through the time budget, or through every batch of every epoch.
+        var batchesPerEpoch = (long)Math.Ceiling(train.Sum(i => i.Tokens.Count) / (double)options.BatchSize);   // as CaptionBatch.Epoch
+        Action<long>? schedule = options.DecayFraction is not { } fraction ? null : step => LearningRates.Set(optimizer,
+            LearningRates.HoldThenCosine(options.LearningRate, options.TimeBudget is { } b
+                ? clock.Elapsed / b
+                : step / (double)Math.Max(1, batchesPerEpoch * options.Epochs), fraction));
+
         TrainingState? state = null;
         for (var epoch = 0; epoch < options.Epochs; epoch++)
         {
@@ -76,7 +87,8 @@ public static class CaptionTraining
             state = Trainer.Fit(model, optimizer,
                 e => CaptionBatch.Epoch(train, captioner.Vocabulary, features, options.BatchSize, Seeds.CreateRandom(e)),
                 b => model.Loss(b),
-                new TrainerOptions(Epochs: epoch + 1, ClipGradNorm: options.ClipGradNorm, TimeBudget: left, LogEvery: options.LogEvery),
+                new TrainerOptions(Epochs: epoch + 1, ClipGradNorm: options.ClipGradNorm, TimeBudget: left, LogEvery: options.LogEvery,
+                    BeforeStep: schedule),
                 tokens: b => b.Tokens,
                 validate: devSample.Count > 0 ? Validate : null,
                 progress: progress,
@@ -84,11 +96,13 @@ public static class CaptionTraining
             var done = state.Epoch == epoch + 1 && state.History.Epochs.Count > 0;
             if (done && state.History.Epochs[^1].Metrics.TryGetValue("dev_bleu_4", out var bleu))
             {
-                if (bleu <= best && options.PlateauDecay is > 0 and < 1)
+                if (bleu <= best && options.PlateauDecay is > 0 and < 1 && schedule is null)
                 {
                     foreach (var g in optimizer.ParamGroups) g.LearningRate *= options.PlateauDecay;
                     log?.Invoke($"epoch {state.Epoch}: dev BLEU-4 {bleu:0.00} is no better than {best:0.00}; learning rate now {optimizer.ParamGroups.First().LearningRate:g3}.");
                 }
+                if (schedule is not null)
+                    log?.Invoke($"epoch {state.Epoch}: dev BLEU-4 {bleu:0.00}; learning rate {optimizer.ParamGroups.First().LearningRate:g3} (held, then a cosine to zero).");
                 KeepIfBest(state, bleu);
             }
             if (state.History.StopReason != StopReason.Completed) break;

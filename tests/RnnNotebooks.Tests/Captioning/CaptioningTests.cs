@@ -180,6 +180,29 @@ public sealed class CaptioningTests
     }
 
     [Fact]
+    public void Training_WithHoldThenCosine_EndsAtARateNearZero_AndNeverHalves()
+    {
+        Seeds.Set(2);
+        var (images, features) = ToyData(4);
+        var captioner = ToyCaptioner(images);
+        var messages = new List<string>();
+        // The same frozen toy as above: every epoch after the first is a plateau, which must not halve the rate here.
+        CaptionTraining.Train(captioner, images, images, features,
+            new CaptionTrainingOptions(Epochs: 4, BatchSize: 1, LearningRate: 1e-12, DevImages: 4, LogEvery: 0, DecayFraction: 0.5),
+            log: messages.Add);
+
+        Assert.DoesNotContain(messages, m => m.Contains("learning rate now"));
+        var rates = messages.Where(m => m.Contains("(held, then a cosine to zero)"))
+            .Select(m => double.Parse(m.Split("learning rate ")[1].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(4, rates.Count);
+        // 4 batches an epoch, 16 steps; the rate logged is the one of each epoch's last step (progress 3/16, 7/16, ...).
+        Assert.Equal(1e-12, rates[0], 15);
+        Assert.Equal(1e-12, rates[1], 15);          // 7/16 < 0.5: still held
+        Assert.Equal(0.5e-12 * (1 + Math.Cos(Math.PI * 0.375)), rates[2], 14);   // 11/16: 37.5 % into the decay
+        Assert.True(rates[3] < 0.05e-12, $"last rate {rates[3]:g3}");
+    }
+
+    [Fact]
     public void Decoding_NeverEmitsUnknownWord_EvenWhenItScoresHighest()
     {
         Seeds.Set(4);
