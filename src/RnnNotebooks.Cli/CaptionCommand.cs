@@ -98,13 +98,7 @@ static class CaptionCommand
         var maxImages = args.Int("max-images", int.MaxValue);
         var devImages = args.Int("dev-images", 1000);
         var decay = args.Double("decay", 0.5);
-        var scheduleText = args.Option("schedule") ?? "plateau";
-        if (scheduleText is not ("plateau" or "hold-cosine"))
-            throw new UsageException($"--schedule {scheduleText}: expected plateau or hold-cosine.");
-        var decayFraction = args.Double("decay-fraction", 0.3);
-        if (decayFraction is <= 0 or > 1) throw new UsageException($"--decay-fraction {decayFraction}: expected a fraction of the budget in (0, 1].");
-        if (args.Option("decay-fraction") is not null && scheduleText != "hold-cosine")
-            throw new UsageException("--decay-fraction goes with --schedule hold-cosine.");
+        var (scheduleText, decayFraction) = args.Schedule("plateau", "hold-cosine");
         int? threads = args.Option("threads") is { } t ? int.TryParse(t, out var n) && n > 0 ? n
             : throw new UsageException($"--threads {t}: expected a positive number.") : null;
         var cache = args.Option("cache");

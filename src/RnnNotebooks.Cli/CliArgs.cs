@@ -63,6 +63,23 @@ sealed class CliArgs
         return beam >= 1 ? beam : throw new UsageException($"--beam {beam}: expected 1 or more.");
     }
 
+    /// <summary>
+    /// The learning-rate schedule options shared by the training commands: <c>--schedule</c> (one of
+    /// <paramref name="allowed"/>, the first being the default) and <c>--decay-fraction</c> (default 0.3), which
+    /// only goes with <c>hold-cosine</c>.
+    /// </summary>
+    public (string Schedule, double DecayFraction) Schedule(params string[] allowed)
+    {
+        var schedule = Option("schedule") ?? allowed[0];
+        if (!allowed.Contains(schedule))
+            throw new UsageException($"--schedule {schedule}: expected {string.Join(", ", allowed[..^1])} or {allowed[^1]}.");
+        var fraction = Double("decay-fraction", 0.3);
+        if (fraction is <= 0 or > 1) throw new UsageException($"--decay-fraction {fraction}: expected a fraction of the budget in (0, 1].");
+        if (Option("decay-fraction") is not null && schedule != "hold-cosine")
+            throw new UsageException("--decay-fraction goes with --schedule hold-cosine.");
+        return (schedule, fraction);
+    }
+
     public double Double(string name, double fallback) =>
         Parse(name, fallback, (string s, out double v) =>
             double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out v));

@@ -76,14 +76,8 @@ static class LmCommand
         // plateau: halve the rate after a pass whose validation loss is worse than the best so far.
         // cosine: decay it smoothly to zero over this invocation's budget (--minutes, else --epochs).
         // hold-cosine: keep it for most of the budget, then decay it to zero over the last --decay-fraction of it.
-        var scheduleText = args.Option("schedule") ?? "plateau";
-        if (scheduleText is not ("plateau" or "cosine" or "hold-cosine"))
-            throw new UsageException($"--schedule {scheduleText}: expected plateau, cosine or hold-cosine.");
-        var cosine = scheduleText != "plateau";
-        var decayFraction = args.Double("decay-fraction", 0.3);
-        if (decayFraction is <= 0 or > 1) throw new UsageException($"--decay-fraction {decayFraction}: expected a fraction of the budget in (0, 1].");
-        if (args.Option("decay-fraction") is not null && scheduleText != "hold-cosine")
-            throw new UsageException("--decay-fraction goes with --schedule hold-cosine.");
+        var (scheduleText, decayFraction) = args.Schedule("plateau", "cosine", "hold-cosine");
+        var scheduled = scheduleText != "plateau";                                     // the rate follows a curve, not the plateau rule
         var minutesText = args.Option("minutes");
         double? minutes = minutesText is null ? null
             : double.TryParse(minutesText, System.Globalization.CultureInfo.InvariantCulture, out var m) && m > 0 ? m
@@ -189,11 +183,11 @@ static class LmCommand
                     Console.Error.WriteLine(
                         $"epoch {summary.Epoch}: train {summary.TrainLoss:F4}, validation {val:F4} nats/{tokenizer.Unit} " +
                         $"(perplexity {Math.Exp(val):F2}), {summary.TokensPerSecond:F0} tokens/s; checkpoint saved to {output}");
-                    if (val > best && !cosine)
+                    if (val > best && !scheduled)
                         foreach (var g in optimizer.ParamGroups) g.LearningRate *= 0.5;
                     best = Math.Min(best, val);
-                    // A cosine run saves its base rate: running the command again starts a new decay from it.
-                    WriteSettings(output, new TrainSettings(data, levelText, batch, steps, cosine ? baseRate : optimizer.ParamGroups.First().LearningRate,
+                    // A scheduled run saves its base rate: running the command again starts a new decay from it.
+                    WriteSettings(output, new TrainSettings(data, levelText, batch, steps, scheduled ? baseRate : optimizer.ParamGroups.First().LearningRate,
                         epochs, minutes, seed));
                 }
                 if (state.History.StopReason is not StopReason.Completed) break;

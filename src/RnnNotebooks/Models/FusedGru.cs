@@ -12,9 +12,9 @@ namespace RnnNotebooks.Models;
 /// <para>
 /// Why: libtorch's CPU GRU runs a GRU cell per time step, and its step product <c>h·W_hhᵀ</c> (batch 32, hidden 256:
 /// [32 × 256]·[256 × 768]) reaches MKL as a product with a transposed operand. For these shapes MKL's transposed
-/// path is slow and does not use a second thread: 165 µs on 1 or 2 threads, against 118 µs on 1 thread and 74 µs on
-/// 2 for the same product with <c>W_hhᵀ</c> stored contiguously (measured on the course's 2-core AMD EPYC; the
-/// <c>gemm GRU per-step</c> workload of <c>rnn bench</c> times these products in both engines). Autograd also
+/// path is slow and gains little or nothing from a second thread: <c>rnn bench --threads 1,2 --only "gemm GRU"</c>
+/// on the course's idle 2-core AMD EPYC gave 91–96 GFLOP/s on 1 thread and 61–107 on 2 in that layout, against 108
+/// and 153–160 with <c>W_hhᵀ</c> stored contiguously (two runs, 2026-11-26). Autograd also
 /// accumulates <c>∂L/∂W_hh</c> with one thin product per step.
 /// </para>
 /// <para>
