@@ -12,7 +12,7 @@ static class AsrCommand
 {
     public const string Usage =
         "rnn asr train [--data fsdd|DIR] [--exclude-speaker NAME ...] [--minutes M] [--epochs N] [--strings N] [--seed S] [--threads N] [--out DIR]\n" +
-        "              [--hidden N] [--layers N] [--dropout X] [--lr X] [--speed X] [--tilt X]\n" +
+        "              [--hidden N] [--layers N] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels N] [--mfcc N]\n" +
         "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon]\n" +
         "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]";
 
@@ -24,7 +24,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed", "tilt" })),
+            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed", "tilt", "mels", "mfcc" })),
             "eval" => Eval(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads" })),
             "transcribe" => Transcribe(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "decoding", "threads" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
@@ -69,6 +69,11 @@ static class AsrCommand
         if (speed is < 0 or >= 0.5) throw new UsageException($"--speed {speed}: expected a fraction in [0, 0.5), e.g. 0.1 for ±10 %.");
         var tilt = args.Double("tilt", DigitStringOptions.Augmented.Tilt);
         if (tilt is < 0 or >= 1) throw new UsageException($"--tilt {tilt}: expected a filter coefficient in [0, 1), e.g. 0.7 for up to ±15 dB.");
+        var mels = args.Int("mels", new FeatureOptions().NMels);
+        var mfcc = args.Int("mfcc", 0);
+        if (mels < 1) throw new UsageException($"--mels {mels}: expected a number of mel filters, e.g. 40.");
+        if (mfcc < 0 || mfcc > mels)
+            throw new UsageException($"--mfcc {mfcc}: expected 0 (log-mel features) or a number of cepstral coefficients up to --mels ({mels}), e.g. 13.");
         ApplyThreads(args);
         args.EnsureAllUsed();
         if (args.Positionals.Count > 0) throw new UsageException($"unexpected argument '{args.Positionals[0]}'.");
@@ -81,7 +86,10 @@ static class AsrCommand
         if (trainSpeakers.Count == 0) throw new ArgumentException("Every speaker is excluded; nothing to train on.");
 
         var options = new AsrTrainingOptions(StringsPerEpoch: strings, Epochs: epochs, Seed: seed, LearningRate: lr,
-            TimeBudget: TimeSpan.FromMinutes(minutes), SpecAugment: new SpecAugmentOptions(),
+            TimeBudget: TimeSpan.FromMinutes(minutes),
+            // Frequency masks cover the same share of the features (up to 6 of 40) whatever their number.
+            SpecAugment: new SpecAugmentOptions() with { MaxFrequencyWidth = Math.Max(1, (int)Math.Round(6.0 * (mfcc > 0 ? mfcc : mels) / 40)) },
+            Features: new FeatureOptions(NMels: mels, Mfcc: mfcc),
             Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed, Tilt = tilt },
             Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Dropout: dropout));
         Console.Error.WriteLine($"asr train: speakers {string.Join(", ", trainSpeakers)}; held out: " +
@@ -113,6 +121,8 @@ static class AsrCommand
                 ["speed"] = speed.ToString(CultureInfo.InvariantCulture),
                 ["tilt"] = tilt.ToString(CultureInfo.InvariantCulture),
                 ["dropout"] = dropout.ToString(CultureInfo.InvariantCulture),
+                ["mels"] = mels.ToString(CultureInfo.InvariantCulture),
+                ["mfcc"] = mfcc.ToString(CultureInfo.InvariantCulture),
             };
             if (bestEpoch is { } kept)
             {

@@ -14,9 +14,9 @@ static class CaptionCommand
     public const string Usage =
         "rnn caption features [--data flickr8k] [--cache DIR]\n" +
         "  rnn caption train [--minutes 30] [--epochs 10] [--seed 0] [--out DIR] [--attention soft|none] [--hidden 512]\n" +
-        "                    [--embedding 256] [--batch 64] [--lr 0.001] [--dropout 0.5] [--lambda 1] [--min-count 5]\n" +
-        "                    [--dev-images 1000] [--decay 0.5 | --schedule hold-cosine [--decay-fraction 0.3]] [--max-images N]\n" +
-        "                    [--threads N] [--cache DIR]\n" +
+        "                    [--output-layer hidden|deep] [--embedding 256] [--batch 64] [--lr 0.001] [--dropout 0.5]\n" +
+        "                    [--lambda 1] [--min-count 5] [--dev-images 1000]\n" +
+        "                    [--decay 0.5 | --schedule hold-cosine [--decay-fraction 0.3]] [--max-images N] [--threads N] [--cache DIR]\n" +
         "  rnn caption eval --checkpoint DIR [--split test] [--beam 5] [--length-alpha 0] [--out DIR] [--max-images N] [--cache DIR]\n" +
         "  rnn caption run --checkpoint DIR [--beam 5] IMAGE.jpg [...]";
 
@@ -25,7 +25,7 @@ static class CaptionCommand
     static readonly HashSet<string> Options =
     [
         "attention", "batch", "beam", "cache", "checkpoint", "data", "decay", "decay-fraction", "dev-images", "dropout", "embedding", "epochs", "hidden", "lambda", "length-alpha", "lr",
-        "max-images", "min-count", "minutes", "out", "schedule", "seed", "split", "threads",
+        "max-images", "min-count", "minutes", "out", "output-layer", "schedule", "seed", "split", "threads",
     ];
 
     public static int Run(string[] argv)
@@ -88,6 +88,12 @@ static class CaptionCommand
             "none" => false,
             var other => throw new UsageException($"--attention {other}: expected soft or none."),
         };
+        var deepOutput = (args.Option("output-layer") ?? "hidden") switch
+        {
+            "hidden" => false,
+            "deep" => true,
+            var other => throw new UsageException($"--output-layer {other}: expected hidden (words scored from the LSTM state) or deep (the paper's deep output layer)."),
+        };
         var hidden = args.Int("hidden", 512);
         var embedding = args.Int("embedding", 256);
         var batchSize = args.Int("batch", 64);
@@ -116,7 +122,8 @@ static class CaptionCommand
         var clock = Stopwatch.StartNew();
         splits = Subset(splits, maxImages);
         var features = LoadFeatures(splits, cache);
-        var captioner = CaptionTraining.Create(splits.Train, attention, hidden, embedding, dropout: dropout, doublyStochastic: lambda, minCount: minCount);
+        var captioner = CaptionTraining.Create(splits.Train, attention, hidden, embedding, dropout: dropout, doublyStochastic: lambda, minCount: minCount,
+            deepOutput: deepOutput);
         Console.Error.WriteLine($"flickr8k: {splits.Train.Count} train / {splits.Dev.Count} dev / {splits.Test.Count} test photos; vocabulary " +
             $"{captioner.Vocabulary.Count} words (min count {minCount}); features ready in {clock.Elapsed.TotalSeconds:0.0} s; {Threads.Current} thread(s)");
         var result = CaptionTraining.Train(captioner, splits.Train, splits.Dev, features,

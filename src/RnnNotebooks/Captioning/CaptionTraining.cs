@@ -131,11 +131,12 @@ public static class CaptionTraining
     /// <summary>A fresh captioner: the vocabulary of <paramref name="train"/>'s captions (words seen
     /// <paramref name="minCount"/>+ times) and an untrained model.</summary>
     public static Captioner Create(IReadOnlyList<CaptionedImage> train, bool attention = true, int hidden = 512, int embedding = 256,
-        int attentionSize = 256, double dropout = 0.5, double doublyStochastic = 1.0, int minCount = 5, int maxLength = 20)
+        int attentionSize = 256, double dropout = 0.5, double doublyStochastic = 1.0, int minCount = 5, int maxLength = 20,
+        bool deepOutput = false)
     {
         var vocabulary = CaptionData.BuildVocabulary(train, minCount);
         var options = new CaptionModelOptions(vocabulary.Count, attention, embedding, hidden, attentionSize, ResNet18Encoder.Channels,
-            dropout, doublyStochastic);
+            dropout, doublyStochastic, deepOutput);
         return new Captioner(new CaptionModel(options), vocabulary, new CaptionerConfig(options, minCount, maxLength));
     }
 }

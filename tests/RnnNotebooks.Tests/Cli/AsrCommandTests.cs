@@ -55,6 +55,9 @@ public sealed class AsrCommandTests : IDisposable
     [InlineData("--speed", "0.5")]
     [InlineData("--tilt", "1")]
     [InlineData("--tilt", "-0.1")]
+    [InlineData("--mels", "0")]
+    [InlineData("--mfcc", "41")]
+    [InlineData("--mfcc", "-1")]
     public void Train_AugmentationOutOfRange_ExitsTwoNamingTheOption(string option, string value)
     {
         var (code, _, err) = Run("asr", "train", option, value);

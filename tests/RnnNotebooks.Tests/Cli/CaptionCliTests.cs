@@ -71,6 +71,9 @@ public sealed class CaptionCliTests : IDisposable
         (code, _, err) = Run("caption", "train", "--decay", "0");
         Assert.Equal(2, code);
         Assert.Contains("--decay 0", err);
+        (code, _, err) = Run("caption", "train", "--output-layer", "wide");
+        Assert.Equal(2, code);
+        Assert.Contains("--output-layer wide", err);
     }
 
     [Fact]
