@@ -17,8 +17,10 @@ static class CaptionCommand
         "                    [--output-layer hidden|deep] [--embedding 256] [--batch 64] [--lr 0.001] [--dropout 0.5]\n" +
         "                    [--lambda 1] [--min-count 5] [--dev-images 1000]\n" +
         "                    [--decay 0.5 | --schedule hold-cosine [--decay-fraction 0.3]] [--max-images N] [--threads N] [--cache DIR]\n" +
-        "  rnn caption eval --checkpoint DIR [--split test] [--beam 5] [--length-alpha 0] [--out DIR] [--max-images N] [--cache DIR]\n" +
-        "  rnn caption run --checkpoint DIR [--beam 5] IMAGE.jpg [...]";
+        "  rnn caption eval --checkpoint DIR [--checkpoint DIR2 ...] [--split test] [--beam 5] [--length-alpha 0] [--out DIR]\n" +
+        "                   [--max-images N] [--cache DIR]\n" +
+        "  rnn caption run --checkpoint DIR [--checkpoint DIR2 ...] [--beam 5] IMAGE.jpg [...]\n" +
+        "  (several --checkpoint: the models decode as an ensemble, averaging their word probabilities)";
 
     static readonly HashSet<string> NoFlags = [];
 
@@ -142,9 +144,20 @@ static class CaptionCommand
         return 0;
     }
 
+    /// <summary>The captioner of each --checkpoint (at least one); several make an ensemble.</summary>
+    static (Captioner Captioner, IReadOnlyList<string> Dirs) LoadCaptioners(CliArgs args)
+    {
+        var dirs = args.Options("checkpoint");
+        if (dirs.Count == 0) throw new UsageException("--checkpoint is required.");
+        var captioners = dirs.Select(Captioner.Load).ToList();
+        return (dirs.Count == 1 ? captioners[0] : Captioner.Ensemble(captioners, dirs), dirs);
+    }
+
     static int Eval(CliArgs args)
     {
-        var dir = args.Required("checkpoint");
+        var dirs = args.Options("checkpoint");
+        if (dirs.Count == 0) throw new UsageException("--checkpoint is required.");
+        var dir = dirs[0];
         var splitName = args.Option("split") ?? "test";
         var beam = args.Beam();
         var lengthAlpha = args.Double("length-alpha", 0.0);
@@ -157,19 +170,21 @@ static class CaptionCommand
         if (splitName is not ("train" or "dev" or "test")) throw new UsageException($"--split {splitName}: expected train, dev or test.");
         Threads.Apply();
         var clock = Stopwatch.StartNew();
-        var captioner = Captioner.Load(dir);
+        var (captioner, _) = LoadCaptioners(args);
         var splits = Subset(CaptionData.LoadFlickr8k(), maxImages);
         var features = LoadFeatures(splits, cache);
         CaptionEvaluation result;
         using (TorchKernels.WithoutOneDnn())
             result = captioner.Evaluate(splits.Get(splitName), features, beam, lengthAlpha: lengthAlpha);
-        var path = Path.Combine(output, $"captions-{splitName}-beam{beam}{(lengthAlpha > 0 ? $"-alpha{lengthAlpha:0.##}" : "")}.tsv");
+        var path = Path.Combine(output, $"captions-{splitName}-beam{beam}{(lengthAlpha > 0 ? $"-alpha{lengthAlpha:0.##}" : "")}" +
+            $"{(dirs.Count > 1 ? $"-ensemble{dirs.Count}" : "")}.tsv");
         AtomicFile.WriteAllText(path, string.Concat(result.Samples.Select(s => $"{s.Image}\t{s.Caption}\n")));
         var summary = new Dictionary<string, object>(result.ToSummary())
         {
             ["split"] = splitName,
             ["length_alpha"] = lengthAlpha,
             ["captions_file"] = Path.GetFullPath(path),
+            ["checkpoints"] = dirs.Select(Path.GetFullPath).ToArray(),
             ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
         Console.WriteLine(JsonSerializer.Serialize(summary, Json.Options));
@@ -178,12 +193,12 @@ static class CaptionCommand
 
     static int RunImages(CliArgs args)
     {
-        var dir = args.Required("checkpoint");
+        if (args.Options("checkpoint").Count == 0) throw new UsageException("--checkpoint is required.");
         var beam = args.Beam();
         args.EnsureAllUsed();
         if (args.Positionals.Count == 0) throw new UsageException("name at least one image file.");
         Threads.Apply();
-        var captioner = Captioner.Load(dir);
+        var (captioner, _) = LoadCaptioners(args);
         using var encoder = new ResNet18Encoder();
         using var oneDnn = TorchKernels.WithoutOneDnn();
         foreach (var image in args.Positionals)

@@ -230,29 +230,52 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
 
     /// <summary>Beam search for one image (<paramref name="features"/> <c>[1, 49, 512]</c>) through the library's
     /// <see cref="BeamSearch"/>; hypotheses best first.</summary>
-    public IReadOnlyList<BeamHypothesis> Beam(Tensor features, int beamSize, int maxLength = 20, double lengthAlpha = 0.0)
+    public IReadOnlyList<BeamHypothesis> Beam(Tensor features, int beamSize, int maxLength = 20, double lengthAlpha = 0.0) =>
+        BeamEnsemble([this], features, beamSize, maxLength, lengthAlpha);
+
+    /// <summary>
+    /// Beam search for one image over an ensemble: at every step each model scores the next word from its own state,
+    /// and the search ranks words by the log of the models' mean probability, <c>log(Σ_m p_m / M)</c>. Models trained
+    /// separately make partly independent mistakes, so the average is usually a better caption model than any one
+    /// of them. The models must share a vocabulary; they may differ in size or output layer. One model is plain
+    /// beam search.
+    /// </summary>
+    public static IReadOnlyList<BeamHypothesis> BeamEnsemble(IReadOnlyList<CaptionModel> models, Tensor features, int beamSize,
+        int maxLength = 20, double lengthAlpha = 0.0)
     {
+        ArgumentNullException.ThrowIfNull(models);
+        if (models.Count == 0) throw new ArgumentException("An ensemble needs at least one model.", nameof(models));
+        if (models.Select(m => m.Options.Vocab).Distinct().Count() > 1)
+            throw new ArgumentException($"The models' vocabularies differ in size ({string.Join(", ", models.Select(m => m.Options.Vocab))}).", nameof(models));
         using var scope = NewDisposeScope();
-        var wasTraining = training;
-        eval();
+        var wasTraining = models.Select(m => m.training).ToArray();
+        foreach (var m in models) m.eval();
         try
         {
             using var noGrad = no_grad();
-            var keys = PrepareKeys(features);
+            var keys = models.Select(m => m.PrepareKeys(features)).ToArray();
+            var logM = Math.Log(models.Count);
             return BeamSearch.Search(
-                Start(features),
-                (state, last) =>
+                models.Select(m => m.Start(features)).ToArray(),
+                (states, last) =>
                 {
-                    var (logits, next, _) = Step(features, keys, state, last);
-                    return (Speakable(logits).log_softmax(1), next);
+                    var scores = new Tensor[models.Count];
+                    var next = new CaptionState[models.Count];
+                    for (var i = 0; i < models.Count; i++)
+                    {
+                        var (logits, state, _) = models[i].Step(features, keys[i], states[i], last);
+                        scores[i] = Speakable(logits).log_softmax(1);
+                        next[i] = state;
+                    }
+                    return (models.Count == 1 ? scores[0] : stack(scores).logsumexp(0).sub(logM), next);
                 },
-                (state, rows) => new CaptionState(state.H.index_select(0, rows), state.C.index_select(0, rows)),
+                (states, rows) => [.. states.Select(s => new CaptionState(s.H.index_select(0, rows), s.C.index_select(0, rows)))],
                 new BeamSearchOptions(Vocabulary.Bos, Vocabulary.Eos, beamSize, maxLength, lengthAlpha),
-                s => [s.H, s.C]);
+                states => states.SelectMany(s => new[] { s.H, s.C }));
         }
         finally
         {
-            train(wasTraining);
+            for (var i = 0; i < models.Count; i++) models[i].train(wasTraining[i]);
         }
     }
 

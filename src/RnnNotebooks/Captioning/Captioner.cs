@@ -55,8 +55,34 @@ public sealed class Captioner(CaptionModel model, Vocabulary vocabulary, Caption
     /// <summary>Saved beside the weights.</summary>
     public CaptionerConfig Config { get; } = config;
 
+    IReadOnlyList<CaptionModel> members = [model];
+
+    /// <summary>The models that decode together: <see cref="Model"/> alone, or every model of an <see cref="Ensemble"/>.</summary>
+    public IReadOnlyList<CaptionModel> Members => members;
+
+    /// <summary>
+    /// Captioners trained separately, decoding as one (see <see cref="CaptionModel.BeamEnsemble"/>): each caption is
+    /// searched over the mean of their word probabilities. The first one's vocabulary, length limit and attention
+    /// (for the overlays) are used. They must have the same vocabulary, word for word.
+    /// </summary>
+    /// <exception cref="ArgumentException">None given, or the vocabularies differ.</exception>
+    public static Captioner Ensemble(IReadOnlyList<Captioner> captioners, IReadOnlyList<string>? names = null)
+    {
+        ArgumentNullException.ThrowIfNull(captioners);
+        if (captioners.Count == 0) throw new ArgumentException("An ensemble needs at least one captioner.", nameof(captioners));
+        var first = captioners[0];
+        for (var i = 1; i < captioners.Count; i++)
+            if (!captioners[i].Vocabulary.Tokens.SequenceEqual(first.Vocabulary.Tokens))
+                throw new ArgumentException(
+                    $"{names?[i] ?? $"captioner {i}"} has a different vocabulary ({captioners[i].Vocabulary.Count} words) from " +
+                    $"{names?[0] ?? "the first"} ({first.Vocabulary.Count}); ensemble only models trained on the same captions with the same --min-count.",
+                    nameof(captioners));
+        return new Captioner(first.Model, first.Vocabulary, first.Config) { members = [.. captioners.Select(c => c.Model)] };
+    }
+
     /// <summary>Captions for images whose features are <paramref name="features"/> <c>[n, 49, 512]</c>: greedy in
-    /// one batch (<paramref name="beamSize"/> 1) or beam search one image at a time. Returns words and, per word,
+    /// one batch (<paramref name="beamSize"/> 1, one model) or beam search one image at a time (an ensemble always
+    /// searches; beam 1 is its greedy decoding). Returns words and, per word,
     /// the attention over the 49 regions (empty without attention). <paramref name="lengthAlpha"/> is beam search's
     /// length normalisation (<see cref="Decoding.BeamSearchOptions"/>; 0 ranks by total log-probability, which
     /// favours short captions).</summary>
@@ -70,13 +96,13 @@ public sealed class Captioner(CaptionModel model, Vocabulary vocabulary, Caption
         if (threads != 1) set_num_threads(1);
         try
         {
-            if (beamSize == 1)
+            if (beamSize == 1 && members.Count == 1)
                 return [.. Model.Greedy(features, Config.MaxLength).Select(r => (Vocabulary.Decode(r.Tokens), r.Alphas))];
             var results = new List<(IReadOnlyList<string>, float[][])>();
             for (var i = 0; i < features.shape[0]; i++)
             {
                 var one = features.narrow(0, i, 1);
-                var best = Model.Beam(one, beamSize, Config.MaxLength, lengthAlpha);
+                var best = CaptionModel.BeamEnsemble(members, one, beamSize, Config.MaxLength, lengthAlpha);
                 var tokens = best.Count == 0 ? [] : best[0].Tokens;
                 results.Add((Vocabulary.Decode(tokens), Model.AttentionFor(one, tokens)));
             }

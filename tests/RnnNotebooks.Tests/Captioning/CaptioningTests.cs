@@ -197,6 +197,56 @@ public sealed class CaptioningTests
     }
 
     [Fact]
+    public void Ensemble_RanksWordsByTheLogOfTheModelsMeanProbability()
+    {
+        var (images, features) = ToyData(4);
+        Seeds.Set(11);
+        var first = ToyCaptioner(images);
+        var second = ToyCaptioner(images, deepOutput: true);
+        using var scope = NewDisposeScope();
+        var f = features.Batch(["img2.jpg"]);
+        // By hand: each model's next-word distribution after <bos> (the decoders never pick <pad>, <bos>, <unk>).
+        var mean = zeros(first.Vocabulary.Count);
+        foreach (var m in new[] { first.Model, second.Model })
+        {
+            m.eval();
+            var (logits, _, _) = m.Step(f, m.PrepareKeys(f), m.Start(f), tensor(new[] { Vocabulary.Bos }));
+            logits = logits.index_fill(1, tensor(new[] { Vocabulary.Pad, Vocabulary.Bos, Vocabulary.Unk }), double.NegativeInfinity);
+            mean = mean.add(logits.softmax(1).squeeze(0).div(2));
+        }
+        var best = mean.argmax().item<long>();
+        var hypotheses = CaptionModel.BeamEnsemble([first.Model, second.Model], f, beamSize: 1, maxLength: 1);
+        var top = Assert.Single(hypotheses);
+        Assert.Equal(Math.Log(mean[best].item<float>()), top.LogProb, 4);
+        Assert.Equal(best == Vocabulary.Eos ? [] : [best], top.Tokens);
+
+        // The mean of two different distributions is neither of them.
+        var alone = CaptionModel.BeamEnsemble([first.Model], f, beamSize: 1, maxLength: 1)[0];
+        Assert.NotEqual(alone.LogProb, top.LogProb, 3);
+    }
+
+    [Fact]
+    public void Ensemble_OfAModelWithItself_CaptionsLikeTheModel_AndMismatchedVocabulariesAreRefused()
+    {
+        var (images, features) = ToyData(4);
+        var captioner = ToyCaptioner(images);
+        Seeds.Set(4);
+        using var scope = NewDisposeScope();
+        CaptionTraining.Train(captioner, images, [], features, new CaptionTrainingOptions(Epochs: 5, BatchSize: 4, LogEvery: 0));
+        var f = features.Batch([.. images.Select(i => i.Image)]);
+        var twice = Captioner.Ensemble([captioner, captioner]);
+        Assert.Equal(2, twice.Members.Count);
+        foreach (var beam in new[] { 1, 3 })
+            Assert.Equal(captioner.Caption(f, beam).Select(c => c.Words), twice.Caption(f, beam).Select(c => c.Words));
+
+        var otherImages = new[] { new CaptionedImage("img0.jpg", ["three birds fly"], [["three", "birds", "fly"]]) };
+        var other = new Captioner(new CaptionModel(captioner.Model.Options), CaptionData.BuildVocabulary(otherImages, 1), captioner.Config);
+        var error = Assert.Throws<ArgumentException>(() => Captioner.Ensemble([captioner, other], ["runs/a", "runs/b"]));
+        Assert.Contains("runs/b", error.Message);
+        Assert.Contains("different vocabulary", error.Message);
+    }
+
+    [Fact]
     public void Train_TinyOverfit_LossFalls_AndCaptionsAreLearned()
     {
         // Constant learning rate: the toy's dev BLEU-4 sits at 0 for the first epochs, which the plateau rule would

@@ -47,11 +47,11 @@ public sealed class CaptionCliTests : IDisposable
     }
 
     /// <summary>An untrained captioner over 512-d ResNet features, saved to a checkpoint.</summary>
-    string SaveUntrainedCheckpoint()
+    string SaveUntrainedCheckpoint(string name = "ckpt", string caption = "a dog runs", bool deepOutput = false)
     {
-        var images = new[] { new CaptionedImage("x.jpg", ["a dog runs"], [["a", "dog", "runs"]]) };
-        var captioner = CaptionTraining.Create(images, hidden: 16, embedding: 8, attentionSize: 8, minCount: 1);
-        var checkpoint = Path.Combine(dir, "ckpt");
+        var images = new[] { new CaptionedImage("x.jpg", [caption], [[.. caption.Split(' ')]]) };
+        var captioner = CaptionTraining.Create(images, hidden: 16, embedding: 8, attentionSize: 8, minCount: 1, deepOutput: deepOutput);
+        var checkpoint = Path.Combine(dir, name);
         captioner.Save(checkpoint, null, TrainingState.Start(new TrainerOptions()));
         return checkpoint;
     }
@@ -92,6 +92,17 @@ public sealed class CaptionCliTests : IDisposable
         var fields = output.TrimEnd('\n').Split('\t');
         Assert.Equal(photo, fields[0]);
         Assert.Equal(2, fields.Length);
+
+        // Two checkpoints decode as an ensemble; their vocabularies must match.
+        var second = SaveUntrainedCheckpoint("ckpt2", deepOutput: true);
+        (code, output, err) = Run("caption", "run", "--checkpoint", checkpoint, "--checkpoint", second, "--beam", "2", photo);
+        Assert.True(code == 0, err);
+        Assert.Equal(photo, output.TrimEnd('\n').Split('\t')[0]);
+        var other = SaveUntrainedCheckpoint("ckpt3", caption: "two cats sleep");
+        (code, _, err) = Run("caption", "run", "--checkpoint", checkpoint, "--checkpoint", other, photo);
+        Assert.Equal(1, code);
+        Assert.Contains(other, err);
+        Assert.Contains("different vocabulary", err);
 
         var broken = Path.Combine(dir, "broken.jpg");
         File.WriteAllText(broken, "not a jpeg");
