@@ -51,17 +51,23 @@ public sealed class FastAdam : Adam
                 var grad = param.grad;
                 if (grad is null) continue;
                 if (maximize) grad = grad.neg();
-                if (decay != 0) grad = grad.add(param, alpha: decay);
+                using var decayScalar = decay.ToScalar();
+                if (decay != 0) grad = grad.add(param, alpha: decayScalar);
 
                 var state = (State)_state[param.Handle];
                 state.step += 1;
                 var correction1 = 1 - Math.Pow(beta1, state.step);
                 var root2 = Math.Sqrt(1 - Math.Pow(beta2, state.step));
 
-                state.exp_avg.mul_(beta1).add_(grad, alpha: 1 - beta1);
-                state.exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value: 1 - beta2);
-                var denominator = Scratch(param).copy_(state.exp_avg_sq).sqrt_().add_(eps * root2);
-                param.addcdiv_(state.exp_avg, denominator, value: -lr * root2 / correction1);
+                // Every Scalar is made and disposed here, not left to the finalizer: TorchSharp 0.107 reads an
+                // implicit Scalar's handle and then calls libtorch, so a finalizer run during that call can free the
+                // Scalar while libtorch reads it (a rare crash, "Expected false to be true … toFloat"; see README).
+                using Scalar b1 = beta1.ToScalar(), b2 = beta2.ToScalar(), oneMinusB1 = (1 - beta1).ToScalar(),
+                    oneMinusB2 = (1 - beta2).ToScalar(), epsScaled = (eps * root2).ToScalar(), stepSize = (-lr * root2 / correction1).ToScalar();
+                state.exp_avg.mul_(b1).add_(grad, alpha: oneMinusB1);
+                state.exp_avg_sq.mul_(b2).addcmul_(grad, grad, value: oneMinusB2);
+                var denominator = Scratch(param).copy_(state.exp_avg_sq).sqrt_().add_(epsScaled);
+                param.addcdiv_(state.exp_avg, denominator, value: stepSize);
             }
         }, closure);
     }

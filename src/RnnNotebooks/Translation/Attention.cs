@@ -1,3 +1,4 @@
+using RnnNotebooks.Platform;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -54,7 +55,7 @@ public abstract class Attention : nn.Module
     public (Tensor Context, Tensor Weights) Attend(Tensor query, Tensor preparedKeys, Tensor values, Tensor mask)
     {
         using var scope = NewDisposeScope();
-        var scores = Scores(query, preparedKeys).masked_fill(mask.logical_not(), double.NegativeInfinity);
+        var scores = Scores(query, preparedKeys).masked_fill(mask.logical_not(), Scalars.NegativeInfinity);
         var weights = scores.softmax(-1);                                             // [batch, srcSteps]
         var context = weights.unsqueeze(1).matmul(values).squeeze(1);                 // [batch, valueSize]
         return scope.MoveToOuter(context, weights);
@@ -86,7 +87,7 @@ public sealed class AdditiveAttention : Attention
     protected override Tensor Scores(Tensor query, Tensor preparedKeys)
     {
         using var scope = NewDisposeScope();
-        var features = preparedKeys.add(queryProjection.call(query).unsqueeze(1)).tanh();   // [batch, srcSteps, a]
+        var features = preparedKeys.add(queryProjection.call(query).unsqueeze(1), Scalars.One).tanh();   // [batch, srcSteps, a]
         return scope.MoveToOuter(scorer.call(features).squeeze(-1));
     }
 }

@@ -1,0 +1,23 @@
+using TorchSharp;
+
+namespace RnnNotebooks.Platform;
+
+/// <summary>
+/// Scalars that live as long as the process, for operations run at every decoder step.
+/// </summary>
+/// <remarks>
+/// An implicit conversion such as <c>x.add(y)</c> (alpha 1) or <c>masked_fill(m, -∞)</c> makes a new
+/// <see cref="Scalar"/> that nothing disposes. TorchSharp 0.107 reads its native handle and then calls libtorch;
+/// if the finalizer thread frees that Scalar during the call, libtorch reads freed memory. It is rare (one crash,
+/// "Expected false to be true … toFloat", in many hours of training) but it kills a long run, so the hot paths
+/// pass these instead. Upstream: dotnet/TorchSharp pull requests 1434 and 1496.
+/// Introduced in 04-machine-translation.
+/// </remarks>
+public static class Scalars
+{
+    /// <summary>1, e.g. the alpha of <c>add(tensor, alpha)</c>.</summary>
+    public static readonly Scalar One = 1.0.ToScalar();
+
+    /// <summary>−∞, e.g. the fill value of masked positions before a softmax.</summary>
+    public static readonly Scalar NegativeInfinity = double.NegativeInfinity.ToScalar();
+}
