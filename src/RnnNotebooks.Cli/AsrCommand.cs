@@ -12,7 +12,7 @@ static class AsrCommand
 {
     public const string Usage =
         "rnn asr train [--data fsdd|DIR] [--exclude-speaker NAME ...] [--minutes M] [--epochs N] [--strings N] [--seed S] [--threads N] [--out DIR]\n" +
-        "              [--hidden N] [--layers N] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels N] [--mfcc N]\n" +
+        "              [--hidden N] [--layers N] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels 40] [--mfcc 13 | --mfcc 0 (log-mel)]\n" +
         "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon]\n" +
         "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]";
 
@@ -70,7 +70,10 @@ static class AsrCommand
         var tilt = args.Double("tilt", DigitStringOptions.Augmented.Tilt);
         if (tilt is < 0 or >= 1) throw new UsageException($"--tilt {tilt}: expected a filter coefficient in [0, 1), e.g. 0.7 for up to ±15 dB.");
         var mels = args.Int("mels", new FeatureOptions().NMels);
-        var mfcc = args.Int("mfcc", 0);
+        // 13 MFCCs by default: on unheard speakers they beat the 40 log-mel features (held-out george 16.9 against
+        // 26.5 % CER with everything else equal; the other speakers in README), since the truncated cepstrum drops the
+        // training voices' pitch.
+        var mfcc = args.Int("mfcc", Math.Min(13, mels));
         if (mels < 1) throw new UsageException($"--mels {mels}: expected a number of mel filters, e.g. 40.");
         if (mfcc < 0 || mfcc > mels)
             throw new UsageException($"--mfcc {mfcc}: expected 0 (log-mel features) or a number of cepstral coefficients up to --mels ({mels}), e.g. 13.");
