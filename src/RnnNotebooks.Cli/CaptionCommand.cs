@@ -144,24 +144,24 @@ static class CaptionCommand
         return 0;
     }
 
-    /// <summary>The captioner of each --checkpoint (at least one); several make an ensemble.</summary>
-    static (Captioner Captioner, IReadOnlyList<string> Dirs) LoadCaptioners(CliArgs args)
+    /// <summary>The --checkpoint directories: at least one; several decode as an ensemble.</summary>
+    static IReadOnlyList<string> CheckpointDirs(CliArgs args) =>
+        args.Options("checkpoint") is { Count: > 0 } dirs ? dirs : throw new UsageException("--checkpoint is required.");
+
+    /// <summary>The captioner of each checkpoint directory; several make an ensemble.</summary>
+    static Captioner LoadCaptioners(IReadOnlyList<string> dirs)
     {
-        var dirs = args.Options("checkpoint");
-        if (dirs.Count == 0) throw new UsageException("--checkpoint is required.");
         var captioners = dirs.Select(Captioner.Load).ToList();
-        return (dirs.Count == 1 ? captioners[0] : Captioner.Ensemble(captioners, dirs), dirs);
+        return dirs.Count == 1 ? captioners[0] : Captioner.Ensemble(captioners, dirs);
     }
 
     static int Eval(CliArgs args)
     {
-        var dirs = args.Options("checkpoint");
-        if (dirs.Count == 0) throw new UsageException("--checkpoint is required.");
-        var dir = dirs[0];
+        var dirs = CheckpointDirs(args);
         var splitName = args.Option("split") ?? "test";
         var beam = args.Beam();
         var lengthAlpha = args.Double("length-alpha", 0.0);
-        var output = args.Option("out") ?? dir;
+        var output = args.Option("out") ?? dirs[0];
         var cache = args.Option("cache");
         var maxImages = args.Int("max-images", int.MaxValue);
         args.EnsureAllUsed();
@@ -170,7 +170,7 @@ static class CaptionCommand
         if (splitName is not ("train" or "dev" or "test")) throw new UsageException($"--split {splitName}: expected train, dev or test.");
         Threads.Apply();
         var clock = Stopwatch.StartNew();
-        var (captioner, _) = LoadCaptioners(args);
+        var captioner = LoadCaptioners(dirs);
         var splits = Subset(CaptionData.LoadFlickr8k(), maxImages);
         var features = LoadFeatures(splits, cache);
         CaptionEvaluation result;
@@ -193,12 +193,12 @@ static class CaptionCommand
 
     static int RunImages(CliArgs args)
     {
-        if (args.Options("checkpoint").Count == 0) throw new UsageException("--checkpoint is required.");
+        var dirs = CheckpointDirs(args);
         var beam = args.Beam();
         args.EnsureAllUsed();
         if (args.Positionals.Count == 0) throw new UsageException("name at least one image file.");
         Threads.Apply();
-        var (captioner, _) = LoadCaptioners(args);
+        var captioner = LoadCaptioners(dirs);
         using var encoder = new ResNet18Encoder();
         using var oneDnn = TorchKernels.WithoutOneDnn();
         foreach (var image in args.Positionals)
