@@ -13,6 +13,7 @@ static class AsrCommand
     public const string Usage =
         "rnn asr train [--data fsdd|DIR] [--exclude-speaker NAME ...] [--minutes M] [--epochs N] [--strings N] [--seed S] [--threads N] [--out DIR]\n" +
         "              [--hidden N] [--layers N] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels 40] [--mfcc 13 | --mfcc 0 (log-mel)]\n" +
+        "              [--average D (keep a moving average of the weights, decay D per update, e.g. 0.998; 0 = off)]\n" +
         "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon]\n" +
         "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]";
 
@@ -24,7 +25,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed", "tilt", "mels", "mfcc" })),
+            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average" })),
             "eval" => Eval(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads" })),
             "transcribe" => Transcribe(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "decoding", "threads" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
@@ -75,6 +76,8 @@ static class AsrCommand
         // training voices' pitch.
         var mfcc = args.Int("mfcc", Math.Min(13, mels));
         if (mels < 1) throw new UsageException($"--mels {mels}: expected a number of mel filters, e.g. 40.");
+        var average = args.Double("average", 0);
+        if (average is < 0 or >= 1) throw new UsageException($"--average {average}: expected a decay in [0, 1), e.g. 0.998, or 0 for none.");
         if (mfcc < 0 || mfcc > mels)
             throw new UsageException($"--mfcc {mfcc}: expected 0 (log-mel features) or a number of cepstral coefficients up to --mels ({mels}), e.g. 13.");
         ApplyThreads(args);
@@ -94,7 +97,8 @@ static class AsrCommand
             SpecAugment: new SpecAugmentOptions() with { MaxFrequencyWidth = Math.Max(1, (int)Math.Round(6.0 * (mfcc > 0 ? mfcc : mels) / 40)) },
             Features: new FeatureOptions(NMels: mels, Mfcc: mfcc),
             Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed, Tilt = tilt },
-            Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Dropout: dropout));
+            Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Dropout: dropout),
+            WeightAverageDecay: average);
         Console.Error.WriteLine($"asr train: speakers {string.Join(", ", trainSpeakers)}; held out: " +
             $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
         var clock = Stopwatch.StartNew();
@@ -126,6 +130,7 @@ static class AsrCommand
                 ["dropout"] = dropout.ToString(CultureInfo.InvariantCulture),
                 ["mels"] = mels.ToString(CultureInfo.InvariantCulture),
                 ["mfcc"] = mfcc.ToString(CultureInfo.InvariantCulture),
+                ["average"] = average.ToString(CultureInfo.InvariantCulture),
             };
             if (bestEpoch is { } kept)
             {

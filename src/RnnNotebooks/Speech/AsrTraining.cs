@@ -25,6 +25,8 @@ namespace RnnNotebooks.Speech;
 /// <param name="SpecAugment">Masks for training features; null = none.</param>
 /// <param name="Features">Feature settings.</param>
 /// <param name="Model">Acoustic model sizes (input size and classes are filled in).</param>
+/// <param name="WeightAverageDecay">If above 0, validate, keep and return an exponential moving average of the
+/// weights (<see cref="WeightAverage"/>, this decay per update) instead of the weights as trained.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record AsrTrainingOptions(
     int StringsPerEpoch = 800,
@@ -41,7 +43,8 @@ public sealed record AsrTrainingOptions(
     DigitStringOptions? Strings = null,
     SpecAugmentOptions? SpecAugment = null,
     FeatureOptions? Features = null,
-    AcousticModelOptions? Model = null);
+    AcousticModelOptions? Model = null,
+    double WeightAverageDecay = 0);
 
 /// <summary>CER/WER of a recognizer on a set of strings.</summary>
 /// <param name="Cer">Character error rate (total character errors / total reference characters).</param>
@@ -99,16 +102,22 @@ public static class AsrTraining
 
         var optimizer = new FastAdam(recognizer.Model.parameters(), options.LearningRate);
         using var best = new BestWeights(recognizer.Model);
+        using var average = options.WeightAverageDecay > 0 ? new WeightAverage(recognizer.Model, options.WeightAverageDecay) : null;
         var state = Trainer.Fit(
             recognizer.Model, optimizer,
             epoch => Batches(recognizer, builder, options, epoch),
             batch => batch.Loss(recognizer.Model),
-            new TrainerOptions(options.Epochs, options.ClipGradNorm, options.TimeBudget, LogEvery: 10),
+            new TrainerOptions(options.Epochs, options.ClipGradNorm, options.TimeBudget, LogEvery: 10,
+                AfterStep: average is null ? null : _ => average.Update()),
             tokens: batch => batch.Count,
             validate: validation.Count == 0 ? null : () =>
             {
-                var cer = Evaluate(recognizer, validation, CtcDecoding.Greedy).Cer;
-                best.Offer(cer);
+                double cer;
+                using (average?.Apply())   // with averaging, the average is what is scored and kept
+                {
+                    cer = Evaluate(recognizer, validation, CtcDecoding.Greedy).Cer;
+                    best.Offer(cer);
+                }
                 // While the model still emits only blanks the CER is pinned at 100 % and says nothing about progress,
                 // so the learning rate is only cut once something has been recognised.
                 var sinceBest = best.Offers - best.BestOffer;
@@ -119,6 +128,7 @@ public static class AsrTraining
             progress: progress,
             cancellationToken: cancellationToken);
         if (options.KeepBest && best.Offers > 0) best.Restore();
+        else average?.CopyToModule();   // the average replaces the trained weights for good
         return (recognizer, state, optimizer);
     }
 

@@ -218,6 +218,7 @@ public static class Trainer
             double? norm = options.ClipGradNorm is { } maxNorm ? nn.utils.clip_grad_norm_(parameters, maxNorm) : null;
             options.BeforeStep?.Invoke(step);
             optimizer.step();
+            options.AfterStep?.Invoke(step);
             return (lossValue, norm, batchTokens);
         }
 

@@ -12,6 +12,8 @@ namespace RnnNotebooks.Training;
 /// <param name="StopOnNonFiniteLoss">Stop, without applying that update, when a loss is NaN or infinite.</param>
 /// <param name="BeforeStep">Called before every optimizer update with the number of updates done so far (counting
 /// those of a resumed run), e.g. to set the learning rate of a schedule. Not saved with a checkpoint (it is code).</param>
+/// <param name="AfterStep">Called after every optimizer update with the number of updates done before it, e.g. to
+/// update a <see cref="WeightAverage"/>. Not saved with a checkpoint.</param>
 /// <remarks>Introduced in 00-getting-started.</remarks>
 public sealed record TrainerOptions(
     int Epochs = 1,
@@ -20,7 +22,8 @@ public sealed record TrainerOptions(
     int? MaxSteps = null,
     int LogEvery = 50,
     bool StopOnNonFiniteLoss = true,
-    [property: System.Text.Json.Serialization.JsonIgnore] Action<long>? BeforeStep = null)
+    [property: System.Text.Json.Serialization.JsonIgnore] Action<long>? BeforeStep = null,
+    [property: System.Text.Json.Serialization.JsonIgnore] Action<long>? AfterStep = null)
 {
     internal void Validate()
     {

@@ -58,6 +58,7 @@ public sealed class AsrCommandTests : IDisposable
     [InlineData("--mels", "0")]
     [InlineData("--mfcc", "41")]
     [InlineData("--mfcc", "-1")]
+    [InlineData("--average", "1")]
     public void Train_AugmentationOutOfRange_ExitsTwoNamingTheOption(string option, string value)
     {
         var (code, _, err) = Run("asr", "train", option, value);

