@@ -14,6 +14,7 @@ static class AsrCommand
         "rnn asr train [--data fsdd|DIR] [--exclude-speaker NAME ...] [--minutes M] [--epochs N] [--strings N] [--seed S] [--threads N] [--out DIR]\n" +
         "              [--hidden N] [--layers N] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels 40] [--mfcc 13 | --mfcc 0 (log-mel)]\n" +
         "              [--average D (keep a moving average of the weights, decay D per update, e.g. 0.998; 0 = off)]\n" +
+        "              [--normalize utterance|speaker (mean and variance normalisation per utterance, or per speaker)]\n" +
         "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon]\n" +
         "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]";
 
@@ -25,7 +26,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average" })),
+            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
             "eval" => Eval(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads" })),
             "transcribe" => Transcribe(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "decoding", "threads" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
@@ -76,6 +77,12 @@ static class AsrCommand
         // training voices' pitch.
         var mfcc = args.Int("mfcc", Math.Min(13, mels));
         if (mels < 1) throw new UsageException($"--mels {mels}: expected a number of mel filters, e.g. 40.");
+        var speakerNorm = args.Option("normalize") switch
+        {
+            null or "utterance" => false,
+            "speaker" => true,
+            var other => throw new UsageException($"--normalize {other}: expected utterance or speaker."),
+        };
         var average = args.Double("average", 0);
         if (average is < 0 or >= 1) throw new UsageException($"--average {average}: expected a decay in [0, 1), e.g. 0.998, or 0 for none.");
         if (mfcc < 0 || mfcc > mels)
@@ -98,7 +105,8 @@ static class AsrCommand
             Features: new FeatureOptions(NMels: mels, Mfcc: mfcc),
             Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed, Tilt = tilt },
             Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Dropout: dropout),
-            WeightAverageDecay: average);
+            WeightAverageDecay: average,
+            SpeakerNormalization: speakerNorm);
         Console.Error.WriteLine($"asr train: speakers {string.Join(", ", trainSpeakers)}; held out: " +
             $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
         var clock = Stopwatch.StartNew();
@@ -131,6 +139,7 @@ static class AsrCommand
                 ["mels"] = mels.ToString(CultureInfo.InvariantCulture),
                 ["mfcc"] = mfcc.ToString(CultureInfo.InvariantCulture),
                 ["average"] = average.ToString(CultureInfo.InvariantCulture),
+                ["normalize"] = speakerNorm ? "speaker" : "utterance",
             };
             if (bestEpoch is { } kept)
             {
@@ -200,6 +209,7 @@ static class AsrCommand
         if (args.Positionals.Count == 0) throw new UsageException("name one or more WAV files.");
         using var recognizer = SpeechRecognizer.Load(dir);
         var failed = 0;
+        var clips = new List<(string File, AudioClip Clip)>();
         foreach (var file in args.Positionals)
         {
             try
@@ -208,7 +218,7 @@ static class AsrCommand
                 if (clip.SampleRate is not (8000 or 16000))
                     throw new InvalidDataException(
                         $"{file}: expected 8 or 16 kHz audio, got {clip.SampleRate} Hz. Resample it first, e.g. `ffmpeg -i IN -ar 8000 -ac 1 -c:a pcm_s16le OUT.wav`.");
-                Console.WriteLine($"{file}\t{recognizer.Transcribe(clip, decoding)}");
+                clips.Add((file, clip));
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {
@@ -216,6 +226,15 @@ static class AsrCommand
                 failed++;
             }
         }
+        // A model trained with per-speaker normalisation takes the statistics of everything it is given, as one voice.
+        using var speaker = recognizer.Config.SpeakerNormalization && clips.Count > 0
+            ? recognizer.SpeakerStatistics(clips.Select(c => c.Clip))
+            : null;
+        if (speaker is not null && clips.Count < 10)
+            Console.Error.WriteLine($"rnn asr: this model normalises by speaker; {clips.Count} file(s) give little to estimate a voice from. " +
+                "Pass more recordings of the same speaker in one call for better results.");
+        foreach (var (file, clip) in clips)
+            Console.WriteLine($"{file}\t{recognizer.Transcribe(clip, decoding, speaker)}");
         return failed == 0 ? 0 : 1;
     }
 }

@@ -25,6 +25,9 @@ namespace RnnNotebooks.Speech;
 /// <param name="SpecAugment">Masks for training features; null = none.</param>
 /// <param name="Features">Feature settings.</param>
 /// <param name="Model">Acoustic model sizes (input size and classes are filled in).</param>
+/// <param name="SpeakerNormalization">Normalise features with each speaker's statistics (per-speaker CMVN) instead of
+/// each utterance's: a training speaker's from 200 clean strings of their training recordings, a test speaker's
+/// from the test strings themselves (<see cref="AsrTraining.Evaluate"/>).</param>
 /// <param name="WeightAverageDecay">If above 0, validate, keep and return an exponential moving average of the
 /// weights (<see cref="WeightAverage"/>, this decay per update) instead of the weights as trained.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
@@ -44,7 +47,8 @@ public sealed record AsrTrainingOptions(
     SpecAugmentOptions? SpecAugment = null,
     FeatureOptions? Features = null,
     AcousticModelOptions? Model = null,
-    double WeightAverageDecay = 0);
+    double WeightAverageDecay = 0,
+    bool SpeakerNormalization = false);
 
 /// <summary>CER/WER of a recognizer on a set of strings.</summary>
 /// <param name="Cer">Character error rate (total character errors / total reference characters).</param>
@@ -94,7 +98,9 @@ public static class AsrTraining
         if (mine.Count == 0)
             throw new ArgumentException($"No recordings of the training speakers ({string.Join(", ", trainSpeakers)}).");
         Seeds.Set(options.Seed);
-        var recognizer = SpeechRecognizer.Create(options.Features, options.Model, [.. trainSpeakers.Order(StringComparer.Ordinal)]);
+        var recognizer = SpeechRecognizer.Create(options.Features, options.Model, [.. trainSpeakers.Order(StringComparer.Ordinal)],
+            options.SpeakerNormalization);
+        using var speakers = options.SpeakerNormalization ? new SpeakerStatisticsSet(TrainingSpeakerStatistics(recognizer, mine)) : null;
         var builder = new DigitStringBuilder(mine.Where(IsTraining), options.Strings ?? DigitStringOptions.Augmented);
         var validation = options.ValidationStrings > 0
             ? new DigitStringBuilder(mine.Where(IsValidation)).BuildMany(options.ValidationStrings, EvaluationSeed + 1)
@@ -105,7 +111,7 @@ public static class AsrTraining
         using var average = options.WeightAverageDecay > 0 ? new WeightAverage(recognizer.Model, options.WeightAverageDecay) : null;
         var state = Trainer.Fit(
             recognizer.Model, optimizer,
-            epoch => Batches(recognizer, builder, options, epoch),
+            epoch => Batches(recognizer, builder, options, epoch, speakers?.BySpeaker),
             batch => batch.Loss(recognizer.Model),
             new TrainerOptions(options.Epochs, options.ClipGradNorm, options.TimeBudget, LogEvery: 10,
                 AfterStep: average is null ? null : _ => average.Update()),
@@ -134,7 +140,7 @@ public static class AsrTraining
 
     /// <summary>One epoch of padded batches: fresh strings (seeded by seed and epoch), grouped by length, in random order.</summary>
     public static IEnumerable<SpeechBatch> Batches(SpeechRecognizer recognizer, DigitStringBuilder builder,
-        AsrTrainingOptions options, int epoch)
+        AsrTrainingOptions options, int epoch, IReadOnlyDictionary<string, FeatureStatistics>? speakers = null)
     {
         var random = Seeds.CreateRandom(1000 + epoch);
         var strings = Enumerable.Range(0, options.StringsPerEpoch).Select(_ => builder.Build(random)).ToList();
@@ -145,7 +151,7 @@ public static class AsrTraining
         {
             var features = batches[i].Select(s =>
             {
-                var f = recognizer.Features(s.Audio);
+                var f = recognizer.Features(s.Audio, speakers?[s.Speaker]);
                 return options.SpecAugment is { } masks ? SpecAugment.Apply(f, random, masks) : f;
             }).ToList();
             yield return SpeechBatch.Create(features, [.. batches[i].Select(s => s.Transcript)], recognizer.Characters);
@@ -153,6 +159,23 @@ public static class AsrTraining
     }
 
     /// <summary>Strings of one speaker built from all their recordings, with the fixed evaluation seed and no augmentation.</summary>
+    /// <summary>Each training speaker's feature statistics, from 200 clean connected-digit strings of their training
+    /// recordings (built like the test strings, so silences between digits count alike).</summary>
+    public static Dictionary<string, FeatureStatistics> TrainingSpeakerStatistics(SpeechRecognizer recognizer,
+        IEnumerable<DigitRecording> recordings) =>
+        recordings.Where(IsTraining).GroupBy(r => r.Speaker).ToDictionary(g => g.Key,
+            g => recognizer.SpeakerStatistics(new DigitStringBuilder(g).BuildMany(200, EvaluationSeed + 2).Select(s => s.Audio)));
+
+    sealed class SpeakerStatisticsSet(Dictionary<string, FeatureStatistics> bySpeaker) : IDisposable
+    {
+        public IReadOnlyDictionary<string, FeatureStatistics> BySpeaker => bySpeaker;
+
+        public void Dispose()
+        {
+            foreach (var s in bySpeaker.Values) s.Dispose();
+        }
+    }
+
     public static IReadOnlyList<DigitString> SpeakerTestStrings(IReadOnlyList<DigitRecording> recordings, string speaker, int count = 200)
     {
         var theirs = recordings.Where(r => r.Speaker == speaker).ToList();
@@ -176,9 +199,14 @@ public static class AsrTraining
         var clock = Stopwatch.StartNew();
         ErrorCounts chars = ErrorCounts.Zero, words = ErrorCounts.Zero;
         var shown = new List<(string, string)>();
+        // A speaker-normalised model hears each voice with that voice's statistics, taken from the strings themselves:
+        // unsupervised adaptation to the test speaker, as a dictation system does from what it has heard so far.
+        using var speakers = recognizer.Config.SpeakerNormalization
+            ? new SpeakerStatisticsSet(strings.GroupBy(s => s.Speaker).ToDictionary(g => g.Key, g => recognizer.SpeakerStatistics(g.Select(s => s.Audio))))
+            : null;
         foreach (var s in strings)
         {
-            var hypothesis = recognizer.Transcribe(s.Audio, decoding);
+            var hypothesis = recognizer.Transcribe(s.Audio, decoding, speakers?.BySpeaker[s.Speaker]);
             chars += EditDistance.Cer(s.Transcript, hypothesis);
             words += EditDistance.Wer(s.Transcript, hypothesis);
             if (shown.Count < examples) shown.Add((s.Transcript, hypothesis));

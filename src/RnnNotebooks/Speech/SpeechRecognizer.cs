@@ -25,6 +25,9 @@ public enum CtcDecoding
 /// <param name="Lexicon">Words allowed by <see cref="CtcDecoding.Lexicon"/>.</param>
 /// <param name="TrainedOn">Speakers whose recordings trained the model.</param>
 /// <param name="Notes">Free-form facts about the run (split, seed, validation CER…).</param>
+/// <param name="SpeakerNormalization">Trained on features normalised with each speaker's statistics
+/// (<see cref="FeatureStatistics"/>) rather than each utterance's; recognition should then be given the statistics of
+/// the voice it hears (<see cref="SpeechRecognizer.SpeakerStatistics"/>).</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record RecognizerConfig(
     AcousticModelOptions Model,
@@ -32,7 +35,8 @@ public sealed record RecognizerConfig(
     string Letters,
     IReadOnlyList<string> Lexicon,
     IReadOnlyList<string> TrainedOn,
-    IReadOnlyDictionary<string, string>? Notes = null);
+    IReadOnlyDictionary<string, string>? Notes = null,
+    bool SpeakerNormalization = false);
 
 /// <summary>An acoustic model with its features, characters and decoder: audio in, text out.</summary>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
@@ -42,6 +46,7 @@ public sealed class SpeechRecognizer : IDisposable
     public const string ConfigFile = "asr.json";
 
     readonly LogMelFeatures features;
+    readonly LogMelFeatures rawFeatures;   // the same, not normalised
     readonly CtcLexicon lexicon;
 
     public SpeechRecognizer(AcousticModel model, RecognizerConfig config)
@@ -56,12 +61,13 @@ public sealed class SpeechRecognizer : IDisposable
                 $"The model ({model.Options.InputSize} inputs, {model.Options.Classes} classes) does not fit the features " +
                 $"({config.Features.Dimension} per frame) and characters ({Characters.Count} classes).");
         features = new LogMelFeatures(config.Features);
+        rawFeatures = new LogMelFeatures(config.Features with { Normalize = false });
         lexicon = Characters.Lexicon(config.Lexicon);
     }
 
     /// <summary>A new, untrained recognizer for the digit words with the given (or default) settings.</summary>
     public static SpeechRecognizer Create(FeatureOptions? featureOptions = null, AcousticModelOptions? modelOptions = null,
-        IReadOnlyList<string>? trainedOn = null)
+        IReadOnlyList<string>? trainedOn = null, bool speakerNormalization = false)
     {
         featureOptions ??= new FeatureOptions();
         var characters = CharacterSet.DigitWords;
@@ -70,7 +76,8 @@ public sealed class SpeechRecognizer : IDisposable
             InputSize = featureOptions.Dimension,
             Classes = characters.Count,
         };
-        var config = new RecognizerConfig(modelOptions, featureOptions, characters.Letters, SpokenDigits.Words, trainedOn ?? []);
+        var config = new RecognizerConfig(modelOptions, featureOptions, characters.Letters, SpokenDigits.Words, trainedOn ?? [],
+            SpeakerNormalization: speakerNormalization);
         return new SpeechRecognizer(new AcousticModel(modelOptions), config);
     }
 
@@ -86,17 +93,33 @@ public sealed class SpeechRecognizer : IDisposable
     /// <summary>Beam width for <see cref="CtcDecoding.Beam"/> and <see cref="CtcDecoding.Lexicon"/>.</summary>
     public int BeamWidth { get; set; } = 8;
 
-    /// <summary>Features of a clip (resampled to the feature rate if needed): <c>[frames, dims]</c>.</summary>
-    public Tensor Features(AudioClip clip) => features.Compute(clip);
+    /// <summary>Features of a clip (resampled to the feature rate if needed): <c>[frames, dims]</c>, normalised with
+    /// <paramref name="speaker"/>'s statistics when given, else with the clip's own.</summary>
+    public Tensor Features(AudioClip clip, FeatureStatistics? speaker = null)
+    {
+        if (speaker is null) return features.Compute(clip);
+        using var scope = NewDisposeScope();
+        return speaker.Normalize(rawFeatures.Compute(clip)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The statistics of the un-normalised features of <paramref name="clips"/>, all spoken by one voice:
+    /// what <see cref="Features"/> needs for per-speaker normalisation. The more speech, the better; one clip gives
+    /// the same features as per-utterance normalisation.</summary>
+    public FeatureStatistics SpeakerStatistics(IEnumerable<AudioClip> clips)
+    {
+        ArgumentNullException.ThrowIfNull(clips);
+        // The features are computed inside Of's dispose scope, as it enumerates, and freed with it.
+        return FeatureStatistics.Of(clips.Select(c => rawFeatures.Compute(c)));
+    }
 
     /// <summary>Per-frame log probabilities of a clip: <c>[outFrames, classes]</c>, computed in eval mode without gradients.</summary>
-    public Tensor LogProbabilities(AudioClip clip)
+    public Tensor LogProbabilities(AudioClip clip, FeatureStatistics? speaker = null)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var wasTraining = Model.training;
         Model.eval();
-        var x = features.Compute(clip);
+        var x = Features(clip, speaker);
         var logProbs = Model.call(x.unsqueeze(0), tensor(new[] { x.shape[0] }))[0];
         if (wasTraining) Model.train();
         return logProbs.MoveToOuterDisposeScope();
@@ -115,10 +138,10 @@ public sealed class SpeechRecognizer : IDisposable
         return Characters.Decode(labels).Trim();
     }
 
-    /// <summary>The text spoken in <paramref name="clip"/>.</summary>
-    public string Transcribe(AudioClip clip, CtcDecoding decoding = CtcDecoding.Lexicon)
+    /// <summary>The text spoken in <paramref name="clip"/>; <paramref name="speaker"/> as in <see cref="Features"/>.</summary>
+    public string Transcribe(AudioClip clip, CtcDecoding decoding = CtcDecoding.Lexicon, FeatureStatistics? speaker = null)
     {
-        using var logProbs = LogProbabilities(clip);
+        using var logProbs = LogProbabilities(clip, speaker);
         return Decode(logProbs, decoding);
     }
 
@@ -153,6 +176,7 @@ public sealed class SpeechRecognizer : IDisposable
     public void Dispose()
     {
         features.Dispose();
+        rawFeatures.Dispose();
         Model.Dispose();
     }
 }
