@@ -14,9 +14,10 @@ static class AsrCommand
         "rnn asr train [--data fsdd|DIR] [--exclude-speaker NAME ...] [--minutes M] [--epochs N] [--strings N] [--seed S] [--threads N] [--out DIR]\n" +
         "              [--hidden N] [--layers N] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels 40] [--mfcc 13 | --mfcc 0 (log-mel)]\n" +
         "              [--average D (keep a moving average of the weights, decay D per update, e.g. 0.998; 0 = off)]\n" +
-        "              [--normalize utterance|speaker (mean and variance normalisation per utterance, or per speaker)]\n" +
-        "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon]\n" +
-        "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]";
+        "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
+        "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
+        "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] [--each] FILE.wav [FILE.wav ...]\n" +
+        "         (transcribe normalises the features over all the files given, as one voice; --each normalises every file alone)";
 
     static readonly HashSet<string> NoFlags = [];
 
@@ -27,8 +28,8 @@ static class AsrCommand
         return argv[0] switch
         {
             "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
-            "eval" => Eval(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads" })),
-            "transcribe" => Transcribe(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "decoding", "threads" })),
+            "eval" => Eval(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize" })),
+            "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each" }, new HashSet<string> { "checkpoint", "decoding", "threads" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
         };
     }
@@ -181,10 +182,16 @@ static class AsrCommand
         var count = args.Int("strings", 200);
         if (count < 1) throw new UsageException("--strings must be positive.");
         var decoding = Decoding(args);
+        var perSpeaker = args.Option("normalize") switch
+        {
+            null or "speaker" => true,
+            "utterance" => false,
+            var other => throw new UsageException($"--normalize {other}: expected speaker or utterance."),
+        };
         ApplyThreads(args);
         args.EnsureAllUsed();
         using var recognizer = SpeechRecognizer.Load(dir);
-        var e = AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, speaker, count), decoding);
+        var e = AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, speaker, count), decoding, perSpeaker: perSpeaker);
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             Speaker = speaker,
@@ -193,6 +200,7 @@ static class AsrCommand
             e.Utterances,
             Heard = recognizer.Config.TrainedOn.Contains(speaker),
             Decoding = decoding,
+            Normalize = perSpeaker || recognizer.Config.SpeakerNormalization ? "speaker" : "utterance",
             RealTime = Math.Round(e.RealTimeFactor, 1),
             Characters = e.Characters,
             Words = e.Words,
@@ -204,6 +212,7 @@ static class AsrCommand
     {
         var dir = args.Required("checkpoint");
         var decoding = Decoding(args);
+        var each = args.Flag("each");
         ApplyThreads(args);
         args.EnsureAllUsed();
         if (args.Positionals.Count == 0) throw new UsageException("name one or more WAV files.");
@@ -226,13 +235,12 @@ static class AsrCommand
                 failed++;
             }
         }
-        // A model trained with per-speaker normalisation takes the statistics of everything it is given, as one voice.
-        using var speaker = recognizer.Config.SpeakerNormalization && clips.Count > 0
-            ? recognizer.SpeakerStatistics(clips.Select(c => c.Clip))
-            : null;
-        if (speaker is not null && clips.Count < 10)
-            Console.Error.WriteLine($"rnn asr: this model normalises by speaker; {clips.Count} file(s) give little to estimate a voice from. " +
-                "Pass more recordings of the same speaker in one call for better results.");
+        // The files are taken as one voice and normalised with statistics over all of them (with one file that is
+        // per-utterance normalisation); --each normalises every file alone, e.g. for files of different speakers.
+        using var speaker = !each && clips.Count > 1 ? recognizer.SpeakerStatistics(clips.Select(c => c.Clip)) : null;
+        if (recognizer.Config.SpeakerNormalization && (each || clips.Count == 1))
+            Console.Error.WriteLine("rnn asr: this model was trained on per-speaker statistics; one file at a time gives it little " +
+                "to estimate a voice from. Pass several recordings of the same speaker in one call.");
         foreach (var (file, clip) in clips)
             Console.WriteLine($"{file}\t{recognizer.Transcribe(clip, decoding, speaker)}");
         return failed == 0 ? 0 : 1;

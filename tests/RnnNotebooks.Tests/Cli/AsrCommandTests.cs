@@ -94,10 +94,22 @@ public sealed class AsrCommandTests : IDisposable
         Assert.StartsWith(good8 + "\t", lines[0]);
         Assert.StartsWith(good16 + "\t", lines[1]);
 
+        var (each, output3, _) = Run("asr", "transcribe", "--checkpoint", model, "--each", good8, good16);
+        Assert.Equal(0, each);
+        Assert.Equal(2, output3.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
         var (bad, output2, err) = Run("asr", "transcribe", "--checkpoint", model, good8, rate44, stereo);
         Assert.Equal(1, bad);
         Assert.StartsWith(good8 + "\t", output2);
         Assert.Contains($"{rate44}: expected 8 or 16 kHz", err);
         Assert.Contains($"{stereo}: expected mono", err);
+    }
+
+    [Fact]
+    public void Eval_UnknownNormalisation_ExitsTwoNamingTheChoices()
+    {
+        var (code, _, err) = Run("asr", "eval", "--checkpoint", dir, "--speaker", "george", "--normalize", "global");
+        Assert.Equal(2, code);
+        Assert.Contains("--normalize global: expected speaker or utterance", err);
     }
 }

@@ -89,6 +89,24 @@ public sealed class SpeechRecognizerTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_PerUtterance_HearsEachStringAlone_AndPerSpeaker_PoolsEachVoice()
+    {
+        Seeds.Set(4);
+        using var recognizer = SpeechRecognizer.Create(new FeatureOptions(Mfcc: 13), new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8));
+        DigitString Say(string who, double hz, int digit) => new(new AudioClip(ResamplerTests.Tone(hz, 8000, 0.4), 8000), [digit], who);
+        var strings = new[] { Say("a", 300, 1), Say("a", 900, 2), Say("b", 2500, 3) };
+
+        var alone = AsrTraining.Evaluate(recognizer, strings, CtcDecoding.Greedy, examples: 3, perSpeaker: false);
+        var pooled = AsrTraining.Evaluate(recognizer, strings, CtcDecoding.Greedy, examples: 3);
+
+        Assert.Equal(strings.Select(s => (s.Transcript, recognizer.Transcribe(s.Audio, CtcDecoding.Greedy))), alone.Examples);
+        using var a = recognizer.SpeakerStatistics(strings.Take(2).Select(s => s.Audio));
+        Assert.Equal(recognizer.Transcribe(strings[0].Audio, CtcDecoding.Greedy, a), pooled.Examples[0].Hypothesis);
+        Assert.Equal(recognizer.Transcribe(strings[1].Audio, CtcDecoding.Greedy, a), pooled.Examples[1].Hypothesis);
+        Assert.Equal(recognizer.Transcribe(strings[2].Audio, CtcDecoding.Greedy), pooled.Examples[2].Hypothesis);   // alone in its voice
+    }
+
+    [Fact]
     public void Load_WithoutConfig_SaysHowToTrain()
     {
         var e = Assert.Throws<FileNotFoundException>(() => SpeechRecognizer.Load(dir));
