@@ -159,7 +159,6 @@ public static class AsrTraining
         }
     }
 
-    /// <summary>Strings of one speaker built from all their recordings, with the fixed evaluation seed and no augmentation.</summary>
     /// <summary>Each training speaker's feature statistics, from 200 clean connected-digit strings of their training
     /// recordings (built like the test strings, so silences between digits count alike).</summary>
     public static Dictionary<string, FeatureStatistics> TrainingSpeakerStatistics(SpeechRecognizer recognizer,
@@ -177,6 +176,7 @@ public static class AsrTraining
         }
     }
 
+    /// <summary>Strings of one speaker built from all their recordings, with the fixed evaluation seed and no augmentation.</summary>
     public static IReadOnlyList<DigitString> SpeakerTestStrings(IReadOnlyList<DigitRecording> recordings, string speaker, int count = 200)
     {
         var theirs = recordings.Where(r => r.Speaker == speaker).ToList();
