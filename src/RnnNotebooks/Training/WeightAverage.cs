@@ -46,8 +46,10 @@ public sealed class WeightAverage : IDisposable
         ObjectDisposedException.ThrowIf(disposed, this);
         var d = CurrentDecay;
         using var noGrad = no_grad();
+        // Explicit, disposed Scalars: an implicit double → Scalar can be finalized mid-call (README, Troubleshooting).
+        using Scalar keep = d.ToScalar(), take = (1 - d).ToScalar();
         foreach (var (weight, average) in pairs)
-            average.mul_(d).add_(weight, alpha: 1 - d);
+            average.mul_(keep).add_(weight, alpha: take);
         Updates++;
     }
 
