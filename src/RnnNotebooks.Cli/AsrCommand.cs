@@ -16,8 +16,10 @@ static class AsrCommand
         "              [--average D (keep a moving average of the weights, decay D per update, e.g. 0.998; 0 = off)]\n" +
         "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
         "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
-        "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] [--each] FILE.wav [FILE.wav ...]\n" +
-        "         (transcribe normalises the features over all the files given, as one voice; --each normalises every file alone)";
+        "                    [--adapt ROUNDS (self-train on the speaker's own audio first, no transcripts; e.g. 3)]\n" +
+        "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] [--each | --adapt ROUNDS] FILE.wav [FILE.wav ...]\n" +
+        "         (transcribe normalises the features over all the files given, as one voice; --each normalises every file alone;\n" +
+        "          --adapt also fine-tunes the model on the files' own transcripts before the final pass)";
 
     static readonly HashSet<string> NoFlags = [];
 
@@ -28,8 +30,8 @@ static class AsrCommand
         return argv[0] switch
         {
             "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
-            "eval" => Eval(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize" })),
-            "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each" }, new HashSet<string> { "checkpoint", "decoding", "threads" })),
+            "eval" => Eval(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt" })),
+            "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each" }, new HashSet<string> { "checkpoint", "decoding", "threads", "adapt" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
         };
     }
@@ -44,6 +46,14 @@ static class AsrCommand
         "beam" => CtcDecoding.Beam,
         var other => throw new UsageException($"--decoding {other}: expected greedy, beam or lexicon."),
     };
+
+    /// <summary><c>--adapt ROUNDS</c>: null when absent or 0.</summary>
+    static SpeakerAdaptationOptions? Adaptation(CliArgs args)
+    {
+        var rounds = args.Int("adapt", 0);
+        if (rounds < 0) throw new UsageException($"--adapt {rounds}: expected a number of self-training rounds, e.g. 3, or 0 for none.");
+        return rounds == 0 ? null : new SpeakerAdaptationOptions(Rounds: rounds);
+    }
 
     static void ApplyThreads(CliArgs args)
     {
@@ -188,10 +198,12 @@ static class AsrCommand
             "utterance" => false,
             var other => throw new UsageException($"--normalize {other}: expected speaker or utterance."),
         };
+        var adaptation = Adaptation(args);
         ApplyThreads(args);
         args.EnsureAllUsed();
         using var recognizer = SpeechRecognizer.Load(dir);
-        var e = AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, speaker, count), decoding, perSpeaker: perSpeaker);
+        var e = AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, speaker, count), decoding,
+            perSpeaker: perSpeaker, adaptation: adaptation);
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             Speaker = speaker,
@@ -201,6 +213,7 @@ static class AsrCommand
             Heard = recognizer.Config.TrainedOn.Contains(speaker),
             Decoding = decoding,
             Normalize = perSpeaker || recognizer.Config.SpeakerNormalization ? "speaker" : "utterance",
+            AdaptRounds = adaptation?.Rounds ?? 0,
             RealTime = Math.Round(e.RealTimeFactor, 1),
             Characters = e.Characters,
             Words = e.Words,
@@ -213,6 +226,9 @@ static class AsrCommand
         var dir = args.Required("checkpoint");
         var decoding = Decoding(args);
         var each = args.Flag("each");
+        var adaptation = Adaptation(args);
+        if (each && adaptation is not null)
+            throw new UsageException("--adapt learns one voice from all the files given; it cannot be combined with --each.");
         ApplyThreads(args);
         args.EnsureAllUsed();
         if (args.Positionals.Count == 0) throw new UsageException("name one or more WAV files.");
@@ -241,8 +257,16 @@ static class AsrCommand
         if (recognizer.Config.SpeakerNormalization && (each || clips.Count == 1))
             Console.Error.WriteLine("rnn asr: this model was trained on per-speaker statistics; one file at a time gives it little " +
                 "to estimate a voice from. Pass several recordings of the same speaker in one call.");
-        foreach (var (file, clip) in clips)
-            Console.WriteLine($"{file}\t{recognizer.Transcribe(clip, decoding, speaker)}");
+        if (adaptation is not null && clips.Count > 0)
+        {
+            var adapted = SpeakerAdaptation.Adapt(recognizer, [.. clips.Select(c => c.Clip)], speaker, adaptation, decoding,
+                r => Console.Error.WriteLine($"rnn asr: adaptation round {r.Round}: learned from {r.Kept} of {clips.Count} files, " +
+                    $"{r.Changed} transcripts changed"));
+            for (var i = 0; i < clips.Count; i++) Console.WriteLine($"{clips[i].File}\t{adapted.Transcripts[i]}");
+        }
+        else
+            foreach (var (file, clip) in clips)
+                Console.WriteLine($"{file}\t{recognizer.Transcribe(clip, decoding, speaker)}");
         return failed == 0 ? 0 : 1;
     }
 }

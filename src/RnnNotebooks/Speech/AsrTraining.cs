@@ -199,8 +199,12 @@ public static class AsrTraining
     /// <param name="perSpeaker">Normalise each speaker's strings with statistics over all of them (the default), or
     /// each string with its own (false; a model trained with <see cref="AsrTrainingOptions.SpeakerNormalization"/>
     /// always uses speaker statistics). The time to compute the statistics counts in the real-time factor.</param>
+    /// <param name="adaptation">When given, the recognizer is first adapted to each speaker's strings by self-training
+    /// (<see cref="SpeakerAdaptation"/>, no transcripts used) and its weights are put back afterwards; the adaptation's
+    /// time counts in the real-time factor.</param>
     public static AsrEvaluation Evaluate(SpeechRecognizer recognizer, IReadOnlyList<DigitString> strings,
-        CtcDecoding decoding = CtcDecoding.Lexicon, int examples = 5, bool perSpeaker = true)
+        CtcDecoding decoding = CtcDecoding.Lexicon, int examples = 5, bool perSpeaker = true,
+        SpeakerAdaptationOptions? adaptation = null)
     {
         ArgumentNullException.ThrowIfNull(recognizer);
         ArgumentNullException.ThrowIfNull(strings);
@@ -213,14 +217,38 @@ public static class AsrTraining
         using var speakers = perSpeaker || recognizer.Config.SpeakerNormalization
             ? new SpeakerStatisticsSet(strings.GroupBy(s => s.Speaker).ToDictionary(g => g.Key, g => recognizer.SpeakerStatistics(g.Select(s => s.Audio))))
             : null;
-        foreach (var s in strings)
+        var adapted = adaptation is null ? null : AdaptPerSpeaker(recognizer, strings, speakers?.BySpeaker, adaptation, decoding);
+        for (var i = 0; i < strings.Count; i++)
         {
-            var hypothesis = recognizer.Transcribe(s.Audio, decoding, speakers?.BySpeaker[s.Speaker]);
+            var s = strings[i];
+            var hypothesis = adapted?[i] ?? recognizer.Transcribe(s.Audio, decoding, speakers?.BySpeaker[s.Speaker]);
             chars += EditDistance.Cer(s.Transcript, hypothesis);
             words += EditDistance.Wer(s.Transcript, hypothesis);
             if (shown.Count < examples) shown.Add((s.Transcript, hypothesis));
         }
         return new AsrEvaluation(chars.Rate, words.Rate, strings.Count, chars, words,
             strings.Sum(s => s.Audio.Seconds), clock.Elapsed.TotalSeconds, shown);
+    }
+
+    /// <summary>Each speaker's strings transcribed by the recognizer adapted to that speaker alone; the weights are
+    /// restored after each speaker.</summary>
+    static string[] AdaptPerSpeaker(SpeechRecognizer recognizer, IReadOnlyList<DigitString> strings,
+        IReadOnlyDictionary<string, FeatureStatistics>? speakers, SpeakerAdaptationOptions adaptation, CtcDecoding decoding)
+    {
+        var result = new string[strings.Count];
+        using var original = new BestWeights(recognizer.Model);
+        original.Offer(0);   // a copy of the weights to come back to
+        foreach (var group in Enumerable.Range(0, strings.Count).GroupBy(i => strings[i].Speaker))
+        {
+            var indices = group.ToList();
+            try
+            {
+                var adapted = SpeakerAdaptation.Adapt(recognizer, [.. indices.Select(i => strings[i].Audio)],
+                    speakers?[group.Key], adaptation, decoding);
+                for (var k = 0; k < indices.Count; k++) result[indices[k]] = adapted.Transcripts[k];
+            }
+            finally { original.Restore(); }
+        }
+        return result;
     }
 }

@@ -98,6 +98,14 @@ public sealed class AsrCommandTests : IDisposable
         Assert.Equal(0, each);
         Assert.Equal(2, output3.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
 
+        var (adapt, output4, adaptErr) = Run("asr", "transcribe", "--checkpoint", model, "--adapt", "1", good8, good16);
+        Assert.Equal(0, adapt);
+        Assert.Equal(2, output4.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("adaptation round 1: learned from 2 of 2 files", adaptErr);
+        var (both, _, bothErr) = Run("asr", "transcribe", "--checkpoint", model, "--adapt", "1", "--each", good8, good16);
+        Assert.Equal(2, both);
+        Assert.Contains("cannot be combined with --each", bothErr);
+
         var (bad, output2, err) = Run("asr", "transcribe", "--checkpoint", model, good8, rate44, stereo);
         Assert.Equal(1, bad);
         Assert.StartsWith(good8 + "\t", output2);
@@ -111,5 +119,13 @@ public sealed class AsrCommandTests : IDisposable
         var (code, _, err) = Run("asr", "eval", "--checkpoint", dir, "--speaker", "george", "--normalize", "global");
         Assert.Equal(2, code);
         Assert.Contains("--normalize global: expected speaker or utterance", err);
+    }
+
+    [Fact]
+    public void Eval_NegativeAdaptRounds_ExitsTwoNamingTheOption()
+    {
+        var (code, _, err) = Run("asr", "eval", "--checkpoint", dir, "--speaker", "george", "--adapt", "-1");
+        Assert.Equal(2, code);
+        Assert.Contains("--adapt -1", err);
     }
 }

@@ -1,0 +1,188 @@
+using RnnNotebooks.Audio;
+using RnnNotebooks.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Speech;
+
+/// <summary>How <see cref="SpeakerAdaptation.Adapt"/> fine-tunes a recognizer on one voice's unlabelled audio.</summary>
+/// <param name="Rounds">Rounds of transcribe → pick the confident strings → fine-tune on them; 0 adapts nothing.</param>
+/// <param name="Epochs">Passes over the kept strings in each round.</param>
+/// <param name="LearningRate">Adam's step size while adapting (a tenth of training's).</param>
+/// <param name="Keep">Fraction of the strings kept as pseudo-labelled training data each round, the most confident
+/// first (lowest CTC loss of their own transcript per character).</param>
+/// <param name="BatchSize">Strings per update.</param>
+/// <param name="ClipGradNorm">Gradient-norm clip, as in training.</param>
+/// <param name="Seed">Seeds everything (<see cref="Seeds.Set"/>: dropout, and the batch order and masks); the same seed
+/// gives the same adapted model.</param>
+/// <param name="SpecAugment">Masks applied to the features while adapting; null scales the training defaults
+/// (up to 6 of 40 features per band) to the model's feature count.</param>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
+public sealed record SpeakerAdaptationOptions(
+    int Rounds = 3,
+    int Epochs = 3,
+    double LearningRate = 2e-4,
+    double Keep = 0.8,
+    int BatchSize = 16,
+    double ClipGradNorm = 5,
+    int Seed = 0,
+    SpecAugmentOptions? SpecAugment = null)
+{
+    /// <summary>Throws if a setting is out of range, naming it.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        if (Rounds < 0) throw new ArgumentOutOfRangeException(nameof(Rounds), Rounds, "Rounds must be 0 or more.");
+        if (Epochs < 1) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be at least 1.");
+        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "LearningRate must be positive.");
+        if (!(Keep is > 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(Keep), Keep, "Keep must be a fraction in (0, 1].");
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
+        if (!(ClipGradNorm > 0)) throw new ArgumentOutOfRangeException(nameof(ClipGradNorm), ClipGradNorm, "ClipGradNorm must be positive.");
+    }
+}
+
+/// <summary>One round of adaptation, as reported to the caller.</summary>
+/// <param name="Round">1-based.</param>
+/// <param name="Kept">Strings used as pseudo-labelled data this round.</param>
+/// <param name="KeptLoss">Their mean CTC loss per character before the round's fine-tuning.</param>
+/// <param name="Changed">Strings whose transcript changed from the round before (after this round's fine-tuning).</param>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
+public sealed record AdaptationRound(int Round, int Kept, double KeptLoss, int Changed);
+
+/// <summary>Transcripts of the adapted model and what each round did.</summary>
+/// <param name="Transcripts">One per clip, in order: the first pass's when no round ran.</param>
+/// <param name="FirstPass">The transcripts before adaptation.</param>
+/// <param name="Rounds">One entry per round.</param>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
+public sealed record AdaptationResult(IReadOnlyList<string> Transcripts, IReadOnlyList<string> FirstPass, IReadOnlyList<AdaptationRound> Rounds);
+
+/// <summary>Unsupervised speaker adaptation by self-training: transcribe a voice's audio, keep the strings the model is
+/// surest of, fine-tune on them with their own transcripts as labels (with dropout and masking on), and repeat.
+/// No transcript of the voice is used. It works because a speaker's mistakes are not spread evenly: most of their
+/// "six"es are already recognised, and learning those from this voice pulls in the ones that were not.</summary>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
+public static class SpeakerAdaptation
+{
+    /// <summary>Adapts <paramref name="recognizer"/>'s weights to the voice of <paramref name="clips"/> (changed in
+    /// place: keep a copy, or reload, to undo) and returns the adapted model's transcripts.</summary>
+    /// <param name="recognizer">The recognizer to adapt.</param>
+    /// <param name="clips">Unlabelled audio of one voice.</param>
+    /// <param name="speaker">The voice's feature statistics (<see cref="SpeechRecognizer.SpeakerStatistics"/>), or null
+    /// to normalise each clip alone.</param>
+    /// <param name="options">Rounds, epochs, learning rate, kept fraction; null for the defaults.</param>
+    /// <param name="decoding">How transcripts (and so pseudo-labels) are decoded.</param>
+    /// <param name="progress">Called after each round.</param>
+    /// <exception cref="ArgumentException">No clips.</exception>
+    public static AdaptationResult Adapt(SpeechRecognizer recognizer, IReadOnlyList<AudioClip> clips,
+        FeatureStatistics? speaker = null, SpeakerAdaptationOptions? options = null,
+        CtcDecoding decoding = CtcDecoding.Lexicon, Action<AdaptationRound>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(recognizer);
+        ArgumentNullException.ThrowIfNull(clips);
+        if (clips.Count == 0) throw new ArgumentException("Speaker adaptation needs at least one clip of the voice.", nameof(clips));
+        options ??= new SpeakerAdaptationOptions();
+        options.Validate();
+        var model = recognizer.Model;
+        var masks = options.SpecAugment ?? new SpecAugmentOptions() with
+        {
+            MaxFrequencyWidth = Math.Max(1, (int)Math.Round(6.0 * recognizer.Config.Features.Dimension / 40)),
+        };
+        var features = new List<Tensor>(clips.Count);
+        var wasTraining = model.training;
+        try
+        {
+            foreach (var clip in clips) features.Add(recognizer.Features(clip, speaker).DetachFromDisposeScope());
+            var (transcripts, losses) = Transcribe(recognizer, features, decoding);
+            var firstPass = transcripts;
+            var rounds = new List<AdaptationRound>();
+            Seeds.Set(options.Seed);
+            var random = Seeds.CreateRandom(0);
+            for (var round = 1; round <= options.Rounds; round++)
+            {
+                var kept = PickConfident(transcripts, losses, options.Keep);
+                FineTune(recognizer, features, transcripts, kept, options, masks, random);
+                var (next, nextLosses) = Transcribe(recognizer, features, decoding);
+                var report = new AdaptationRound(round, kept.Count, kept.Average(i => losses[i]),
+                    next.Zip(transcripts).Count(p => p.First != p.Second));
+                (transcripts, losses) = (next, nextLosses);
+                rounds.Add(report);
+                progress?.Invoke(report);
+            }
+            return new AdaptationResult(transcripts, firstPass, rounds);
+        }
+        finally
+        {
+            foreach (var f in features) f.Dispose();
+            if (wasTraining) model.train(); else model.eval();
+        }
+    }
+
+    /// <summary>Indices of the strings to learn from: non-empty transcripts, lowest loss first, the given fraction of
+    /// all strings (at least one; fewer if too many are empty), returned in ascending index order.</summary>
+    /// <param name="transcripts">Each string's current transcript.</param>
+    /// <param name="losses">Each string's CTC loss per character of its own transcript.</param>
+    /// <param name="keep">Fraction in (0, 1].</param>
+    public static IReadOnlyList<int> PickConfident(IReadOnlyList<string> transcripts, IReadOnlyList<double> losses, double keep)
+    {
+        ArgumentNullException.ThrowIfNull(transcripts);
+        ArgumentNullException.ThrowIfNull(losses);
+        if (transcripts.Count != losses.Count)
+            throw new ArgumentException($"{transcripts.Count} transcripts but {losses.Count} losses.", nameof(losses));
+        var count = Math.Max(1, (int)Math.Ceiling(keep * transcripts.Count - 1e-9));
+        return [.. Enumerable.Range(0, transcripts.Count)
+            .Where(i => transcripts[i].Length > 0 && double.IsFinite(losses[i]))
+            .OrderBy(i => losses[i]).ThenBy(i => i)
+            .Take(count)
+            .Order()];
+    }
+
+    /// <summary>Decodes every string with the model in eval mode, and scores each transcript: its CTC loss per character.</summary>
+    static (IReadOnlyList<string> Transcripts, IReadOnlyList<double> Losses) Transcribe(SpeechRecognizer recognizer,
+        IReadOnlyList<Tensor> features, CtcDecoding decoding)
+    {
+        var model = recognizer.Model;
+        model.eval();
+        using var noGrad = no_grad();
+        var transcripts = new string[features.Count];
+        var losses = new double[features.Count];
+        for (var i = 0; i < features.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            var lengths = tensor(new[] { features[i].shape[0] });
+            var logProbs = model.call(features[i].unsqueeze(0), lengths);
+            transcripts[i] = recognizer.Decode(logProbs[0], decoding);
+            if (transcripts[i].Length == 0) { losses[i] = double.PositiveInfinity; continue; }
+            var target = recognizer.Characters.Encode(transcripts[i]);
+            var loss = nn.functional.ctc_loss(logProbs.transpose(0, 1), tensor(target.Select(x => (long)x).ToArray()),
+                model.OutputLengths(lengths), tensor(new[] { (long)target.Length }), blank: CharacterSet.Blank,
+                reduction: nn.Reduction.Sum, zero_infinity: false);
+            losses[i] = loss.item<float>() / target.Length;
+        }
+        return (transcripts, losses);
+    }
+
+    static void FineTune(SpeechRecognizer recognizer, IReadOnlyList<Tensor> features, IReadOnlyList<string> transcripts,
+        IReadOnlyList<int> kept, SpeakerAdaptationOptions options, SpecAugmentOptions masks, Random random)
+    {
+        var model = recognizer.Model;
+        // A fresh optimizer each round: the moments of the last round belong to other labels.
+        using var optimizer = new FastAdam(model.parameters(), options.LearningRate);
+        model.train();   // dropout on, as in training: the noise is what keeps self-training from merely copying itself
+        for (var epoch = 0; epoch < options.Epochs; epoch++)
+        {
+            var order = kept.OrderBy(_ => random.Next()).ToList();
+            foreach (var chunk in order.Chunk(options.BatchSize))
+            {
+                using var scope = NewDisposeScope();
+                var batch = SpeechBatch.Create([.. chunk.Select(i => SpecAugment.Apply(features[i], random, masks))],
+                    [.. chunk.Select(i => transcripts[i])], recognizer.Characters);
+                optimizer.zero_grad();
+                var loss = batch.Loss(model);
+                loss.backward();
+                nn.utils.clip_grad_norm_(model.parameters(), options.ClipGradNorm);
+                optimizer.step();
+            }
+        }
+        model.eval();
+    }
+}

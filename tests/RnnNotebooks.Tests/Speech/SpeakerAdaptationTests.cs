@@ -1,0 +1,135 @@
+using RnnNotebooks.Audio;
+using RnnNotebooks.Speech;
+using RnnNotebooks.Tests.Audio;
+using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RnnNotebooks.Tests.Speech;
+
+public sealed class SpeakerAdaptationTests
+{
+    public SpeakerAdaptationTests() => SingleThreadedTorch.Ensure();
+
+    static SpeechRecognizer Tiny(int seed)
+    {
+        Seeds.Set(seed);
+        var recognizer = SpeechRecognizer.Create(new FeatureOptions(Mfcc: 13), new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8));
+        recognizer.BeamWidth = 2;
+        return recognizer;
+    }
+
+    // One "voice": tones of different pitch, as a few strings.
+    static AudioClip[] Clips() =>
+        [.. new[] { 300.0, 450, 600, 800, 1100, 1500 }.Select(hz => new AudioClip(ResamplerTests.Tone(hz, 8000, 0.4), 8000))];
+
+    static Dictionary<string, Tensor> Weights(SpeechRecognizer r)
+    {
+        using var noGrad = no_grad();
+        return r.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+    }
+
+    // Mean CTC loss per character of the given transcripts, in eval mode.
+    static double Loss(SpeechRecognizer r, IReadOnlyList<AudioClip> clips, IReadOnlyList<string> transcripts, FeatureStatistics stats)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        r.Model.eval();
+        var batch = SpeechBatch.Create([.. clips.Select(c => r.Features(c, stats))], transcripts, r.Characters);
+        return batch.Loss(r.Model).item<float>();
+    }
+
+    [Fact]
+    public void PickConfident_KeepsTheLowestLosses_SkipsEmptyTranscripts_InIndexOrder()
+    {
+        string[] transcripts = ["one", "two", "", "four", "five", "six"];
+        double[] losses = [0.5, 0.1, 0.0, 0.9, 0.3, double.PositiveInfinity];
+
+        Assert.Equal([1, 4], SpeakerAdaptation.PickConfident(transcripts, losses, keep: 2.0 / 6));
+        Assert.Equal([0, 1, 4], SpeakerAdaptation.PickConfident(transcripts, losses, keep: 0.5));
+        Assert.Equal([0, 1, 3, 4], SpeakerAdaptation.PickConfident(transcripts, losses, keep: 1));   // empty and infinite left out
+        Assert.Equal([1], SpeakerAdaptation.PickConfident(transcripts, losses, keep: 0.01));         // at least one
+        Assert.Throws<ArgumentException>(() => SpeakerAdaptation.PickConfident(transcripts, [0.1], 0.5));
+    }
+
+    [Fact]
+    public void ZeroRounds_TranscribesLikeTheRecognizer_AndChangesNoWeight()
+    {
+        using var recognizer = Tiny(11);
+        var clips = Clips();
+        using var stats = recognizer.SpeakerStatistics(clips);
+        var before = Weights(recognizer);
+
+        var result = SpeakerAdaptation.Adapt(recognizer, clips, stats, new SpeakerAdaptationOptions(Rounds: 0));
+
+        Assert.Empty(result.Rounds);
+        Assert.Equal(clips.Select(c => recognizer.Transcribe(c, CtcDecoding.Lexicon, stats)), result.Transcripts);
+        Assert.Equal(result.FirstPass, result.Transcripts);
+        foreach (var (name, w) in recognizer.Model.state_dict()) Assert.True(w.allclose(before[name], rtol: 0, atol: 0), name);
+    }
+
+    [Fact]
+    public void Adapting_LowersTheLossOfItsOwnFirstTranscripts_IsSeeded_AndLeavesNoTensorBehind()
+    {
+        var clips = Clips();
+        var options = new SpeakerAdaptationOptions(Rounds: 2, Epochs: 10, LearningRate: 1e-2, Keep: 1, BatchSize: 3, Seed: 5);
+        AdaptationResult Run(out double lossBefore, out double lossAfter, out long leaked)
+        {
+            using var recognizer = Tiny(12);
+            using var stats = recognizer.SpeakerStatistics(clips);
+            var firstPass = clips.Select(c => recognizer.Transcribe(c, CtcDecoding.Lexicon, stats)).ToList();
+            lossBefore = Loss(recognizer, clips, firstPass, stats);
+            var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            var result = SpeakerAdaptation.Adapt(recognizer, clips, stats, options);
+            leaked = DisposeScopeManager.Statistics.ThreadTotalLiveCount - live;
+            lossAfter = Loss(recognizer, clips, firstPass, stats);
+            Assert.False(recognizer.Model.training);
+            Assert.Equal(firstPass, result.FirstPass);
+            return result;
+        }
+
+        var a = Run(out var before, out var after, out var leaked);
+        var b = Run(out _, out var after2, out _);
+
+        Assert.True(after < before * 0.8, $"loss of the first-pass transcripts {before:F3} → {after:F3}");
+        Assert.Equal(2, a.Rounds.Count);
+        Assert.All(a.Rounds, r => Assert.Equal(clips.Length, r.Kept));
+        Assert.Equal(after, after2);                      // same seed, same adapted model
+        Assert.Equal(a.Transcripts, b.Transcripts);
+        Assert.Equal(0, leaked);
+    }
+
+    [Fact]
+    public void Evaluate_WithAdaptation_ScoresTheAdaptedModel_ThenPutsTheWeightsBack()
+    {
+        using var recognizer = Tiny(13);
+        var clips = Clips();
+        var strings = clips.Select((c, i) => new DigitString(c, [i], "voice")).ToList();
+        var options = new SpeakerAdaptationOptions(Rounds: 1, Epochs: 5, LearningRate: 1e-2, Keep: 1, BatchSize: 3);
+        var before = Weights(recognizer);
+
+        var evaluation = AsrTraining.Evaluate(recognizer, strings, CtcDecoding.Lexicon, examples: clips.Length, adaptation: options);
+
+        foreach (var (name, w) in recognizer.Model.state_dict()) Assert.True(w.allclose(before[name], rtol: 0, atol: 0), name);
+        using var stats = recognizer.SpeakerStatistics(clips);
+        var adapted = SpeakerAdaptation.Adapt(recognizer, clips, stats, options);
+        Assert.Equal(adapted.Transcripts, evaluation.Examples.Select(e => e.Hypothesis));
+        Assert.NotEqual(adapted.Transcripts, adapted.FirstPass);   // else this test could not tell adapted from not
+    }
+
+    [Theory]
+    [InlineData(-1, 1, 1e-3, 0.5, "Rounds")]
+    [InlineData(1, 0, 1e-3, 0.5, "Epochs")]
+    [InlineData(1, 1, 0.0, 0.5, "LearningRate")]
+    [InlineData(1, 1, 1e-3, 0.0, "Keep")]
+    [InlineData(1, 1, 1e-3, 1.5, "Keep")]
+    public void BadOptions_NameTheSetting(int rounds, int epochs, double lr, double keep, string name)
+    {
+        using var recognizer = Tiny(14);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => SpeakerAdaptation.Adapt(recognizer, Clips(), null,
+            new SpeakerAdaptationOptions(Rounds: rounds, Epochs: epochs, LearningRate: lr, Keep: keep)));
+        Assert.Equal(name, e.ParamName);
+        Assert.Throws<ArgumentException>(() => SpeakerAdaptation.Adapt(recognizer, [], null));
+    }
+}
