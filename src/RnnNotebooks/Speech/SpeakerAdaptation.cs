@@ -8,7 +8,7 @@ namespace RnnNotebooks.Speech;
 /// <summary>How <see cref="SpeakerAdaptation.Adapt"/> fine-tunes a recognizer on one voice's unlabelled audio.</summary>
 /// <param name="Rounds">Rounds of transcribe → pick the confident strings → fine-tune on them; 0 adapts nothing.</param>
 /// <param name="Epochs">Passes over the kept strings in each round.</param>
-/// <param name="LearningRate">Adam's step size while adapting (a tenth of training's).</param>
+/// <param name="LearningRate">Adam's step size while adapting (a quarter of training's).</param>
 /// <param name="Keep">Fraction of the strings kept as pseudo-labelled training data each round, the most confident
 /// first (lowest CTC loss of their own transcript per character).</param>
 /// <param name="BatchSize">Strings per update.</param>
@@ -20,9 +20,9 @@ namespace RnnNotebooks.Speech;
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record SpeakerAdaptationOptions(
     int Rounds = 3,
-    int Epochs = 3,
-    double LearningRate = 2e-4,
-    double Keep = 0.8,
+    int Epochs = 2,
+    double LearningRate = 5e-4,
+    double Keep = 0.6,
     int BatchSize = 16,
     double ClipGradNorm = 5,
     int Seed = 0,
@@ -46,8 +46,9 @@ public sealed record SpeakerAdaptationOptions(
 /// <param name="Kept">Strings used as pseudo-labelled data this round.</param>
 /// <param name="KeptLoss">Their mean CTC loss per character before the round's fine-tuning.</param>
 /// <param name="Changed">Strings whose transcript changed from the round before (after this round's fine-tuning).</param>
+/// <param name="Transcripts">Every string's transcript after the round.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
-public sealed record AdaptationRound(int Round, int Kept, double KeptLoss, int Changed);
+public sealed record AdaptationRound(int Round, int Kept, double KeptLoss, int Changed, IReadOnlyList<string> Transcripts);
 
 /// <summary>Transcripts of the adapted model and what each round did.</summary>
 /// <param name="Transcripts">One per clip, in order: the first pass's when no round ran.</param>
@@ -103,7 +104,7 @@ public static class SpeakerAdaptation
                 FineTune(recognizer, features, transcripts, kept, options, masks, random);
                 var (next, nextLosses) = Transcribe(recognizer, features, decoding);
                 var report = new AdaptationRound(round, kept.Count, kept.Average(i => losses[i]),
-                    next.Zip(transcripts).Count(p => p.First != p.Second));
+                    next.Zip(transcripts).Count(p => p.First != p.Second), next);
                 (transcripts, losses) = (next, nextLosses);
                 rounds.Add(report);
                 progress?.Invoke(report);

@@ -95,6 +95,8 @@ public sealed class SpeakerAdaptationTests
         Assert.True(after < before * 0.8, $"loss of the first-pass transcripts {before:F3} → {after:F3}");
         Assert.Equal(2, a.Rounds.Count);
         Assert.All(a.Rounds, r => Assert.Equal(clips.Length, r.Kept));
+        Assert.Equal(a.Transcripts, a.Rounds[^1].Transcripts);
+        Assert.Equal(a.Rounds[0].Changed, a.Rounds[0].Transcripts.Zip(a.FirstPass).Count(p => p.First != p.Second));
         Assert.Equal(after, after2);                      // same seed, same adapted model
         Assert.Equal(a.Transcripts, b.Transcripts);
         Assert.Equal(0, leaked);
