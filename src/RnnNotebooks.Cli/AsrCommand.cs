@@ -17,20 +17,25 @@ static class AsrCommand
         "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
         "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
         "                    [--adapt ROUNDS (self-train on the speaker's own audio first, no transcripts; e.g. 3)]\n" +
+        "                    [--new-recordings (with --adapt: adapt on strings of the speaker's recordings 0-24, score strings of 25-49)]\n" +
         "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] [--each | --adapt ROUNDS] FILE.wav [FILE.wav ...]\n" +
         "         (transcribe normalises the features over all the files given, as one voice; --each normalises every file alone;\n" +
-        "          --adapt also fine-tunes the model on the files' own transcripts before the final pass)";
+        "          --adapt also fine-tunes the model on the files' own transcripts before the final pass)\n" +
+        "       rnn asr adapt --checkpoint DIR --out DIR2 [--rounds 3] [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]\n" +
+        "         (adapts the model to the voice of the files, no transcripts needed, and saves it to DIR2: transcribe that\n" +
+        "          voice's further recordings with --checkpoint DIR2 at the unadapted model's speed)";
 
     static readonly HashSet<string> NoFlags = [];
 
     public static int Run(string[] argv)
     {
-        if (argv.Length == 0) throw new UsageException("say what to do: train, eval or transcribe.");
+        if (argv.Length == 0) throw new UsageException("say what to do: train, eval, transcribe or adapt.");
         var rest = argv[1..];
         return argv[0] switch
         {
             "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
-            "eval" => Eval(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt" })),
+            "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings" }, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt" })),
+            "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads" })),
             "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each" }, new HashSet<string> { "checkpoint", "decoding", "threads", "adapt" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
         };
@@ -189,7 +194,8 @@ static class AsrCommand
         var dir = args.Required("checkpoint");
         var speaker = args.Required("speaker");
         var recordings = Recordings(args.Option("data"));
-        var count = args.Int("strings", 200);
+        var newRecordings = args.Flag("new-recordings");
+        var count = args.Int("strings", newRecordings ? 100 : 200);   // with --new-recordings: strings on each side
         if (count < 1) throw new UsageException("--strings must be positive.");
         var decoding = Decoding(args);
         var perSpeaker = args.Option("normalize") switch
@@ -199,9 +205,14 @@ static class AsrCommand
             var other => throw new UsageException($"--normalize {other}: expected speaker or utterance."),
         };
         var adaptation = Adaptation(args);
+        if (newRecordings && adaptation is null)
+            throw new UsageException("--new-recordings checks adaptation on recordings it did not adapt on; give --adapt ROUNDS too.");
+        if (newRecordings && !perSpeaker)
+            throw new UsageException("--new-recordings normalises with the adaptation strings' statistics; it cannot be combined with --normalize utterance.");
         ApplyThreads(args);
         args.EnsureAllUsed();
         using var recognizer = SpeechRecognizer.Load(dir);
+        if (newRecordings) return EvalOnNewRecordings(recognizer, recordings, speaker, count, decoding, adaptation!);
         var e = AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, speaker, count), decoding,
             perSpeaker: perSpeaker, adaptation: adaptation);
         Console.WriteLine(JsonSerializer.Serialize(new
@@ -221,6 +232,30 @@ static class AsrCommand
         return 0;
     }
 
+    static int EvalOnNewRecordings(SpeechRecognizer recognizer, IReadOnlyList<DigitRecording> recordings, string speaker,
+        int count, CtcDecoding decoding, SpeakerAdaptationOptions adaptation)
+    {
+        var (adaptOn, score) = AsrTraining.SpeakerSplitStrings(recordings, speaker, count);
+        var (before, after) = AsrTraining.EvaluateAdaptationOnNewRecordings(recognizer, adaptOn, score, adaptation, decoding);
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            Speaker = speaker,
+            AdaptedOn = $"{adaptOn.Count} strings of recordings 0-24 ({Math.Round(adaptOn.Sum(s => s.Audio.Seconds))} s), no transcripts",
+            Scored = $"{score.Count} strings of recordings 25-49",
+            CerBefore = Math.Round(before.Cer, 4),
+            WerBefore = Math.Round(before.Wer, 4),
+            Cer = Math.Round(after.Cer, 4),
+            Wer = Math.Round(after.Wer, 4),
+            after.Utterances,
+            Heard = recognizer.Config.TrainedOn.Contains(speaker),
+            Decoding = decoding,
+            AdaptRounds = adaptation.Rounds,
+            RealTimeBefore = Math.Round(before.RealTimeFactor, 1),
+            RealTimeWithAdaptation = Math.Round(after.RealTimeFactor, 1),
+        }, Json.Options));
+        return 0;
+    }
+
     static int Transcribe(CliArgs args)
     {
         var dir = args.Required("checkpoint");
@@ -233,24 +268,7 @@ static class AsrCommand
         args.EnsureAllUsed();
         if (args.Positionals.Count == 0) throw new UsageException("name one or more WAV files.");
         using var recognizer = SpeechRecognizer.Load(dir);
-        var failed = 0;
-        var clips = new List<(string File, AudioClip Clip)>();
-        foreach (var file in args.Positionals)
-        {
-            try
-            {
-                var clip = WavFile.Read(file);
-                if (clip.SampleRate is not (8000 or 16000))
-                    throw new InvalidDataException(
-                        $"{file}: expected 8 or 16 kHz audio, got {clip.SampleRate} Hz. Resample it first, e.g. `ffmpeg -i IN -ar 8000 -ac 1 -c:a pcm_s16le OUT.wav`.");
-                clips.Add((file, clip));
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"rnn asr: {e.Message}");
-                failed++;
-            }
-        }
+        var (clips, failed) = ReadClips(args.Positionals);
         // The files are taken as one voice and normalised with statistics over all of them (with one file that is
         // per-utterance normalisation); --each normalises every file alone, e.g. for files of different speakers.
         using var speaker = !each && clips.Count > 1 ? recognizer.SpeakerStatistics(clips.Select(c => c.Clip)) : null;
@@ -268,5 +286,77 @@ static class AsrCommand
             foreach (var (file, clip) in clips)
                 Console.WriteLine($"{file}\t{recognizer.Transcribe(clip, decoding, speaker)}");
         return failed == 0 ? 0 : 1;
+    }
+
+    /// <summary>Reads each WAV file; a file that is not 8 or 16 kHz mono 16-bit PCM is reported on stderr and counted.</summary>
+    static (List<(string File, AudioClip Clip)> Clips, int Failed) ReadClips(IEnumerable<string> files)
+    {
+        var failed = 0;
+        var clips = new List<(string File, AudioClip Clip)>();
+        foreach (var file in files)
+        {
+            try
+            {
+                var clip = WavFile.Read(file);
+                if (clip.SampleRate is not (8000 or 16000))
+                    throw new InvalidDataException(
+                        $"{file}: expected 8 or 16 kHz audio, got {clip.SampleRate} Hz. Resample it first, e.g. `ffmpeg -i IN -ar 8000 -ac 1 -c:a pcm_s16le OUT.wav`.");
+                clips.Add((file, clip));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"rnn asr: {e.Message}");
+                failed++;
+            }
+        }
+        return (clips, failed);
+    }
+
+    static int Adapt(CliArgs args)
+    {
+        var dir = args.Required("checkpoint");
+        var outDir = args.Required("out");
+        var rounds = args.Int("rounds", new SpeakerAdaptationOptions().Rounds);
+        if (rounds < 1) throw new UsageException($"--rounds {rounds}: expected 1 or more rounds of self-training, e.g. 3.");
+        var decoding = Decoding(args);
+        ApplyThreads(args);
+        args.EnsureAllUsed();
+        if (args.Positionals.Count == 0) throw new UsageException("name the WAV files of the voice to adapt to.");
+        if (Path.GetFullPath(outDir).TrimEnd(Path.DirectorySeparatorChar) == Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar))
+            throw new UsageException("--out must differ from --checkpoint: the unadapted model is kept as it is.");
+        using var recognizer = SpeechRecognizer.Load(dir);
+        var state = Checkpoint.Load(dir, recognizer.Model);   // the training state, saved again beside the adapted weights
+        var (clips, failed) = ReadClips(args.Positionals);
+        if (failed > 0)
+        {
+            Console.Error.WriteLine($"rnn asr: {failed} file(s) unreadable; nothing adapted or saved. Adapt on readable files of one voice.");
+            return 1;
+        }
+        var clock = Stopwatch.StartNew();
+        using var speaker = recognizer.SpeakerStatistics(clips.Select(c => c.Clip));
+        var result = SpeakerAdaptation.Adapt(recognizer, [.. clips.Select(c => c.Clip)], speaker,
+            new SpeakerAdaptationOptions(Rounds: rounds), decoding,
+            r => Console.Error.WriteLine($"rnn asr: adaptation round {r.Round}: learned from {r.Kept} of {clips.Count} files, " +
+                $"{r.Changed} transcripts changed"));
+        var seconds = clock.Elapsed.TotalSeconds;
+        var audioSeconds = clips.Sum(c => c.Clip.Seconds);
+        var notes = new Dictionary<string, string>(recognizer.Config.Notes ?? new Dictionary<string, string>())
+        {
+            ["adapted_from"] = Path.GetFullPath(dir),
+            ["adapt_rounds"] = result.Rounds.Count.ToString(CultureInfo.InvariantCulture),
+            ["adapt_files"] = clips.Count.ToString(CultureInfo.InvariantCulture),
+            ["adapt_audio_seconds"] = audioSeconds.ToString("F0", CultureInfo.InvariantCulture),
+        };
+        recognizer.Save(outDir, null, state, notes);
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            Checkpoint = Path.GetFullPath(outDir),
+            AdaptedFrom = Path.GetFullPath(dir),
+            Files = clips.Count,
+            AudioSeconds = Math.Round(audioSeconds),
+            Seconds = Math.Round(seconds, 1),
+            Rounds = result.Rounds.Select(r => new { r.Round, r.Kept, r.Changed }).ToList(),
+        }, Json.Options));
+        return 0;
     }
 }

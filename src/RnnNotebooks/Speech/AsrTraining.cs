@@ -209,8 +209,6 @@ public static class AsrTraining
         ArgumentNullException.ThrowIfNull(recognizer);
         ArgumentNullException.ThrowIfNull(strings);
         var clock = Stopwatch.StartNew();
-        ErrorCounts chars = ErrorCounts.Zero, words = ErrorCounts.Zero;
-        var shown = new List<(string, string)>();
         // Each voice is normalised with its own statistics, taken from the strings themselves (no transcripts): unsupervised
         // adaptation to the speaker, as a dictation system adapts to what it has heard so far. A model trained on
         // per-utterance statistics gains from it too: they are a noisy, word-dependent estimate of the same thing.
@@ -218,16 +216,83 @@ public static class AsrTraining
             ? new SpeakerStatisticsSet(strings.GroupBy(s => s.Speaker).ToDictionary(g => g.Key, g => recognizer.SpeakerStatistics(g.Select(s => s.Audio))))
             : null;
         var adapted = adaptation is null ? null : AdaptPerSpeaker(recognizer, strings, speakers?.BySpeaker, adaptation, decoding);
+        return Score(strings, i => adapted?[i] ?? recognizer.Transcribe(strings[i].Audio, decoding, speakers?.BySpeaker[strings[i].Speaker]),
+            examples, clock);
+    }
+
+    /// <summary>Scores <c>transcribe(i)</c> against each string's transcript; the clock's time so far is the cost.</summary>
+    static AsrEvaluation Score(IReadOnlyList<DigitString> strings, Func<int, string> transcribe, int examples, Stopwatch clock,
+        double otherAudioSeconds = 0)
+    {
+        ErrorCounts chars = ErrorCounts.Zero, words = ErrorCounts.Zero;
+        var shown = new List<(string, string)>();
         for (var i = 0; i < strings.Count; i++)
         {
             var s = strings[i];
-            var hypothesis = adapted?[i] ?? recognizer.Transcribe(s.Audio, decoding, speakers?.BySpeaker[s.Speaker]);
+            var hypothesis = transcribe(i);
             chars += EditDistance.Cer(s.Transcript, hypothesis);
             words += EditDistance.Wer(s.Transcript, hypothesis);
             if (shown.Count < examples) shown.Add((s.Transcript, hypothesis));
         }
         return new AsrEvaluation(chars.Rate, words.Rate, strings.Count, chars, words,
-            strings.Sum(s => s.Audio.Seconds), clock.Elapsed.TotalSeconds, shown);
+            strings.Sum(s => s.Audio.Seconds) + otherAudioSeconds, clock.Elapsed.TotalSeconds, shown);
+    }
+
+    /// <summary>One speaker's strings in two parts that share no recording: <c>AdaptOn</c> built from their recordings
+    /// 0–24, <c>Score</c> from 25–49, <paramref name="count"/> each, with fixed seeds.</summary>
+    /// <exception cref="ArgumentException">No recordings of <paramref name="speaker"/>, or none on one side.</exception>
+    public static (IReadOnlyList<DigitString> AdaptOn, IReadOnlyList<DigitString> Score) SpeakerSplitStrings(
+        IReadOnlyList<DigitRecording> recordings, string speaker, int count = 100)
+    {
+        var theirs = recordings.Where(r => r.Speaker == speaker).ToList();
+        if (theirs.Count == 0)
+            throw new ArgumentException(
+                $"No recordings of speaker '{speaker}'. Speakers: {string.Join(", ", recordings.Select(r => r.Speaker).Distinct())}.");
+        var first = theirs.Where(r => r.Index < 25).ToList();
+        var second = theirs.Where(r => r.Index >= 25).ToList();
+        if (first.Count == 0 || second.Count == 0)
+            throw new ArgumentException($"Speaker '{speaker}' needs recordings with indices both below and from 25 to split them.");
+        return (new DigitStringBuilder(first).BuildMany(count, EvaluationSeed + 3),
+                new DigitStringBuilder(second).BuildMany(count, EvaluationSeed + 4));
+    }
+
+    /// <summary>Does adaptation carry over to recordings it never saw? Normalises with statistics of
+    /// <paramref name="adaptOn"/> alone, scores <paramref name="score"/>, adapts on <paramref name="adaptOn"/>'s audio
+    /// (no transcripts) and scores <paramref name="score"/> again; then puts the weights back.</summary>
+    /// <param name="recognizer">The recognizer; its weights are restored before returning.</param>
+    /// <param name="adaptOn">Strings of one voice to adapt on.</param>
+    /// <param name="score">Other strings of the same voice, never adapted on.</param>
+    /// <param name="adaptation">Rounds and settings of <see cref="SpeakerAdaptation.Adapt"/>.</param>
+    /// <param name="decoding">How text is decoded, for the pseudo-labels and the scores.</param>
+    /// <param name="examples">How many (reference, hypothesis) pairs each evaluation keeps.</param>
+    /// <returns>The scores before and after; <c>After</c>'s time and audio include the adaptation's.</returns>
+    /// <exception cref="ArgumentException">A set is empty, or <paramref name="adaptOn"/> holds more than one voice.</exception>
+    public static (AsrEvaluation Before, AsrEvaluation After) EvaluateAdaptationOnNewRecordings(SpeechRecognizer recognizer,
+        IReadOnlyList<DigitString> adaptOn, IReadOnlyList<DigitString> score, SpeakerAdaptationOptions adaptation,
+        CtcDecoding decoding = CtcDecoding.Lexicon, int examples = 5)
+    {
+        ArgumentNullException.ThrowIfNull(recognizer);
+        ArgumentNullException.ThrowIfNull(adaptOn);
+        ArgumentNullException.ThrowIfNull(score);
+        ArgumentNullException.ThrowIfNull(adaptation);
+        if (adaptOn.Count == 0 || score.Count == 0)
+            throw new ArgumentException("Both the strings to adapt on and the strings to score must be non-empty.");
+        var voices = adaptOn.Select(s => s.Speaker).Distinct().ToList();
+        if (voices.Count > 1)
+            throw new ArgumentException($"Adapt on one voice at a time; the strings to adapt on hold {string.Join(", ", voices)}.", nameof(adaptOn));
+        using var stats = recognizer.SpeakerStatistics(adaptOn.Select(s => s.Audio));
+        var before = Score(score, i => recognizer.Transcribe(score[i].Audio, decoding, stats), examples, Stopwatch.StartNew());
+        using var original = new BestWeights(recognizer.Model);
+        original.Offer(0);   // a copy of the weights to come back to
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            SpeakerAdaptation.Adapt(recognizer, [.. adaptOn.Select(s => s.Audio)], stats, adaptation, decoding);
+            var after = Score(score, i => recognizer.Transcribe(score[i].Audio, decoding, stats), examples, clock,
+                otherAudioSeconds: adaptOn.Sum(s => s.Audio.Seconds));
+            return (before, after);
+        }
+        finally { original.Restore(); }
     }
 
     /// <summary>Each speaker's strings transcribed by the recognizer adapted to that speaker alone; the weights are

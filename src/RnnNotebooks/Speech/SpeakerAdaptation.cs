@@ -73,6 +73,8 @@ public static class SpeakerAdaptation
     /// <param name="options">Rounds, epochs, learning rate, kept fraction; null for the defaults.</param>
     /// <param name="decoding">How transcripts (and so pseudo-labels) are decoded.</param>
     /// <param name="progress">Called after each round.</param>
+    /// <remarks>Stops before a round in which no string has a transcript (nothing to learn from), so a model that only
+    /// outputs blanks comes back unchanged with fewer rounds reported.</remarks>
     /// <exception cref="ArgumentException">No clips.</exception>
     public static AdaptationResult Adapt(SpeechRecognizer recognizer, IReadOnlyList<AudioClip> clips,
         FeatureStatistics? speaker = null, SpeakerAdaptationOptions? options = null,
@@ -101,6 +103,7 @@ public static class SpeakerAdaptation
             for (var round = 1; round <= options.Rounds; round++)
             {
                 var kept = PickConfident(transcripts, losses, options.Keep);
+                if (kept.Count == 0) break;   // nothing was recognised (a model that still outputs only blanks): nothing to learn from
                 FineTune(recognizer, features, transcripts, kept, options, masks, random);
                 var (next, nextLosses) = Transcribe(recognizer, features, decoding);
                 var report = new AdaptationRound(round, kept.Count, kept.Average(i => losses[i]),
@@ -119,7 +122,7 @@ public static class SpeakerAdaptation
     }
 
     /// <summary>Indices of the strings to learn from: non-empty transcripts, lowest loss first, the given fraction of
-    /// all strings (at least one; fewer if too many are empty), returned in ascending index order.</summary>
+    /// all strings (at least one, unless all are empty; fewer if too many are empty), returned in ascending index order.</summary>
     /// <param name="transcripts">Each string's current transcript.</param>
     /// <param name="losses">Each string's CTC loss per character of its own transcript.</param>
     /// <param name="keep">Fraction in (0, 1].</param>

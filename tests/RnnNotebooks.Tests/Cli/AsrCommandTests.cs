@@ -128,4 +128,49 @@ public sealed class AsrCommandTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("--adapt -1", err);
     }
+
+    [Fact]
+    public void Eval_NewRecordingsWithoutAdapt_ExitsTwoSayingWhatIsMissing()
+    {
+        var (code, _, err) = Run("asr", "eval", "--checkpoint", dir, "--speaker", "george", "--new-recordings");
+        Assert.Equal(2, code);
+        Assert.Contains("give --adapt ROUNDS too", err);
+    }
+
+    [Fact]
+    public void Adapt_SavesAnAdaptedCopy_KeepsTheOriginal_AndRefusesBadInput()
+    {
+        var model = TinyModel();
+        var a = Path.Combine(dir, "a.wav");
+        var b = Path.Combine(dir, "b.wav");
+        var bad = Path.Combine(dir, "bad.wav");
+        WavFile.Write(a, new AudioClip(ResamplerTests.Tone(300, 8000, 0.5), 8000));
+        WavFile.Write(b, new AudioClip(ResamplerTests.Tone(700, 8000, 0.5), 8000));
+        File.WriteAllBytes(bad, [1, 2, 3]);
+        var adapted = Path.Combine(dir, "adapted");
+        var original = File.ReadAllBytes(Path.Combine(model, Checkpoint.ModelFile));
+
+        var (code, output, err) = Run("asr", "adapt", "--checkpoint", model, "--out", adapted, "--rounds", "1", a, b);
+
+        Assert.Equal(0, code);
+        Assert.Contains("adaptation round 1", err);
+        Assert.Contains("\"files\": 2", output);
+        using (var loaded = SpeechRecognizer.Load(adapted))
+        {
+            Assert.Equal(Path.GetFullPath(model), loaded.Config.Notes!["adapted_from"]);
+            Assert.Equal("1", loaded.Config.Notes["adapt_rounds"]);
+        }
+        Assert.Equal(original, File.ReadAllBytes(Path.Combine(model, Checkpoint.ModelFile)));
+        var (ok, transcripts, _) = Run("asr", "transcribe", "--checkpoint", adapted, a, b);
+        Assert.Equal(0, ok);
+        Assert.Equal(2, transcripts.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        var elsewhere = Path.Combine(dir, "not-written");
+        var (badCode, _, badErr) = Run("asr", "adapt", "--checkpoint", model, "--out", elsewhere, a, bad);
+        Assert.Equal(1, badCode);
+        Assert.Contains("nothing adapted or saved", badErr);
+        Assert.False(Directory.Exists(elsewhere));
+        Assert.Equal(2, Run("asr", "adapt", "--checkpoint", model, "--out", model, a).Code);
+        Assert.Equal(2, Run("asr", "adapt", "--checkpoint", model, "--out", elsewhere, "--rounds", "0", a).Code);
+    }
 }

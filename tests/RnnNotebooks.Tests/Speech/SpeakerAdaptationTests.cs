@@ -120,6 +120,21 @@ public sealed class SpeakerAdaptationTests
         Assert.NotEqual(adapted.Transcripts, adapted.FirstPass);   // else this test could not tell adapted from not
     }
 
+    [Fact]
+    public void AModelThatHearsNothing_IsLeftAsItIs()
+    {
+        using var recognizer = Tiny(15);
+        using (no_grad()) recognizer.Model.state_dict()["output.bias"][CharacterSet.Blank].fill_(100);   // blank everywhere
+        var before = Weights(recognizer);
+
+        var result = SpeakerAdaptation.Adapt(recognizer, Clips(), null, new SpeakerAdaptationOptions(Rounds: 2));
+
+        Assert.Empty(result.Rounds);
+        Assert.All(result.Transcripts, t => Assert.Equal("", t));
+        foreach (var (name, w) in recognizer.Model.state_dict()) Assert.True(w.allclose(before[name], rtol: 0, atol: 0), name);
+        Assert.Empty(SpeakerAdaptation.PickConfident(["", ""], [0.1, 0.2], 1));
+    }
+
     [Theory]
     [InlineData(-1, 1, 1e-3, 0.5, "Rounds")]
     [InlineData(1, 0, 1e-3, 0.5, "Epochs")]
