@@ -176,14 +176,19 @@ public static class AsrTraining
         }
     }
 
-    /// <summary>Strings of one speaker built from all their recordings, with the fixed evaluation seed and no augmentation.</summary>
+    /// <summary>Strings of one speaker in which each of their recordings is spoken exactly once
+    /// (<see cref="DigitStringBuilder.BuildEachOnce"/>: about 125 strings from FSDD's 500 recordings a speaker), with the
+    /// fixed evaluation seed and no augmentation; at most <paramref name="count"/> of them.</summary>
+    /// <remarks>Before 2026-11-26 (evening) the strings drew recordings with replacement (200 strings, each recording
+    /// about 1.6 times). Adapting to the test audio then met the same recording in several strings, which flattered it;
+    /// README's earlier tables used those strings.</remarks>
     public static IReadOnlyList<DigitString> SpeakerTestStrings(IReadOnlyList<DigitRecording> recordings, string speaker, int count = 200)
     {
         var theirs = recordings.Where(r => r.Speaker == speaker).ToList();
         if (theirs.Count == 0)
             throw new ArgumentException(
                 $"No recordings of speaker '{speaker}'. Speakers: {string.Join(", ", recordings.Select(r => r.Speaker).Distinct())}.");
-        return new DigitStringBuilder(theirs).BuildMany(count, EvaluationSeed);
+        return new DigitStringBuilder(theirs).BuildEachOnce(EvaluationSeed, count);
     }
 
     /// <summary>Strings of the official test split (indices 0–4) of the given speakers.</summary>
@@ -239,7 +244,8 @@ public static class AsrTraining
     }
 
     /// <summary>One speaker's strings in two parts that share no recording: <c>AdaptOn</c> built from their recordings
-    /// 0–24, <c>Score</c> from 25–49, <paramref name="count"/> each, with fixed seeds.</summary>
+    /// 0–24, <c>Score</c> from 25–49, each recording once (about 62 strings a side for FSDD), at most
+    /// <paramref name="count"/> a side, with fixed seeds.</summary>
     /// <exception cref="ArgumentException">No recordings of <paramref name="speaker"/>, or none on one side.</exception>
     public static (IReadOnlyList<DigitString> AdaptOn, IReadOnlyList<DigitString> Score) SpeakerSplitStrings(
         IReadOnlyList<DigitRecording> recordings, string speaker, int count = 100)
@@ -252,8 +258,8 @@ public static class AsrTraining
         var second = theirs.Where(r => r.Index >= 25).ToList();
         if (first.Count == 0 || second.Count == 0)
             throw new ArgumentException($"Speaker '{speaker}' needs recordings with indices both below and from 25 to split them.");
-        return (new DigitStringBuilder(first).BuildMany(count, EvaluationSeed + 3),
-                new DigitStringBuilder(second).BuildMany(count, EvaluationSeed + 4));
+        return (new DigitStringBuilder(first).BuildEachOnce(EvaluationSeed + 3, count),
+                new DigitStringBuilder(second).BuildEachOnce(EvaluationSeed + 4, count));
     }
 
     /// <summary>Does adaptation carry over to recordings it never saw? Normalises with statistics of

@@ -34,6 +34,27 @@ public sealed class DigitStringBuilderTests : IDisposable
     }
 
     [Fact]
+    public void BuildEachOnce_SpeaksEveryRecordingOnce_InStringsOfOneVoice()
+    {
+        var builder = new DigitStringBuilder(Fixture("alice", "bob"));
+        var strings = builder.BuildEachOnce(seed: 3);
+
+        foreach (var voice in new[] { "alice", "bob" })
+        {
+            var digits = strings.Where(s => s.Speaker == voice).SelectMany(s => s.Digits).ToList();
+            Assert.Equal(30, digits.Count);                                   // 30 recordings, each once
+            Assert.All(Enumerable.Range(0, 10), d => Assert.Equal(3, digits.Count(x => x == d)));
+        }
+        Assert.All(strings, s => Assert.InRange(s.Digits.Count, 1, 7));
+        // Every sample of each recording is there once: the strings' length is the recordings' plus the silences.
+        var recorded = Enumerable.Range(0, 10).Sum(d => 3 * (1000 + 100 * d) + 3);
+        Assert.InRange(strings.Sum(s => s.Audio.Samples.Length), recorded, recorded + strings.Count * (2 * 0.15 + 6 * 0.3) * 8000 + strings.Count * 8);
+        Assert.Equal(strings.Select(s => s.Transcript), builder.BuildEachOnce(seed: 3).Select(s => s.Transcript));
+        Assert.NotEqual(strings.Select(s => s.Transcript), builder.BuildEachOnce(seed: 4).Select(s => s.Transcript));
+        Assert.Equal(4, builder.BuildEachOnce(seed: 3, maxStrings: 4).Count);
+    }
+
+    [Fact]
     public void SameSeed_SameStrings()
     {
         var builder = new DigitStringBuilder(Fixture("alice", "bob"), DigitStringOptions.Augmented);
