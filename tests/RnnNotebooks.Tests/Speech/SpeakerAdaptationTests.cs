@@ -73,7 +73,8 @@ public sealed class SpeakerAdaptationTests
     public void Adapting_LowersTheLossOfItsOwnFirstTranscripts_IsSeeded_AndLeavesNoTensorBehind()
     {
         var clips = Clips();
-        var options = new SpeakerAdaptationOptions(Rounds: 2, Epochs: 10, LearningRate: 1e-2, Keep: 1, BatchSize: 3, Seed: 5);
+        var options = new SpeakerAdaptationOptions(Rounds: 2, Epochs: 10, LearningRate: 1e-2, Keep: 1, BatchSize: 3, Seed: 5,
+            Layers: SpeakerAdaptationOptions.AllLayers);
         AdaptationResult Run(out double lossBefore, out double lossAfter, out long leaked)
         {
             using var recognizer = Tiny(12);
@@ -133,6 +134,27 @@ public sealed class SpeakerAdaptationTests
         Assert.All(result.Transcripts, t => Assert.Equal("", t));
         foreach (var (name, w) in recognizer.Model.state_dict()) Assert.True(w.allclose(before[name], rtol: 0, atol: 0), name);
         Assert.Empty(SpeakerAdaptation.PickConfident(["", ""], [0.1, 0.2], 1));
+    }
+
+    [Fact]
+    public void Layers_AdaptOnlyTheNamedParameters_AndLeaveEveryParameterTrainable()
+    {
+        using var recognizer = Tiny(16);
+        var before = Weights(recognizer);
+        var options = new SpeakerAdaptationOptions(Rounds: 1, Epochs: 3, LearningRate: 1e-2, Keep: 1, Layers: ["conv1"]);
+
+        SpeakerAdaptation.Adapt(recognizer, Clips(), null, options);
+
+        foreach (var (name, w) in recognizer.Model.state_dict())
+            Assert.True(name.StartsWith("conv1.", StringComparison.Ordinal) != w.allclose(before[name], rtol: 0, atol: 0), name);
+        Assert.All(recognizer.Model.parameters(), p => Assert.True(p.requires_grad));
+
+        var frontEnd = Weights(recognizer);   // by default only the convolutional front end adapts
+        SpeakerAdaptation.Adapt(recognizer, Clips(), null, options with { Layers = null });
+        foreach (var (name, w) in recognizer.Model.state_dict())
+            Assert.True(name.StartsWith("conv", StringComparison.Ordinal) != w.allclose(frontEnd[name], rtol: 0, atol: 0), name);
+        var e = Assert.Throws<ArgumentException>(() => SpeakerAdaptation.Adapt(recognizer, Clips(), null, options with { Layers = ["encoder"] }));
+        Assert.Contains("conv1.weight", e.Message);
     }
 
     [Theory]
