@@ -20,8 +20,8 @@ namespace RnnNotebooks.Speech;
 /// <param name="Layers">Which parameters adapt, by the start of their name (<c>conv1</c>, <c>conv2</c>, <c>rnn</c>,
 /// <c>output</c>); null means <see cref="SpeakerAdaptationOptions.FrontEnd"/>. The others stay as trained. Adapting
 /// only the convolutional front end, which maps this voice's features to what the recurrent layers expect, is the
-/// safer choice: on the five development models no speaker got worse with it, while adapting every weight made two
-/// slightly worse.</param>
+/// gentler choice: when the settings were chosen on five development models, adapting every weight made two of them
+/// slightly worse and the front end none (README, lesson 05).</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record SpeakerAdaptationOptions(
     int Rounds = 5,
