@@ -288,7 +288,11 @@ static class AsrCommand
         return failed == 0 ? 0 : 1;
     }
 
-    /// <summary>Reads each WAV file; a file that is not 8 or 16 kHz mono 16-bit PCM is reported on stderr and counted.</summary>
+    /// <summary>Silence added before and after every file that <c>transcribe</c> and <c>adapt</c> read.</summary>
+    public const double EdgeSilenceSeconds = 0.15;
+
+    /// <summary>Reads each WAV file, with <see cref="EdgeSilenceSeconds"/> of silence added at both ends; a file that is
+    /// not 8 or 16 kHz mono 16-bit PCM is reported on stderr and counted.</summary>
     static (List<(string File, AudioClip Clip)> Clips, int Failed) ReadClips(IEnumerable<string> files)
     {
         var failed = 0;
@@ -301,7 +305,10 @@ static class AsrCommand
                 if (clip.SampleRate is not (8000 or 16000))
                     throw new InvalidDataException(
                         $"{file}: expected 8 or 16 kHz audio, got {clip.SampleRate} Hz. Resample it first, e.g. `ffmpeg -i IN -ar 8000 -ac 1 -c:a pcm_s16le OUT.wav`.");
-                clips.Add((file, clip));
+                // Training strings start and end with up to 150 ms of silence, and the speaker statistics count it;
+                // a recording cut tight to the word (as FSDD's are) is heard far better with that margin restored
+                // (theo's 500 files, unheard: 79 % right as they are, 91 % padded).
+                clips.Add((file, clip.WithSilence(EdgeSilenceSeconds)));
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {

@@ -11,6 +11,17 @@ public sealed record AudioClip(float[] Samples, int SampleRate)
 {
     /// <summary>Length in seconds.</summary>
     public double Seconds => (double)Samples.Length / SampleRate;
+
+    /// <summary>A copy with <paramref name="seconds"/> of digital silence before and after.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="seconds"/> is negative or not a number.</exception>
+    public AudioClip WithSilence(double seconds)
+    {
+        if (!(seconds >= 0)) throw new ArgumentOutOfRangeException(nameof(seconds), seconds, "Silence must be 0 seconds or more.");
+        var pad = (int)Math.Round(seconds * SampleRate);
+        var padded = new float[Samples.Length + 2 * pad];
+        Samples.CopyTo(padded, pad);
+        return this with { Samples = padded };
+    }
 }
 
 /// <summary>Reads and writes the one WAV flavour the course uses: RIFF/WAVE, PCM, 16 bits, one channel.</summary>

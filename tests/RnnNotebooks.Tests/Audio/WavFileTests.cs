@@ -52,6 +52,21 @@ public sealed class WavFileTests : IDisposable
     }
 
     [Fact]
+    public void WithSilence_PadsBothEndsWithZeros_AndLeavesTheClipAlone()
+    {
+        var clip = new AudioClip([0.5f, -0.25f, 0.125f], 8000);
+        var padded = clip.WithSilence(0.001);   // 8 samples each side
+
+        Assert.Equal(19, padded.Samples.Length);
+        Assert.Equal(8000, padded.SampleRate);
+        Assert.Equal(new float[] { 0.5f, -0.25f, 0.125f }, padded.Samples[8..11]);
+        Assert.All(padded.Samples[..8].Concat(padded.Samples[11..]), v => Assert.Equal(0f, v));
+        Assert.Equal(3, clip.Samples.Length);
+        Assert.Equal(clip.Samples, clip.WithSilence(0).Samples);
+        Assert.Equal("seconds", Assert.Throws<ArgumentOutOfRangeException>(() => clip.WithSilence(-1)).ParamName);
+    }
+
+    [Fact]
     public void WriteThenRead_GivesTheSamplesBack()
     {
         var samples = Enumerable.Range(0, 1000).Select(i => (float)(0.8 * Math.Sin(i * 0.05))).ToArray();
