@@ -16,12 +16,12 @@ static class AsrCommand
         "              [--average D (keep a moving average of the weights, decay D per update, e.g. 0.998; 0 = off)]\n" +
         "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
         "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
-        "                    [--adapt ROUNDS (self-train on the speaker's own audio first, no transcripts; e.g. 3)]\n" +
+        "                    [--adapt ROUNDS (self-train on the speaker's own audio first, no transcripts; e.g. 5)]\n" +
         "                    [--new-recordings (with --adapt: adapt on strings of the speaker's recordings 0-24, score strings of 25-49)]\n" +
         "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] [--each | --adapt ROUNDS] FILE.wav [FILE.wav ...]\n" +
         "         (transcribe normalises the features over all the files given, as one voice; --each normalises every file alone;\n" +
         "          --adapt also fine-tunes the model on the files' own transcripts before the final pass)\n" +
-        "       rnn asr adapt --checkpoint DIR --out DIR2 [--rounds 3] [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]\n" +
+        "       rnn asr adapt --checkpoint DIR --out DIR2 [--rounds 5] [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]\n" +
         "         (adapts the model to the voice of the files, no transcripts needed, and saves it to DIR2: transcribe that\n" +
         "          voice's further recordings with --checkpoint DIR2 at the unadapted model's speed)";
 
@@ -56,7 +56,7 @@ static class AsrCommand
     static SpeakerAdaptationOptions? Adaptation(CliArgs args)
     {
         var rounds = args.Int("adapt", 0);
-        if (rounds < 0) throw new UsageException($"--adapt {rounds}: expected a number of self-training rounds, e.g. 3, or 0 for none.");
+        if (rounds < 0) throw new UsageException($"--adapt {rounds}: expected a number of self-training rounds, e.g. 5, or 0 for none.");
         return rounds == 0 ? null : new SpeakerAdaptationOptions(Rounds: rounds);
     }
 
@@ -278,8 +278,7 @@ static class AsrCommand
         if (adaptation is not null && clips.Count > 0)
         {
             var adapted = SpeakerAdaptation.Adapt(recognizer, [.. clips.Select(c => c.Clip)], speaker, adaptation, decoding,
-                r => Console.Error.WriteLine($"rnn asr: adaptation round {r.Round}: learned from {r.Kept} of {clips.Count} files, " +
-                    $"{r.Changed} transcripts changed"));
+                r => ReportRound(r, clips.Count));
             for (var i = 0; i < clips.Count; i++) Console.WriteLine($"{clips[i].File}\t{adapted.Transcripts[i]}");
         }
         else
@@ -287,6 +286,9 @@ static class AsrCommand
                 Console.WriteLine($"{file}\t{recognizer.Transcribe(clip, decoding, speaker)}");
         return failed == 0 ? 0 : 1;
     }
+
+    static void ReportRound(AdaptationRound r, int files) =>
+        Console.Error.WriteLine($"rnn asr: adaptation round {r.Round}: learned from {r.Kept} of {files} files, {r.Changed} transcripts changed");
 
     /// <summary>Silence added before and after every file that <c>transcribe</c> and <c>adapt</c> read.</summary>
     public const double EdgeSilenceSeconds = 0.15;
@@ -324,7 +326,7 @@ static class AsrCommand
         var dir = args.Required("checkpoint");
         var outDir = args.Required("out");
         var rounds = args.Int("rounds", new SpeakerAdaptationOptions().Rounds);
-        if (rounds < 1) throw new UsageException($"--rounds {rounds}: expected 1 or more rounds of self-training, e.g. 3.");
+        if (rounds < 1) throw new UsageException($"--rounds {rounds}: expected 1 or more rounds of self-training, e.g. 5.");
         var decoding = Decoding(args);
         ApplyThreads(args);
         args.EnsureAllUsed();
@@ -342,11 +344,9 @@ static class AsrCommand
         var clock = Stopwatch.StartNew();
         using var speaker = recognizer.SpeakerStatistics(clips.Select(c => c.Clip));
         var result = SpeakerAdaptation.Adapt(recognizer, [.. clips.Select(c => c.Clip)], speaker,
-            new SpeakerAdaptationOptions(Rounds: rounds), decoding,
-            r => Console.Error.WriteLine($"rnn asr: adaptation round {r.Round}: learned from {r.Kept} of {clips.Count} files, " +
-                $"{r.Changed} transcripts changed"));
+            new SpeakerAdaptationOptions(Rounds: rounds), decoding, r => ReportRound(r, clips.Count));
         var seconds = clock.Elapsed.TotalSeconds;
-        var audioSeconds = clips.Sum(c => c.Clip.Seconds);
+        var audioSeconds = clips.Sum(c => c.Clip.Seconds) - 2 * EdgeSilenceSeconds * clips.Count;   // the files' own audio
         var notes = new Dictionary<string, string>(recognizer.Config.Notes ?? new Dictionary<string, string>())
         {
             ["adapted_from"] = Path.GetFullPath(dir),

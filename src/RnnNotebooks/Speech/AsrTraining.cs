@@ -184,11 +184,15 @@ public static class AsrTraining
     /// README's earlier tables used those strings.</remarks>
     public static IReadOnlyList<DigitString> SpeakerTestStrings(IReadOnlyList<DigitRecording> recordings, string speaker, int count = 200)
     {
-        var theirs = recordings.Where(r => r.Speaker == speaker).ToList();
-        if (theirs.Count == 0)
-            throw new ArgumentException(
-                $"No recordings of speaker '{speaker}'. Speakers: {string.Join(", ", recordings.Select(r => r.Speaker).Distinct())}.");
+        var theirs = RecordingsOf(recordings, speaker);
         return new DigitStringBuilder(theirs).BuildEachOnce(EvaluationSeed, count);
+    }
+
+    static List<DigitRecording> RecordingsOf(IReadOnlyList<DigitRecording> recordings, string speaker)
+    {
+        var theirs = recordings.Where(r => r.Speaker == speaker).ToList();
+        return theirs.Count > 0 ? theirs : throw new ArgumentException(
+            $"No recordings of speaker '{speaker}'. Speakers: {string.Join(", ", recordings.Select(r => r.Speaker).Distinct())}.");
     }
 
     /// <summary>Strings of the official test split (indices 0–4) of the given speakers.</summary>
@@ -225,6 +229,17 @@ public static class AsrTraining
             examples, clock);
     }
 
+    /// <summary>Scores given hypotheses, one per string, against the strings' transcripts (no timing).</summary>
+    /// <exception cref="ArgumentException">Not one hypothesis per string.</exception>
+    public static AsrEvaluation Score(IReadOnlyList<DigitString> strings, IReadOnlyList<string> hypotheses, int examples = 5)
+    {
+        ArgumentNullException.ThrowIfNull(strings);
+        ArgumentNullException.ThrowIfNull(hypotheses);
+        if (hypotheses.Count != strings.Count)
+            throw new ArgumentException($"{strings.Count} strings but {hypotheses.Count} hypotheses.", nameof(hypotheses));
+        return Score(strings, i => hypotheses[i], examples, new Stopwatch());
+    }
+
     /// <summary>Scores <c>transcribe(i)</c> against each string's transcript; the clock's time so far is the cost.</summary>
     static AsrEvaluation Score(IReadOnlyList<DigitString> strings, Func<int, string> transcribe, int examples, Stopwatch clock,
         double otherAudioSeconds = 0)
@@ -250,10 +265,7 @@ public static class AsrTraining
     public static (IReadOnlyList<DigitString> AdaptOn, IReadOnlyList<DigitString> Score) SpeakerSplitStrings(
         IReadOnlyList<DigitRecording> recordings, string speaker, int count = 100)
     {
-        var theirs = recordings.Where(r => r.Speaker == speaker).ToList();
-        if (theirs.Count == 0)
-            throw new ArgumentException(
-                $"No recordings of speaker '{speaker}'. Speakers: {string.Join(", ", recordings.Select(r => r.Speaker).Distinct())}.");
+        var theirs = RecordingsOf(recordings, speaker);
         var first = theirs.Where(r => r.Index < 25).ToList();
         var second = theirs.Where(r => r.Index >= 25).ToList();
         if (first.Count == 0 || second.Count == 0)
@@ -288,8 +300,7 @@ public static class AsrTraining
             throw new ArgumentException($"Adapt on one voice at a time; the strings to adapt on hold {string.Join(", ", voices)}.", nameof(adaptOn));
         using var stats = recognizer.SpeakerStatistics(adaptOn.Select(s => s.Audio));
         var before = Score(score, i => recognizer.Transcribe(score[i].Audio, decoding, stats), examples, Stopwatch.StartNew());
-        using var original = new BestWeights(recognizer.Model);
-        original.Offer(0);   // a copy of the weights to come back to
+        using var original = new WeightSnapshot(recognizer.Model);
         try
         {
             var clock = Stopwatch.StartNew();
@@ -307,8 +318,7 @@ public static class AsrTraining
         IReadOnlyDictionary<string, FeatureStatistics>? speakers, SpeakerAdaptationOptions adaptation, CtcDecoding decoding)
     {
         var result = new string[strings.Count];
-        using var original = new BestWeights(recognizer.Model);
-        original.Offer(0);   // a copy of the weights to come back to
+        using var original = new WeightSnapshot(recognizer.Model);
         foreach (var group in Enumerable.Range(0, strings.Count).GroupBy(i => strings[i].Speaker))
         {
             var indices = group.ToList();

@@ -13,7 +13,7 @@ namespace RnnNotebooks.Training;
 public sealed class BestWeights : IDisposable
 {
     readonly nn.Module module;
-    Dictionary<string, Tensor>? saved;
+    WeightSnapshot? saved;
 
     /// <summary>Watches <paramref name="module"/>; nothing is copied until the first <see cref="Offer"/>.</summary>
     public BestWeights(nn.Module module)
@@ -37,11 +37,8 @@ public sealed class BestWeights : IDisposable
     {
         Offers++;
         if (!(score < BestScore)) return false;
-        var copy = new Dictionary<string, Tensor>();
-        using (no_grad())
-            foreach (var (name, tensor) in module.state_dict())
-                copy[name] = tensor.clone().DetachFromDisposeScope();   // under no_grad: no graph, no extra handle
-        Release();
+        var copy = new WeightSnapshot(module);
+        saved?.Dispose();
         saved = copy;
         BestScore = score;
         BestOffer = Offers;
@@ -54,17 +51,12 @@ public sealed class BestWeights : IDisposable
     {
         if (saved is null)
             throw new InvalidOperationException("BestWeights.Restore: no score was offered yet, so there are no weights to restore.");
-        using var noGrad = no_grad();
-        foreach (var (name, tensor) in module.state_dict())
-            tensor.copy_(saved[name]);
+        saved.Restore();
     }
 
-    void Release()
+    public void Dispose()
     {
-        if (saved is null) return;
-        foreach (var t in saved.Values) t.Dispose();
+        saved?.Dispose();
         saved = null;
     }
-
-    public void Dispose() => Release();
 }

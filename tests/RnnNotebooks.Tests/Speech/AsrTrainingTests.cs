@@ -29,6 +29,18 @@ public sealed class AsrTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Score_CountsCharacterAndWordErrorsOfGivenHypotheses()
+    {
+        var strings = new[] { new DigitString(new AudioClip([0f], 8000), [1, 2], "a"), new DigitString(new AudioClip([0f], 8000), [3], "a") };
+
+        var e = AsrTraining.Score(strings, ["one too", "three"]);
+
+        Assert.Equal(1.0 / 12, e.Cer, 9);   // one substitution ('w' → 'o') in 7 + 5 reference characters
+        Assert.Equal(1.0 / 3, e.Wer, 9);
+        Assert.Throws<ArgumentException>(() => AsrTraining.Score(strings, ["one two"]));
+    }
+
+    [Fact]
     public void SpeakerSplitStrings_AdaptOnRecordingsBelow25_ScoreTheOthers_NeverShared()
     {
         var recordings = SignedRecordings("alice");
