@@ -71,8 +71,9 @@ public sealed record AdaptationResult(IReadOnlyList<string> Transcripts, IReadOn
 
 /// <summary>Unsupervised speaker adaptation by self-training: transcribe a voice's audio, keep the strings the model is
 /// surest of, fine-tune on them with their own transcripts as labels (with dropout and masking on), and repeat.
-/// No transcript of the voice is used. It works because a speaker's mistakes are not spread evenly: most of their
-/// "six"es are already recognised, and learning those from this voice pulls in the ones that were not.</summary>
+/// No transcript of the voice is used. When most of a word's occurrences are already recognised, learning them from
+/// this voice pulls in the ones that were not; but a confusion can also feed on itself and spread (README, lesson 05:
+/// it helped 7 of 9 leave-one-out models and made 2 worse), so measure it per voice.</summary>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public static class SpeakerAdaptation
 {
