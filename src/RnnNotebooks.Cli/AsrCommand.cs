@@ -18,7 +18,8 @@ static class AsrCommand
         "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
         "                    [--adapt ROUNDS (self-train on the speaker's own audio first, no transcripts; e.g. 5)]\n" +
         "                    [--new-recordings (with --adapt: adapt on strings of the speaker's recordings 0-24, score strings of 25-49)]\n" +
-        "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] [--each | --adapt ROUNDS] FILE.wav [FILE.wav ...]\n" +
+        "                    [--vote (recognise at nine speeds, 0.8-1.2, and keep the transcript most agree on) | --speeds 0.9,1,1.1]\n" +
+        "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] [--each | --adapt ROUNDS] [--vote | --speeds LIST] FILE.wav [FILE.wav ...]\n" +
         "         (transcribe normalises the features over all the files given, as one voice; --each normalises every file alone;\n" +
         "          --adapt also fine-tunes the model on the files' own transcripts before the final pass)\n" +
         "       rnn asr adapt --checkpoint DIR --out DIR2 [--rounds 5] [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]\n" +
@@ -34,9 +35,9 @@ static class AsrCommand
         return argv[0] switch
         {
             "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
-            "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings" }, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt" })),
+            "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds" })),
             "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads" })),
-            "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each" }, new HashSet<string> { "checkpoint", "decoding", "threads", "adapt" })),
+            "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each", "vote" }, new HashSet<string> { "checkpoint", "decoding", "threads", "adapt", "speeds" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
         };
     }
@@ -58,6 +59,21 @@ static class AsrCommand
         var rounds = args.Int("adapt", 0);
         if (rounds < 0) throw new UsageException($"--adapt {rounds}: expected a number of self-training rounds, e.g. 5, or 0 for none.");
         return rounds == 0 ? null : new SpeakerAdaptationOptions(Rounds: rounds);
+    }
+
+    /// <summary><c>--vote</c> (the default nine speeds) or <c>--speeds LIST</c> (comma-separated factors): null when
+    /// neither is given.</summary>
+    static IReadOnlyList<double>? Speeds(CliArgs args)
+    {
+        var list = args.Option("speeds");
+        if (list is null) return args.Flag("vote") ? SpeedVoting.DefaultFactors : null;
+        var factors = new List<double>();
+        foreach (var part in list.Split(',', StringSplitOptions.TrimEntries))
+            factors.Add(double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) ? f
+                : throw new UsageException($"--speeds {list}: '{part}' is not a number; give speed factors separated by commas, e.g. 0.9,1,1.1."));
+        try { SpeedVoting.ValidateFactors(factors, "--speeds"); }
+        catch (ArgumentException e) { throw new UsageException(e.Message.Split(" (Parameter")[0]); }
+        return factors;
     }
 
     static void ApplyThreads(CliArgs args)
@@ -205,6 +221,9 @@ static class AsrCommand
             var other => throw new UsageException($"--normalize {other}: expected speaker or utterance."),
         };
         var adaptation = Adaptation(args);
+        var speeds = Speeds(args);
+        if (newRecordings && speeds is not null)
+            throw new UsageException("--new-recordings measures adaptation alone; leave out --vote and --speeds.");
         if (newRecordings && adaptation is null)
             throw new UsageException("--new-recordings checks adaptation on recordings it did not adapt on; give --adapt ROUNDS too.");
         if (newRecordings && !perSpeaker)
@@ -214,7 +233,7 @@ static class AsrCommand
         using var recognizer = SpeechRecognizer.Load(dir);
         if (newRecordings) return EvalOnNewRecordings(recognizer, recordings, speaker, count, decoding, adaptation!);
         var e = AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, speaker, count), decoding,
-            perSpeaker: perSpeaker, adaptation: adaptation);
+            perSpeaker: perSpeaker, adaptation: adaptation, speeds: speeds);
         Console.WriteLine(JsonSerializer.Serialize(new
         {
             Speaker = speaker,
@@ -225,6 +244,7 @@ static class AsrCommand
             Decoding = decoding,
             Normalize = perSpeaker || recognizer.Config.SpeakerNormalization ? "speaker" : "utterance",
             AdaptRounds = adaptation?.Rounds ?? 0,
+            Speeds = speeds,
             RealTime = Math.Round(e.RealTimeFactor, 1),
             Characters = e.Characters,
             Words = e.Words,
@@ -262,6 +282,7 @@ static class AsrCommand
         var decoding = Decoding(args);
         var each = args.Flag("each");
         var adaptation = Adaptation(args);
+        var speeds = Speeds(args);
         if (each && adaptation is not null)
             throw new UsageException("--adapt learns one voice from all the files given; it cannot be combined with --each.");
         ApplyThreads(args);
@@ -277,9 +298,17 @@ static class AsrCommand
                 "to estimate a voice from. Pass several recordings of the same speaker in one call.");
         if (adaptation is not null && clips.Count > 0)
         {
-            var adapted = SpeakerAdaptation.Adapt(recognizer, [.. clips.Select(c => c.Clip)], speaker, adaptation, decoding,
-                r => ReportRound(r, clips.Count));
-            for (var i = 0; i < clips.Count; i++) Console.WriteLine($"{clips[i].File}\t{adapted.Transcripts[i]}");
+            var audio = clips.Select(c => c.Clip).ToList();
+            var transcripts = SpeakerAdaptation.Adapt(recognizer, audio, speaker, adaptation, decoding,
+                r => ReportRound(r, clips.Count)).Transcripts;
+            if (speeds is not null)   // the adapted model votes
+                transcripts = SpeedVoting.Transcribe(recognizer, audio, speeds, decoding, oneVoice: speaker is not null).Transcripts;
+            for (var i = 0; i < clips.Count; i++) Console.WriteLine($"{clips[i].File}\t{transcripts[i]}");
+        }
+        else if (speeds is not null)
+        {
+            var vote = SpeedVoting.Transcribe(recognizer, [.. clips.Select(c => c.Clip)], speeds, decoding, oneVoice: speaker is not null);
+            for (var i = 0; i < clips.Count; i++) Console.WriteLine($"{clips[i].File}\t{vote.Transcripts[i]}");
         }
         else
             foreach (var (file, clip) in clips)

@@ -22,6 +22,19 @@ public sealed record AudioClip(float[] Samples, int SampleRate)
         Samples.CopyTo(padded, pad);
         return this with { Samples = padded };
     }
+
+    /// <summary>The clip played <paramref name="factor"/> times faster at the same sample rate: <c>1 / factor</c> as
+    /// long, every frequency (pitch and formants alike) times <paramref name="factor"/>, as speeding up a tape does
+    /// (windowed-sinc resampling, <see cref="Resampler"/>). A factor of 1 returns a copy.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="factor"/> is not positive.</exception>
+    public AudioClip WithSpeed(double factor)
+    {
+        if (!(factor > 0) || double.IsInfinity(factor))
+            throw new ArgumentOutOfRangeException(nameof(factor), factor, "A speed factor must be a positive number (1 = unchanged).");
+        return factor == 1
+            ? this with { Samples = (float[])Samples.Clone() }
+            : this with { Samples = Resampler.Resample(Samples, SampleRate, SampleRate / factor) };
+    }
 }
 
 /// <summary>Reads and writes the one WAV flavour the course uses: RIFF/WAVE, PCM, 16 bits, one channel.</summary>

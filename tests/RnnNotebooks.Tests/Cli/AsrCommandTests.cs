@@ -102,6 +102,12 @@ public sealed class AsrCommandTests : IDisposable
         Assert.Equal(0, adapt);
         Assert.Equal(2, output4.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Contains("adaptation round 1: learned from 2 of 2 files", adaptErr);
+        var (vote, output5, _) = Run("asr", "transcribe", "--checkpoint", model, "--speeds", "0.9,1,1.1", good8, good16);
+        Assert.Equal(0, vote);
+        Assert.Equal(2, output5.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var (adaptVote, output6, _) = Run("asr", "transcribe", "--checkpoint", model, "--adapt", "1", "--vote", good8, good16);
+        Assert.Equal(0, adaptVote);
+        Assert.Equal(2, output6.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         var (both, _, bothErr) = Run("asr", "transcribe", "--checkpoint", model, "--adapt", "1", "--each", good8, good16);
         Assert.Equal(2, both);
         Assert.Contains("cannot be combined with --each", bothErr);
@@ -127,6 +133,25 @@ public sealed class AsrCommandTests : IDisposable
         var (code, _, err) = Run("asr", "eval", "--checkpoint", dir, "--speaker", "george", "--adapt", "-1");
         Assert.Equal(2, code);
         Assert.Contains("--adapt -1", err);
+    }
+
+    [Theory]
+    [InlineData("0.9,x", "'x' is not a number")]
+    [InlineData("0.9,-1", "--speeds: speed factor -1 is not a positive number")]
+    [InlineData("1,1", "--speeds: speed factors repeat")]
+    public void Eval_BadSpeeds_ExitsTwoNamingTheOption(string speeds, string message)
+    {
+        var (code, _, err) = Run("asr", "eval", "--checkpoint", dir, "--speaker", "george", "--speeds", speeds);
+        Assert.Equal(2, code);
+        Assert.Contains(message, err);
+    }
+
+    [Fact]
+    public void Eval_VoteWithNewRecordings_ExitsTwo()
+    {
+        var (code, _, err) = Run("asr", "eval", "--checkpoint", dir, "--speaker", "george", "--adapt", "1", "--new-recordings", "--vote");
+        Assert.Equal(2, code);
+        Assert.Contains("leave out --vote and --speeds", err);
     }
 
     [Fact]
