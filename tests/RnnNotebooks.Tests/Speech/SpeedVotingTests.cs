@@ -10,16 +10,9 @@ public sealed class SpeedVotingTests
 {
     public SpeedVotingTests() => SingleThreadedTorch.Ensure();
 
-    static SpeechRecognizer Tiny(int seed)
-    {
-        Seeds.Set(seed);
-        var recognizer = SpeechRecognizer.Create(new FeatureOptions(Mfcc: 13), new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8));
-        recognizer.BeamWidth = 2;
-        return recognizer;
-    }
+    static SpeechRecognizer Tiny(int seed) => TinyVoice.Recognizer(seed);
 
-    static AudioClip[] Clips() =>
-        [.. new[] { 300.0, 450, 600, 800, 1100, 1500 }.Select(hz => new AudioClip(ResamplerTests.Tone(hz, 8000, 0.4), 8000))];
+    static AudioClip[] Clips() => TinyVoice.Clips();
 
     // Frequency of a clean tone from its upward zero crossings, away from the ends.
     static double ToneFrequency(AudioClip clip)
