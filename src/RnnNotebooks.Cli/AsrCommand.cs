@@ -17,12 +17,13 @@ static class AsrCommand
         "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
         "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
         "                    [--adapt ROUNDS (self-train on the speaker's own audio first, no transcripts; e.g. 5)]\n" +
+        "                    [--balance CAP (with --adapt: pick the pseudo-labels class-balanced, no word above CAP times its even share; e.g. 1.25)]\n" +
         "                    [--new-recordings (with --adapt: adapt on strings of the speaker's recordings 0-24, score strings of 25-49)]\n" +
         "                    [--vote (recognise at nine speeds, 0.8-1.2, and keep the transcript most agree on) | --speeds 0.9,1,1.1]\n" +
         "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] [--each | --adapt ROUNDS] [--vote | --speeds LIST] FILE.wav [FILE.wav ...]\n" +
         "         (transcribe normalises the features over all the files given, as one voice; --each normalises every file alone;\n" +
         "          --adapt also fine-tunes the model on the files' own transcripts before the final pass)\n" +
-        "       rnn asr adapt --checkpoint DIR --out DIR2 [--rounds 5] [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]\n" +
+        "       rnn asr adapt --checkpoint DIR --out DIR2 [--rounds 5] [--balance CAP] [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]\n" +
         "         (adapts the model to the voice of the files, no transcripts needed, and saves it to DIR2: transcribe that\n" +
         "          voice's further recordings with --checkpoint DIR2 at the unadapted model's speed)";
 
@@ -35,9 +36,9 @@ static class AsrCommand
         return argv[0] switch
         {
             "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
-            "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds" })),
-            "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads" })),
-            "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each", "vote" }, new HashSet<string> { "checkpoint", "decoding", "threads", "adapt", "speeds" })),
+            "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds", "balance" })),
+            "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads", "balance" })),
+            "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each", "vote" }, new HashSet<string> { "checkpoint", "decoding", "threads", "adapt", "speeds", "balance" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
         };
     }
@@ -53,12 +54,25 @@ static class AsrCommand
         var other => throw new UsageException($"--decoding {other}: expected greedy, beam or lexicon."),
     };
 
-    /// <summary><c>--adapt ROUNDS</c>: null when absent or 0.</summary>
+    /// <summary><c>--adapt ROUNDS</c> (with <c>--balance CAP</c>): null when absent or 0.</summary>
     static SpeakerAdaptationOptions? Adaptation(CliArgs args)
     {
         var rounds = args.Int("adapt", 0);
         if (rounds < 0) throw new UsageException($"--adapt {rounds}: expected a number of self-training rounds, e.g. 5, or 0 for none.");
-        return rounds == 0 ? null : new SpeakerAdaptationOptions(Rounds: rounds);
+        var balance = Balance(args);
+        if (rounds == 0 && balance is not null)
+            throw new UsageException("--balance chooses the pseudo-labels of adaptation; give --adapt ROUNDS too.");
+        return rounds == 0 ? null : new SpeakerAdaptationOptions(Rounds: rounds, WordCap: balance);
+    }
+
+    /// <summary><c>--balance CAP</c>: null when absent.</summary>
+    static double? Balance(CliArgs args)
+    {
+        if (args.Option("balance") is null) return null;
+        var cap = args.Double("balance", 0);
+        if (!(cap >= 1) || double.IsInfinity(cap))
+            throw new UsageException($"--balance {cap}: expected a cap of at least 1 (times a word's even share of the pseudo-labels), e.g. 1.25.");
+        return cap;
     }
 
     /// <summary><c>--vote</c> (the default nine speeds) or <c>--speeds LIST</c> (comma-separated factors): null when
@@ -244,6 +258,7 @@ static class AsrCommand
             Decoding = decoding,
             Normalize = perSpeaker || recognizer.Config.SpeakerNormalization ? "speaker" : "utterance",
             AdaptRounds = adaptation?.Rounds ?? 0,
+            Balance = adaptation?.WordCap,
             Speeds = speeds,
             RealTime = Math.Round(e.RealTimeFactor, 1),
             Characters = e.Characters,
@@ -356,6 +371,7 @@ static class AsrCommand
         var outDir = args.Required("out");
         var rounds = args.Int("rounds", new SpeakerAdaptationOptions().Rounds);
         if (rounds < 1) throw new UsageException($"--rounds {rounds}: expected 1 or more rounds of self-training, e.g. 5.");
+        var balance = Balance(args);
         var decoding = Decoding(args);
         ApplyThreads(args);
         args.EnsureAllUsed();
@@ -373,7 +389,7 @@ static class AsrCommand
         var clock = Stopwatch.StartNew();
         using var speaker = recognizer.SpeakerStatistics(clips.Select(c => c.Clip));
         var result = SpeakerAdaptation.Adapt(recognizer, [.. clips.Select(c => c.Clip)], speaker,
-            new SpeakerAdaptationOptions(Rounds: rounds), decoding, r => ReportRound(r, clips.Count));
+            new SpeakerAdaptationOptions(Rounds: rounds, WordCap: balance), decoding, r => ReportRound(r, clips.Count));
         var seconds = clock.Elapsed.TotalSeconds;
         var audioSeconds = clips.Sum(c => c.Clip.Seconds) - 2 * EdgeSilenceSeconds * clips.Count;   // the files' own audio
         var notes = new Dictionary<string, string>(recognizer.Config.Notes ?? new Dictionary<string, string>())

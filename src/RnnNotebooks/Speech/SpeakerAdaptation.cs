@@ -22,6 +22,9 @@ namespace RnnNotebooks.Speech;
 /// only the convolutional front end, which maps this voice's features to what the recurrent layers expect, is the
 /// gentler choice: when the settings were chosen on five development models, adapting every weight made two of them
 /// slightly worse and the front end none (README, lesson 05).</param>
+/// <param name="WordCap">When given, the surest strings are picked class-balanced (<see
+/// cref="SpeakerAdaptation.PickBalanced"/>): no word may make up more than this many times its even share of the
+/// kept words, so a word the first pass over-hears cannot fill the pseudo-labels. Null picks by confidence alone.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record SpeakerAdaptationOptions(
     int Rounds = 5,
@@ -32,7 +35,8 @@ public sealed record SpeakerAdaptationOptions(
     double ClipGradNorm = 5,
     int Seed = 0,
     SpecAugmentOptions? SpecAugment = null,
-    IReadOnlyList<string>? Layers = null)
+    IReadOnlyList<string>? Layers = null,
+    double? WordCap = null)
 {
     /// <summary>The convolutional front end: the layers adapted when <see cref="Layers"/> is null.</summary>
     public static IReadOnlyList<string> FrontEnd { get; } = ["conv1", "conv2"];
@@ -50,6 +54,8 @@ public sealed record SpeakerAdaptationOptions(
         if (!(Keep is > 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(Keep), Keep, "Keep must be a fraction in (0, 1].");
         if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "BatchSize must be at least 1.");
         if (!(ClipGradNorm > 0)) throw new ArgumentOutOfRangeException(nameof(ClipGradNorm), ClipGradNorm, "ClipGradNorm must be positive.");
+        if (WordCap is { } cap && !(cap >= 1) || WordCap is double.PositiveInfinity)
+            throw new ArgumentOutOfRangeException(nameof(WordCap), WordCap, "WordCap must be a finite number of at least 1 (1 = each word its even share).");
     }
 }
 
@@ -116,7 +122,9 @@ public static class SpeakerAdaptation
             var random = Seeds.CreateRandom(0);
             for (var round = 1; round <= options.Rounds; round++)
             {
-                var kept = PickConfident(transcripts, losses, options.Keep);
+                var kept = options.WordCap is { } cap
+                    ? PickBalanced(transcripts, losses, options.Keep, cap)
+                    : PickConfident(transcripts, losses, options.Keep);
                 if (kept.Count == 0) break;   // nothing was recognised (a model that still outputs only blanks): nothing to learn from
                 // The parameters not adapted are frozen for the round, so no gradient is computed for them.
                 var frozen = otherParameters.Where(p => p.requires_grad).ToList();
@@ -156,6 +164,42 @@ public static class SpeakerAdaptation
             .OrderBy(i => losses[i]).ThenBy(i => i)
             .Take(count)
             .Order()];
+    }
+
+    /// <summary>Like <see cref="PickConfident"/>, but class-balanced: strings are taken surest first, and one is passed
+    /// over if it would bring any of its words above <paramref name="cap"/> times that word's even share of the kept
+    /// words (<c>keep × all words / distinct words</c>, all counted over every transcript). The digits are equally
+    /// likely in the training strings, so a word heard far more often than the others is more likely misheard, and
+    /// its least sure strings are the ones left out.</summary>
+    /// <param name="transcripts">Each string's current transcript (words separated by spaces).</param>
+    /// <param name="losses">Each string's CTC loss per character of its own transcript.</param>
+    /// <param name="keep">Fraction in (0, 1] of the strings to keep, at most.</param>
+    /// <param name="cap">At least 1.</param>
+    public static IReadOnlyList<int> PickBalanced(IReadOnlyList<string> transcripts, IReadOnlyList<double> losses, double keep, double cap)
+    {
+        ArgumentNullException.ThrowIfNull(transcripts);
+        ArgumentNullException.ThrowIfNull(losses);
+        if (transcripts.Count != losses.Count)
+            throw new ArgumentException($"{transcripts.Count} transcripts but {losses.Count} losses.", nameof(losses));
+        if (!(cap >= 1)) throw new ArgumentOutOfRangeException(nameof(cap), cap, "The cap must be at least 1.");
+        var words = transcripts.Select(t => t.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        var distinct = words.SelectMany(w => w).Distinct().Count();
+        if (distinct == 0) return [];
+        var limit = cap * keep * words.Sum(w => w.Length) / distinct;
+        var count = Math.Max(1, (int)Math.Ceiling(keep * transcripts.Count - 1e-9));
+        var kept = new List<int>();
+        var used = new Dictionary<string, int>();
+        foreach (var i in Enumerable.Range(0, transcripts.Count)
+                     .Where(i => words[i].Length > 0 && double.IsFinite(losses[i]))
+                     .OrderBy(i => losses[i]).ThenBy(i => i))
+        {
+            if (kept.Count == count) break;
+            var mine = words[i].GroupBy(w => w).ToList();
+            if (mine.Any(g => used.GetValueOrDefault(g.Key) + g.Count() > limit)) continue;
+            foreach (var g in mine) used[g.Key] = used.GetValueOrDefault(g.Key) + g.Count();
+            kept.Add(i);
+        }
+        return [.. kept.Order()];
     }
 
     /// <summary>Decodes every string with the model in eval mode, and scores each transcript: its CTC loss per character.</summary>

@@ -146,6 +146,24 @@ public sealed class AsrCommandTests : IDisposable
         Assert.Contains(message, err);
     }
 
+    [Theory]
+    [InlineData("0.9", "--balance 0.9: expected a cap of at least 1")]
+    [InlineData("x", "--balance")]
+    public void Eval_BadBalance_ExitsTwoNamingTheOption(string cap, string message)
+    {
+        var (code, _, err) = Run("asr", "eval", "--checkpoint", dir, "--speaker", "george", "--adapt", "1", "--balance", cap);
+        Assert.Equal(2, code);
+        Assert.Contains(message, err);
+    }
+
+    [Fact]
+    public void Eval_BalanceWithoutAdapt_ExitsTwoSayingWhatIsMissing()
+    {
+        var (code, _, err) = Run("asr", "eval", "--checkpoint", dir, "--speaker", "george", "--balance", "1.25");
+        Assert.Equal(2, code);
+        Assert.Contains("give --adapt ROUNDS too", err);
+    }
+
     [Fact]
     public void Eval_VoteWithNewRecordings_ExitsTwo()
     {
@@ -175,7 +193,7 @@ public sealed class AsrCommandTests : IDisposable
         var adapted = Path.Combine(dir, "adapted");
         var original = File.ReadAllBytes(Path.Combine(model, Checkpoint.ModelFile));
 
-        var (code, output, err) = Run("asr", "adapt", "--checkpoint", model, "--out", adapted, "--rounds", "1", a, b);
+        var (code, output, err) = Run("asr", "adapt", "--checkpoint", model, "--out", adapted, "--rounds", "1", "--balance", "1.5", a, b);
 
         Assert.Equal(0, code);
         Assert.Contains("adaptation round 1", err);

@@ -46,6 +46,25 @@ public sealed class SpeakerAdaptationTests
     }
 
     [Fact]
+    public void PickBalanced_PassesOverStringsThatWouldOverfillAWord()
+    {
+        // 9 words, 3 distinct; keep 3 of the 7 strings, so each word's even share of the kept words is 3/7 · 9 / 3 ≈ 1.29.
+        string[] transcripts = ["four four", "four", "two", "four two", "one", "four one", ""];
+        double[] losses = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.0];
+
+        // cap 1: at most 1.29 of each word, so "four four" and "four two" are passed over
+        Assert.Equal([1, 2, 4], SpeakerAdaptation.PickBalanced(transcripts, losses, keep: 3.0 / 7, cap: 1));
+        // cap 2: at most 2.57 of each, so "four" (a third "four") is passed over too
+        Assert.Equal([0, 2, 4], SpeakerAdaptation.PickBalanced(transcripts, losses, keep: 3.0 / 7, cap: 2));
+        // cap 3: at most 3.86 of each: the same as by confidence alone
+        Assert.Equal([0, 1, 2], SpeakerAdaptation.PickBalanced(transcripts, losses, keep: 3.0 / 7, cap: 3));
+        Assert.Equal(SpeakerAdaptation.PickConfident(transcripts, losses, 3.0 / 7), SpeakerAdaptation.PickBalanced(transcripts, losses, 3.0 / 7, 3));
+        Assert.Empty(SpeakerAdaptation.PickBalanced(["", ""], [0.1, 0.2], keep: 1, cap: 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => SpeakerAdaptation.PickBalanced(transcripts, losses, 0.5, cap: 0.9));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SpeakerAdaptationOptions(WordCap: 0.5).Validate());
+    }
+
+    [Fact]
     public void ZeroRounds_TranscribesLikeTheRecognizer_AndChangesNoWeight()
     {
         using var recognizer = Tiny(11);
