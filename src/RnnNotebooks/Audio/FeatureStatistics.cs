@@ -1,3 +1,5 @@
+using TorchSharp;
+using RnnNotebooks.Platform;
 using static TorchSharp.torch;
 
 namespace RnnNotebooks.Audio;
@@ -45,15 +47,18 @@ public sealed class FeatureStatistics : IDisposable
                 throw new ArgumentException($"Utterances have {width} and {f.shape[1]} features per frame; they must agree.", nameof(features));
             width = f.shape[1];
             var d = f.to(ScalarType.Float64);
-            sum = sum is null ? d.sum([0], keepdim: true) : sum.add_(d.sum([0], keepdim: true));
-            squares = squares is null ? d.square().sum([0], keepdim: true) : squares.add_(d.square().sum([0], keepdim: true));
+            // No implicit Scalars (alpha of add_, the 2 of square): see Platform.Scalars.
+            sum = sum is null ? d.sum([0], keepdim: true) : sum.add_(d.sum([0], keepdim: true), Scalars.One);
+            var squared = d.mul(d).sum([0], keepdim: true);
+            squares = squares is null ? squared : squares.add_(squared, Scalars.One);
             frames += f.shape[0];
         }
         if (frames == 0 || sum is null || squares is null)
             throw new ArgumentException("No frames to compute feature statistics from: give at least one non-empty utterance.", nameof(features));
-        var mean = sum.div(frames);
-        var variance = squares.div(frames).sub(mean.square()).clamp_min(0);
-        var std = variance.add(1e-5).sqrt();
+        using Scalar count = ((double)frames).ToScalar(), zero = 0.0.ToScalar();
+        var mean = sum.div(count);
+        var variance = squares.div(count).sub(mean.mul(mean)).clamp_min(zero);
+        var std = variance.add(Scalars.VarianceFloor).sqrt();
         return new FeatureStatistics(mean.to(ScalarType.Float32).MoveToOuterDisposeScope(),
             std.to(ScalarType.Float32).MoveToOuterDisposeScope(), frames);
     }

@@ -1,3 +1,4 @@
+using RnnNotebooks.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -58,6 +59,9 @@ public sealed class LogMelFeatures : IDisposable
     readonly Tensor window;      // [WinLength]
     readonly Tensor filterbank;  // [NFft/2+1, NMels]
     readonly Tensor? dct;        // [NMels, Mfcc]
+    // Held for the object's life: a Scalar made implicitly for one call can be freed by the finalizer during that call
+    // (Platform.Scalars), and features are computed thousands of times (nine speeds a string when voting).
+    readonly Scalar logFloor;
 
     public LogMelFeatures(FeatureOptions? options = null)
     {
@@ -67,6 +71,7 @@ public sealed class LogMelFeatures : IDisposable
         filterbank = MelFilterbank.Create(Options.NFft, Options.SampleRate, Options.NMels, Options.FMin, Options.FMax,
             Options.Scale, Options.Norm);
         dct = Options.Mfcc > 0 ? DctMatrix(Options.NMels, Options.Mfcc) : null;
+        logFloor = Options.LogFloor.ToScalar();
     }
 
     /// <summary>The settings these features were built with.</summary>
@@ -97,9 +102,10 @@ public sealed class LogMelFeatures : IDisposable
         var x = tensor(samples);
         var spec = stft(x, Options.NFft, Options.HopLength, Options.WinLength, window, center: true,
             return_complex: true);                                              // [bins, frames] complex
-        var power = spec.abs().square();                                        // [bins, frames]
+        var magnitude = spec.abs();
+        var power = magnitude.mul(magnitude);                                   // [bins, frames]; no Scalar, unlike square()
         var mel = power.t().matmul(filterbank);                                 // [frames, NMels]
-        var features = mel.clamp_min(Options.LogFloor).log();
+        var features = mel.clamp_min(logFloor).log();
         if (dct is not null) features = features.matmul(dct);                   // [frames, Mfcc]
         if (Options.Normalize) features = NormalizeUtterance(features);
         return features.contiguous().MoveToOuterDisposeScope();
@@ -110,7 +116,7 @@ public sealed class LogMelFeatures : IDisposable
     {
         using var scope = NewDisposeScope();
         var mean = features.mean([0], keepdim: true);
-        var std = features.var(0, unbiased: false, keepdim: true).add(1e-5).sqrt();
+        var std = features.var(0, unbiased: false, keepdim: true).add(Scalars.VarianceFloor).sqrt();
         return features.sub(mean).div(std).MoveToOuterDisposeScope();
     }
 
@@ -129,5 +135,6 @@ public sealed class LogMelFeatures : IDisposable
         window.Dispose();
         filterbank.Dispose();
         dct?.Dispose();
+        logFloor.Dispose();
     }
 }

@@ -20,4 +20,8 @@ public static class Scalars
 
     /// <summary>−∞, e.g. the fill value of masked positions before a softmax.</summary>
     public static readonly Scalar NegativeInfinity = double.NegativeInfinity.ToScalar();
+
+    /// <summary>1e-5, added to a feature variance before its square root (lesson 05's normalisation, run for every
+    /// clip: two crashes, "Unknown scalar type" in <c>square()</c>, in about forty runs of speed voting).</summary>
+    public static readonly Scalar VarianceFloor = 1e-5.ToScalar();
 }

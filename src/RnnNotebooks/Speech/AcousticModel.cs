@@ -85,9 +85,11 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
     /// <summary><see cref="OutputLength"/> of every element of an int64 lengths tensor.</summary>
     public Tensor OutputLengths(Tensor inputLengths)
     {
-        using var scope = NewDisposeScope();
-        var n = inputLengths.sub(1).div(stride1, rounding_mode: RoundingMode.floor).div(stride2, rounding_mode: RoundingMode.floor).add(1);
-        return n.MoveToOuterDisposeScope();
+        ArgumentNullException.ThrowIfNull(inputLengths);
+        // Computed in C#: tensor arithmetic with numbers makes implicit Scalars, which TorchSharp 0.107 can free
+        // during the call (Platform.Scalars), and this runs for every utterance.
+        using var cpu = inputLengths.cpu().to(ScalarType.Int64);
+        return tensor(cpu.data<long>().ToArray().Select(OutputLength).ToArray());
     }
 
     /// <summary>1 for frames before each length, 0 after: <c>[batch, frames]</c>, float32.</summary>
@@ -100,14 +102,16 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         lengths = lengths.cpu().to(ScalarType.Int64);
+        var lengthValues = lengths.data<long>().ToArray();
         var x = features.transpose(1, 2);                                       // [batch, features, frames]
         x = nn.functional.relu(conv1.call(x));
         // Zero what conv1 computed over padding, so conv2 sees at an utterance's end what it sees alone.
-        var midLengths = lengths.sub(1).div(stride1, rounding_mode: RoundingMode.floor).add(1);
+        var midLengths = tensor(lengthValues.Select(n => (n - 1) / stride1 + 1).ToArray());
         x = x.mul(FrameMask(midLengths, x.shape[2]).unsqueeze(1));
         x = nn.functional.relu(conv2.call(x));                                  // [batch, channels, outFrames]
         x = dropout.call(x.transpose(1, 2));                                    // [batch, outFrames, channels]
-        var outLengths = OutputLengths(lengths).clamp_max(x.shape[1]);
+        var outFrames = x.shape[1];
+        var outLengths = tensor(lengthValues.Select(n => Math.Min(OutputLength(n), outFrames)).ToArray());
 
         Tensor y;                                                               // [batch, outFrames, 2·hidden]
         using (var packed = nn.utils.rnn.pack_padded_sequence(x, outLengths, batch_first: true, enforce_sorted: false))
