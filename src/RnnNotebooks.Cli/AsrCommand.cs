@@ -311,23 +311,13 @@ static class AsrCommand
         if (recognizer.Config.SpeakerNormalization && (each || clips.Count == 1))
             Console.Error.WriteLine("rnn asr: this model was trained on per-speaker statistics; one file at a time gives it little " +
                 "to estimate a voice from. Pass several recordings of the same speaker in one call.");
-        if (adaptation is not null && clips.Count > 0)
-        {
-            var audio = clips.Select(c => c.Clip).ToList();
-            var transcripts = SpeakerAdaptation.Adapt(recognizer, audio, speaker, adaptation, decoding,
-                r => ReportRound(r, clips.Count)).Transcripts;
-            if (speeds is not null)   // the adapted model votes
-                transcripts = SpeedVoting.Transcribe(recognizer, audio, speeds, decoding, oneVoice: speaker is not null).Transcripts;
-            for (var i = 0; i < clips.Count; i++) Console.WriteLine($"{clips[i].File}\t{transcripts[i]}");
-        }
-        else if (speeds is not null)
-        {
-            var vote = SpeedVoting.Transcribe(recognizer, [.. clips.Select(c => c.Clip)], speeds, decoding, oneVoice: speaker is not null);
-            for (var i = 0; i < clips.Count; i++) Console.WriteLine($"{clips[i].File}\t{vote.Transcripts[i]}");
-        }
-        else
-            foreach (var (file, clip) in clips)
-                Console.WriteLine($"{file}\t{recognizer.Transcribe(clip, decoding, speaker)}");
+        var audio = clips.Select(c => c.Clip).ToList();
+        if (adaptation is not null && audio.Count > 0)   // adapts the weights in place; the transcripts come below
+            SpeakerAdaptation.Adapt(recognizer, audio, speaker, adaptation, decoding, r => ReportRound(r, clips.Count));
+        var transcripts = speeds is not null
+            ? SpeedVoting.Transcribe(recognizer, audio, speeds, decoding, oneVoice: speaker is not null).Transcripts
+            : [.. audio.Select(c => recognizer.Transcribe(c, decoding, speaker))];
+        for (var i = 0; i < clips.Count; i++) Console.WriteLine($"{clips[i].File}\t{transcripts[i]}");
         return failed == 0 ? 0 : 1;
     }
 

@@ -232,10 +232,23 @@ public static class AsrTraining
         using var speakers = oneVoice && !voteOnly
             ? new SpeakerStatisticsSet(strings.GroupBy(s => s.Speaker).ToDictionary(g => g.Key, g => recognizer.SpeakerStatistics(g.Select(s => s.Audio))))
             : null;
-        var adapted = adaptation is not null ? AdaptPerSpeaker(recognizer, strings, speakers?.BySpeaker, adaptation, decoding, speeds)
-            : voteOnly ? VotePerSpeaker(recognizer, strings, speeds!, decoding, oneVoice)
-            : null;
-        return Score(strings, i => adapted?[i] ?? recognizer.Transcribe(strings[i].Audio, decoding, speakers?.BySpeaker[strings[i].Speaker]),
+        string[]? byVoice = null;
+        if (adaptation is not null || speeds is not null)
+        {
+            // Each voice alone: adapt to it (then put the weights back), and/or vote over the speeds.
+            using var original = adaptation is null ? null : new WeightSnapshot(recognizer.Model);
+            byVoice = PerSpeaker(strings, (voice, clips) =>
+            {
+                try
+                {
+                    var adapted = adaptation is null ? null
+                        : SpeakerAdaptation.Adapt(recognizer, clips, speakers?.BySpeaker[voice], adaptation, decoding).Transcripts;
+                    return speeds is null ? adapted! : SpeedVoting.Transcribe(recognizer, clips, speeds, decoding, oneVoice).Transcripts;
+                }
+                finally { original?.Restore(); }
+            });
+        }
+        return Score(strings, i => byVoice?[i] ?? recognizer.Transcribe(strings[i].Audio, decoding, speakers?.BySpeaker[strings[i].Speaker]),
             examples, clock);
     }
 
@@ -322,41 +335,16 @@ public static class AsrTraining
         finally { original.Restore(); }
     }
 
-    /// <summary>Each speaker's strings transcribed by a vote over <paramref name="speeds"/>.</summary>
-    static string[] VotePerSpeaker(SpeechRecognizer recognizer, IReadOnlyList<DigitString> strings,
-        IReadOnlyList<double> speeds, CtcDecoding decoding, bool oneVoice)
+    /// <summary>Transcripts in the strings' order, from <paramref name="transcribe"/> called once per speaker with that
+    /// speaker's clips.</summary>
+    static string[] PerSpeaker(IReadOnlyList<DigitString> strings, Func<string, List<AudioClip>, IReadOnlyList<string>> transcribe)
     {
         var result = new string[strings.Count];
         foreach (var group in Enumerable.Range(0, strings.Count).GroupBy(i => strings[i].Speaker))
         {
             var indices = group.ToList();
-            var vote = SpeedVoting.Transcribe(recognizer, [.. indices.Select(i => strings[i].Audio)], speeds, decoding, oneVoice);
-            for (var k = 0; k < indices.Count; k++) result[indices[k]] = vote.Transcripts[k];
-        }
-        return result;
-    }
-
-    /// <summary>Each speaker's strings transcribed by the recognizer adapted to that speaker alone (by a vote over
-    /// <paramref name="speeds"/> when given); the weights are
-    /// restored after each speaker.</summary>
-    static string[] AdaptPerSpeaker(SpeechRecognizer recognizer, IReadOnlyList<DigitString> strings,
-        IReadOnlyDictionary<string, FeatureStatistics>? speakers, SpeakerAdaptationOptions adaptation, CtcDecoding decoding,
-        IReadOnlyList<double>? speeds)
-    {
-        var result = new string[strings.Count];
-        using var original = new WeightSnapshot(recognizer.Model);
-        foreach (var group in Enumerable.Range(0, strings.Count).GroupBy(i => strings[i].Speaker))
-        {
-            var indices = group.ToList();
-            try
-            {
-                var clips = indices.Select(i => strings[i].Audio).ToList();
-                var transcripts = SpeakerAdaptation.Adapt(recognizer, clips, speakers?[group.Key], adaptation, decoding).Transcripts;
-                if (speeds is not null)
-                    transcripts = SpeedVoting.Transcribe(recognizer, clips, speeds, decoding, oneVoice: speakers is not null).Transcripts;
-                for (var k = 0; k < indices.Count; k++) result[indices[k]] = transcripts[k];
-            }
-            finally { original.Restore(); }
+            var transcripts = transcribe(group.Key, [.. indices.Select(i => strings[i].Audio)]);
+            for (var k = 0; k < indices.Count; k++) result[indices[k]] = transcripts[k];
         }
         return result;
     }
