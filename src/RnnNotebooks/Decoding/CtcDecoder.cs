@@ -168,7 +168,8 @@ public static class CtcDecoder
         ArgumentNullException.ThrowIfNull(logProbs);
         if (logProbs.dim() != 2)
             throw new ArgumentException($"Expected log probabilities [T, C], got [{string.Join(", ", logProbs.shape)}].", nameof(logProbs));
-        using var f = logProbs.detach().to(ScalarType.Float32).cpu().contiguous();
+        using var scope = NewDisposeScope();   // detach, to, cpu and contiguous may each make a tensor
+        var f = logProbs.detach().to(ScalarType.Float32).cpu().contiguous();
         var flat = f.data<float>().ToArray();
         int frames = (int)f.shape[0], classes = (int)f.shape[1];
         var m = new float[frames, classes];

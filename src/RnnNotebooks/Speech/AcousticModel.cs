@@ -88,8 +88,10 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
         ArgumentNullException.ThrowIfNull(inputLengths);
         // Computed in C#: tensor arithmetic with numbers makes implicit Scalars, which TorchSharp 0.107 can free
         // during the call (Platform.Scalars), and this runs for every utterance.
-        using var cpu = inputLengths.cpu().to(ScalarType.Int64);
-        return tensor(cpu.data<long>().ToArray().Select(OutputLength).ToArray());
+        long[] lengths;
+        using (NewDisposeScope())   // frees what cpu() and to() make, never the caller's tensor
+            lengths = inputLengths.cpu().to(ScalarType.Int64).data<long>().ToArray();
+        return tensor(lengths.Select(OutputLength).ToArray());
     }
 
     /// <summary>1 for frames before each length, 0 after: <c>[batch, frames]</c>, float32.</summary>

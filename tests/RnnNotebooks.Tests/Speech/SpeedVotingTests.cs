@@ -102,7 +102,9 @@ public sealed class SpeedVotingTests
         var clips = Clips();
         double[] speeds = [0.9, 1.0, 1.1];
 
+        var live = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         var vote = SpeedVoting.Transcribe(recognizer, clips, speeds, CtcDecoding.Greedy);
+        Assert.Equal(live, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);   // no tensor left behind
 
         Assert.Equal(speeds, vote.Factors);
         for (var k = 0; k < speeds.Length; k++)
