@@ -12,7 +12,7 @@ static class AsrCommand
 {
     public const string Usage =
         "rnn asr train [--data fsdd|DIR] [--exclude-speaker NAME ...] [--minutes M] [--epochs N] [--strings N] [--seed S] [--threads N] [--out DIR]\n" +
-        "              [--hidden N] [--layers N] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels 40] [--mfcc 13 | --mfcc 0 (log-mel)]\n" +
+        "              [--hidden N] [--layers N] [--subsampling 2|4] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels 40] [--mfcc 13 | --mfcc 0 (log-mel)]\n" +
         "              [--average D (keep a moving average of the weights, decay D per update, e.g. 0.998; 0 = off)]\n" +
         "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
         "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
@@ -35,7 +35,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
+            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
             "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds", "balance" })),
             "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads", "balance" })),
             "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each", "vote" }, new HashSet<string> { "checkpoint", "decoding", "threads", "adapt", "speeds", "balance" })),
@@ -108,6 +108,9 @@ static class AsrCommand
         var outDir = args.Option("out") ?? Path.Combine("artifacts", "asr");
         var hidden = args.Int("hidden", 128);
         var layers = args.Int("layers", 2);
+        var subsampling = args.Int("subsampling", new AcousticModelOptions().Subsampling);
+        if (subsampling is not (1 or 2 or 4))
+            throw new UsageException($"--subsampling {subsampling}: expected 1, 2 or 4 (input frames per output frame).");
         var lr = args.Double("lr", 2e-3);
         var dropout = args.Double("dropout", new AcousticModelOptions().Dropout);
         if (dropout is < 0 or >= 1) throw new UsageException($"--dropout {dropout}: expected a fraction in [0, 1).");
@@ -150,7 +153,7 @@ static class AsrCommand
             SpecAugment: new SpecAugmentOptions() with { MaxFrequencyWidth = Math.Max(1, (int)Math.Round(6.0 * (mfcc > 0 ? mfcc : mels) / 40)) },
             Features: new FeatureOptions(NMels: mels, Mfcc: mfcc),
             Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed, Tilt = tilt },
-            Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Dropout: dropout),
+            Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Subsampling: subsampling, Dropout: dropout),
             WeightAverageDecay: average,
             SpeakerNormalization: speakerNorm);
         Console.Error.WriteLine($"asr train: speakers {string.Join(", ", trainSpeakers)}; held out: " +
@@ -178,6 +181,7 @@ static class AsrCommand
                 ["official_test_cer"] = official.Cer.ToString("F4", CultureInfo.InvariantCulture),
                 ["hidden"] = hidden.ToString(CultureInfo.InvariantCulture),
                 ["layers"] = layers.ToString(CultureInfo.InvariantCulture),
+                ["subsampling"] = subsampling.ToString(CultureInfo.InvariantCulture),
                 ["lr"] = lr.ToString(CultureInfo.InvariantCulture),
                 ["speed"] = speed.ToString(CultureInfo.InvariantCulture),
                 ["tilt"] = tilt.ToString(CultureInfo.InvariantCulture),

@@ -28,6 +28,9 @@ public sealed record SpeechBatch(Tensor Features, Tensor Lengths, Tensor Targets
         return new SpeechBatch(padded, lengths, targets, targetLengths, transcripts);
     }
 
+    /// <summary>The four tensors the batch owns.</summary>
+    public IEnumerable<Tensor> Tensors => [Features, Lengths, Targets, TargetLengths];
+
     /// <summary>Utterances in the batch.</summary>
     public int Count => Transcripts.Count;
 
