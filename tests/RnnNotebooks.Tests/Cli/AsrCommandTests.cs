@@ -59,6 +59,7 @@ public sealed class AsrCommandTests : IDisposable
     [InlineData("--mfcc", "41")]
     [InlineData("--mfcc", "-1")]
     [InlineData("--average", "1")]
+    [InlineData("--subsampling", "3")]
     public void Train_AugmentationOutOfRange_ExitsTwoNamingTheOption(string option, string value)
     {
         var (code, _, err) = Run("asr", "train", option, value);
