@@ -79,15 +79,21 @@ public class AcousticModelTests
         var state = Trainer.Fit<SpeechBatch>(model, optimizer,
             _ => [SpeechBatch.Create([u1, u2], texts, chars)],
             b => b.Loss(model),
-            new TrainerOptions(Epochs: 300, ClipGradNorm: 5, LogEvery: 1),
+            new TrainerOptions(Epochs: 500, ClipGradNorm: 5, LogEvery: 1),
             progress: p => live.TryAdd(p.Step, DisposeScopeManager.Statistics.ThreadTotalLiveCount));
 
-        Assert.Equal(live[20], live[300]);
+        Assert.Equal(live[20], live[500]);
         Assert.True(state.History.Losses[^1] < 0.1, $"final loss {state.History.Losses[^1]}");
         model.eval();
         using var scope = NewDisposeScope();
-        // Overfitting means the training utterance itself now decodes to its transcript.
+        // Overfitting means the training utterance's transcript is now by far its most probable text. (It used to be
+        // checked by greedy decoding after 300 epochs: that held on one machine and gave "on two" on another, whose
+        // kernels round differently, with P(transcript) at 0.42. After 500 epochs it is 0.97 there.)
         var logProbs = model.call(u1.unsqueeze(0), tensor(new long[] { u1.shape[0] }))[0];
-        Assert.Equal("one two", chars.Decode(CtcDecoder.Greedy(logProbs).Labels));
+        var best = CtcDecoder.BeamSearch(logProbs, beamWidth: 8);
+        Assert.Equal("one two", chars.Decode(best[0].Labels));
+        var transcript = chars.Encode("one two");
+        Assert.True(CtcDecoder.LogProbability(CtcDecoder.ToMatrix(logProbs), transcript) > Math.Log(0.5),
+            $"P(transcript) = {Math.Exp(CtcDecoder.LogProbability(CtcDecoder.ToMatrix(logProbs), transcript)):F3}");
     }
 }
