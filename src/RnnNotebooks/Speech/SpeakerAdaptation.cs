@@ -154,16 +154,22 @@ public static class SpeakerAdaptation
     /// <param name="keep">Fraction in (0, 1].</param>
     public static IReadOnlyList<int> PickConfident(IReadOnlyList<string> transcripts, IReadOnlyList<double> losses, double keep)
     {
+        var (candidates, count) = SurestFirst(transcripts, losses, keep);
+        return [.. candidates.Take(count).Order()];
+    }
+
+    /// <summary>The strings worth learning from (a non-empty transcript, a finite loss), lowest loss first, ties by
+    /// index; and how many of all the strings <paramref name="keep"/> asks for (at least one).</summary>
+    static (IEnumerable<int> Candidates, int Count) SurestFirst(IReadOnlyList<string> transcripts, IReadOnlyList<double> losses, double keep)
+    {
         ArgumentNullException.ThrowIfNull(transcripts);
         ArgumentNullException.ThrowIfNull(losses);
         if (transcripts.Count != losses.Count)
             throw new ArgumentException($"{transcripts.Count} transcripts but {losses.Count} losses.", nameof(losses));
-        var count = Math.Max(1, (int)Math.Ceiling(keep * transcripts.Count - 1e-9));
-        return [.. Enumerable.Range(0, transcripts.Count)
-            .Where(i => transcripts[i].Length > 0 && double.IsFinite(losses[i]))
-            .OrderBy(i => losses[i]).ThenBy(i => i)
-            .Take(count)
-            .Order()];
+        var candidates = Enumerable.Range(0, transcripts.Count)
+            .Where(i => !string.IsNullOrWhiteSpace(transcripts[i]) && double.IsFinite(losses[i]))
+            .OrderBy(i => losses[i]).ThenBy(i => i);
+        return (candidates, Math.Max(1, (int)Math.Ceiling(keep * transcripts.Count - 1e-9)));
     }
 
     /// <summary>Like <see cref="PickConfident"/>, but class-balanced: strings are taken surest first, and one is passed
@@ -177,21 +183,15 @@ public static class SpeakerAdaptation
     /// <param name="cap">At least 1.</param>
     public static IReadOnlyList<int> PickBalanced(IReadOnlyList<string> transcripts, IReadOnlyList<double> losses, double keep, double cap)
     {
-        ArgumentNullException.ThrowIfNull(transcripts);
-        ArgumentNullException.ThrowIfNull(losses);
-        if (transcripts.Count != losses.Count)
-            throw new ArgumentException($"{transcripts.Count} transcripts but {losses.Count} losses.", nameof(losses));
+        var (candidates, count) = SurestFirst(transcripts, losses, keep);
         if (!(cap >= 1)) throw new ArgumentOutOfRangeException(nameof(cap), cap, "The cap must be at least 1.");
         var words = transcripts.Select(t => t.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
         var distinct = words.SelectMany(w => w).Distinct().Count();
         if (distinct == 0) return [];
         var limit = cap * keep * words.Sum(w => w.Length) / distinct;
-        var count = Math.Max(1, (int)Math.Ceiling(keep * transcripts.Count - 1e-9));
         var kept = new List<int>();
         var used = new Dictionary<string, int>();
-        foreach (var i in Enumerable.Range(0, transcripts.Count)
-                     .Where(i => words[i].Length > 0 && double.IsFinite(losses[i]))
-                     .OrderBy(i => losses[i]).ThenBy(i => i))
+        foreach (var i in candidates)
         {
             if (kept.Count == count) break;
             var mine = words[i].GroupBy(w => w).ToList();
