@@ -78,17 +78,88 @@ public static class FusedGru
         return (x.MoveToOuterDisposeScope(), state.MoveToOuterDisposeScope());
     }
 
+    /// <summary>
+    /// Runs a stack of bidirectional GRU layers over a padded, time-major batch, with gradients for the input and
+    /// every weight: what <c>nn.GRU(…, bidirectional: true)</c> computes over a packed sequence, from zero states.
+    /// </summary>
+    /// <param name="input">Input <c>[steps, batch, features]</c>; frames at or past an utterance's length are padding.</param>
+    /// <param name="lengths">True length of every utterance (<c>[batch]</c>, int64, each in 1…steps).</param>
+    /// <param name="forward">Per layer, the forward direction's weights (<see cref="WeightsOf"/>).</param>
+    /// <param name="backward">Per layer, the backward direction's weights (<see cref="WeightsOf"/> with <c>reverse: true</c>).</param>
+    /// <param name="dropout">Dropout on the outputs of every layer but the last (as <c>nn.GRU</c>'s <c>dropout</c>).</param>
+    /// <param name="training">Whether dropout applies.</param>
+    /// <returns><c>[steps, batch, 2·hidden]</c>: forward direction, then backward, as <c>nn.GRU</c> lays them out.
+    /// Frames past an utterance's length hold values computed from padding; read only the frames before it.</returns>
+    /// <remarks>
+    /// The backward direction runs forward over every utterance reversed within its own length (frame <c>t</c> ↔
+    /// <c>length − 1 − t</c>; padding stays where it is), so it starts at the utterance's last real frame, as a packed
+    /// sequence does, and the results are put back in order by the same permutation. In both directions the padding
+    /// comes after the real frames, and a recurrence never carries anything backwards in time, so no real frame sees
+    /// it. Used by <see cref="Speech.AcousticModel"/> for training (introduced in 05-speech-recognition).
+    /// </remarks>
+    public static Tensor ForwardBidirectional(Tensor input, Tensor lengths,
+        IReadOnlyList<(Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)> forward,
+        IReadOnlyList<(Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)> backward,
+        double dropout = 0, bool training = false)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(lengths);
+        ArgumentNullException.ThrowIfNull(forward);
+        ArgumentNullException.ThrowIfNull(backward);
+        if (forward.Count == 0 || forward.Count != backward.Count)
+            throw new ArgumentException($"Expected the weights of the same number (≥ 1) of layers for both directions, got {forward.Count} and {backward.Count}.", nameof(backward));
+        if (input.dim() != 3) throw new ArgumentException($"Expected a time-major input [steps, batch, features], got [{string.Join(", ", input.shape)}].", nameof(input));
+        var (steps, batch) = (input.shape[0], input.shape[1]);
+        if (steps == 0) throw new ArgumentException("The input has no time steps.", nameof(input));
+        long[] lengthValues;
+        using (NewDisposeScope())
+            lengthValues = lengths.cpu().to(ScalarType.Int64).data<long>().ToArray();
+        if (lengthValues.Length != batch || lengthValues.Any(n => n < 1 || n > steps))
+            throw new ArgumentException($"Expected {batch} lengths in 1…{steps}, got [{string.Join(", ", lengthValues)}].", nameof(lengths));
+
+        using var scope = NewDisposeScope();
+        // Row t·batch + b of the flattened input ↔ row t'·batch + b, t' = length − 1 − t inside the utterance.
+        var order = new long[steps * batch];
+        for (var t = 0; t < steps; t++)
+            for (var b = 0; b < batch; b++)
+                order[t * batch + b] = (t < lengthValues[b] ? lengthValues[b] - 1 - t : t) * batch + b;
+        var reversal = tensor(order, device: input.device);
+        Tensor Reversed(Tensor x) => x.reshape(steps * batch, x.shape[2]).index_select(0, reversal).view(steps, batch, x.shape[2]);
+
+        var y = input;
+        for (var layer = 0; layer < forward.Count; layer++)
+        {
+            if (layer > 0 && dropout > 0 && training) y = nn.functional.dropout(y, dropout, training: true);
+            var ahead = Layer(y, forward[layer], layer);
+            var behind = Reversed(Layer(Reversed(y), backward[layer], layer));
+            y = cat([ahead, behind], 2);
+        }
+        return y.MoveToOuterDisposeScope();
+
+        static Tensor Layer(Tensor x, (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh) w, int layer)
+        {
+            if (x.shape[2] != w.WeightIh.shape[1])
+                throw new ArgumentException($"Layer {layer}: W_ih expects {w.WeightIh.shape[1]} features, the input has {x.shape[2]}.", nameof(forward));
+            var start = zeros(x.shape[1], w.WeightHh.shape[1], dtype: x.dtype, device: x.device);
+            return GruRecurrence.apply(nn.functional.linear(x, w.WeightIh, w.BiasIh), start, w.WeightHh, w.BiasHh);
+        }
+    }
+
     /// <summary>The weights of every layer of <paramref name="gru"/>, in the order <see cref="Forward"/> takes them.</summary>
-    public static IReadOnlyList<(Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)> WeightsOf(nn.Module gru, int layers)
+    /// <param name="gru">An <c>nn.GRU</c>.</param>
+    /// <param name="layers">Its number of layers.</param>
+    /// <param name="reverse">The backward direction's weights (<c>…_reverse</c>) of a bidirectional GRU.</param>
+    public static IReadOnlyList<(Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)> WeightsOf(nn.Module gru, int layers, bool reverse = false)
     {
         ArgumentNullException.ThrowIfNull(gru);
         var p = gru.named_parameters().ToDictionary(n => n.name, n => (Tensor)n.parameter);
+        var suffix = reverse ? "_reverse" : "";
         var result = new (Tensor, Tensor, Tensor, Tensor)[layers];
         for (var l = 0; l < layers; l++)
         {
-            if (!p.ContainsKey($"weight_ih_l{l}") || !p.ContainsKey($"bias_ih_l{l}"))
-                throw new ArgumentException($"The GRU has no weights or biases for layer {l} (a GRU made without biases is not supported).", nameof(gru));
-            result[l] = (p[$"weight_ih_l{l}"], p[$"weight_hh_l{l}"], p[$"bias_ih_l{l}"], p[$"bias_hh_l{l}"]);
+            if (!p.ContainsKey($"weight_ih_l{l}{suffix}") || !p.ContainsKey($"bias_ih_l{l}{suffix}"))
+                throw new ArgumentException($"The GRU has no weights or biases for layer {l}{(reverse ? " in the backward direction" : "")} (a GRU made without biases{(reverse ? ", or one direction only," : "")} is not supported).", nameof(gru));
+            result[l] = (p[$"weight_ih_l{l}{suffix}"], p[$"weight_hh_l{l}{suffix}"], p[$"bias_ih_l{l}{suffix}"], p[$"bias_hh_l{l}{suffix}"]);
         }
         return result;
     }

@@ -1,4 +1,5 @@
 using RnnNotebooks.Models;
+using RnnNotebooks.Platform;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -115,21 +116,29 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
         var outFrames = x.shape[1];
         var outLengths = tensor(lengthValues.Select(n => Math.Min(OutputLength(n), outFrames)).ToArray());
 
-        Tensor y;                                                               // [batch, outFrames, 2·hidden]
-        using (var packed = nn.utils.rnn.pack_padded_sequence(x, outLengths, batch_first: true, enforce_sorted: false))
-        {
-            var (packedOut, rest) = rnn switch
-            {
-                GRU g => (g.call(packed) is var (o, h) ? (o, new[] { h }) : default),
-                LSTM l => (l.call(packed) is var (o, h, c) ? (o, new[] { h, c }) : default),
-                _ => throw new InvalidOperationException("unreachable"),
-            };
-            using (packedOut)
-            {
-                (y, var _) = nn.utils.rnn.pad_packed_sequence(packedOut, batch_first: true, total_length: x.shape[1]);
-            }
-        }
+        var y = rnn is GRU gru && training && is_grad_enabled() && TorchKernels.FusedGru && x.device_type == DeviceType.CPU
+            // Training: the same GRU with the hand-written backward through time, a third cheaper per update than
+            // nn.GRU over a packed batch (FusedGru.ForwardBidirectional; same weights, same results to rounding).
+            ? FusedGru.ForwardBidirectional(x.transpose(0, 1), outLengths, FusedGru.WeightsOf(gru, Options.NumLayers),
+                FusedGru.WeightsOf(gru, Options.NumLayers, reverse: true), Options.NumLayers > 1 ? Options.Dropout : 0,
+                training: true).transpose(0, 1)
+            : Packed(x, outLengths);                                            // [batch, outFrames, 2·hidden]
         var logits = output.call(dropout.call(y));
         return nn.functional.log_softmax(logits, -1).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The recurrent layers (TorchSharp's) over <paramref name="x"/> <c>[batch, frames, channels]</c> packed by
+    /// <paramref name="lengths"/>, padded back to <c>[batch, frames, 2·hidden]</c>.</summary>
+    Tensor Packed(Tensor x, Tensor lengths)
+    {
+        using var packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first: true, enforce_sorted: false);
+        var packedOut = rnn switch
+        {
+            GRU g => g.call(packed).Item1,
+            LSTM l => l.call(packed).Item1,
+            _ => throw new InvalidOperationException("unreachable"),
+        };
+        using (packedOut)
+            return nn.utils.rnn.pad_packed_sequence(packedOut, batch_first: true, total_length: x.shape[1]).Item1;
     }
 }

@@ -140,6 +140,70 @@ public class FusedGruTests
             Assert.True(a.allclose(b, rtol: 1e-4, atol: 1e-6), $"{name}: gradients differ by {(a - b).abs().max().ToDouble():g3}");
     }
 
+    /// <summary><see cref="FusedGru.ForwardBidirectional"/> against a bidirectional <c>nn.GRU</c> over the packed batch:
+    /// outputs on every real frame, and every gradient.</summary>
+    static void CompareBidirectional(ScalarType dtype, int layers, long[] lengths, long features, long hidden, double tolerance)
+    {
+        manual_seed(11);
+        var (steps, batch) = (lengths.Max(), lengths.Length);
+        using var gru = nn.GRU(features, hidden, layers, bidirectional: true).to(dtype);
+        using var x1 = randn(steps, batch, features, dtype: dtype).requires_grad_();
+        using var x2 = x1.detach().clone().requires_grad_();
+        using var lengthTensor = tensor(lengths);
+        // Weights on the real frames only: what lies past a length must not matter to either path.
+        using var real = arange(steps).unsqueeze(1).lt(lengthTensor.unsqueeze(0)).unsqueeze(2).to(dtype);
+        using var wy = randn(steps, batch, 2 * hidden, dtype: dtype).mul(real);
+
+        Tensor yRef;
+        using (var packed = nn.utils.rnn.pack_padded_sequence(x1, lengthTensor, enforce_sorted: false))
+        {
+            var (packedOut, h) = gru.call(packed);
+            h.Dispose();
+            using (packedOut) yRef = nn.utils.rnn.pad_packed_sequence(packedOut, total_length: steps).Item1;
+        }
+        using (var loss = (yRef * wy).sum()) loss.backward();
+        var refGrads = gru.parameters().Select(p => p.grad!.detach().clone()).ToList();
+        gru.zero_grad();
+
+        using var y = FusedGru.ForwardBidirectional(x2, lengthTensor, FusedGru.WeightsOf(gru, layers), FusedGru.WeightsOf(gru, layers, reverse: true));
+        using (var loss = (y * wy).sum()) loss.backward();
+
+        using var gap = (y - yRef).mul(real).abs().max();
+        Assert.True(gap.ToDouble() <= tolerance, $"outputs on real frames differ by {gap.ToDouble():g3}");
+        Assert.True(x2.grad!.allclose(x1.grad!, rtol: 0, atol: tolerance), $"input gradients differ by {(x2.grad! - x1.grad!).abs().max().ToDouble():g3}");
+        foreach (var ((name, p), expected) in gru.named_parameters().Zip(refGrads))
+            Assert.True(p.grad!.allclose(expected, rtol: 0, atol: tolerance * Math.Max(1, expected.abs().max().ToDouble())),
+                $"{name}: gradients differ by {(p.grad! - expected).abs().max().ToDouble():g3}");
+        yRef.Dispose();
+        foreach (var t in refGrads) t.Dispose();
+    }
+
+    [Fact]
+    public void Bidirectional_MatchesPackedNnGru_InDoublePrecision() =>
+        CompareBidirectional(ScalarType.Float64, layers: 2, lengths: [9, 4, 1, 7], features: 5, hidden: 6, tolerance: 1e-12);
+
+    [Fact]
+    public void Bidirectional_MatchesPackedNnGru_InSinglePrecision() =>
+        CompareBidirectional(ScalarType.Float32, layers: 3, lengths: [40, 33, 40, 12, 27, 5], features: 16, hidden: 32, tolerance: 2e-5);
+
+    [Fact]
+    public void Bidirectional_RejectsLengthsOutsideTheInput()
+    {
+        using var gru = nn.GRU(5, 8, 1, bidirectional: true);
+        using var x = randn(7, 3, 5);
+        using var tooLong = tensor(new long[] { 7, 8, 2 });
+        using var tooFew = tensor(new long[] { 7, 2 });
+
+        var e = Assert.Throws<ArgumentException>(() => FusedGru.ForwardBidirectional(x, tooLong, FusedGru.WeightsOf(gru, 1), FusedGru.WeightsOf(gru, 1, reverse: true)));
+        Assert.Contains("1…7", e.Message);
+        Assert.Equal("lengths", e.ParamName);
+        e = Assert.Throws<ArgumentException>(() => FusedGru.ForwardBidirectional(x, tooFew, FusedGru.WeightsOf(gru, 1), FusedGru.WeightsOf(gru, 1, reverse: true)));
+        Assert.Contains("Expected 3 lengths", e.Message);
+        using var oneWay = nn.GRU(5, 8, 1);
+        e = Assert.Throws<ArgumentException>(() => FusedGru.WeightsOf(oneWay, 1, reverse: true));
+        Assert.Contains("backward direction", e.Message);
+    }
+
     [Fact]
     public void Forward_RejectsAStateOfTheWrongShape()
     {

@@ -54,6 +54,40 @@ public class AcousticModelTests
     }
 
     [Fact]
+    public void Training_GivesTheSameLossAndGradients_OnEitherGruPath()
+    {
+        // In training a GRU model runs FusedGru.ForwardBidirectional (hand-written backward, padded batch) instead
+        // of nn.GRU over the packed batch; evaluation keeps nn.GRU. Both must be the same function of the weights.
+        manual_seed(5);
+        using var model = new AcousticModel(Small);
+        model.train();
+        using var scope = NewDisposeScope();
+        var chars = CharacterSet.DigitWords;
+        var batch = SpeechBatch.Create([randn(37, 8), randn(52, 8), randn(9, 8)], ["one", "two three", "o"], chars);
+
+        (double Loss, List<Tensor> Grads) Run(bool fused)
+        {
+            var previous = RnnNotebooks.Platform.TorchKernels.FusedGru;
+            RnnNotebooks.Platform.TorchKernels.FusedGru = fused;
+            try
+            {
+                model.zero_grad();
+                var loss = batch.Loss(model);
+                loss.backward();
+                return (loss.ToDouble(), model.parameters().Select(p => p.grad!.detach().clone()).ToList());
+            }
+            finally { RnnNotebooks.Platform.TorchKernels.FusedGru = previous; }
+        }
+
+        var (lossFused, gradsFused) = Run(fused: true);
+        var (lossPacked, gradsPacked) = Run(fused: false);
+
+        Assert.Equal(lossPacked, lossFused, 4);
+        foreach (var ((name, _), (a, b)) in model.named_parameters().Zip(gradsFused.Zip(gradsPacked)))
+            Assert.True(a.allclose(b, rtol: 1e-4, atol: 1e-6), $"{name}: gradients differ by {(a - b).abs().max().ToDouble():g3}");
+    }
+
+    [Fact]
     public void Training_OverfitsTwoUtterances_WithFlatLiveTensorCount()
     {
         Seeds.Set(3);
