@@ -29,7 +29,8 @@ namespace RnnNotebooks.Models;
 /// <c>∂a_r = ∂a_n ⊙ g_n ⊙ r(1 − r)</c>, <c>∂g = [∂a_r, ∂a_z, ∂a_n ⊙ r]</c>, <c>∂h = ∂h' ⊙ z + ∂g·W_hh</c>.
 /// </para>
 /// <para>
-/// <see cref="LanguageModel"/> uses it when training a GRU on the CPU (<see cref="Platform.TorchKernels.FusedGru"/>;
+/// <see cref="LanguageModel"/> and <see cref="Speech.AcousticModel"/> (bidirectional: <see cref="ForwardBidirectional"/>)
+/// use it when training a GRU on the CPU (<see cref="Platform.TorchKernels.FusedGru"/>;
 /// <c>RNN_FUSED_GRU=0</c> switches back to <c>nn.GRU</c>). Evaluation and generation keep <c>nn.GRU</c>. Introduced
 /// for the performance work of <c>rnn bench</c>; the tests check it against <c>nn.GRU</c> with the same weights and
 /// against central differences.
@@ -177,7 +178,7 @@ public static class FusedGru
             var (a, h0, whh, bhh) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3]);
             var (steps, hidden) = (a.shape[0], whh.shape[1]);
             using var scope = NewDisposeScope();
-            using var one = 1.0f.ToScalar();
+            using var one = 1.0f.ToScalar();                                                   // explicit alphas: see backward
             var whhT = whh.t().contiguous();                                                   // see the remarks: MKL's fast layout
             var outputs = new Tensor[steps];
             var rz = new Tensor[steps];
@@ -190,7 +191,7 @@ public static class FusedGru
                 using var stepScope = NewDisposeScope();
                 var at = aS[t];
                 var g = addmm(bhh, h, whhT, 1, 1);                                             // [batch, 3H]
-                var gates = at.narrow(1, 0, 2 * hidden).add(g.narrow(1, 0, 2 * hidden)).sigmoid_();
+                var gates = at.narrow(1, 0, 2 * hidden).add(g.narrow(1, 0, 2 * hidden), one).sigmoid_();
                 gn[t] = g.narrow(1, 2 * hidden, hidden).MoveToOuterDisposeScope();
                 n[t] = at.narrow(1, 2 * hidden, hidden).addcmul(gates.narrow(1, 0, hidden), gn[t], one).tanh_().MoveToOuterDisposeScope();
                 h = n[t].lerp(h, gates.narrow(1, hidden, hidden)).MoveToOuterDisposeScope();   // n + z ⊙ (h − n)
@@ -209,6 +210,9 @@ public static class FusedGru
         {
             using var scope = NewDisposeScope();
             var saved = ctx.get_saved_variables();                                            // fresh handles, owned by this scope
+            // add passes its alpha and r(1 − r) is r − r·r, not square(): an implicit Scalar can be freed by the
+            // finalizer mid-call (Platform.Scalars; square() killed a 30-epoch acoustic-model run).
+            var one = Platform.Scalars.One;
             var (h0, whh, y, rz, n, gn) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]);
             var (steps, batch, hidden) = (y.shape[0], y.shape[1], y.shape[2]);
             var hPrev = cat([h0.unsqueeze(0), y[..(int)(steps - 1)]]);                         // [steps, batch, H]
@@ -220,14 +224,14 @@ public static class FusedGru
             for (var t = steps - 1; t >= 0; t--)
             {
                 using var stepScope = NewDisposeScope();
-                var d = dys[t].add(carry);                                                     // ∂L/∂h' at step t
+                var d = dys[t].add(carry, one);                                                // ∂L/∂h' at step t
                 var r = rzs[t].narrow(1, 0, hidden);
                 var z = rzs[t].narrow(1, hidden, hidden);
                 var dz = d.mul(z);                                                             // the path through z ⊙ h
                 var dn = d.sub(dz);                                                            // ∂h' ⊙ (1 − z)
                 var an = dn.sub(dn.mul(ns[t]).mul_(ns[t]));                                    // ⊙ (1 − n²): ∂a_n
-                var ar = an.mul(gns[t]).mul_(r.sub(r.square()));                               // ⊙ g_n ⊙ r(1 − r): ∂a_r
-                var az = hs[t].sub(ns[t]).mul_(d).mul_(z.sub(z.square()));                     // (h − n) ⊙ z(1 − z): ∂a_z
+                var ar = an.mul(gns[t]).mul_(r.sub(r.mul(r)));                                 // ⊙ g_n ⊙ r(1 − r): ∂a_r
+                var az = hs[t].sub(ns[t]).mul_(d).mul_(z.sub(z.mul(z)));                       // (h − n) ⊙ z(1 − z): ∂a_z
                 var dg = cat([ar, az, an.mul(r)], 1);                                          // ∂g = [∂a_r, ∂a_z, ∂a_n ⊙ r]
                 dAs[t] = cat([ar, az, an], 1).MoveToOuterDisposeScope();
                 carry = addmm(dz, dg, whh, 1, 1).MoveToOuterDisposeScope();                    // ∂L/∂h at step t − 1
