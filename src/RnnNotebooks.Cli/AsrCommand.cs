@@ -12,15 +12,17 @@ static class AsrCommand
 {
     public const string Usage =
         "rnn asr train [--data fsdd|DIR] [--exclude-speaker NAME ...] [--minutes M] [--epochs N] [--strings N] [--seed S] [--threads N] [--out DIR]\n" +
+        "              [--ensemble N (train N models, seeds S … S+N-1, each with --minutes and --epochs, into DIR/model-1 …; scored together)]\n" +
         "              [--hidden N] [--layers N] [--subsampling 2|4|1] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels 40] [--mfcc 13 | --mfcc 0 (log-mel)]\n" +
         "              [--average D (keep a moving average of the weights, decay D per update, e.g. 0.998; 0 = off)]\n" +
         "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
-        "       rnn asr eval --checkpoint DIR --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
+        "       rnn asr eval --checkpoint DIR [--checkpoint DIR2 ...] --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
         "                    [--adapt ROUNDS (self-train on the speaker's own audio first, no transcripts; e.g. 5)]\n" +
         "                    [--balance CAP (with --adapt: pick the pseudo-labels class-balanced, no word above CAP times its even share; e.g. 1.25)]\n" +
         "                    [--new-recordings (with --adapt: adapt on strings of the speaker's recordings 0-24, score strings of 25-49)]\n" +
         "                    [--vote (recognise at nine speeds, 0.8-1.2, and keep the transcript most agree on) | --speeds 0.9,1,1.1]\n" +
-        "       rnn asr transcribe --checkpoint DIR [--decoding greedy|beam|lexicon] [--each | --adapt ROUNDS] [--vote | --speeds LIST] FILE.wav [FILE.wav ...]\n" +
+        "       rnn asr transcribe --checkpoint DIR [--checkpoint DIR2 ...] [--decoding greedy|beam|lexicon] [--each | --adapt ROUNDS] [--vote | --speeds LIST] FILE.wav [FILE.wav ...]\n" +
+        "         (several --checkpoint, or a directory of `train --ensemble N`: the models' posteriors are averaged)\n" +
         "         (transcribe normalises the features over all the files given, as one voice; --each normalises every file alone;\n" +
         "          --adapt also fine-tunes the model on the files' own transcripts before the final pass)\n" +
         "       rnn asr adapt --checkpoint DIR --out DIR2 [--rounds 5] [--balance CAP] [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]\n" +
@@ -35,7 +37,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
+            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
             "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds", "balance" })),
             "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads", "balance" })),
             "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each", "vote" }, new HashSet<string> { "checkpoint", "decoding", "threads", "adapt", "speeds", "balance" })),
@@ -103,6 +105,8 @@ static class AsrCommand
         var excluded = args.Options("exclude-speaker").ToHashSet(StringComparer.Ordinal);
         var minutes = args.Double("minutes", 10);
         var epochs = args.Int("epochs", 1000);
+        var ensemble = args.Int("ensemble", 1);
+        if (ensemble < 1) throw new UsageException($"--ensemble {ensemble}: expected a number of models, 1 or more (e.g. 3).");
         var strings = args.Int("strings", 800);
         var seed = args.Int("seed", 0);
         var outDir = args.Option("out") ?? Path.Combine("artifacts", "asr");
@@ -149,72 +153,114 @@ static class AsrCommand
         var trainSpeakers = speakers.Where(s => !excluded.Contains(s)).ToList();
         if (trainSpeakers.Count == 0) throw new ArgumentException("Every speaker is excluded; nothing to train on.");
 
-        var options = new AsrTrainingOptions(StringsPerEpoch: strings, Epochs: epochs, Seed: seed, LearningRate: lr,
-            TimeBudget: TimeSpan.FromMinutes(minutes),
-            // Frequency masks cover the same share of the features (up to 6 of 40) whatever their number.
-            SpecAugment: new SpecAugmentOptions() with { MaxFrequencyWidth = Math.Max(1, (int)Math.Round(6.0 * (mfcc > 0 ? mfcc : mels) / 40)) },
-            Features: new FeatureOptions(NMels: mels, Mfcc: mfcc),
-            Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed, Tilt = tilt },
-            Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Subsampling: subsampling, Dropout: dropout),
-            WeightAverageDecay: average,
-            SpeakerNormalization: speakerNorm);
-        Console.Error.WriteLine($"asr train: speakers {string.Join(", ", trainSpeakers)}; held out: " +
-            $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
-        var clock = Stopwatch.StartNew();
-        var (recognizer, state, optimizer) = AsrTraining.Train(recordings, trainSpeakers, options, p =>
-            Console.Error.WriteLine($"  epoch {p.Epoch} step {p.Step} loss {p.Loss:F3}" +
-                (p.Metrics.TryGetValue("val_cer", out var v) ? $" val_cer {v:P1}" : "") + $" {p.Elapsed:mm\\:ss}"));
-        var trainSeconds = clock.Elapsed.TotalSeconds;
-        var bestEpoch = state.History.Epochs
-            .Select((e, i) => (Epoch: i + 1, ValCer: e.Metrics.TryGetValue("val_cer", out var v) ? v : double.NaN))
-            .Where(x => !double.IsNaN(x.ValCer)).OrderBy(x => x.ValCer).ThenBy(x => x.Epoch)
-            .Select(x => ((int Epoch, double ValCer)?)x).FirstOrDefault();
-        using (recognizer)
+        if (ensemble == 1)
         {
-            var official = AsrTraining.Evaluate(recognizer, AsrTraining.OfficialTestStrings(recordings, trainSpeakers));
+            Console.WriteLine(JsonSerializer.Serialize(TrainOne(seed, outDir, ""), Json.Options));
+            return 0;
+        }
+        // An ensemble: the same recipe with seeds S, S+1, …, each in its own directory, then scored together.
+        var dirs = Enumerable.Range(1, ensemble).Select(k => Path.Combine(outDir, $"model-{k}")).ToList();
+        var members = new List<object>();
+        for (var k = 0; k < ensemble; k++) members.Add(TrainOne(seed + k, dirs[k], $"model {k + 1} of {ensemble}, "));
+        using (var all = SpeechRecognizer.LoadEnsemble(dirs))
+        {
+            var official = AsrTraining.Evaluate(all, AsrTraining.OfficialTestStrings(recordings, trainSpeakers));
             var heldOut = excluded.Order(StringComparer.Ordinal)
-                .ToDictionary(s => s, s => AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, s)));
-            var notes = new Dictionary<string, string>
-            {
-                ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
-                ["held_out"] = string.Join(",", excluded.Order(StringComparer.Ordinal)),
-                ["train_seconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture),
-                ["steps"] = state.Step.ToString(CultureInfo.InvariantCulture),
-                ["official_test_cer"] = official.Cer.ToString("F4", CultureInfo.InvariantCulture),
-                ["hidden"] = hidden.ToString(CultureInfo.InvariantCulture),
-                ["layers"] = layers.ToString(CultureInfo.InvariantCulture),
-                ["subsampling"] = subsampling.ToString(CultureInfo.InvariantCulture),
-                ["lr"] = lr.ToString(CultureInfo.InvariantCulture),
-                ["speed"] = speed.ToString(CultureInfo.InvariantCulture),
-                ["tilt"] = tilt.ToString(CultureInfo.InvariantCulture),
-                ["dropout"] = dropout.ToString(CultureInfo.InvariantCulture),
-                ["mels"] = mels.ToString(CultureInfo.InvariantCulture),
-                ["mfcc"] = mfcc.ToString(CultureInfo.InvariantCulture),
-                ["average"] = average.ToString(CultureInfo.InvariantCulture),
-                ["normalize"] = speakerNorm ? "speaker" : "utterance",
-            };
-            if (bestEpoch is { } kept)
-            {
-                notes["kept_epoch"] = kept.Epoch.ToString(CultureInfo.InvariantCulture);
-                notes["val_cer"] = kept.ValCer.ToString("F4", CultureInfo.InvariantCulture);
-            }
-            foreach (var (speaker, e) in heldOut) notes[$"cer_{speaker}"] = e.Cer.ToString("F4", CultureInfo.InvariantCulture);
-            recognizer.Save(outDir, optimizer, state, notes);
+                .ToDictionary(s => s, s => AsrTraining.Evaluate(all, AsrTraining.SpeakerTestStrings(recordings, s)));
             Console.WriteLine(JsonSerializer.Serialize(new
             {
                 Checkpoint = Path.GetFullPath(outDir),
-                TrainSeconds = Math.Round(trainSeconds),
-                Steps = state.Step,
-                Epochs = state.Epoch,
-                Stop = state.History.StopMessage,
-                KeptEpoch = bestEpoch?.Epoch,
-                ValCer = bestEpoch is { } b ? Math.Round(b.ValCer, 4) : (double?)null,
-                OfficialTest = Summary(official),
-                HeldOut = heldOut.ToDictionary(kv => kv.Key, kv => Summary(kv.Value)),
+                Models = members,
+                Ensemble = new { OfficialTest = Summary(official), HeldOut = heldOut.ToDictionary(kv => kv.Key, kv => Summary(kv.Value)) },
             }, Json.Options));
         }
         return 0;
-    }
+
+        object TrainOne(int seed, string outDir, string which)
+        {
+            var options = new AsrTrainingOptions(StringsPerEpoch: strings, Epochs: epochs, Seed: seed, LearningRate: lr,
+                TimeBudget: TimeSpan.FromMinutes(minutes),
+                // Frequency masks cover the same share of the features (up to 6 of 40) whatever their number.
+                SpecAugment: new SpecAugmentOptions() with { MaxFrequencyWidth = Math.Max(1, (int)Math.Round(6.0 * (mfcc > 0 ? mfcc : mels) / 40)) },
+                Features: new FeatureOptions(NMels: mels, Mfcc: mfcc),
+                Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed, Tilt = tilt },
+                Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Subsampling: subsampling, Dropout: dropout),
+                WeightAverageDecay: average,
+                SpeakerNormalization: speakerNorm);
+            Console.Error.WriteLine($"asr train: {which}seed {seed}, speakers {string.Join(", ", trainSpeakers)}; held out: " +
+                $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
+            var clock = Stopwatch.StartNew();
+            // Every new best is saved at once (no optimizer, a note that the run is unfinished), so a run that dies
+            // later, or is stopped with Ctrl+C, still leaves a model that `rnn asr eval` and `transcribe` can use.
+            // The end of the run replaces it with the full checkpoint.
+            void SaveBest(SpeechRecognizer best, int epoch, double valCer)
+            {
+                best.Save(outDir, null, TrainingState.Start(new TrainerOptions(epochs)), new Dictionary<string, string>
+                {
+                    ["status"] = $"unfinished: the best weights so far, saved during training after epoch {epoch}",
+                    ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
+                    ["held_out"] = string.Join(",", excluded.Order(StringComparer.Ordinal)),
+                    ["kept_epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
+                    ["val_cer"] = valCer.ToString("F4", CultureInfo.InvariantCulture),
+                });
+                Console.Error.WriteLine($"  saved the best model so far (epoch {epoch}, val_cer {valCer:P1}) to {outDir}");
+            }
+            var (recognizer, state, optimizer) = AsrTraining.Train(recordings, trainSpeakers, options, p =>
+                Console.Error.WriteLine($"  epoch {p.Epoch} step {p.Step} loss {p.Loss:F3}" +
+                    (p.Metrics.TryGetValue("val_cer", out var v) ? $" val_cer {v:P1}" : "") + $" {p.Elapsed:mm\\:ss}"),
+                newBest: SaveBest);
+            var trainSeconds = clock.Elapsed.TotalSeconds;
+            var bestEpoch = state.History.Epochs
+                .Select((e, i) => (Epoch: i + 1, ValCer: e.Metrics.TryGetValue("val_cer", out var v) ? v : double.NaN))
+                .Where(x => !double.IsNaN(x.ValCer)).OrderBy(x => x.ValCer).ThenBy(x => x.Epoch)
+                .Select(x => ((int Epoch, double ValCer)?)x).FirstOrDefault();
+            using (recognizer)
+            {
+                var official = AsrTraining.Evaluate(recognizer, AsrTraining.OfficialTestStrings(recordings, trainSpeakers));
+                var heldOut = excluded.Order(StringComparer.Ordinal)
+                    .ToDictionary(s => s, s => AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, s)));
+                var notes = new Dictionary<string, string>
+                {
+                    ["status"] = "complete",
+                    ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
+                    ["held_out"] = string.Join(",", excluded.Order(StringComparer.Ordinal)),
+                    ["train_seconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture),
+                    ["steps"] = state.Step.ToString(CultureInfo.InvariantCulture),
+                    ["official_test_cer"] = official.Cer.ToString("F4", CultureInfo.InvariantCulture),
+                    ["hidden"] = hidden.ToString(CultureInfo.InvariantCulture),
+                    ["layers"] = layers.ToString(CultureInfo.InvariantCulture),
+                    ["subsampling"] = subsampling.ToString(CultureInfo.InvariantCulture),
+                    ["lr"] = lr.ToString(CultureInfo.InvariantCulture),
+                    ["speed"] = speed.ToString(CultureInfo.InvariantCulture),
+                    ["tilt"] = tilt.ToString(CultureInfo.InvariantCulture),
+                    ["dropout"] = dropout.ToString(CultureInfo.InvariantCulture),
+                    ["mels"] = mels.ToString(CultureInfo.InvariantCulture),
+                    ["mfcc"] = mfcc.ToString(CultureInfo.InvariantCulture),
+                    ["average"] = average.ToString(CultureInfo.InvariantCulture),
+                    ["normalize"] = speakerNorm ? "speaker" : "utterance",
+                };
+                if (bestEpoch is { } kept)
+                {
+                    notes["kept_epoch"] = kept.Epoch.ToString(CultureInfo.InvariantCulture);
+                    notes["val_cer"] = kept.ValCer.ToString("F4", CultureInfo.InvariantCulture);
+                }
+                foreach (var (speaker, e) in heldOut) notes[$"cer_{speaker}"] = e.Cer.ToString("F4", CultureInfo.InvariantCulture);
+                recognizer.Save(outDir, optimizer, state, notes);
+                return new
+                {
+                    Checkpoint = Path.GetFullPath(outDir),
+                    TrainSeconds = Math.Round(trainSeconds),
+                    Steps = state.Step,
+                    Epochs = state.Epoch,
+                    Stop = state.History.StopMessage,
+                    KeptEpoch = bestEpoch?.Epoch,
+                    ValCer = bestEpoch is { } b ? Math.Round(b.ValCer, 4) : (double?)null,
+                    OfficialTest = Summary(official),
+                    HeldOut = heldOut.ToDictionary(kv => kv.Key, kv => Summary(kv.Value)),
+                };
+            }
+            }
+        }
 
     static object Summary(AsrEvaluation e) => new
     {
@@ -227,7 +273,7 @@ static class AsrCommand
 
     static int Eval(CliArgs args)
     {
-        var dir = args.Required("checkpoint");
+        var dirs = Checkpoints(args);
         var speaker = args.Required("speaker");
         var recordings = Recordings(args.Option("data"));
         var newRecordings = args.Flag("new-recordings");
@@ -250,7 +296,7 @@ static class AsrCommand
             throw new UsageException("--new-recordings normalises with the adaptation strings' statistics; it cannot be combined with --normalize utterance.");
         ApplyThreads(args);
         args.EnsureAllUsed();
-        using var recognizer = SpeechRecognizer.Load(dir);
+        using var recognizer = SpeechRecognizer.LoadEnsemble(dirs);
         if (newRecordings) return EvalOnNewRecordings(recognizer, recordings, speaker, count, decoding, adaptation!);
         var e = AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, speaker, count), decoding,
             perSpeaker: perSpeaker, adaptation: adaptation, speeds: speeds);
@@ -261,6 +307,7 @@ static class AsrCommand
             Wer = Math.Round(e.Wer, 4),
             e.Utterances,
             Heard = recognizer.Config.TrainedOn.Contains(speaker),
+            Models = recognizer.Members.Count,
             Decoding = decoding,
             Normalize = perSpeaker || recognizer.Config.SpeakerNormalization ? "speaker" : "utterance",
             AdaptRounds = adaptation?.Rounds ?? 0,
@@ -297,9 +344,17 @@ static class AsrCommand
         return 0;
     }
 
+    /// <summary>The <c>--checkpoint</c> directories: one model, or several (repeated, or a directory of
+    /// <c>rnn asr train --ensemble</c>) whose posteriors are averaged.</summary>
+    static IReadOnlyList<string> Checkpoints(CliArgs args)
+    {
+        var dirs = args.Options("checkpoint");
+        return dirs.Count > 0 ? dirs : throw new UsageException("--checkpoint is required.");
+    }
+
     static int Transcribe(CliArgs args)
     {
-        var dir = args.Required("checkpoint");
+        var dirs = Checkpoints(args);
         var decoding = Decoding(args);
         var each = args.Flag("each");
         var adaptation = Adaptation(args);
@@ -309,7 +364,7 @@ static class AsrCommand
         ApplyThreads(args);
         args.EnsureAllUsed();
         if (args.Positionals.Count == 0) throw new UsageException("name one or more WAV files.");
-        using var recognizer = SpeechRecognizer.Load(dir);
+        using var recognizer = SpeechRecognizer.LoadEnsemble(dirs);
         var (clips, failed) = ReadClips(args.Positionals);
         // The files are taken as one voice and normalised with statistics over all of them (with one file that is
         // per-utterance normalisation); --each normalises every file alone, e.g. for files of different speakers.

@@ -58,7 +58,7 @@ public sealed class FeatureStatistics : IDisposable
         using Scalar count = ((double)frames).ToScalar(), zero = 0.0.ToScalar();
         var mean = sum.div(count);
         var variance = squares.div(count).sub(mean.mul(mean)).clamp_min(zero);
-        var std = variance.add(Scalars.VarianceFloor).sqrt();
+        var std = variance.add(Scalars.VarianceFloor, Scalars.One).sqrt();
         return new FeatureStatistics(mean.to(ScalarType.Float32).MoveToOuterDisposeScope(),
             std.to(ScalarType.Float32).MoveToOuterDisposeScope(), frames);
     }

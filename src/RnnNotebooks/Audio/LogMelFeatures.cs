@@ -116,7 +116,7 @@ public sealed class LogMelFeatures : IDisposable
     {
         using var scope = NewDisposeScope();
         var mean = features.mean([0], keepdim: true);
-        var std = features.var(0, unbiased: false, keepdim: true).add(Scalars.VarianceFloor).sqrt();
+        var std = features.var(0, unbiased: false, keepdim: true).add(Scalars.VarianceFloor, Scalars.One).sqrt();
         return features.sub(mean).div(std).MoveToOuterDisposeScope();
     }
 

@@ -1,3 +1,4 @@
+using RnnNotebooks.Platform;
 using static TorchSharp.torch;
 
 namespace RnnNotebooks.Audio;
@@ -37,14 +38,14 @@ public static class SpecAugment
         {
             var width = random.Next(Math.Min(options.MaxFrequencyWidth, dims) + 1);
             var start = random.Next(dims - width + 1);
-            if (width > 0) using (var band = masked[TensorIndex.Colon, TensorIndex.Slice(start, start + width)]) band.fill_(0);
+            if (width > 0) using (var band = masked[TensorIndex.Colon, TensorIndex.Slice(start, start + width)]) band.fill_(Scalars.Zero);
         }
         var maxTime = Math.Min(options.MaxTimeWidth, (int)(options.MaxTimeFraction * frames));
         for (var i = 0; i < options.TimeMasks; i++)
         {
             var width = random.Next(Math.Max(0, maxTime) + 1);
             var start = random.Next(frames - width + 1);
-            if (width > 0) using (var stretch = masked[TensorIndex.Slice(start, start + width), TensorIndex.Colon]) stretch.fill_(0);
+            if (width > 0) using (var stretch = masked[TensorIndex.Slice(start, start + width), TensorIndex.Colon]) stretch.fill_(Scalars.Zero);
         }
         return masked;
     }

@@ -1,3 +1,4 @@
+using RnnNotebooks.Platform;
 using RnnNotebooks.Decoding;
 using RnnNotebooks.Translation;
 using TorchSharp;
@@ -130,8 +131,8 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
             logits = output.call(dropout.call(h));
         else
         {
-            var deep = embedded.add(outHidden.call(h));
-            if (outContext is not null) deep = deep.add(outContext.call(attended!));
+            var deep = embedded.add(outHidden.call(h), Scalars.One);
+            if (outContext is not null) deep = deep.add(outContext.call(attended!), Scalars.One);
             logits = output.call(dropout.call(deep.tanh()));
         }
         return (scope.MoveToOuter(logits), new CaptionState(scope.MoveToOuter(h), scope.MoveToOuter(c)),
@@ -170,7 +171,10 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
         if (alphas is not null && Options.DoublyStochastic > 0)
         {
             var attended = alphas.mul(batch.Mask.unsqueeze(-1)).sum(1);            // [batch, 49]
-            loss = loss.add(attended.neg().add(1).square().mean().mul(Options.DoublyStochastic));
+            // (1 − Σ_t α)², with every Scalar explicit (Platform.Scalars)
+            using var weight = Options.DoublyStochastic.ToScalar();
+            var gap = attended.neg().add_(Scalars.One, Scalars.One);
+            loss = loss.add(gap.mul(gap).mean().mul(weight), Scalars.One);
         }
         return scope.MoveToOuter(loss);
     }
@@ -192,7 +196,8 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
             var b = (int)features.shape[0];
             var keys = PrepareKeys(features);
             var state = Start(features);
-            var words = full(b, Vocabulary.Bos, dtype: ScalarType.Int64);
+            using var bos = ((long)Vocabulary.Bos).ToScalar();
+            var words = full(b, bos, dtype: ScalarType.Int64);
             var tokens = Enumerable.Range(0, b).Select(_ => new List<long>()).ToArray();
             var alphas = Enumerable.Range(0, b).Select(_ => new List<float[]>()).ToArray();
             var done = new bool[b];
@@ -226,7 +231,7 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
     /// can never match a reference word). Training still scores <c>&lt;unk&gt;</c> like any other target.
     /// </summary>
     static Tensor Speakable(Tensor logits) =>
-        logits.index_fill(1, tensor(new[] { Vocabulary.Pad, Vocabulary.Bos, Vocabulary.Unk }), double.NegativeInfinity);
+        logits.index_fill(1, tensor(new[] { Vocabulary.Pad, Vocabulary.Bos, Vocabulary.Unk }), Scalars.NegativeInfinity);
 
     /// <summary>Beam search for one image (<paramref name="features"/> <c>[1, 49, 512]</c>) through the library's
     /// <see cref="BeamSearch"/>; hypotheses best first.</summary>
@@ -254,7 +259,7 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
         {
             using var noGrad = no_grad();
             var keys = models.Select(m => m.PrepareKeys(features)).ToArray();
-            var logM = Math.Log(models.Count);
+            using var logM = Math.Log(models.Count).ToScalar();
             return BeamSearch.Search(
                 models.Select(m => m.Start(features)).ToArray(),
                 (states, last) =>

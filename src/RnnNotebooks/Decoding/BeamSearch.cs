@@ -1,3 +1,4 @@
+using RnnNotebooks.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -91,7 +92,7 @@ public static class BeamSearch
                     $"{beams.Count} beams; expected [{beams.Count}, vocab].", nameof(step));
             var vocab = logProbs.shape[1];
             var prefix = tensor(beams.Select(b => b.LogProb).ToArray(), dtype: ScalarType.Float64).unsqueeze(1);
-            var total = logProbs.to_type(ScalarType.Float64).add(prefix).flatten();   // [beams * vocab]
+            var total = logProbs.to_type(ScalarType.Float64).add(prefix, Scalars.One).flatten();   // [beams * vocab]
             var take = (int)Math.Min(2L * k, total.shape[0]);
             var (values, indices) = total.topk(take);
             var scores = values.data<double>().ToArray();
@@ -195,7 +196,7 @@ public static class BeamSearch
                     $"The step function returned log-probabilities of shape [{string.Join(", ", logProbs.shape)}] for " +
                     $"{rows.Length} rows; expected [{rows.Length}, vocab].", nameof(step));
             var vocab = logProbs.shape[1];
-            var total = logProbs.to_type(ScalarType.Float64).add(tensor(prefixes).unsqueeze(1)).reshape(live.Count, k * vocab);
+            var total = logProbs.to_type(ScalarType.Float64).add(tensor(prefixes).unsqueeze(1), Scalars.One).reshape(live.Count, k * vocab);
             var take = (int)Math.Min(2L * k, k * vocab);
             var (values, indices) = total.topk(take, dim: 1);                           // [inputs, take]
             var scores = values.data<double>().ToArray();

@@ -1,3 +1,4 @@
+using RnnNotebooks.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -76,15 +77,16 @@ public static class GradientCheck
                 var original = element.item<double>();
                 try
                 {
-                    element.fill_(original + eps);
+                    using (var up = (original + eps).ToScalar()) element.fill_(up);
                     var plus = Evaluate(loss);
-                    element.fill_(original - eps);
+                    using (var down = (original - eps).ToScalar()) element.fill_(down);
                     var minus = Evaluate(loss);
                     numeric[i] = (plus - minus) / (2 * eps);
                 }
                 finally
                 {
-                    element.fill_(original);
+                    using var back = original.ToScalar();
+                    element.fill_(back);
                 }
             }
             result.Add(tensor(numeric, p.shape, ScalarType.Float64));
@@ -139,7 +141,7 @@ public static class GradientCheck
             var a = analytic[i].to_type(ScalarType.Float64);
             var r = reference[i].to_type(ScalarType.Float64);
             var absolute = a.numel() == 0 ? 0.0 : a.sub(r).abs().max().item<double>();
-            var size = a.numel() == 0 ? 0.0 : a.abs().add(r.abs()).max().item<double>();
+            var size = a.numel() == 0 ? 0.0 : a.abs().add(r.abs(), Scalars.One).max().item<double>();
             results.Add(new GradientCheckResult(names[i], absolute / Math.Max(size, floor), absolute));
         }
         return results;

@@ -1,3 +1,4 @@
+using RnnNotebooks.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -88,7 +89,7 @@ internal sealed class GenerationStep : IDisposable
                 hiddenRows.narrow(1, 0, twoH).copy_(wh.narrow(1, 0, twoH));         // r, z from h
                 hiddenRows.narrow(1, 3 * hs, hs).copy_(wh.narrow(1, twoH, hs));     // n's recurrent part
                 var b = biases[l][0];
-                b.narrow(0, 0, twoH).copy_(bi.narrow(0, 0, twoH).add(bh.narrow(0, 0, twoH)));
+                b.narrow(0, 0, twoH).copy_(bi.narrow(0, 0, twoH).add(bh.narrow(0, 0, twoH), Scalars.One));
                 b.narrow(0, twoH, hs).copy_(bi.narrow(0, twoH, hs));
                 b.narrow(0, 3 * hs, hs).copy_(bh.narrow(0, twoH, hs));
             }
@@ -96,7 +97,7 @@ internal sealed class GenerationStep : IDisposable
             {
                 inputRows.copy_(wi);
                 hiddenRows.copy_(wh);
-                biases[l].copy_(bi.add(bh).unsqueeze(0));
+                biases[l].copy_(bi.add(bh, Scalars.One).unsqueeze(0));
             }
             h[l].zero_();
             c?[l].zero_();
@@ -144,15 +145,15 @@ internal sealed class GenerationStep : IDisposable
                 case RecurrentCell.Lstm:
                 {
                     var g = pre.chunk(4, 1);                                              // i, f, g, o: libtorch's order
-                    c![l].mul_(g[1].sigmoid_()).addcmul_(g[0].sigmoid_(), g[2].tanh_(), 1);
+                    c![l].mul_(g[1].sigmoid_()).addcmul_(g[0].sigmoid_(), g[2].tanh_(), Scalars.One);
                     h[l].copy_(c[l]).tanh_().mul_(g[3].sigmoid_());
                     break;
                 }
                 case RecurrentCell.Gru:
                 {
                     var g = pre.chunk(4, 1);                                              // r, z, n from x, n from h
-                    var n = g[2].addcmul_(g[0].sigmoid_(), g[3], 1).tanh_();              // tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
-                    h[l].sub_(n).mul_(g[1].sigmoid_()).add_(n);                           // (1 − z) ⊙ n + z ⊙ h
+                    var n = g[2].addcmul_(g[0].sigmoid_(), g[3], Scalars.One).tanh_();              // tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+                    h[l].sub_(n).mul_(g[1].sigmoid_()).add_(n, Scalars.One);                           // (1 − z) ⊙ n + z ⊙ h
                     break;
                 }
                 default:

@@ -1,3 +1,4 @@
+using RnnNotebooks.Platform;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -59,10 +60,10 @@ public sealed class LstmCell : GatedCell<(Tensor H, Tensor C)?, (Tensor H, Tenso
         CheckInput(x);
         using var scope = NewDisposeScope();
         var (h, c) = state ?? (zeros(x.shape[0], HiddenSize, dtype: x.dtype), zeros(x.shape[0], HiddenSize, dtype: x.dtype));
-        var gates = x.matmul(weightIh.t()).add_(biasIh).add_(h.matmul(weightHh.t())).add_(biasHh);   // [batch, 4·hidden]
+        var gates = x.matmul(weightIh.t()).add_(biasIh, Scalars.One).add_(h.matmul(weightHh.t()), Scalars.One).add_(biasHh, Scalars.One);   // [batch, 4·hidden]
         var blocks = gates.chunk(4, dim: 1);
         var (i, f, g, o) = (blocks[0].sigmoid(), blocks[1].sigmoid(), blocks[2].tanh(), blocks[3].sigmoid());
-        var cNext = f.mul(c).add_(i.mul(g));
+        var cNext = f.mul(c).add_(i.mul(g), Scalars.One);
         var hNext = o.mul(cNext.tanh());
         scope.MoveToOuter(i, f, g, o, cNext, hNext);
         return new LstmStep(i, f, g, o, cNext, hNext);

@@ -1,3 +1,4 @@
+using RnnNotebooks.Platform;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -110,7 +111,7 @@ public sealed class RnnLanguageModel : nn.Module<Tensor, Tensor?, (Tensor Logits
         using (var weightIh = rnn.get_weight_ih(0)!) weightIh.copy_(scratch.Wxh);
         using (var weightHh = rnn.get_weight_hh(0)!) weightHh.copy_(scratch.Whh);
         using (var biasIh = rnn.get_bias_ih(0)!) biasIh.copy_(scratch.Bh);
-        using (var biasHh = rnn.get_bias_hh(0)!) biasHh.fill_(0);
+        using (var biasHh = rnn.get_bias_hh(0)!) biasHh.fill_(Scalars.Zero);
         readout.weight.copy_(scratch.Why);
         readout.bias!.copy_(scratch.By);
     }

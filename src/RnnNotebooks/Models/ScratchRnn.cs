@@ -1,3 +1,4 @@
+using RnnNotebooks.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -80,7 +81,7 @@ public sealed record ScratchRnnGradients(Tensor Wxh, Tensor Whh, Tensor Bh, Tens
     public double GlobalNorm()
     {
         using var scope = NewDisposeScope();
-        return Math.Sqrt(Parameters.Sum(g => g.square().sum().ToDouble()));
+        return Math.Sqrt(Parameters.Sum(g => g.mul(g).sum().ToDouble()));
     }
 
     /// <inheritdoc />
@@ -135,10 +136,11 @@ public sealed class ScratchRnn : IDisposable
         HiddenSize = hiddenSize;
         DType = options.DType;
         using var scope = NewDisposeScope();
-        Wxh = randn(hiddenSize, vocabSize, dtype: DType).mul_(options.InitScale);
-        Whh = randn(hiddenSize, hiddenSize, dtype: DType).mul_(options.InitScale);
+        using var initScale = options.InitScale.ToScalar();
+        Wxh = randn(hiddenSize, vocabSize, dtype: DType).mul_(initScale);
+        Whh = randn(hiddenSize, hiddenSize, dtype: DType).mul_(initScale);
         Bh = zeros(hiddenSize, dtype: DType);
-        Why = randn(vocabSize, hiddenSize, dtype: DType).mul_(options.InitScale);
+        Why = randn(vocabSize, hiddenSize, dtype: DType).mul_(initScale);
         By = zeros(vocabSize, dtype: DType);
         // Owned by the model, not by whatever dispose scope the caller has open.
         scope.Detach(Wxh, Whh, Bh, Why, By);
@@ -247,7 +249,8 @@ public sealed class ScratchRnn : IDisposable
         // Softmax cross-entropy: ∂L/∂o_t = (softmax(o_t) − onehot(y_t)) / scored, zero for ignored steps.
         var mask = tensor(targets.Select(t => t == IgnoreTarget ? 0.0 : 1.0).ToArray(), dtype: DType).unsqueeze(1);
         var y = OneHot(targets.Select(t => t == IgnoreTarget ? 0 : t).ToArray(), VocabSize, DType).mul_(mask);
-        var dLogits = forward.Logits.softmax(1).mul_(mask).sub_(y).div_(scored);   // [steps, vocab]
+        using var scoredSteps = ((double)scored).ToScalar();
+        var dLogits = forward.Logits.softmax(1).mul_(mask).sub_(y).div_(scoredSteps);   // [steps, vocab]
 
         var dWhy = dLogits.t().matmul(forward.Hidden);                               // [vocab, hidden]
         var dBy = dLogits.sum(dim: 0);
@@ -260,9 +263,9 @@ public sealed class ScratchRnn : IDisposable
         var dNext = dFinalHidden is null ? zeros(HiddenSize, dtype: DType) : CheckHidden(dFinalHidden, nameof(dFinalHidden)).to_type(DType);
         for (var t = steps - 1; t >= 0; t--)
         {
-            dHidden[t] = fromOutput[t].add(dNext);
+            dHidden[t] = fromOutput[t].add(dNext, Scalars.One);
             // tanh' = 1 − h²
-            dPre[t] = dHidden[t].mul(hs[t].square().neg_().add_(1));
+            dPre[t] = dHidden[t].mul(hs[t].mul(hs[t]).neg_().add_(Scalars.One, Scalars.One));
             dNext = whhT.matmul(dPre[t]);
         }
 
@@ -295,16 +298,21 @@ public sealed class ScratchRnn : IDisposable
             adagradMemory ??= parameters.Select(p => scope.Detach(zeros_like(p))).ToArray();
         for (var i = 0; i < parameters.Length; i++)
         {
-            var g = grads[i].mul(scale);
-            if (options.ClipValue is { } maxValue) g = g.clamp(-maxValue, maxValue);
+            using var scaleScalar = scale.ToScalar();
+            var g = grads[i].mul(scaleScalar);
+            if (options.ClipValue is { } maxValue)
+                using (Scalar low = (-maxValue).ToScalar(), high = maxValue.ToScalar()) g = g.clamp(low, high);
             switch (options.Optimizer)
             {
                 case ScratchOptimizer.Sgd:
-                    parameters[i].add_(g, alpha: -options.LearningRate);
+                    using (var step = (-options.LearningRate).ToScalar()) parameters[i].add_(g, alpha: step);
                     break;
                 case ScratchOptimizer.Adagrad:
-                    adagradMemory![i].addcmul_(g, g, 1.0);
-                    parameters[i].addcdiv_(g, adagradMemory[i].add(1e-8).sqrt(), -options.LearningRate);
+                    using (Scalar tiny = 1e-8.ToScalar(), step = (-options.LearningRate).ToScalar())
+                    {
+                        adagradMemory![i].addcmul_(g, g, Scalars.One);
+                        parameters[i].addcdiv_(g, adagradMemory[i].add(tiny, Scalars.One).sqrt(), step);
+                    }
                     break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimizer.");
@@ -353,7 +361,7 @@ public sealed class ScratchRnn : IDisposable
         {
             using var stepScope = NewDisposeScope();
             var previous = h;
-            h = Cell(Wxh.select(1, input).add(Bh), Whh, h);
+            h = Cell(Wxh.select(1, input).add(Bh, Scalars.One), Whh, h);
             previous.Dispose();
             if (n < 0)
             {
@@ -361,7 +369,7 @@ public sealed class ScratchRnn : IDisposable
             }
             else
             {
-                var scores = Why.matmul(h).add_(By);                                 // [vocab]
+                var scores = Why.matmul(h).add_(By, Scalars.One);                                 // [vocab]
                 input = temperature == 0 ? (int)scores.argmax().item<long>() : Draw(scores, temperature, random!);
                 output[n] = input;
             }
@@ -387,7 +395,8 @@ public sealed class ScratchRnn : IDisposable
             throw new InvalidOperationException(
                 $"W_hh has spectral radius {current:g3} (all eigenvalues zero); scaling cannot give it radius {radius}. " +
                 "Re-initialise W_hh with random values first.");
-        Whh.mul_(radius / current);
+        using var factor = (radius / current).ToScalar();
+        Whh.mul_(factor);
     }
 
     /// <inheritdoc />
@@ -399,15 +408,15 @@ public sealed class ScratchRnn : IDisposable
 
     static (Tensor Hidden, Tensor Logits) Run(Tensor wxh, Tensor whh, Tensor bh, Tensor why, Tensor by, Tensor x, Tensor h0)
     {
-        var fromInput = x.matmul(wxh.t()).add_(bh).unbind(0);                    // steps × [hidden]
+        var fromInput = x.matmul(wxh.t()).add_(bh, Scalars.One).unbind(0);                    // steps × [hidden]
         var hs = new Tensor[fromInput.Length];
         var h = h0;
         for (var t = 0; t < hs.Length; t++) hs[t] = h = Cell(fromInput[t], whh, h);
         var hidden = stack(hs);                                                  // [steps, hidden]
-        return (hidden, hidden.matmul(why.t()).add_(by));                        // [steps, vocab]
+        return (hidden, hidden.matmul(why.t()).add_(by, Scalars.One));                        // [steps, vocab]
     }
 
-    static Tensor Cell(Tensor fromInput, Tensor whh, Tensor hPrevious) => whh.matmul(hPrevious).add_(fromInput).tanh_();
+    static Tensor Cell(Tensor fromInput, Tensor whh, Tensor hPrevious) => whh.matmul(hPrevious).add_(fromInput, Scalars.One).tanh_();
 
     static Tensor MeanCrossEntropy(Tensor logits, int[] targets)
     {
@@ -424,7 +433,8 @@ public sealed class ScratchRnn : IDisposable
 
     static int Draw(Tensor scores, double temperature, Random random)
     {
-        var probabilities = scores.to_type(ScalarType.Float64).div(temperature).softmax(0).data<double>().ToArray();
+        using var t = temperature.ToScalar();
+        var probabilities = scores.to_type(ScalarType.Float64).div(t).softmax(0).data<double>().ToArray();
         var u = random.NextDouble();
         var cumulative = 0.0;
         for (var i = 0; i < probabilities.Length; i++)

@@ -18,6 +18,9 @@ public static class Scalars
     /// <summary>1, e.g. the alpha of <c>add(tensor, alpha)</c>.</summary>
     public static readonly Scalar One = 1.0.ToScalar();
 
+    /// <summary>0, e.g. the value of <c>fill_</c>.</summary>
+    public static readonly Scalar Zero = 0.0.ToScalar();
+
     /// <summary>−∞, e.g. the fill value of masked positions before a softmax.</summary>
     public static readonly Scalar NegativeInfinity = double.NegativeInfinity.ToScalar();
 

@@ -98,8 +98,11 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>1 for frames before each length, 0 after: <c>[batch, frames]</c>, float32.</summary>
-    static Tensor FrameMask(Tensor lengths, long frames) =>
-        arange(frames).unsqueeze(0).lt(lengths.unsqueeze(1)).to(ScalarType.Float32);
+    static Tensor FrameMask(Tensor lengths, long frames)
+    {
+        using Scalar start = 0L.ToScalar(), stop = frames.ToScalar(), step = 1L.ToScalar();   // no implicit Scalars (Platform.Scalars)
+        return arange(start, stop, step, ScalarType.Int64).unsqueeze(0).lt(lengths.unsqueeze(1)).to(ScalarType.Float32);
+    }
 
     /// <summary>Log probabilities <c>[batch, outFrames, classes]</c> for features <c>[batch, frames, features]</c>
     /// whose true lengths (int64, <c>[batch]</c>) are <paramref name="lengths"/>; frames past a length are padding.</summary>

@@ -89,9 +89,18 @@ public static class AsrTraining
     public static bool IsTraining(DigitRecording recording) => recording.Index >= 10;
 
     /// <summary>Trains a new recognizer on <paramref name="trainSpeakers"/>' recordings among <paramref name="recordings"/>.</summary>
+    /// <param name="recordings">All recordings; those of <paramref name="trainSpeakers"/> are used.</param>
+    /// <param name="trainSpeakers">The voices to train on.</param>
+    /// <param name="options">The recipe.</param>
+    /// <param name="progress">Called every few steps and after each epoch.</param>
+    /// <param name="cancellationToken">Stops training; the model is still usable.</param>
+    /// <param name="newBest">Called when a validation sets a new best CER, while the model holds those weights (the
+    /// ones kept at the end with <see cref="AsrTrainingOptions.KeepBest"/>), with the epoch (1-based) and the CER:
+    /// e.g. to save them, so that a run that dies later still leaves its best model behind (<c>rnn asr train</c> does).</param>
     public static (SpeechRecognizer Recognizer, TrainingState State, optim.Optimizer Optimizer) Train(
         IReadOnlyList<DigitRecording> recordings, IReadOnlyCollection<string> trainSpeakers, AsrTrainingOptions options,
-        Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default,
+        Action<SpeechRecognizer, int, double>? newBest = null)
     {
         ArgumentNullException.ThrowIfNull(recordings);
         ArgumentNullException.ThrowIfNull(options);
@@ -147,7 +156,7 @@ public static class AsrTraining
                     using (average?.Apply())   // with averaging, the average is what is scored and kept
                     {
                         cer = Evaluate(recognizer, validation, CtcDecoding.Greedy, perSpeaker: options.SpeakerNormalization).Cer;
-                        best.Offer(cer);
+                        if (best.Offer(cer)) newBest?.Invoke(recognizer, best.Offers, cer);
                     }
                     // While the model still emits only blanks the CER is pinned at 100 % and says nothing about progress,
                     // so the learning rate is only cut once something has been recognised.

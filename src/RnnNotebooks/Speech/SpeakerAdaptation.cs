@@ -94,7 +94,7 @@ public static class SpeakerAdaptation
     /// <param name="progress">Called after each round.</param>
     /// <remarks>Stops before a round in which no string has a transcript (nothing to learn from), so a model that only
     /// outputs blanks comes back unchanged with fewer rounds reported.</remarks>
-    /// <exception cref="ArgumentException">No clips.</exception>
+    /// <exception cref="ArgumentException">No clips, or the recognizer is an ensemble.</exception>
     public static AdaptationResult Adapt(SpeechRecognizer recognizer, IReadOnlyList<AudioClip> clips,
         FeatureStatistics? speaker = null, SpeakerAdaptationOptions? options = null,
         CtcDecoding decoding = CtcDecoding.Lexicon, Action<AdaptationRound>? progress = null)
@@ -102,6 +102,10 @@ public static class SpeakerAdaptation
         ArgumentNullException.ThrowIfNull(recognizer);
         ArgumentNullException.ThrowIfNull(clips);
         if (clips.Count == 0) throw new ArgumentException("Speaker adaptation needs at least one clip of the voice.", nameof(clips));
+        if (recognizer.Members.Count > 1)
+            throw new ArgumentException(
+                $"Speaker adaptation fine-tunes one model, and this recognizer is an ensemble of {recognizer.Members.Count}; " +
+                "adapt a single checkpoint (one --checkpoint) instead.", nameof(recognizer));
         options ??= new SpeakerAdaptationOptions();
         options.Validate();
         var model = recognizer.Model;

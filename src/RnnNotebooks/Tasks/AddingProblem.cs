@@ -86,6 +86,7 @@ public static class AddingProblem
                 $"Predictions have shape [{string.Join(", ", predictions.shape)}], targets [{string.Join(", ", targets.shape)}]; " +
                 "they must match (one number per sequence).", nameof(predictions));
         using var scope = NewDisposeScope();
-        return predictions.sub(targets).abs().le(Tolerance).to_type(ScalarType.Float64).mean().item<double>();
+        using var tolerance = Tolerance.ToScalar();
+        return predictions.sub(targets).abs().le(tolerance).to_type(ScalarType.Float64).mean().item<double>();
     }
 }

@@ -1,3 +1,4 @@
+using RnnNotebooks.Platform;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -66,7 +67,7 @@ public sealed class FastAdam : Adam
                     oneMinusB2 = (1 - beta2).ToScalar(), epsScaled = (eps * root2).ToScalar(), stepSize = (-lr * root2 / correction1).ToScalar();
                 state.exp_avg.mul_(b1).add_(grad, alpha: oneMinusB1);
                 state.exp_avg_sq.mul_(b2).addcmul_(grad, grad, value: oneMinusB2);
-                var denominator = Scratch(param).copy_(state.exp_avg_sq).sqrt_().add_(epsScaled);
+                var denominator = Scratch(param).copy_(state.exp_avg_sq).sqrt_().add_(epsScaled, Scalars.One);
                 param.addcdiv_(state.exp_avg, denominator, value: stepSize);
             }
         }, closure);

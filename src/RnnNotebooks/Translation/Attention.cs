@@ -97,13 +97,13 @@ public sealed class AdditiveAttention : Attention
 public sealed class DotProductAttention : Attention
 {
     private readonly Linear keyProjection;
-    private readonly double scale;
+    private readonly Scalar scale;
 
     /// <summary>Creates the module.</summary>
     public DotProductAttention(int querySize, int keySize) : base(nameof(DotProductAttention))
     {
         keyProjection = nn.Linear(keySize, querySize, hasBias: false);
-        scale = 1 / Math.Sqrt(querySize);
+        scale = (1 / Math.Sqrt(querySize)).ToScalar();
         RegisterComponents();
     }
 

@@ -141,7 +141,8 @@ public sealed class Seq2Seq : nn.Module<TranslationBatch, Tensor>
         var summary = cat([final[0], final[1]], 1);                                    // [batch, 2·hidden]
         var initial = bridge.call(summary).tanh();                                      // [batch, hidden]
         var keys = attention?.PrepareKeys(outputs);
-        var mask = source.ne(Vocabulary.Pad);
+        using var pad = ((long)Vocabulary.Pad).ToScalar();
+        var mask = source.ne(pad);
         var result = new EncodedSource(outputs, keys, mask, summary, initial);
         scope.MoveToOuter(keys is null ? [outputs, mask, summary, initial] : [outputs, keys, mask, summary, initial]);
         return result;
@@ -195,7 +196,8 @@ public sealed class Seq2Seq : nn.Module<TranslationBatch, Tensor>
         var outputs = Enumerable.Range(0, n).Select(_ => new List<long>()).ToArray();
         var attentionRows = Enumerable.Range(0, n).Select(_ => new List<float[]>()).ToArray();
         var done = new bool[n];
-        var last = full(n, Vocabulary.Bos, ScalarType.Int64);
+        using var bos = ((long)Vocabulary.Bos).ToScalar();
+        var last = full(n, bos, ScalarType.Int64);
         var hidden = encoded.InitialHidden;
         for (var t = 0; t < maxLength && done.Contains(false); t++)
         {

@@ -1,3 +1,4 @@
+using RnnNotebooks.Platform;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -57,8 +58,9 @@ public sealed record TranslationBatch(Tensor Source, Tensor SourceLengths, Tenso
         }
         var source = tensor(src, [b, srcSteps]);
         var targetOutput = tensor(tgtOut, [b, tgtSteps]);
-        return new TranslationBatch(source, tensor(srcLengths), source.ne(Vocabulary.Pad), tensor(tgtIn, [b, tgtSteps]),
-            targetOutput, targetOutput.ne(Vocabulary.Pad))
+        using var pad = ((long)Vocabulary.Pad).ToScalar();
+        return new TranslationBatch(source, tensor(srcLengths), source.ne(pad), tensor(tgtIn, [b, tgtSteps]),
+            targetOutput, targetOutput.ne(pad))
         { TargetTokens = pairs.Sum(p => p.Target.Length + 1L) };
     }
 
@@ -114,6 +116,6 @@ public static class SequenceLoss
         var perToken = nn.functional.cross_entropy(logits.reshape(-1, vocab), targets.reshape(-1),
             reduction: nn.Reduction.None, label_smoothing: labelSmoothing);                // [batch * steps]
         var weights = mask.reshape(-1).to_type(perToken.dtype);
-        return scope.MoveToOuter(perToken.mul(weights).sum().div(weights.sum().clamp_min(1)));
+        return scope.MoveToOuter(perToken.mul(weights).sum().div(weights.sum().clamp_min(Scalars.One)));
     }
 }

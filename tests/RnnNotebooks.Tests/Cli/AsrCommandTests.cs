@@ -68,6 +68,48 @@ public sealed class AsrCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_Ensemble_TrainsOneModelPerSeed_ScoresThemTogether_AndEvalReadsTheDirectory()
+    {
+        // Two made-up voices: each digit a tone (pitch by digit, shifted by voice), recordings 0-13 of each.
+        var data = Path.Combine(dir, "tones");
+        Directory.CreateDirectory(data);
+        foreach (var (speaker, shift) in new[] { ("ann", 1.0), ("bo", 1.2) })
+            for (var digit = 0; digit < 10; digit++)
+                for (var i = 0; i < 14; i++)
+                    WavFile.Write(Path.Combine(data, $"{digit}_{speaker}_{i}.wav"),
+                        new AudioClip(ResamplerTests.Tone((300 + 150 * digit) * shift, 8000, 0.2), 8000));
+        var output = Path.Combine(dir, "ensemble");
+
+        var (code, stdout, err) = Run("asr", "train", "--data", data, "--exclude-speaker", "bo", "--epochs", "1", "--strings", "8",
+            "--hidden", "8", "--layers", "1", "--seed", "3", "--ensemble", "2", "--out", output);
+        Assert.True(code == 0, err);
+        Assert.Contains("model 1 of 2, seed 3", err);
+        Assert.Contains("model 2 of 2, seed 4", err);
+        using (var json = System.Text.Json.JsonDocument.Parse(stdout))
+        {
+            var models = json.RootElement.GetProperty("models");
+            Assert.Equal(2, models.GetArrayLength());
+            Assert.Equal(Path.GetFullPath(Path.Combine(output, "model-2")), models[1].GetProperty("checkpoint").GetString());
+            var cer = json.RootElement.GetProperty("ensemble").GetProperty("held_out").GetProperty("bo").GetProperty("cer").GetDouble();
+            Assert.InRange(cer, 0, 1.5);
+        }
+        foreach (var (k, seed) in new[] { (1, "3"), (2, "4") })
+        {
+            using var member = SpeechRecognizer.Load(Path.Combine(output, $"model-{k}"));
+            Assert.Equal("complete", member.Config.Notes!["status"]);
+            Assert.Equal(seed, member.Config.Notes["seed"]);
+        }
+
+        (code, stdout, err) = Run("asr", "eval", "--checkpoint", output, "--speaker", "bo", "--data", data, "--decoding", "greedy");
+        Assert.True(code == 0, err);
+        Assert.Contains("\"models\": 2", stdout);
+        (code, _, err) = Run("asr", "eval", "--checkpoint", output, "--speaker", "bo", "--data", data, "--adapt", "1");
+        Assert.Equal(1, code);
+        Assert.Contains("ensemble", err);
+        Assert.Equal(2, Run("asr", "train", "--ensemble", "0").Code);
+    }
+
+    [Fact]
     public void Eval_MissingCheckpoint_ExitsOne()
     {
         var (code, _, err) = Run("asr", "eval", "--checkpoint", Path.Combine(dir, "none"), "--speaker", "george", "--data", dir);

@@ -142,6 +142,37 @@ public sealed class AsrTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Train_ReportsEveryNewBest_WithTheWeightsItEndsWith()
+    {
+        var calls = new List<(int Epoch, double Cer)>();
+        var saved = Path.Combine(dir, "best-so-far");
+        var options = TinyOptions() with { Epochs = 4 };
+        var (recognizer, state, optimizer) = AsrTraining.Train(ToneRecordings(), ["ann", "bo"], options,
+            newBest: (r, epoch, cer) =>
+            {
+                calls.Add((epoch, cer));
+                r.Save(saved, null, TrainingState.Start(new TrainerOptions(options.Epochs)));
+            });
+        using (recognizer)
+        {
+            optimizer.Dispose();
+            // Called exactly at the epochs whose validation CER is below every earlier one.
+            var expected = new List<(int, double)>();
+            var lowest = double.PositiveInfinity;
+            foreach (var (e, i) in state.History.Epochs.Select((e, i) => (e, i)))
+                if (e.Metrics["val_cer"] < lowest) expected.Add((i + 1, lowest = e.Metrics["val_cer"]));
+            Assert.Equal(4, state.History.Epochs.Count);
+            Assert.Equal(expected, calls);
+
+            // What the last call saved is the model training returned (it keeps the best weights).
+            using var loaded = SpeechRecognizer.Load(saved);
+            var kept = recognizer.Model.state_dict();
+            foreach (var (name, weight) in loaded.Model.state_dict())
+                Assert.True(weight.allclose(kept[name], rtol: 0, atol: 0), $"{name} differs from the kept weights");
+        }
+    }
+
+    [Fact]
     public void Train_StoppedByTheTimeBudget_ReturnsWhileTheNextEpochIsBeingBuilt()
     {
         var (recognizer, state, optimizer) = AsrTraining.Train(ToneRecordings(), ["ann", "bo"], TinyOptions(TimeSpan.FromMilliseconds(1)));
