@@ -174,10 +174,22 @@ public sealed class SpeechRecognizer : IDisposable
         var x = Features(clip, speaker).unsqueeze(0);
         var lengths = tensor(new[] { x.shape[1] });
         var training = members.Select(m => m.training).ToArray();
+        var logProbs = new Tensor[members.Length];                      // [1, T', C] each
+        var proposals = new string[members.Length];
         try
         {
-            var logProbs = members.Select(m => { m.eval(); return m.call(x, lengths); }).ToList();   // [1, T', C] each
-            var proposals = logProbs.Select(lp => Decode(lp[0], decoding)).ToList();
+            // The members listen and decode side by side, one core each (gradient mode and dispose scopes are per
+            // thread, so each worker sets its own; the results leave the worker's scope and join this one).
+            foreach (var m in members) m.eval();
+            Parallel.For(0, members.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, k =>
+            {
+                using var workerScope = NewDisposeScope();
+                using var workerNoGrad = no_grad();
+                var lp = members[k].call(x, lengths);
+                proposals[k] = Decode(lp[0], decoding);
+                logProbs[k] = lp.DetachFromDisposeScope();
+            });
+            scope.Attach(logProbs);
             var scores = new Dictionary<string, double>(StringComparer.Ordinal);
             foreach (var proposal in proposals.Distinct(StringComparer.Ordinal))
             {
@@ -195,6 +207,11 @@ public sealed class SpeechRecognizer : IDisposable
             // Highest total; among equals, the proposal of the earliest member.
             var best = proposals.Select((p, k) => (p, k)).OrderByDescending(t => scores[t.p]).ThenBy(t => t.k).First().p;
             return (best, proposals, scores);
+        }
+        catch
+        {
+            foreach (var lp in logProbs) lp?.Dispose();   // a worker failed: what the others made is not in any scope yet
+            throw;
         }
         finally
         {

@@ -21,8 +21,9 @@ namespace RnnNotebooks.Training;
 ///   = θ − (lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ)) · m / (√v + ε·√(1 − β₂ᵗ))
 /// </code>
 /// <para>
-/// The two are equal up to float rounding (a test compares them with torch's Adam over many steps). With
-/// <c>amsgrad</c> the step is TorchSharp's own. Checkpoints saved with either optimizer load into the other.
+/// The two are equal up to float rounding (a test compares them with torch's Adam over many steps). It has no
+/// <c>amsgrad</c> (TorchSharp's Adam makes implicit Scalars, see <c>Platform.Scalars</c>; use it for amsgrad).
+/// Checkpoints saved with either optimizer load into the other.
 /// </para>
 /// Introduced in the performance work (docs/benchmarks.md).
 /// </remarks>
@@ -35,12 +36,15 @@ public sealed class FastAdam : Adam
         double eps = 1e-8, double weight_decay = 0, bool amsgrad = false, bool maximize = false)
         : base(parameters, lr, beta1, beta2, eps, weight_decay, amsgrad, maximize)
     {
+        if (amsgrad)
+            throw new ArgumentException("FastAdam has no amsgrad variant; use torch.optim.Adam(…, amsgrad: true) for it.", nameof(amsgrad));
     }
 
     /// <summary>One Adam update of every parameter that has a gradient.</summary>
     public override Tensor step(Func<Tensor>? closure = null)
     {
-        if (ParamGroups.OfType<ParamGroup>().Any(g => ((Options)g.Options).amsgrad == true)) return base.step(closure);
+        if (ParamGroups.OfType<ParamGroup>().Any(g => ((Options)g.Options).amsgrad == true))
+            throw new InvalidOperationException("FastAdam has no amsgrad variant (a parameter group asks for it); use torch.optim.Adam for it.");
         return _step<ParamGroup>(group =>
         {
             var options = (Options)group.Options;

@@ -35,6 +35,7 @@ public class ImplicitScalarTests
         Assert.Contains("Tensor::add/1", risky);      // add(Tensor) calls add(Tensor, 1)
         Assert.Contains("Tensor::square/0", risky);   // pow(2)
         Assert.Contains("Tensor::op_Multiply/2", risky);
+        Assert.Contains("functional::elu/3", risky);  // through Tensor.elu, one call deeper
         Assert.DoesNotContain("Tensor::add/2", risky); // the explicit-alpha overloads are safe
         Assert.DoesNotContain("Tensor::mul/1", risky);
 
@@ -43,16 +44,33 @@ public class ImplicitScalarTests
         Assert.Contains(inTorchSharp, line => line.Contains("Tensor::add(") && line.Contains("Scalar"));
     }
 
-    /// <summary>TorchSharp methods (<c>Type::name/parameters</c>) whose own body converts a value to a Scalar.</summary>
+    /// <summary>TorchSharp methods (<c>Type::name/parameters</c>) that convert a value to a Scalar, in their own body or
+    /// in a TorchSharp method they call (followed to any depth).</summary>
     static HashSet<string> ScalarMakers(string torchSharp)
     {
         var result = new HashSet<string>(StringComparer.Ordinal);
+        var callers = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);   // callee → methods that call it
         using var pe = new PEReader(File.OpenRead(torchSharp));
         var md = pe.GetMetadataReader();
-        foreach (var (type, method, handle) in Methods(md))
+        foreach (var (type, method, _) in Methods(md))
+        {
+            var name = $"{type}::{md.GetString(method.Name)}/{ParameterCount(md, method.Signature)}";
             foreach (var (target, _) in Calls(pe, md, method))
-                if (IsImplicitScalar(md, target))
-                    result.Add($"{type}::{md.GetString(method.Name)}/{ParameterCount(md, method.Signature)}");
+            {
+                if (IsImplicitScalar(md, target)) result.Add(name);
+                else if (target.Kind == HandleKind.MethodDefinition)
+                {
+                    var callee = md.GetMethodDefinition((MethodDefinitionHandle)target);
+                    var key = $"{md.GetString(md.GetTypeDefinition(callee.GetDeclaringType()).Name)}::{md.GetString(callee.Name)}/{ParameterCount(md, callee.Signature)}";
+                    if (!callers.TryGetValue(key, out var set)) callers[key] = set = new HashSet<string>(StringComparer.Ordinal);
+                    set.Add(name);
+                }
+            }
+        }
+        var pending = new Queue<string>(result);
+        while (pending.TryDequeue(out var maker))
+            foreach (var caller in callers.GetValueOrDefault(maker) ?? [])
+                if (result.Add(caller)) pending.Enqueue(caller);
         return result;
     }
 
