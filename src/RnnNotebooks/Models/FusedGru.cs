@@ -131,16 +131,16 @@ public static class FusedGru
         for (var layer = 0; layer < forward.Count; layer++)
         {
             if (layer > 0 && dropout > 0 && training) y = nn.functional.dropout(y, dropout, training: true);
-            var ahead = Layer(y, forward[layer], layer);
-            var behind = Reversed(Layer(Reversed(y), backward[layer], layer));
+            var ahead = Layer(y, forward[layer], layer, nameof(forward));
+            var behind = Reversed(Layer(Reversed(y), backward[layer], layer, nameof(backward)));
             y = cat([ahead, behind], 2);
         }
         return y.MoveToOuterDisposeScope();
 
-        static Tensor Layer(Tensor x, (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh) w, int layer)
+        static Tensor Layer(Tensor x, (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh) w, int layer, string direction)
         {
             if (x.shape[2] != w.WeightIh.shape[1])
-                throw new ArgumentException($"Layer {layer}: W_ih expects {w.WeightIh.shape[1]} features, the input has {x.shape[2]}.", nameof(forward));
+                throw new ArgumentException($"Layer {layer} ({direction}): W_ih expects {w.WeightIh.shape[1]} features, the input has {x.shape[2]}.", direction);
             var start = zeros(x.shape[1], w.WeightHh.shape[1], dtype: x.dtype, device: x.device);
             return GruRecurrence.apply(nn.functional.linear(x, w.WeightIh, w.BiasIh), start, w.WeightHh, w.BiasHh);
         }

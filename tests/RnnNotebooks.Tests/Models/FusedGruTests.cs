@@ -202,6 +202,16 @@ public class FusedGruTests
         using var oneWay = nn.GRU(5, 8, 1);
         e = Assert.Throws<ArgumentException>(() => FusedGru.WeightsOf(oneWay, 1, reverse: true));
         Assert.Contains("backward direction", e.Message);
+
+        // A layer of the wrong width is named with its direction.
+        using var x3 = randn(7, 3, 5);
+        using var lengths = tensor(new long[] { 7, 4, 2 });
+        using var wide = nn.GRU(6, 8, 1, bidirectional: true);
+        e = Assert.Throws<ArgumentException>(() => FusedGru.ForwardBidirectional(x3, lengths, FusedGru.WeightsOf(gru, 1), FusedGru.WeightsOf(wide, 1, reverse: true)));
+        Assert.Equal("backward", e.ParamName);
+        Assert.Contains("(backward): W_ih expects 6 features, the input has 5", e.Message);
+        e = Assert.Throws<ArgumentException>(() => FusedGru.ForwardBidirectional(x3, lengths, FusedGru.WeightsOf(wide, 1), FusedGru.WeightsOf(gru, 1, reverse: true)));
+        Assert.Equal("forward", e.ParamName);
     }
 
     [Fact]
