@@ -16,13 +16,14 @@ static class AsrCommand
         "              [--hidden N] [--layers N] [--subsampling 2|4|1] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels 40] [--mfcc 13 | --mfcc 0 (log-mel)]\n" +
         "              [--average D (keep a moving average of the weights, decay D per update, e.g. 0.998; 0 = off)]\n" +
         "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
-        "       rnn asr eval --checkpoint DIR [--checkpoint DIR2 ...] --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
+        "       rnn asr eval --checkpoint DIR [--checkpoint DIR2 ...] [--combine likelihood|vote] --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
         "                    [--adapt ROUNDS (self-train on the speaker's own audio first, no transcripts; e.g. 5)]\n" +
         "                    [--balance CAP (with --adapt: pick the pseudo-labels class-balanced, no word above CAP times its even share; e.g. 1.25)]\n" +
         "                    [--new-recordings (with --adapt: adapt on strings of the speaker's recordings 0-24, score strings of 25-49)]\n" +
         "                    [--vote (recognise at nine speeds, 0.8-1.2, and keep the transcript most agree on) | --speeds 0.9,1,1.1]\n" +
-        "       rnn asr transcribe --checkpoint DIR [--checkpoint DIR2 ...] [--decoding greedy|beam|lexicon] [--each | --adapt ROUNDS] [--vote | --speeds LIST] FILE.wav [FILE.wav ...]\n" +
-        "         (several --checkpoint, or a directory of `train --ensemble N`: the models' posteriors are averaged)\n" +
+        "       rnn asr transcribe --checkpoint DIR [--checkpoint DIR2 ...] [--combine likelihood|vote] [--decoding greedy|beam|lexicon] [--each | --adapt ROUNDS] [--vote | --speeds LIST] FILE.wav [FILE.wav ...]\n" +
+        "         (several --checkpoint, or a directory of `train --ensemble N`: each model proposes a transcript, and the one with the\n" +
+        "          highest summed CTC likelihood wins; --combine vote: the one most models proposed, likelihood breaking ties)\n" +
         "         (transcribe normalises the features over all the files given, as one voice; --each normalises every file alone;\n" +
         "          --adapt also fine-tunes the model on the files' own transcripts before the final pass)\n" +
         "       rnn asr adapt --checkpoint DIR --out DIR2 [--rounds 5] [--balance CAP] [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]\n" +
@@ -38,9 +39,9 @@ static class AsrCommand
         return argv[0] switch
         {
             "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
-            "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds", "balance" })),
+            "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "combine", "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds", "balance" })),
             "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads", "balance" })),
-            "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each", "vote" }, new HashSet<string> { "checkpoint", "decoding", "threads", "adapt", "speeds", "balance" })),
+            "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each", "vote" }, new HashSet<string> { "combine", "checkpoint", "decoding", "threads", "adapt", "speeds", "balance" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
         };
     }
@@ -274,6 +275,7 @@ static class AsrCommand
     static int Eval(CliArgs args)
     {
         var dirs = Checkpoints(args);
+        var combine = args.Option("combine");
         var speaker = args.Required("speaker");
         var recordings = Recordings(args.Option("data"));
         var newRecordings = args.Flag("new-recordings");
@@ -296,7 +298,7 @@ static class AsrCommand
             throw new UsageException("--new-recordings normalises with the adaptation strings' statistics; it cannot be combined with --normalize utterance.");
         ApplyThreads(args);
         args.EnsureAllUsed();
-        using var recognizer = SpeechRecognizer.LoadEnsemble(dirs);
+        using var recognizer = LoadRecognizer(dirs, combine);
         if (newRecordings) return EvalOnNewRecordings(recognizer, recordings, speaker, count, decoding, adaptation!);
         var e = AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, speaker, count), decoding,
             perSpeaker: perSpeaker, adaptation: adaptation, speeds: speeds);
@@ -308,6 +310,7 @@ static class AsrCommand
             e.Utterances,
             Heard = recognizer.Config.TrainedOn.Contains(speaker),
             Models = recognizer.Members.Count,
+            Combine = recognizer.Members.Count > 1 ? (recognizer.EnsembleVotes ? "vote" : "likelihood") : null,
             Decoding = decoding,
             Normalize = perSpeaker || recognizer.Config.SpeakerNormalization ? "speaker" : "utterance",
             AdaptRounds = adaptation?.Rounds ?? 0,
@@ -352,9 +355,24 @@ static class AsrCommand
         return dirs.Count > 0 ? dirs : throw new UsageException("--checkpoint is required.");
     }
 
+    /// <summary>Loads the <c>--checkpoint</c> model(s) and applies <c>--combine likelihood|vote</c> (for ensembles).</summary>
+    static SpeechRecognizer LoadRecognizer(IReadOnlyList<string> dirs, string? combine)
+    {
+        var votes = combine switch
+        {
+            null or "likelihood" => false,
+            "vote" => true,
+            var other => throw new UsageException($"--combine {other}: expected likelihood or vote."),
+        };
+        var recognizer = SpeechRecognizer.LoadEnsemble(dirs);
+        recognizer.EnsembleVotes = votes;
+        return recognizer;
+    }
+
     static int Transcribe(CliArgs args)
     {
         var dirs = Checkpoints(args);
+        var combine = args.Option("combine");
         var decoding = Decoding(args);
         var each = args.Flag("each");
         var adaptation = Adaptation(args);
@@ -364,7 +382,7 @@ static class AsrCommand
         ApplyThreads(args);
         args.EnsureAllUsed();
         if (args.Positionals.Count == 0) throw new UsageException("name one or more WAV files.");
-        using var recognizer = SpeechRecognizer.LoadEnsemble(dirs);
+        using var recognizer = LoadRecognizer(dirs, combine);
         var (clips, failed) = ReadClips(args.Positionals);
         // The files are taken as one voice and normalised with statistics over all of them (with one file that is
         // per-utterance normalisation); --each normalises every file alone, e.g. for files of different speakers.

@@ -99,6 +99,11 @@ public sealed class SpeechRecognizer : IDisposable
     /// <summary>Beam width for <see cref="CtcDecoding.Beam"/> and <see cref="CtcDecoding.Lexicon"/>.</summary>
     public int BeamWidth { get; set; } = 8;
 
+    /// <summary>How an ensemble picks among its members' proposals (<see cref="EnsembleChoice"/>): false (the default)
+    /// by the highest summed CTC log-likelihood alone; true by the number of members that proposed it first, the
+    /// likelihood breaking ties.</summary>
+    public bool EnsembleVotes { get; set; }
+
     /// <summary>Features of a clip (resampled to the feature rate if needed): <c>[frames, dims]</c>, normalised with
     /// <paramref name="speaker"/>'s statistics when given, else with the clip's own.</summary>
     public Tensor Features(AudioClip clip, FeatureStatistics? speaker = null)
@@ -204,8 +209,10 @@ public sealed class SpeechRecognizer : IDisposable
                 }
                 scores[proposal] = total;
             }
-            // Highest total; among equals, the proposal of the earliest member.
-            var best = proposals.Select((p, k) => (p, k)).OrderByDescending(t => scores[t.p]).ThenBy(t => t.k).First().p;
+            // Highest total (with EnsembleVotes, most proposers first); among equals, the proposal of the earliest member.
+            var best = proposals.Select((p, k) => (p, k))
+                .OrderByDescending(t => EnsembleVotes ? proposals.Count(q => q == t.p) : 0)
+                .ThenByDescending(t => scores[t.p]).ThenBy(t => t.k).First().p;
             return (best, proposals, scores);
         }
         catch

@@ -75,6 +75,26 @@ public sealed class SpeechEnsembleTests : IDisposable
     }
 
     [Fact]
+    public void EnsembleVotes_PicksWhatMostMembersProposed_TheLikelihoodBreakingTies()
+    {
+        // Model "a" twice and "b" once: where a and b disagree, a's proposal has two votes.
+        var a = Saved("a", 1);
+        var b = Saved("b", 2);
+        using var ensemble = SpeechRecognizer.LoadEnsemble([b, a, a]);
+        ensemble.EnsembleVotes = true;
+        using var onlyA = SpeechRecognizer.Load(a);
+        var overruled = 0;
+        foreach (var clip in TinyVoice.Clips())
+        {
+            var (transcript, proposals, scores) = ensemble.EnsembleChoice(clip, CtcDecoding.Greedy);
+            Assert.Equal(onlyA.Transcribe(clip, CtcDecoding.Greedy), transcript);
+            if (proposals[0] != transcript && scores[proposals[0]] > scores[transcript]) overruled++;
+        }
+        // Somewhere b's proposal was likelier in total and still lost the vote, so the vote, not the likelihood, decided.
+        Assert.True(overruled > 0, "no clip where the vote overruled the likelihood; the test shows nothing");
+    }
+
+    [Fact]
     public void Ensemble_OfOneModelTwice_TranscribesAsTheModelDoes()
     {
         var a = Saved("a", 4);
