@@ -153,9 +153,30 @@ public sealed class SpeechRecognizer : IDisposable
     /// An ensemble (<see cref="Members"/>) returns the transcript that <see cref="EnsembleChoice"/> picks.</summary>
     public string Transcribe(AudioClip clip, CtcDecoding decoding = CtcDecoding.Lexicon, FeatureStatistics? speaker = null)
     {
-        if (members.Length > 1) return EnsembleChoice(clip, decoding, speaker).Transcript;
+        if (members.Length > 1) return Choose(clip, decoding, speaker, parallel: true, scoreAgreement: false).Transcript;
         using var logProbs = LogProbabilities(clip, speaker);
         return Decode(logProbs, decoding);
+    }
+
+    /// <summary>Transcribes many clips, as <see cref="Transcribe"/> does one by one. An ensemble works on several clips
+    /// at once, one core each (its members one after another), which keeps every core busy whatever the number of
+    /// members; a single model goes clip by clip on the calling thread.</summary>
+    /// <param name="clips">The audio.</param>
+    /// <param name="decoding">How text is decoded.</param>
+    /// <param name="speakerOf">Feature statistics for clip <c>i</c> (null: the clip's own), as in <see cref="Features"/>.</param>
+    public IReadOnlyList<string> TranscribeAll(IReadOnlyList<AudioClip> clips, CtcDecoding decoding = CtcDecoding.Lexicon,
+        Func<int, FeatureStatistics?>? speakerOf = null)
+    {
+        ArgumentNullException.ThrowIfNull(clips);
+        var result = new string[clips.Count];
+        if (members.Length == 1)
+        {
+            for (var i = 0; i < clips.Count; i++) result[i] = Transcribe(clips[i], decoding, speakerOf?.Invoke(i));
+            return result;
+        }
+        Parallel.For(0, clips.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            result[i] = Choose(clips[i], decoding, speakerOf?.Invoke(i), parallel: false, scoreAgreement: false).Transcript);
+        return result;
     }
 
     /// <summary>
@@ -171,7 +192,13 @@ public sealed class SpeechRecognizer : IDisposable
     /// <returns>The winner, every proposal (one per member, in member order), and each distinct proposal's total
     /// log-likelihood.</returns>
     public (string Transcript, IReadOnlyList<string> Proposals, IReadOnlyDictionary<string, double> Scores) EnsembleChoice(
-        AudioClip clip, CtcDecoding decoding = CtcDecoding.Lexicon, FeatureStatistics? speaker = null)
+        AudioClip clip, CtcDecoding decoding = CtcDecoding.Lexicon, FeatureStatistics? speaker = null) =>
+        Choose(clip, decoding, speaker, parallel: true, scoreAgreement: true);
+
+    /// <summary><see cref="EnsembleChoice"/>, with the members side by side or one after another, and (when
+    /// <paramref name="scoreAgreement"/> is false) no scoring at all when every member proposed the same text.</summary>
+    (string Transcript, IReadOnlyList<string> Proposals, IReadOnlyDictionary<string, double> Scores) Choose(
+        AudioClip clip, CtcDecoding decoding, FeatureStatistics? speaker, bool parallel, bool scoreAgreement)
     {
         ArgumentNullException.ThrowIfNull(clip);
         using var scope = NewDisposeScope();
@@ -186,7 +213,7 @@ public sealed class SpeechRecognizer : IDisposable
             // The members listen and decode side by side, one core each (gradient mode and dispose scopes are per
             // thread, so each worker sets its own; the results leave the worker's scope and join this one).
             foreach (var m in members) m.eval();
-            Parallel.For(0, members.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, k =>
+            Parallel.For(0, members.Length, new ParallelOptions { MaxDegreeOfParallelism = parallel ? Environment.ProcessorCount : 1 }, k =>
             {
                 using var workerScope = NewDisposeScope();
                 using var workerNoGrad = no_grad();
@@ -196,6 +223,7 @@ public sealed class SpeechRecognizer : IDisposable
             });
             scope.Attach(logProbs);
             var scores = new Dictionary<string, double>(StringComparer.Ordinal);
+            if (!scoreAgreement && proposals.All(p => p == proposals[0])) return (proposals[0], proposals, scores);
             foreach (var proposal in proposals.Distinct(StringComparer.Ordinal))
             {
                 var target = Characters.Encode(proposal).Select(l => (long)l).ToArray();

@@ -95,6 +95,22 @@ public sealed class SpeechEnsembleTests : IDisposable
     }
 
     [Fact]
+    public void TranscribeAll_OnSeveralCores_GivesWhatTranscribeGivesClipByClip()
+    {
+        using var ensemble = SpeechRecognizer.LoadEnsemble([Saved("a", 1), Saved("b", 2), Saved("c", 3)]);
+        var clips = TinyVoice.Clips().Concat(TinyVoice.Clips().Select(c => c.WithSpeed(1.1))).ToList();
+        using var voice = ensemble.SpeakerStatistics(clips);
+        foreach (var speaker in new[] { null, voice })
+        {
+            var together = ensemble.TranscribeAll(clips, CtcDecoding.Lexicon, _ => speaker);
+            Assert.Equal(clips.Select(c => ensemble.Transcribe(c, CtcDecoding.Lexicon, speaker)), together);
+            Assert.Equal(clips.Select(c => ensemble.EnsembleChoice(c, CtcDecoding.Lexicon, speaker).Transcript), together);
+        }
+        using var single = SpeechRecognizer.Load(Path.Combine(dir, "a"));
+        Assert.Equal(clips.Select(c => single.Transcribe(c, CtcDecoding.Greedy)), single.TranscribeAll(clips, CtcDecoding.Greedy));
+    }
+
+    [Fact]
     public void Ensemble_OfOneModelTwice_TranscribesAsTheModelDoes()
     {
         var a = Saved("a", 4);
@@ -150,6 +166,7 @@ public sealed class SpeechEnsembleTests : IDisposable
         long Live(int transcriptions)
         {
             for (var i = 0; i < transcriptions; i++) ensemble.Transcribe(clips[i % clips.Length]);
+            ensemble.TranscribeAll(clips);
             GC.Collect();
             GC.WaitForPendingFinalizers();   // tensors of earlier tests that only the finalizer frees
             return Tensor.TotalCount;
