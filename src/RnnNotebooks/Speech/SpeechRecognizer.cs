@@ -174,8 +174,18 @@ public sealed class SpeechRecognizer : IDisposable
             for (var i = 0; i < clips.Count; i++) result[i] = Transcribe(clips[i], decoding, speakerOf?.Invoke(i));
             return result;
         }
-        Parallel.For(0, clips.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
-            result[i] = Choose(clips[i], decoding, speakerOf?.Invoke(i), parallel: false, scoreAgreement: false).Transcript);
+        // Eval mode for the whole batch, set once here: workers that each set and restored it could race.
+        var training = members.Select(m => m.training).ToArray();
+        foreach (var m in members) m.eval();
+        try
+        {
+            Parallel.For(0, clips.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+                result[i] = Choose(clips[i], decoding, speakerOf?.Invoke(i), parallel: false, scoreAgreement: false).Transcript);
+        }
+        finally
+        {
+            for (var k = 0; k < members.Length; k++) members[k].train(training[k]);
+        }
         return result;
     }
 
