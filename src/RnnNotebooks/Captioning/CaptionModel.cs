@@ -196,8 +196,7 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
             var b = (int)features.shape[0];
             var keys = PrepareKeys(features);
             var state = Start(features);
-            using var bos = ((long)Vocabulary.Bos).ToScalar();
-            var words = full(b, bos, dtype: ScalarType.Int64);
+            var words = full(b, Vocabulary.BosScalar, dtype: ScalarType.Int64);
             var tokens = Enumerable.Range(0, b).Select(_ => new List<long>()).ToArray();
             var alphas = Enumerable.Range(0, b).Select(_ => new List<float[]>()).ToArray();
             var done = new bool[b];

@@ -152,8 +152,8 @@ internal sealed class GenerationStep : IDisposable
                 case RecurrentCell.Gru:
                 {
                     var g = pre.chunk(4, 1);                                              // r, z, n from x, n from h
-                    var n = g[2].addcmul_(g[0].sigmoid_(), g[3], Scalars.One).tanh_();              // tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
-                    h[l].sub_(n).mul_(g[1].sigmoid_()).add_(n, Scalars.One);                           // (1 − z) ⊙ n + z ⊙ h
+                    var n = g[2].addcmul_(g[0].sigmoid_(), g[3], Scalars.One).tanh_();    // tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+                    h[l].sub_(n).mul_(g[1].sigmoid_()).add_(n, Scalars.One);              // (1 − z) ⊙ n + z ⊙ h
                     break;
                 }
                 default:

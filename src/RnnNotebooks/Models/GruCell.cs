@@ -57,12 +57,12 @@ public sealed class GruCell : GatedCell<Tensor?, Tensor>
         CheckInput(x);
         using var scope = NewDisposeScope();
         h ??= zeros(x.shape[0], HiddenSize, dtype: x.dtype);
-        var fromInput = x.matmul(weightIh.t()).add_(biasIh, Scalars.One).chunk(3, dim: 1);        // 3 × [batch, hidden]
+        var fromInput = x.matmul(weightIh.t()).add_(biasIh, Scalars.One).chunk(3, dim: 1);   // 3 × [batch, hidden]
         var fromState = h.matmul(weightHh.t()).add_(biasHh, Scalars.One).chunk(3, dim: 1);
         var r = fromInput[0].add(fromState[0], Scalars.One).sigmoid_();
         var z = fromInput[1].add(fromState[1], Scalars.One).sigmoid_();
         var n = fromInput[2].add(r.mul(fromState[2]), Scalars.One).tanh_();
-        var hNext = n.add(z.mul(h.sub(n)), Scalars.One);                                          // (1 − z)·n + z·h
+        var hNext = n.add(z.mul(h.sub(n)), Scalars.One);                             // (1 − z)·n + z·h
         scope.MoveToOuter(r, z, n, hNext);
         return new GruStep(r, z, n, hNext);
     }

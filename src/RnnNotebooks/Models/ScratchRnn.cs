@@ -369,7 +369,7 @@ public sealed class ScratchRnn : IDisposable
             }
             else
             {
-                var scores = Why.matmul(h).add_(By, Scalars.One);                                 // [vocab]
+                var scores = Why.matmul(h).add_(By, Scalars.One);                    // [vocab]
                 input = temperature == 0 ? (int)scores.argmax().item<long>() : Draw(scores, temperature, random!);
                 output[n] = input;
             }

@@ -141,8 +141,7 @@ public sealed class Seq2Seq : nn.Module<TranslationBatch, Tensor>
         var summary = cat([final[0], final[1]], 1);                                    // [batch, 2·hidden]
         var initial = bridge.call(summary).tanh();                                      // [batch, hidden]
         var keys = attention?.PrepareKeys(outputs);
-        using var pad = ((long)Vocabulary.Pad).ToScalar();
-        var mask = source.ne(pad);
+        var mask = source.ne(Vocabulary.PadScalar);
         var result = new EncodedSource(outputs, keys, mask, summary, initial);
         scope.MoveToOuter(keys is null ? [outputs, mask, summary, initial] : [outputs, keys, mask, summary, initial]);
         return result;
@@ -196,8 +195,7 @@ public sealed class Seq2Seq : nn.Module<TranslationBatch, Tensor>
         var outputs = Enumerable.Range(0, n).Select(_ => new List<long>()).ToArray();
         var attentionRows = Enumerable.Range(0, n).Select(_ => new List<float[]>()).ToArray();
         var done = new bool[n];
-        using var bos = ((long)Vocabulary.Bos).ToScalar();
-        var last = full(n, bos, ScalarType.Int64);
+        var last = full(n, Vocabulary.BosScalar, ScalarType.Int64);
         var hidden = encoded.InitialHidden;
         for (var t = 0; t < maxLength && done.Contains(false); t++)
         {

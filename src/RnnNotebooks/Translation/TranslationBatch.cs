@@ -58,9 +58,8 @@ public sealed record TranslationBatch(Tensor Source, Tensor SourceLengths, Tenso
         }
         var source = tensor(src, [b, srcSteps]);
         var targetOutput = tensor(tgtOut, [b, tgtSteps]);
-        using var pad = ((long)Vocabulary.Pad).ToScalar();
-        return new TranslationBatch(source, tensor(srcLengths), source.ne(pad), tensor(tgtIn, [b, tgtSteps]),
-            targetOutput, targetOutput.ne(pad))
+        return new TranslationBatch(source, tensor(srcLengths), source.ne(Vocabulary.PadScalar), tensor(tgtIn, [b, tgtSteps]),
+            targetOutput, targetOutput.ne(Vocabulary.PadScalar))
         { TargetTokens = pairs.Sum(p => p.Target.Length + 1L) };
     }
 

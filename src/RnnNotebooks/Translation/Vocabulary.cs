@@ -1,3 +1,4 @@
+using TorchSharp;
 using System.Text.Json;
 
 namespace RnnNotebooks.Translation;
@@ -26,6 +27,10 @@ public sealed class Vocabulary
     public const long Eos = 2;
     /// <summary>Id of <see cref="UnkToken"/>.</summary>
     public const long Unk = 3;
+
+    // The ids as Scalars that live as long as the process, for masks and first inputs (see Platform.Scalars).
+    internal static readonly Scalar PadScalar = Pad.ToScalar();
+    internal static readonly Scalar BosScalar = Bos.ToScalar();
 
     static readonly string[] Specials = [PadToken, BosToken, EosToken, UnkToken];
 
