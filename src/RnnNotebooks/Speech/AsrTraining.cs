@@ -330,11 +330,9 @@ public static class AsrTraining
                 finally { original?.Restore(); }
             });
         }
-        // An ensemble transcribes several strings at once (one per core); a single model one after another.
-        if (byVoice is null && recognizer.Members.Count > 1)
-            byVoice = [.. recognizer.TranscribeAll([.. strings.Select(s => s.Audio)], decoding, i => speakers?.BySpeaker[strings[i].Speaker])];
-        return Score(strings, i => byVoice?[i] ?? recognizer.Transcribe(strings[i].Audio, decoding, speakers?.BySpeaker[strings[i].Speaker]),
-            examples, clock);
+        // As recorded: an ensemble transcribes several strings at once (one per core), a single model one after another.
+        byVoice ??= [.. recognizer.TranscribeAll([.. strings.Select(s => s.Audio)], decoding, i => speakers?.BySpeaker[strings[i].Speaker])];
+        return Score(strings, i => byVoice[i], examples, clock);
     }
 
     /// <summary>Scores given hypotheses, one per string, against the strings' transcripts (no timing).</summary>
