@@ -15,17 +15,22 @@ static class AsrCommand
         "              [--ensemble N (train N models, seeds S … S+N-1, each with --minutes and --epochs, into DIR/model-1 …; scored together)]\n" +
         "              [--hidden N] [--layers N] [--subsampling 2|4|1] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels 40] [--mfcc 13 | --mfcc 0 (log-mel)]\n" +
         "              [--average D (keep a moving average of the weights, decay D per update, e.g. 0.998; 0 = off)]\n" +
+        "              [--save-epochs (also save the weights of every epoch, with its validation CER, to DIR/epochs/NN)]\n" +
         "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
-        "       rnn asr eval --checkpoint DIR [--checkpoint DIR2 ...] [--combine likelihood|vote] --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
+        "       rnn asr eval --checkpoint DIR [--checkpoint DIR2 ...] [--combine likelihood|vote|average] --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
         "                    [--adapt ROUNDS (self-train on the speaker's own audio first, no transcripts; e.g. 5)]\n" +
         "                    [--balance CAP (with --adapt: pick the pseudo-labels class-balanced, no word above CAP times its even share; e.g. 1.25)]\n" +
         "                    [--new-recordings (with --adapt: adapt on strings of the speaker's recordings 0-24, score strings of 25-49)]\n" +
         "                    [--vote (recognise at nine speeds, 0.8-1.2, and keep the transcript most agree on) | --speeds 0.9,1,1.1]\n" +
-        "       rnn asr transcribe --checkpoint DIR [--checkpoint DIR2 ...] [--combine likelihood|vote] [--decoding greedy|beam|lexicon] [--each | --adapt ROUNDS] [--vote | --speeds LIST] FILE.wav [FILE.wav ...]\n" +
+        "       rnn asr transcribe --checkpoint DIR [--checkpoint DIR2 ...] [--combine likelihood|vote|average] [--decoding greedy|beam|lexicon] [--each | --adapt ROUNDS] [--vote | --speeds LIST] FILE.wav [FILE.wav ...]\n" +
         "         (several --checkpoint, or a directory of `train --ensemble N`: each model proposes a transcript, and the one with the\n" +
-        "          highest summed CTC likelihood wins; --combine vote: the one most models proposed, likelihood breaking ties)\n" +
+        "          highest summed CTC likelihood wins; --combine vote: the one most models proposed, likelihood breaking ties;\n" +
+        "          --combine average: one model with the checkpoints' mean weights, for epochs of one run, see `asr average`)\n" +
         "         (transcribe normalises the features over all the files given, as one voice; --each normalises every file alone;\n" +
         "          --adapt also fine-tunes the model on the files' own transcripts before the final pass)\n" +
+        "       rnn asr average --checkpoint DIR [--checkpoint DIR2 ...] [--best N] --out DIR3\n" +
+        "         (one model whose weights are the mean of checkpoints of one run, e.g. `--checkpoint DIR/epochs --best 5`: the five\n" +
+        "          epochs with the lowest validation CER saved by `train --save-epochs`)\n" +
         "       rnn asr adapt --checkpoint DIR --out DIR2 [--rounds 5] [--balance CAP] [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]\n" +
         "         (adapts the model to the voice of the files, no transcripts needed, and saves it to DIR2: transcribe that\n" +
         "          voice's further recordings with --checkpoint DIR2 at the unadapted model's speed)";
@@ -34,13 +39,14 @@ static class AsrCommand
 
     public static int Run(string[] argv)
     {
-        if (argv.Length == 0) throw new UsageException("say what to do: train, eval, transcribe or adapt.");
+        if (argv.Length == 0) throw new UsageException("say what to do: train, eval, transcribe, average or adapt.");
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
+            "train" => Train(new CliArgs(rest, new HashSet<string> { "save-epochs" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
             "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "combine", "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds", "balance" })),
             "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads", "balance" })),
+            "average" => Average(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "best" })),
             "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each", "vote" }, new HashSet<string> { "combine", "checkpoint", "decoding", "threads", "adapt", "speeds", "balance" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
         };
@@ -143,6 +149,7 @@ static class AsrCommand
         if (average is < 0 or >= 1) throw new UsageException($"--average {average}: expected a decay in [0, 1), e.g. 0.998, or 0 for none.");
         if (mfcc < 0 || mfcc > mels)
             throw new UsageException($"--mfcc {mfcc}: expected 0 (log-mel features) or a number of cepstral coefficients up to --mels ({mels}), e.g. 13.");
+        var saveEpochs = args.Flag("save-epochs");
         ApplyThreads(args);
         args.EnsureAllUsed();
         if (args.Positionals.Count > 0) throw new UsageException($"unexpected argument '{args.Positionals[0]}'.");
@@ -206,10 +213,21 @@ static class AsrCommand
                 });
                 Console.Error.WriteLine($"  saved the best model so far (epoch {epoch}, val_cer {valCer:P1}) to {outDir}");
             }
+            // --save-epochs: every epoch's weights, e.g. to average several of them afterwards (rnn asr average).
+            void SaveEpoch(SpeechRecognizer now, int epoch, double valCer) =>
+                now.Save(Path.Combine(outDir, "epochs", epoch.ToString("D2", CultureInfo.InvariantCulture)), null,
+                    TrainingState.Start(new TrainerOptions(epochs)), new Dictionary<string, string>
+                    {
+                        ["status"] = $"the weights after epoch {epoch}",
+                        ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
+                        ["held_out"] = string.Join(",", excluded.Order(StringComparer.Ordinal)),
+                        ["epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
+                        ["val_cer"] = valCer.ToString("F4", CultureInfo.InvariantCulture),
+                    });
             var (recognizer, state, optimizer) = AsrTraining.Train(recordings, trainSpeakers, options, p =>
                 Console.Error.WriteLine($"  epoch {p.Epoch} step {p.Step} loss {p.Loss:F3}" +
                     (p.Metrics.TryGetValue("val_cer", out var v) ? $" val_cer {v:P1}" : "") + $" {p.Elapsed:mm\\:ss}"),
-                newBest: SaveBest);
+                newBest: SaveBest, validated: saveEpochs ? SaveEpoch : null);
             var trainSeconds = clock.Elapsed.TotalSeconds;
             var bestEpoch = state.History.Epochs
                 .Select((e, i) => (Epoch: i + 1, ValCer: e.Metrics.TryGetValue("val_cer", out var v) ? v : double.NaN))
@@ -358,11 +376,12 @@ static class AsrCommand
     /// <summary>Loads the <c>--checkpoint</c> model(s) and applies <c>--combine likelihood|vote</c> (for ensembles).</summary>
     static SpeechRecognizer LoadRecognizer(IReadOnlyList<string> dirs, string? combine)
     {
+        if (combine == "average") return SpeechRecognizer.LoadAverage(dirs);
         var votes = combine switch
         {
             null or "likelihood" => false,
             "vote" => true,
-            var other => throw new UsageException($"--combine {other}: expected likelihood or vote."),
+            var other => throw new UsageException($"--combine {other}: expected likelihood, vote or average."),
         };
         var recognizer = SpeechRecognizer.LoadEnsemble(dirs);
         recognizer.EnsembleVotes = votes;
@@ -433,6 +452,64 @@ static class AsrCommand
         }
         return (clips, failed);
     }
+
+    static int Average(CliArgs args)
+    {
+        var dirs = Checkpoints(args);
+        var outDir = args.Required("out");
+        var best = args.Int("best", 0);
+        if (best < 0) throw new UsageException($"--best {best}: expected how many of the checkpoints to average (lowest validation CER first), e.g. 5.");
+        args.EnsureAllUsed();
+        if (args.Positionals.Count > 0) throw new UsageException($"unexpected argument '{args.Positionals[0]}'.");
+        var expanded = dirs.SelectMany(SpeechRecognizer.CheckpointDirectories).ToList();
+        if (expanded.Any(d => Path.GetFullPath(d).TrimEnd(Path.DirectorySeparatorChar) == Path.GetFullPath(outDir).TrimEnd(Path.DirectorySeparatorChar)))
+            throw new UsageException("--out must differ from every --checkpoint: the averaged checkpoints are kept as they are.");
+        var chosen = expanded;
+        if (best > 0)
+        {
+            // The N lowest validation CERs (asr.json's note val_cer, which train writes), earlier epochs first on ties.
+            var scored = expanded.Select((d, i) => (Dir: d, Order: i, ValCer: ValidationCer(d))).ToList();
+            var unscored = scored.FirstOrDefault(x => x.ValCer is null);
+            if (unscored.Dir is not null)
+                throw new UsageException($"--best: {Path.Combine(unscored.Dir, SpeechRecognizer.ConfigFile)} has no val_cer note; " +
+                    "give checkpoints saved by `rnn asr train` (e.g. its --save-epochs directory), or leave out --best to average them all.");
+            chosen = [.. scored.OrderBy(x => x.ValCer).ThenBy(x => x.Order).Take(best).OrderBy(x => x.Order).Select(x => x.Dir)];
+        }
+        using var recognizer = SpeechRecognizer.LoadAverage(chosen);
+        var state = TrainingState.Start(new TrainerOptions(1));
+        recognizer.Save(outDir, null, state, new Dictionary<string, string>
+        {
+            ["status"] = "complete",
+            ["averaged"] = string.Join(",", chosen.Select(Path.GetFullPath)),
+            ["held_out"] = HeldOutNote(chosen[0]) ?? "",
+        });
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            Checkpoint = Path.GetFullPath(outDir),
+            Averaged = chosen.Select(d => new { Checkpoint = Path.GetFullPath(d), ValCer = ValidationCer(d) }).ToList(),
+        }, Json.Options));
+        return 0;
+    }
+
+    /// <summary>A note of a checkpoint's <c>asr.json</c>, or null.</summary>
+    static string? Note(string dir, string name)
+    {
+        var path = Path.Combine(dir, SpeechRecognizer.ConfigFile);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: not found; {dir} does not hold a speech model. Train one with `rnn asr train --out {dir}`.", path);
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            return doc.RootElement.TryGetProperty("notes", out var notes) && notes.ValueKind == JsonValueKind.Object
+                && notes.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a readable recognizer configuration ({e.Message}).", e); }
+    }
+
+    static double? ValidationCer(string dir) =>
+        double.TryParse(Note(dir, "val_cer"), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;
+
+    static string? HeldOutNote(string dir) => Note(dir, "held_out");
 
     static int Adapt(CliArgs args)
     {

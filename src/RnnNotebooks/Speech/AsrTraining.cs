@@ -97,10 +97,12 @@ public static class AsrTraining
     /// <param name="newBest">Called when a validation sets a new best CER, while the model holds those weights (the
     /// ones kept at the end with <see cref="AsrTrainingOptions.KeepBest"/>), with the epoch (1-based) and the CER:
     /// e.g. to save them, so that a run that dies later still leaves its best model behind (<c>rnn asr train</c> does).</param>
+    /// <param name="validated">Called after every validation, while the model holds the weights just scored, with the
+    /// epoch (1-based) and the CER: e.g. to save every epoch's weights (<c>rnn asr train --save-epochs</c>).</param>
     public static (SpeechRecognizer Recognizer, TrainingState State, optim.Optimizer Optimizer) Train(
         IReadOnlyList<DigitRecording> recordings, IReadOnlyCollection<string> trainSpeakers, AsrTrainingOptions options,
         Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default,
-        Action<SpeechRecognizer, int, double>? newBest = null)
+        Action<SpeechRecognizer, int, double>? newBest = null, Action<SpeechRecognizer, int, double>? validated = null)
     {
         ArgumentNullException.ThrowIfNull(recordings);
         ArgumentNullException.ThrowIfNull(options);
@@ -157,6 +159,7 @@ public static class AsrTraining
                     {
                         cer = Evaluate(recognizer, validation, CtcDecoding.Greedy, perSpeaker: options.SpeakerNormalization).Cer;
                         if (best.Offer(cer)) newBest?.Invoke(recognizer, best.Offers, cer);
+                        validated?.Invoke(recognizer, best.Offers, cer);
                     }
                     // While the model still emits only blanks the CER is pinned at 100 % and says nothing about progress,
                     // so the learning rate is only cut once something has been recognised.

@@ -311,7 +311,7 @@ public sealed class SpeechRecognizer : IDisposable
     public static SpeechRecognizer LoadEnsemble(IReadOnlyList<string> dirs)
     {
         ArgumentNullException.ThrowIfNull(dirs);
-        var expanded = dirs.SelectMany(EnsembleDirectories).ToList();
+        var expanded = dirs.SelectMany(CheckpointDirectories).ToList();
         if (expanded.Count == 0) throw new ArgumentException("Give at least one checkpoint directory.", nameof(dirs));
         var loaded = new List<SpeechRecognizer>();
         try
@@ -348,9 +348,62 @@ public sealed class SpeechRecognizer : IDisposable
         }
     }
 
-    /// <summary>A checkpoint directory itself, or, when it has no <c>asr.json</c>, its sub-directories that do (sorted).</summary>
-    static IEnumerable<string> EnsembleDirectories(string dir)
+    /// <summary>
+    /// Loads several checkpoints of one training run (e.g. the epochs saved by <c>rnn asr train --save-epochs</c>) and
+    /// returns one recognizer whose weights are their uniform average (<see cref="CheckpointAverage"/>): as fast as any
+    /// one of them. Not for models of different runs (seeds), whose hidden units do not correspond.
+    /// </summary>
+    /// <param name="dirs">One or more checkpoint directories (a directory without <c>asr.json</c> stands for its
+    /// sub-directories that have one, as in <see cref="LoadEnsemble"/>).</param>
+    /// <returns>A single recognizer; its notes name the averaged directories.</returns>
+    /// <exception cref="ArgumentException">No directories, or the checkpoints' sizes, features, characters, lexicon or
+    /// normalisation differ.</exception>
+    /// <exception cref="FileNotFoundException">A directory holds no recognizer.</exception>
+    public static SpeechRecognizer LoadAverage(IReadOnlyList<string> dirs)
     {
+        ArgumentNullException.ThrowIfNull(dirs);
+        var expanded = dirs.SelectMany(CheckpointDirectories).ToList();
+        if (expanded.Count == 0) throw new ArgumentException("Give at least one checkpoint directory.", nameof(dirs));
+        var loaded = new List<SpeechRecognizer>();
+        try
+        {
+            foreach (var dir in expanded) loaded.Add(Load(dir));
+            var first = loaded[0];
+            for (var i = 1; i < loaded.Count; i++)
+            {
+                var other = loaded[i].Config;
+                var differs = other.Model != first.Config.Model ? "model sizes"
+                    : other.Features != first.Config.Features ? "features"
+                    : other.Letters != first.Config.Letters ? "characters"
+                    : !other.Lexicon.SequenceEqual(first.Config.Lexicon) ? "lexicon"
+                    : other.SpeakerNormalization != first.Config.SpeakerNormalization ? "normalisation"
+                    : null;
+                if (differs is not null)
+                    throw new ArgumentException(
+                        $"{expanded[i]}: its {differs} differ from those of {expanded[0]}; only checkpoints of one training run " +
+                        "(e.g. its epochs, saved with `rnn asr train --save-epochs`) can be averaged.", nameof(dirs));
+            }
+            CheckpointAverage.Into(first.Model, [.. loaded.Select(r => (nn.Module)r.Model)], expanded);
+            first.Config = first.Config with
+            {
+                Notes = new Dictionary<string, string> { ["averaged"] = string.Join(",", expanded.Select(Path.GetFullPath)) },
+            };
+            foreach (var r in loaded.Skip(1)) r.Dispose();
+            return first;
+        }
+        catch
+        {
+            foreach (var r in loaded) r.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A checkpoint directory itself, or, when it has no <c>asr.json</c>, its sub-directories that do (sorted
+    /// by name): how <see cref="LoadEnsemble"/> and <see cref="LoadAverage"/> read a directory.</summary>
+    /// <param name="dir">A checkpoint directory, or a directory of them.</param>
+    public static IEnumerable<string> CheckpointDirectories(string dir)
+    {
+        ArgumentNullException.ThrowIfNull(dir);
         if (File.Exists(Path.Combine(dir, ConfigFile)) || !Directory.Exists(dir)) return [dir];
         var inside = Directory.GetDirectories(dir).Where(d => File.Exists(Path.Combine(d, ConfigFile)))
             .Order(StringComparer.Ordinal).ToList();

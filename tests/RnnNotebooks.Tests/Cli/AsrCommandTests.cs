@@ -110,6 +110,63 @@ public sealed class AsrCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_SaveEpochs_KeepsEveryEpoch_AndAverageBestPicksTheLowestValidationCers()
+    {
+        var data = Path.Combine(dir, "tones");
+        Directory.CreateDirectory(data);
+        foreach (var (speaker, shift) in new[] { ("ann", 1.0), ("bo", 1.2) })
+            for (var digit = 0; digit < 10; digit++)
+                for (var i = 0; i < 14; i++)
+                    WavFile.Write(Path.Combine(data, $"{digit}_{speaker}_{i}.wav"),
+                        new AudioClip(ResamplerTests.Tone((300 + 150 * digit) * shift, 8000, 0.2), 8000));
+        var output = Path.Combine(dir, "run");
+        var (code, _, err) = Run("asr", "train", "--data", data, "--exclude-speaker", "bo", "--epochs", "3", "--strings", "8",
+            "--hidden", "8", "--layers", "1", "--save-epochs", "--out", output);
+        Assert.True(code == 0, err);
+        var epochs = Path.Combine(output, "epochs");
+        Assert.Equal(["01", "02", "03"], Directory.GetDirectories(epochs).Select(Path.GetFileName).Order());
+
+        // Give the epochs known validation CERs, then ask for the best two: epochs 1 and 3.
+        foreach (var (epoch, cer) in new[] { ("01", "0.2000"), ("02", "0.5000"), ("03", "0.1000") })
+        {
+            var config = Path.Combine(epochs, epoch, SpeechRecognizer.ConfigFile);
+            var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!;
+            Assert.Equal(int.Parse(epoch).ToString(), node["notes"]!["epoch"]!.GetValue<string>());
+            node["notes"]!["val_cer"] = cer;
+            File.WriteAllText(config, node.ToJsonString());
+        }
+        var averaged = Path.Combine(dir, "averaged");
+        (code, var stdout, err) = Run("asr", "average", "--checkpoint", epochs, "--best", "2", "--out", averaged);
+        Assert.True(code == 0, err);
+        using (var json = System.Text.Json.JsonDocument.Parse(stdout))
+            Assert.Equal([Path.GetFullPath(Path.Combine(epochs, "01")), Path.GetFullPath(Path.Combine(epochs, "03"))],
+                json.RootElement.GetProperty("averaged").EnumerateArray().Select(x => x.GetProperty("checkpoint").GetString()));
+        using (var expected = SpeechRecognizer.LoadAverage([Path.Combine(epochs, "01"), Path.Combine(epochs, "03")]))
+        using (var saved = SpeechRecognizer.Load(averaged))
+        {
+            var clip = new AudioClip(ResamplerTests.Tone(600, 8000, 0.5), 8000);
+            using var x = expected.LogProbabilities(clip);
+            using var y = saved.LogProbabilities(clip);
+            Assert.True(x.allclose(y, rtol: 0, atol: 0), "the saved average is the mean of epochs 1 and 3");
+            Assert.Equal("bo", saved.Config.Notes!["held_out"]);
+        }
+        (code, stdout, err) = Run("asr", "eval", "--checkpoint", Path.Combine(epochs, "01"), "--checkpoint", Path.Combine(epochs, "03"),
+            "--combine", "average", "--speaker", "bo", "--data", data, "--decoding", "greedy");
+        Assert.True(code == 0, err);
+        Assert.Contains("\"models\": 1", stdout);
+
+        // Mistakes: --out over a checkpoint, a bad count, checkpoints without validation CERs, another run's sizes.
+        Assert.Equal(2, Run("asr", "average", "--checkpoint", epochs, "--out", Path.Combine(epochs, "02")).Code);
+        Assert.Equal(2, Run("asr", "average", "--checkpoint", epochs, "--best", "-1", "--out", averaged).Code);
+        (code, _, err) = Run("asr", "average", "--checkpoint", TinyModel(), "--best", "1", "--out", Path.Combine(dir, "x"));
+        Assert.Equal(2, code);
+        Assert.Contains("val_cer", err);
+        (code, _, err) = Run("asr", "average", "--checkpoint", epochs, "--checkpoint", Path.Combine(dir, "model"), "--out", Path.Combine(dir, "y"));
+        Assert.Equal(1, code);
+        Assert.Contains("model sizes", err);
+    }
+
+    [Fact]
     public void Eval_MissingCheckpoint_ExitsOne()
     {
         var (code, _, err) = Run("asr", "eval", "--checkpoint", Path.Combine(dir, "none"), "--speaker", "george", "--data", dir);
