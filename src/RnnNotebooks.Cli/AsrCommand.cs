@@ -15,6 +15,7 @@ static class AsrCommand
         "              [--ensemble N (train N models, seeds S … S+N-1, each with --minutes and --epochs, into DIR/model-1 …; scored together)]\n" +
         "              [--hidden N] [--layers N] [--subsampling 2|4|1] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels 40] [--mfcc 13 | --mfcc 0 (log-mel)]\n" +
         "              [--average D (keep a moving average of the weights, decay D per update, e.g. 0.998; 0 = off)]\n" +
+        "              [--average-best N (end with the mean weights of the N epochs with the lowest validation CER; 1 = the best epoch)]\n" +
         "              [--save-epochs (also save the weights of every epoch, with its validation CER, to DIR/epochs/NN)]\n" +
         "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
         "       rnn asr eval --checkpoint DIR [--checkpoint DIR2 ...] [--combine likelihood|vote|average] --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
@@ -43,7 +44,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, new HashSet<string> { "save-epochs" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "normalize" })),
+            "train" => Train(new CliArgs(rest, new HashSet<string> { "save-epochs" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "average-best", "normalize" })),
             "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "combine", "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds", "balance" })),
             "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads", "balance" })),
             "average" => Average(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "best" })),
@@ -150,6 +151,8 @@ static class AsrCommand
         if (mfcc < 0 || mfcc > mels)
             throw new UsageException($"--mfcc {mfcc}: expected 0 (log-mel features) or a number of cepstral coefficients up to --mels ({mels}), e.g. 13.");
         var saveEpochs = args.Flag("save-epochs");
+        var averageBest = args.Int("average-best", new AsrTrainingOptions().AverageBest);
+        if (averageBest < 1) throw new UsageException($"--average-best {averageBest}: expected how many of the best epochs to average, 1 or more (1 = the best alone).");
         ApplyThreads(args);
         args.EnsureAllUsed();
         if (args.Positionals.Count > 0) throw new UsageException($"unexpected argument '{args.Positionals[0]}'.");
@@ -194,7 +197,8 @@ static class AsrCommand
                 Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed, Tilt = tilt },
                 Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Subsampling: subsampling, Dropout: dropout),
                 WeightAverageDecay: average,
-                SpeakerNormalization: speakerNorm);
+                SpeakerNormalization: speakerNorm,
+                AverageBest: averageBest);
             Console.Error.WriteLine($"asr train: {which}seed {seed}, speakers {string.Join(", ", trainSpeakers)}; held out: " +
                 $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
             var clock = Stopwatch.StartNew();
@@ -229,10 +233,12 @@ static class AsrCommand
                     (p.Metrics.TryGetValue("val_cer", out var v) ? $" val_cer {v:P1}" : "") + $" {p.Elapsed:mm\\:ss}"),
                 newBest: SaveBest, validated: saveEpochs ? SaveEpoch : null);
             var trainSeconds = clock.Elapsed.TotalSeconds;
-            var bestEpoch = state.History.Epochs
+            var ranked = state.History.Epochs
                 .Select((e, i) => (Epoch: i + 1, ValCer: e.Metrics.TryGetValue("val_cer", out var v) ? v : double.NaN))
-                .Where(x => !double.IsNaN(x.ValCer)).OrderBy(x => x.ValCer).ThenBy(x => x.Epoch)
-                .Select(x => ((int Epoch, double ValCer)?)x).FirstOrDefault();
+                .Where(x => !double.IsNaN(x.ValCer)).OrderBy(x => x.ValCer).ThenBy(x => x.Epoch).ToList();
+            var bestEpoch = ranked.Select(x => ((int Epoch, double ValCer)?)x).FirstOrDefault();
+            // With --average-best N the model is the mean of these epochs' weights (the same rule as BestWeightsAverage).
+            var averagedEpochs = averageBest > 1 ? ranked.Take(averageBest).Select(x => x.Epoch).Order().ToList() : null;
             using (recognizer)
             {
                 var official = AsrTraining.Evaluate(recognizer, AsrTraining.OfficialTestStrings(recordings, trainSpeakers));
@@ -256,13 +262,17 @@ static class AsrCommand
                     ["mels"] = mels.ToString(CultureInfo.InvariantCulture),
                     ["mfcc"] = mfcc.ToString(CultureInfo.InvariantCulture),
                     ["average"] = average.ToString(CultureInfo.InvariantCulture),
+                    ["average_best"] = averageBest.ToString(CultureInfo.InvariantCulture),
                     ["normalize"] = speakerNorm ? "speaker" : "utterance",
                 };
                 if (bestEpoch is { } kept)
                 {
-                    notes["kept_epoch"] = kept.Epoch.ToString(CultureInfo.InvariantCulture);
+                    // val_cer is the best epoch's; an average of several epochs was not validated as a whole.
+                    notes[averagedEpochs is null ? "kept_epoch" : "best_epoch"] = kept.Epoch.ToString(CultureInfo.InvariantCulture);
                     notes["val_cer"] = kept.ValCer.ToString("F4", CultureInfo.InvariantCulture);
                 }
+                if (averagedEpochs is not null)
+                    notes["averaged_epochs"] = string.Join(",", averagedEpochs.Select(e => e.ToString(CultureInfo.InvariantCulture)));
                 foreach (var (speaker, e) in heldOut) notes[$"cer_{speaker}"] = e.Cer.ToString("F4", CultureInfo.InvariantCulture);
                 recognizer.Save(outDir, optimizer, state, notes);
                 return new
@@ -273,6 +283,7 @@ static class AsrCommand
                     Epochs = state.Epoch,
                     Stop = state.History.StopMessage,
                     KeptEpoch = bestEpoch?.Epoch,
+                    AveragedEpochs = averagedEpochs,
                     ValCer = bestEpoch is { } b ? Math.Round(b.ValCer, 4) : (double?)null,
                     OfficialTest = Summary(official),
                     HeldOut = heldOut.ToDictionary(kv => kv.Key, kv => Summary(kv.Value)),

@@ -31,6 +31,8 @@ namespace RnnNotebooks.Speech;
 /// (<see cref="AsrTraining.Evaluate"/>) helps either way.</param>
 /// <param name="WeightAverageDecay">If above 0, validate, keep and return an exponential moving average of the
 /// weights (<see cref="WeightAverage"/>, this decay per update) instead of the weights as trained.</param>
+/// <param name="AverageBest">With <paramref name="KeepBest"/>: end with the uniform average of the weights of the
+/// epochs with this many lowest <c>val_cer</c>s (<see cref="BestWeightsAverage"/>), not the single best; 1 = the best.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record AsrTrainingOptions(
     int StringsPerEpoch = 800,
@@ -49,7 +51,8 @@ public sealed record AsrTrainingOptions(
     FeatureOptions? Features = null,
     AcousticModelOptions? Model = null,
     double WeightAverageDecay = 0,
-    bool SpeakerNormalization = false);
+    bool SpeakerNormalization = false,
+    int AverageBest = 1);
 
 /// <summary>CER/WER of a recognizer on a set of strings.</summary>
 /// <param name="Cer">Character error rate (total character errors / total reference characters).</param>
@@ -106,6 +109,8 @@ public static class AsrTraining
     {
         ArgumentNullException.ThrowIfNull(recordings);
         ArgumentNullException.ThrowIfNull(options);
+        if (options.AverageBest < 1)
+            throw new ArgumentException($"AverageBest must be 1 (the best epoch) or more, got {options.AverageBest}.", nameof(options));
         var mine = recordings.Where(r => trainSpeakers.Contains(r.Speaker)).ToList();
         if (mine.Count == 0)
             throw new ArgumentException($"No recordings of the training speakers ({string.Join(", ", trainSpeakers)}).");
@@ -120,6 +125,7 @@ public static class AsrTraining
 
         var optimizer = new FastAdam(recognizer.Model.parameters(), options.LearningRate);
         using var best = new BestWeights(recognizer.Model);
+        using var topEpochs = options.AverageBest > 1 ? new BestWeightsAverage(recognizer.Model, options.AverageBest) : null;
         using var average = options.WeightAverageDecay > 0 ? new WeightAverage(recognizer.Model, options.WeightAverageDecay) : null;
         // The second core builds what the first will train on: the next epoch's strings (the slow part) on a
         // worker thread, the next batches' features on another (Prefetch). The same batches in the same order as
@@ -159,6 +165,7 @@ public static class AsrTraining
                     {
                         cer = Evaluate(recognizer, validation, CtcDecoding.Greedy, perSpeaker: options.SpeakerNormalization).Cer;
                         if (best.Offer(cer)) newBest?.Invoke(recognizer, best.Offers, cer);
+                        topEpochs?.Offer(cer);
                         validated?.Invoke(recognizer, best.Offers, cer);
                     }
                     // While the model still emits only blanks the CER is pinned at 100 % and says nothing about progress,
@@ -178,7 +185,8 @@ public static class AsrTraining
             try { ahead?.Wait(); }
             catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException)) { }
         }
-        if (options.KeepBest && best.Offers > 0) best.Restore();
+        if (options.KeepBest && topEpochs is { Kept.Count: > 0 }) topEpochs.RestoreAverage();
+        else if (options.KeepBest && best.Offers > 0) best.Restore();
         else average?.CopyToModule();   // the average replaces the trained weights for good
         return (recognizer, state, optimizer);
     }

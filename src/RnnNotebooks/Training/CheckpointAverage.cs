@@ -27,24 +27,31 @@ public static class CheckpointAverage
         if (sources.Count == 0) throw new ArgumentException("Give at least one set of weights to average.", nameof(sources));
         if (names is not null && names.Count != sources.Count)
             throw new ArgumentException($"{sources.Count} sources but {names.Count} names.", nameof(names));
+        Into(target.state_dict(), [.. sources.Select(m => (IReadOnlyDictionary<string, Tensor>)m.state_dict())], names);
+    }
+
+    /// <summary>The same over state dicts (e.g. <see cref="WeightSnapshot"/>s' copies): writes into
+    /// <paramref name="targetState"/>'s tensors.</summary>
+    internal static void Into(IReadOnlyDictionary<string, Tensor> targetState, IReadOnlyList<IReadOnlyDictionary<string, Tensor>> states,
+        IReadOnlyList<string>? names = null)
+    {
+        if (states.Count == 0) throw new ArgumentException("Give at least one set of weights to average.", "sources");
         string Name(int i) => names?[i] ?? $"source {i + 1}";
-        var targetState = target.state_dict();
-        var states = sources.Select(s => s.state_dict()).ToList();
         for (var i = 0; i < states.Count; i++)
         {
             var missing = targetState.Keys.Except(states[i].Keys).Concat(states[i].Keys.Except(targetState.Keys)).FirstOrDefault();
             if (missing is not null)
                 throw new ArgumentException($"{Name(i)}: its weights do not match (entry '{missing}' is in one but not the other); " +
-                    "only checkpoints of the same model sizes can be averaged.", nameof(sources));
+                    "only checkpoints of the same model sizes can be averaged.", "sources");
             foreach (var (key, t) in targetState)
                 if (!t.shape.SequenceEqual(states[i][key].shape))
                     throw new ArgumentException($"{Name(i)}: '{key}' has shape [{string.Join(", ", states[i][key].shape)}], " +
-                        $"expected [{string.Join(", ", t.shape)}]; only checkpoints of the same model sizes can be averaged.", nameof(sources));
+                        $"expected [{string.Join(", ", t.shape)}]; only checkpoints of the same model sizes can be averaged.", "sources");
         }
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         // Explicit, disposed Scalars: an implicit number → Scalar can be finalized mid-call (README, Troubleshooting).
-        using Scalar share = (1.0 / sources.Count).ToScalar();
+        using Scalar share = (1.0 / states.Count).ToScalar();
         var means = new Dictionary<string, Tensor>();
         foreach (var (key, t) in targetState)
         {

@@ -23,6 +23,9 @@ public sealed class WeightSnapshot : IDisposable
 
     bool disposed;
 
+    /// <summary>The copies, by state-dict name.</summary>
+    internal IReadOnlyDictionary<string, Tensor> Weights => saved;
+
     /// <summary>Writes the copied weights back into the module; can be called any number of times.</summary>
     /// <exception cref="ObjectDisposedException">The snapshot was disposed.</exception>
     public void Restore()

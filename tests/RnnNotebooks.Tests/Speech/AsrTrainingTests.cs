@@ -173,6 +173,31 @@ public sealed class AsrTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Train_AverageBest_EndsWithTheMeanOfTheBestEpochsWeights_AsValidatedOnesSavedShow()
+    {
+        var epochs = Path.Combine(dir, "epochs");
+        var options = TinyOptions() with { Epochs = 4, AverageBest = 2 };
+        var (recognizer, state, optimizer) = AsrTraining.Train(ToneRecordings(), ["ann", "bo"], options,
+            validated: (r, epoch, cer) => r.Save(Path.Combine(epochs, $"{epoch}"), null, TrainingState.Start(new TrainerOptions(options.Epochs))));
+        using (recognizer)
+        {
+            optimizer.Dispose();
+            // The two lowest validation CERs (earlier first on ties), averaged from the weights saved after them.
+            var two = state.History.Epochs.Select((e, i) => (Cer: e.Metrics["val_cer"], Epoch: i + 1))
+                .OrderBy(x => x.Cer).ThenBy(x => x.Epoch).Take(2).Select(x => Path.Combine(epochs, $"{x.Epoch}")).ToList();
+            Assert.Equal(4, Directory.GetDirectories(epochs).Length);
+            using var expected = SpeechRecognizer.LoadAverage(two);
+            var got = recognizer.Model.state_dict();
+            foreach (var (name, weight) in expected.Model.state_dict())
+                Assert.True(weight.allclose(got[name], rtol: 1e-6, atol: 1e-7), $"{name} is not the mean of epochs {string.Join(", ", two)}");
+            using var single = SpeechRecognizer.Load(two[0]);
+            Assert.False(single.Model.state_dict()["output.weight"].allclose(got["output.weight"], rtol: 1e-6, atol: 1e-7),
+                "the result is the best epoch alone, not an average");
+        }
+        Assert.Throws<ArgumentException>(() => AsrTraining.Train(ToneRecordings(), ["ann", "bo"], TinyOptions() with { AverageBest = 0 }));
+    }
+
+    [Fact]
     public void Train_StoppedByTheTimeBudget_ReturnsWhileTheNextEpochIsBeingBuilt()
     {
         var (recognizer, state, optimizer) = AsrTraining.Train(ToneRecordings(), ["ann", "bo"], TinyOptions(TimeSpan.FromMilliseconds(1)));
