@@ -131,18 +131,24 @@ public static class FusedGru
         for (var layer = 0; layer < forward.Count; layer++)
         {
             if (layer > 0 && dropout > 0 && training) y = nn.functional.dropout(y, dropout, training: true);
-            var ahead = Layer(y, forward[layer], layer, nameof(forward));
-            var behind = Reversed(Layer(Reversed(y), backward[layer], layer, nameof(backward)));
-            y = cat([ahead, behind], 2);
+            var (ahead, behind) = (forward[layer], backward[layer]);
+            Check(y, ahead, layer, nameof(forward));
+            Check(y, behind, layer, nameof(backward));
+            if (!ahead.WeightHh.shape.SequenceEqual(behind.WeightHh.shape))
+                throw new ArgumentException($"Layer {layer}: the directions' W_hh differ in shape ([{string.Join(", ", ahead.WeightHh.shape)}] " +
+                    $"and [{string.Join(", ", behind.WeightHh.shape)}]).", nameof(backward));
+            // The input projections of all steps (autograd's), then both recurrences side by side (one function).
+            var both = BidirectionalRecurrence.apply(nn.functional.linear(y, ahead.WeightIh, ahead.BiasIh),
+                nn.functional.linear(Reversed(y), behind.WeightIh, behind.BiasIh),
+                ahead.WeightHh, ahead.BiasHh, behind.WeightHh, behind.BiasHh);                 // [2, steps, batch, H]
+            y = cat([both[0], Reversed(both[1])], 2);
         }
         return y.MoveToOuterDisposeScope();
 
-        static Tensor Layer(Tensor x, (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh) w, int layer, string direction)
+        static void Check(Tensor x, (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh) w, int layer, string direction)
         {
             if (x.shape[2] != w.WeightIh.shape[1])
                 throw new ArgumentException($"Layer {layer} ({direction}): W_ih expects {w.WeightIh.shape[1]} features, the input has {x.shape[2]}.", direction);
-            var start = zeros(x.shape[1], w.WeightHh.shape[1], dtype: x.dtype, device: x.device);
-            return GruRecurrence.apply(nn.functional.linear(x, w.WeightIh, w.BiasIh), start, w.WeightHh, w.BiasHh);
         }
     }
 
@@ -176,72 +182,169 @@ public static class FusedGru
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var (a, h0, whh, bhh) = ((Tensor)vars[0], (Tensor)vars[1], (Tensor)vars[2], (Tensor)vars[3]);
-            var (steps, hidden) = (a.shape[0], whh.shape[1]);
-            using var scope = NewDisposeScope();
-            using var one = 1.0f.ToScalar();                                                   // explicit alphas: see backward
-            var whhT = whh.t().contiguous();                                                   // see the remarks: MKL's fast layout
-            var outputs = new Tensor[steps];
-            var rz = new Tensor[steps];
-            var n = new Tensor[steps];
-            var gn = new Tensor[steps];
-            var h = h0;
-            var aS = a.unbind(0);
-            for (var t = 0; t < steps; t++)
-            {
-                using var stepScope = NewDisposeScope();
-                var at = aS[t];
-                var g = addmm(bhh, h, whhT, 1, 1);                                             // [batch, 3H]
-                var gates = at.narrow(1, 0, 2 * hidden).add(g.narrow(1, 0, 2 * hidden), one).sigmoid_();
-                gn[t] = g.narrow(1, 2 * hidden, hidden).MoveToOuterDisposeScope();
-                n[t] = at.narrow(1, 2 * hidden, hidden).addcmul(gates.narrow(1, 0, hidden), gn[t], one).tanh_().MoveToOuterDisposeScope();
-                h = n[t].lerp(h, gates.narrow(1, hidden, hidden)).MoveToOuterDisposeScope();   // n + z ⊙ (h − n)
-                rz[t] = gates.MoveToOuterDisposeScope();
-                outputs[t] = h;
-            }
-            var y = stack(outputs);
-            // TorchSharp takes the saved tensors after forward returns, so they must outlive this scope; the
+            var (y, rz, n, gn) = StepsForward(a, h0, whh, bhh);
+            // TorchSharp takes the saved tensors after forward returns, so they must outlive this call; the
             // caller's scope disposes these handles, the autograd graph keeps its own references.
-            var (rzAll, nAll, gnAll) = (stack(rz).MoveToOuterDisposeScope(), stack(n).MoveToOuterDisposeScope(), stack(gn).MoveToOuterDisposeScope());
-            ctx.save_for_backward([h0, whh, y, rzAll, nAll, gnAll]);
-            return y.MoveToOuterDisposeScope();
+            using var scope = NewDisposeScope();
+            scope.Attach([y, rz, n, gn]);
+            ctx.save_for_backward([h0, whh, y.MoveToOuterDisposeScope(), rz.MoveToOuterDisposeScope(), n.MoveToOuterDisposeScope(), gn.MoveToOuterDisposeScope()]);
+            return y;
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
         {
             using var scope = NewDisposeScope();
             var saved = ctx.get_saved_variables();                                            // fresh handles, owned by this scope
-            // add passes its alpha and r(1 − r) is r − r·r, not square(): an implicit Scalar can be freed by the
-            // finalizer mid-call (Platform.Scalars; square() killed a 30-epoch acoustic-model run).
-            var one = Platform.Scalars.One;
-            var (h0, whh, y, rz, n, gn) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5]);
-            var (steps, batch, hidden) = (y.shape[0], y.shape[1], y.shape[2]);
-            var hPrev = cat([h0.unsqueeze(0), y[..(int)(steps - 1)]]);                         // [steps, batch, H]
-            var (hs, rzs, ns, gns, dys) = (hPrev.unbind(0), rz.unbind(0), n.unbind(0), gn.unbind(0), gradOutput.unbind(0));
-            var dGs = new Tensor[steps];
-            var dAs = new Tensor[steps];
-            var carry = zeros(batch, hidden, dtype: y.dtype, device: y.device);
-            // One step at a time, on small tensors that stay in cache; each step's temporaries are freed at once.
-            for (var t = steps - 1; t >= 0; t--)
-            {
-                using var stepScope = NewDisposeScope();
-                var d = dys[t].add(carry, one);                                                // ∂L/∂h' at step t
-                var r = rzs[t].narrow(1, 0, hidden);
-                var z = rzs[t].narrow(1, hidden, hidden);
-                var dz = d.mul(z);                                                             // the path through z ⊙ h
-                var dn = d.sub(dz);                                                            // ∂h' ⊙ (1 − z)
-                var an = dn.sub(dn.mul(ns[t]).mul_(ns[t]));                                    // ⊙ (1 − n²): ∂a_n
-                var ar = an.mul(gns[t]).mul_(r.sub(r.mul(r)));                                 // ⊙ g_n ⊙ r(1 − r): ∂a_r
-                var az = hs[t].sub(ns[t]).mul_(d).mul_(z.sub(z.mul(z)));                       // (h − n) ⊙ z(1 − z): ∂a_z
-                var dg = cat([ar, az, an.mul(r)], 1);                                          // ∂g = [∂a_r, ∂a_z, ∂a_n ⊙ r]
-                dAs[t] = cat([ar, az, an], 1).MoveToOuterDisposeScope();
-                carry = addmm(dz, dg, whh, 1, 1).MoveToOuterDisposeScope();                    // ∂L/∂h at step t − 1
-                dGs[t] = dg.MoveToOuterDisposeScope();
-            }
-            var dG = stack(dGs).view(steps * batch, 3 * hidden);
-            var dA = stack(dAs);
-            var dWhh = dG.t().mm(hPrev.view(steps * batch, hidden));
-            var dBhh = dG.sum(dim: 0L);
-            return [dA.MoveToOuterDisposeScope(), carry.MoveToOuterDisposeScope(), dWhh.MoveToOuterDisposeScope(), dBhh.MoveToOuterDisposeScope()];
+            var (dA, dH0, dWhh, dBhh) = StepsBackward(saved[0], saved[1], saved[2], saved[3], saved[4], saved[5], gradOutput);
+            scope.Attach([dA, dH0, dWhh, dBhh]);
+            return [dA.MoveToOuterDisposeScope(), dH0.MoveToOuterDisposeScope(), dWhh.MoveToOuterDisposeScope(), dBhh.MoveToOuterDisposeScope()];
         }
+    }
+
+    /// <summary>
+    /// Both directions of one bidirectional layer as one autograd function, so that their recurrences, which do not
+    /// depend on each other, run side by side on two threads in the forward pass and in the backward pass (autograd
+    /// would run two functions' backward passes one after the other). Inputs: <c>a</c> of each direction
+    /// <c>[steps, batch, 3H]</c> (the backward direction's already reversed), <c>W_hh</c> and <c>b_hh</c> of each,
+    /// from zero states; output <c>[2, steps, batch, H]</c>, each direction in its own time order. Every operation is
+    /// the one <see cref="GruRecurrence"/> does, so the results are the same to the last bit.
+    /// </summary>
+    sealed class BidirectionalRecurrence : autograd.SingleTensorFunction<BidirectionalRecurrence>
+    {
+        public override string Name => nameof(BidirectionalRecurrence);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+        {
+            var a = new[] { (Tensor)vars[0], (Tensor)vars[1] };
+            var whh = new[] { (Tensor)vars[2], (Tensor)vars[4] };
+            var bhh = new[] { (Tensor)vars[3], (Tensor)vars[5] };
+            var results = new (Tensor Y, Tensor Rz, Tensor N, Tensor Gn)[2];
+            using var scope = NewDisposeScope();
+            var h0 = zeros(a[0].shape[1], whh[0].shape[1], dtype: a[0].dtype, device: a[0].device);
+            try
+            {
+                SideBySide(d => results[d] = StepsForward(a[d], h0, whh[d], bhh[d]));
+            }
+            finally
+            {
+                foreach (var r in results) if (r.Y is not null) scope.Attach([r.Y, r.Rz, r.N, r.Gn]);
+            }
+            var saved = new List<Tensor> { h0.MoveToOuterDisposeScope() };
+            for (var d = 0; d < 2; d++)
+                saved.AddRange([whh[d], results[d].Y.MoveToOuterDisposeScope(), results[d].Rz.MoveToOuterDisposeScope(),
+                    results[d].N.MoveToOuterDisposeScope(), results[d].Gn.MoveToOuterDisposeScope()]);
+            ctx.save_for_backward(saved);
+            return stack([results[0].Y, results[1].Y]).MoveToOuterDisposeScope();
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
+        {
+            using var scope = NewDisposeScope();
+            var s = ctx.get_saved_variables();                                                // fresh handles, owned by this scope
+            var grads = gradOutput.unbind(0);
+            var results = new (Tensor DA, Tensor DH0, Tensor DWhh, Tensor DBhh)[2];
+            try
+            {
+                SideBySide(d => results[d] = StepsBackward(s[0], s[1 + 5 * d], s[2 + 5 * d], s[3 + 5 * d], s[4 + 5 * d], s[5 + 5 * d], grads[d]));
+            }
+            finally
+            {
+                foreach (var r in results) if (r.DA is not null) scope.Attach([r.DA, r.DH0, r.DWhh, r.DBhh]);
+            }
+            return [results[0].DA.MoveToOuterDisposeScope(), results[1].DA.MoveToOuterDisposeScope(),
+                results[0].DWhh.MoveToOuterDisposeScope(), results[0].DBhh.MoveToOuterDisposeScope(),
+                results[1].DWhh.MoveToOuterDisposeScope(), results[1].DBhh.MoveToOuterDisposeScope()];
+        }
+    }
+
+    /// <summary>Runs <paramref name="direction"/>(0) and (1) on two threads when the machine has two cores or more
+    /// (<see cref="BidirectionalThreads"/>), else one after the other. Each worker works without gradients (a custom
+    /// function's own arithmetic is not recorded) in its own dispose scope; what it returns must leave that scope.</summary>
+    static void SideBySide(Action<int> direction)
+    {
+        if (!BidirectionalThreads) { direction(0); direction(1); return; }
+        Parallel.For(0, 2, new ParallelOptions { MaxDegreeOfParallelism = 2 }, d =>
+        {
+            using var noGrad = no_grad();
+            direction(d);
+        });
+    }
+
+    /// <summary>The environment variable that, set to 0, makes <see cref="BidirectionalThreads"/> false.</summary>
+    public const string BidirectionalThreadsVariable = "RNN_BIGRU_THREADS";
+
+    /// <summary>Whether <see cref="ForwardBidirectional"/> runs its two directions on two threads: true when the
+    /// machine has more than one core, unless <c>RNN_BIGRU_THREADS=0</c>. Same results either way; settable, for
+    /// measuring.</summary>
+    public static bool BidirectionalThreads { get; set; } =
+        Environment.ProcessorCount > 1 && Environment.GetEnvironmentVariable(BidirectionalThreadsVariable) != "0";
+
+    /// <summary>One direction's recurrence, step by step: every state <c>y</c>, and the gates r, z (<c>rz</c>), the
+    /// candidate <c>n</c> and <c>g_n</c> that the backward pass needs; all outside every dispose scope.</summary>
+    static (Tensor Y, Tensor Rz, Tensor N, Tensor Gn) StepsForward(Tensor a, Tensor h0, Tensor whh, Tensor bhh)
+    {
+        var (steps, hidden) = (a.shape[0], whh.shape[1]);
+        using var scope = NewDisposeScope();
+        using var one = 1.0f.ToScalar();                                                   // explicit alphas: see backward
+        var whhT = whh.t().contiguous();                                                   // see the remarks: MKL's fast layout
+        var outputs = new Tensor[steps];
+        var rz = new Tensor[steps];
+        var n = new Tensor[steps];
+        var gn = new Tensor[steps];
+        var h = h0;
+        var aS = a.unbind(0);
+        for (var t = 0; t < steps; t++)
+        {
+            using var stepScope = NewDisposeScope();
+            var at = aS[t];
+            var g = addmm(bhh, h, whhT, 1, 1);                                             // [batch, 3H]
+            var gates = at.narrow(1, 0, 2 * hidden).add(g.narrow(1, 0, 2 * hidden), one).sigmoid_();
+            gn[t] = g.narrow(1, 2 * hidden, hidden).MoveToOuterDisposeScope();
+            n[t] = at.narrow(1, 2 * hidden, hidden).addcmul(gates.narrow(1, 0, hidden), gn[t], one).tanh_().MoveToOuterDisposeScope();
+            h = n[t].lerp(h, gates.narrow(1, hidden, hidden)).MoveToOuterDisposeScope();   // n + z ⊙ (h − n)
+            rz[t] = gates.MoveToOuterDisposeScope();
+            outputs[t] = h;
+        }
+        return (stack(outputs).DetachFromDisposeScope(), stack(rz).DetachFromDisposeScope(),
+            stack(n).DetachFromDisposeScope(), stack(gn).DetachFromDisposeScope());
+    }
+
+    /// <summary>One direction's backward pass through time: <c>∂L/∂a</c>, <c>∂L/∂h0</c>, <c>∂L/∂W_hh</c>,
+    /// <c>∂L/∂b_hh</c> from the forward pass's saved tensors and <c>∂L/∂y</c>; all outside every dispose scope.</summary>
+    static (Tensor DA, Tensor DH0, Tensor DWhh, Tensor DBhh) StepsBackward(Tensor h0, Tensor whh, Tensor y, Tensor rz, Tensor n,
+        Tensor gn, Tensor gradOutput)
+    {
+        using var scope = NewDisposeScope();
+        // add passes its alpha and r(1 − r) is r − r·r, not square(): an implicit Scalar can be freed by the
+        // finalizer mid-call (Platform.Scalars; square() killed a 30-epoch acoustic-model run).
+        var one = Platform.Scalars.One;
+        var (steps, batch, hidden) = (y.shape[0], y.shape[1], y.shape[2]);
+        var hPrev = cat([h0.unsqueeze(0), y[..(int)(steps - 1)]]);                         // [steps, batch, H]
+        var (hs, rzs, ns, gns, dys) = (hPrev.unbind(0), rz.unbind(0), n.unbind(0), gn.unbind(0), gradOutput.unbind(0));
+        var dGs = new Tensor[steps];
+        var dAs = new Tensor[steps];
+        var carry = zeros(batch, hidden, dtype: y.dtype, device: y.device);
+        // One step at a time, on small tensors that stay in cache; each step's temporaries are freed at once.
+        for (var t = steps - 1; t >= 0; t--)
+        {
+            using var stepScope = NewDisposeScope();
+            var d = dys[t].add(carry, one);                                                // ∂L/∂h' at step t
+            var r = rzs[t].narrow(1, 0, hidden);
+            var z = rzs[t].narrow(1, hidden, hidden);
+            var dz = d.mul(z);                                                             // the path through z ⊙ h
+            var dn = d.sub(dz);                                                            // ∂h' ⊙ (1 − z)
+            var an = dn.sub(dn.mul(ns[t]).mul_(ns[t]));                                    // ⊙ (1 − n²): ∂a_n
+            var ar = an.mul(gns[t]).mul_(r.sub(r.mul(r)));                                 // ⊙ g_n ⊙ r(1 − r): ∂a_r
+            var az = hs[t].sub(ns[t]).mul_(d).mul_(z.sub(z.mul(z)));                       // (h − n) ⊙ z(1 − z): ∂a_z
+            var dg = cat([ar, az, an.mul(r)], 1);                                          // ∂g = [∂a_r, ∂a_z, ∂a_n ⊙ r]
+            dAs[t] = cat([ar, az, an], 1).MoveToOuterDisposeScope();
+            carry = addmm(dz, dg, whh, 1, 1).MoveToOuterDisposeScope();                    // ∂L/∂h at step t − 1
+            dGs[t] = dg.MoveToOuterDisposeScope();
+        }
+        var dG = stack(dGs).view(steps * batch, 3 * hidden);
+        var dA = stack(dAs);
+        var dWhh = dG.t().mm(hPrev.view(steps * batch, hidden));
+        var dBhh = dG.sum(dim: 0L);
+        return (dA.DetachFromDisposeScope(), carry.DetachFromDisposeScope(), dWhh.DetachFromDisposeScope(), dBhh.DetachFromDisposeScope());
     }
 }

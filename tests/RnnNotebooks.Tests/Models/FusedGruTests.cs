@@ -187,6 +187,37 @@ public class FusedGruTests
         CompareBidirectional(ScalarType.Float32, layers: 3, lengths: [40, 33, 40, 12, 27, 5], features: 16, hidden: 32, tolerance: 2e-5);
 
     [Fact]
+    public void Bidirectional_OnTwoThreads_GivesWhatOneThreadGives_ToTheLastBit()
+    {
+        manual_seed(12);
+        long[] lengths = [30, 17, 30, 4];
+        using var gru = nn.GRU(8, 12, 2, bidirectional: true);
+        using var x = randn(30, lengths.Length, 8);
+        using var lengthTensor = tensor(lengths);
+        using var wy = randn(30, lengths.Length, 24);
+        (Tensor Y, List<Tensor> Grads) Run(bool threads)
+        {
+            var before = FusedGru.BidirectionalThreads;
+            FusedGru.BidirectionalThreads = threads;
+            try
+            {
+                gru.zero_grad();
+                using var input = x.detach().clone().requires_grad_();
+                var y = FusedGru.ForwardBidirectional(input, lengthTensor, FusedGru.WeightsOf(gru, 2), FusedGru.WeightsOf(gru, 2, reverse: true));
+                using (var loss = (y * wy).sum()) loss.backward();
+                return (y.detach(), [input.grad!.clone(), .. gru.parameters().Select(p => p.grad!.clone())]);
+            }
+            finally { FusedGru.BidirectionalThreads = before; }
+        }
+        var (y1, g1) = Run(threads: false);
+        var (y2, g2) = Run(threads: true);
+        Assert.True(y1.allclose(y2, rtol: 0, atol: 0), "outputs differ");
+        Assert.Equal(g1.Count, g2.Count);
+        foreach (var (a, b) in g1.Zip(g2)) Assert.True(a.allclose(b, rtol: 0, atol: 0), "gradients differ");
+        foreach (var t in g1.Concat(g2).Append(y1).Append(y2)) t.Dispose();
+    }
+
+    [Fact]
     public void Bidirectional_RejectsLengthsOutsideTheInput()
     {
         using var gru = nn.GRU(5, 8, 1, bidirectional: true);
