@@ -308,45 +308,18 @@ public sealed class SpeechRecognizer : IDisposable
     /// <exception cref="ArgumentException">No directories, or the members' features, characters, lexicon or
     /// normalisation differ.</exception>
     /// <exception cref="FileNotFoundException">A directory holds no recognizer.</exception>
-    public static SpeechRecognizer LoadEnsemble(IReadOnlyList<string> dirs)
+    public static SpeechRecognizer LoadEnsemble(IReadOnlyList<string> dirs) => LoadSeveral(dirs, sameSizes: false, (loaded, expanded) =>
     {
-        ArgumentNullException.ThrowIfNull(dirs);
-        var expanded = dirs.SelectMany(CheckpointDirectories).ToList();
-        if (expanded.Count == 0) throw new ArgumentException("Give at least one checkpoint directory.", nameof(dirs));
-        var loaded = new List<SpeechRecognizer>();
-        try
+        var first = loaded[0];
+        if (loaded.Count == 1) return;
+        first.members = [.. loaded.Select(r => r.Model)];
+        first.Config = first.Config with
         {
-            foreach (var dir in expanded) loaded.Add(Load(dir));
-            var first = loaded[0];
-            for (var i = 1; i < loaded.Count; i++)
-            {
-                var other = loaded[i].Config;
-                var differs = other.Features != first.Config.Features ? "features"
-                    : other.Letters != first.Config.Letters ? "characters"
-                    : !other.Lexicon.SequenceEqual(first.Config.Lexicon) ? "lexicon"
-                    : other.SpeakerNormalization != first.Config.SpeakerNormalization ? "normalisation"
-                    : null;
-                if (differs is not null)
-                    throw new ArgumentException(
-                        $"{expanded[i]}: its {differs} differ from those of {expanded[0]}; an ensemble needs models trained with the same " +
-                        "features, characters, lexicon and normalisation (e.g. one recipe with different seeds).", nameof(dirs));
-            }
-            if (loaded.Count == 1) return first;
-            first.members = [.. loaded.Select(r => r.Model)];
-            first.Config = first.Config with
-            {
-                TrainedOn = [.. loaded.SelectMany(r => r.Config.TrainedOn).Distinct().Order(StringComparer.Ordinal)],
-                Notes = new Dictionary<string, string> { ["ensemble"] = string.Join(",", expanded.Select(Path.GetFullPath)) },
-            };
-            foreach (var r in loaded.Skip(1)) r.DisposeAllButModel();
-            return first;
-        }
-        catch
-        {
-            foreach (var r in loaded) r.Dispose();
-            throw;
-        }
-    }
+            TrainedOn = [.. loaded.SelectMany(r => r.Config.TrainedOn).Distinct().Order(StringComparer.Ordinal)],
+            Notes = new Dictionary<string, string> { ["ensemble"] = string.Join(",", expanded.Select(Path.GetFullPath)) },
+        };
+        foreach (var r in loaded.Skip(1)) r.DisposeAllButModel();
+    });
 
     /// <summary>
     /// Loads several checkpoints of one training run (e.g. the epochs saved by <c>rnn asr train --save-epochs</c>) and
@@ -359,7 +332,23 @@ public sealed class SpeechRecognizer : IDisposable
     /// <exception cref="ArgumentException">No directories, or the checkpoints' sizes, features, characters, lexicon or
     /// normalisation differ.</exception>
     /// <exception cref="FileNotFoundException">A directory holds no recognizer.</exception>
-    public static SpeechRecognizer LoadAverage(IReadOnlyList<string> dirs)
+    public static SpeechRecognizer LoadAverage(IReadOnlyList<string> dirs) => LoadSeveral(dirs, sameSizes: true, (loaded, expanded) =>
+    {
+        var first = loaded[0];
+        CheckpointAverage.Into(first.Model, [.. loaded.Select(r => (nn.Module)r.Model)], expanded);
+        first.Config = first.Config with
+        {
+            Notes = new Dictionary<string, string> { ["averaged"] = string.Join(",", expanded.Select(Path.GetFullPath)) },
+        };
+        foreach (var r in loaded.Skip(1)) r.Dispose();
+    });
+
+    /// <summary>Loads every recognizer of <paramref name="dirs"/> (directories expanded by
+    /// <see cref="CheckpointDirectories"/>), checks that they share features, characters, lexicon and normalisation
+    /// (and, when <paramref name="sameSizes"/>, model sizes), and lets <paramref name="combine"/> fold them into the
+    /// first, which is returned; it takes over (or disposes) the others. Everything is disposed if a step fails.</summary>
+    static SpeechRecognizer LoadSeveral(IReadOnlyList<string> dirs, bool sameSizes,
+        Action<List<SpeechRecognizer>, List<string>> combine)
     {
         ArgumentNullException.ThrowIfNull(dirs);
         var expanded = dirs.SelectMany(CheckpointDirectories).ToList();
@@ -368,28 +357,24 @@ public sealed class SpeechRecognizer : IDisposable
         try
         {
             foreach (var dir in expanded) loaded.Add(Load(dir));
-            var first = loaded[0];
+            var first = loaded[0].Config;
             for (var i = 1; i < loaded.Count; i++)
             {
                 var other = loaded[i].Config;
-                var differs = other.Model != first.Config.Model ? "model sizes"
-                    : other.Features != first.Config.Features ? "features"
-                    : other.Letters != first.Config.Letters ? "characters"
-                    : !other.Lexicon.SequenceEqual(first.Config.Lexicon) ? "lexicon"
-                    : other.SpeakerNormalization != first.Config.SpeakerNormalization ? "normalisation"
+                var differs = sameSizes && other.Model != first.Model ? "model sizes"
+                    : other.Features != first.Features ? "features"
+                    : other.Letters != first.Letters ? "characters"
+                    : !other.Lexicon.SequenceEqual(first.Lexicon) ? "lexicon"
+                    : other.SpeakerNormalization != first.SpeakerNormalization ? "normalisation"
                     : null;
                 if (differs is not null)
-                    throw new ArgumentException(
-                        $"{expanded[i]}: its {differs} differ from those of {expanded[0]}; only checkpoints of one training run " +
-                        "(e.g. its epochs, saved with `rnn asr train --save-epochs`) can be averaged.", nameof(dirs));
+                    throw new ArgumentException($"{expanded[i]}: its {differs} differ from those of {expanded[0]}; " + (sameSizes
+                        ? "only checkpoints of one training run (e.g. its epochs, saved with `rnn asr train --save-epochs`) can be averaged."
+                        : "an ensemble needs models trained with the same features, characters, lexicon and normalisation (e.g. one recipe with different seeds)."),
+                        nameof(dirs));
             }
-            CheckpointAverage.Into(first.Model, [.. loaded.Select(r => (nn.Module)r.Model)], expanded);
-            first.Config = first.Config with
-            {
-                Notes = new Dictionary<string, string> { ["averaged"] = string.Join(",", expanded.Select(Path.GetFullPath)) },
-            };
-            foreach (var r in loaded.Skip(1)) r.Dispose();
-            return first;
+            combine(loaded, expanded);
+            return loaded[0];
         }
         catch
         {

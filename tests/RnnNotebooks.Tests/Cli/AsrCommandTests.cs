@@ -39,6 +39,20 @@ public sealed class AsrCommandTests : IDisposable
         return path;
     }
 
+    /// <summary>Two made-up voices, ann and bo: each digit a tone (pitch by digit, shifted by voice), recordings 0-13
+    /// of each; returns the directory.</summary>
+    string ToneVoices()
+    {
+        var data = Path.Combine(dir, "tones");
+        Directory.CreateDirectory(data);
+        foreach (var (speaker, shift) in new[] { ("ann", 1.0), ("bo", 1.2) })
+            for (var digit = 0; digit < 10; digit++)
+                for (var i = 0; i < 14; i++)
+                    WavFile.Write(Path.Combine(data, $"{digit}_{speaker}_{i}.wav"),
+                        new AudioClip(ResamplerTests.Tone((300 + 150 * digit) * shift, 8000, 0.2), 8000));
+        return data;
+    }
+
     [Fact]
     public void Asr_WithoutSubcommand_ExitsTwo() => Assert.Equal(2, Run("asr").Code);
 
@@ -70,14 +84,7 @@ public sealed class AsrCommandTests : IDisposable
     [Fact]
     public void Train_Ensemble_TrainsOneModelPerSeed_ScoresThemTogether_AndEvalReadsTheDirectory()
     {
-        // Two made-up voices: each digit a tone (pitch by digit, shifted by voice), recordings 0-13 of each.
-        var data = Path.Combine(dir, "tones");
-        Directory.CreateDirectory(data);
-        foreach (var (speaker, shift) in new[] { ("ann", 1.0), ("bo", 1.2) })
-            for (var digit = 0; digit < 10; digit++)
-                for (var i = 0; i < 14; i++)
-                    WavFile.Write(Path.Combine(data, $"{digit}_{speaker}_{i}.wav"),
-                        new AudioClip(ResamplerTests.Tone((300 + 150 * digit) * shift, 8000, 0.2), 8000));
+        var data = ToneVoices();
         var output = Path.Combine(dir, "ensemble");
 
         var (code, stdout, err) = Run("asr", "train", "--data", data, "--exclude-speaker", "bo", "--epochs", "1", "--strings", "8",
@@ -112,13 +119,7 @@ public sealed class AsrCommandTests : IDisposable
     [Fact]
     public void Train_SaveEpochs_KeepsEveryEpoch_AndAverageBestPicksTheLowestValidationCers()
     {
-        var data = Path.Combine(dir, "tones");
-        Directory.CreateDirectory(data);
-        foreach (var (speaker, shift) in new[] { ("ann", 1.0), ("bo", 1.2) })
-            for (var digit = 0; digit < 10; digit++)
-                for (var i = 0; i < 14; i++)
-                    WavFile.Write(Path.Combine(data, $"{digit}_{speaker}_{i}.wav"),
-                        new AudioClip(ResamplerTests.Tone((300 + 150 * digit) * shift, 8000, 0.2), 8000));
+        var data = ToneVoices();
         var output = Path.Combine(dir, "run");
         var (code, _, err) = Run("asr", "train", "--data", data, "--exclude-speaker", "bo", "--epochs", "3", "--strings", "8",
             "--hidden", "8", "--layers", "1", "--save-epochs", "--out", output);
