@@ -16,6 +16,7 @@ static class AsrCommand
         "              [--hidden N] [--layers N] [--subsampling 2|4|1] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels 40] [--mfcc 13 | --mfcc 0 (log-mel)]\n" +
         "              [--average D (keep a moving average of the weights, decay D per update, e.g. 0.998; 0 = off)]\n" +
         "              [--average-best N (end with the mean weights of the N epochs with the lowest validation CER; 1 = the best epoch)]\n" +
+        "              [--decay F (the last fraction F of the updates lowers the learning rate to zero along a cosine; 0 = off)]\n" +
         "              [--save-epochs (also save the weights of every epoch, with its validation CER, to DIR/epochs/NN)]\n" +
         "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
         "       rnn asr eval --checkpoint DIR [--checkpoint DIR2 ...] [--combine likelihood|vote|average] --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
@@ -44,7 +45,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, new HashSet<string> { "save-epochs" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "average-best", "normalize" })),
+            "train" => Train(new CliArgs(rest, new HashSet<string> { "save-epochs" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "average-best", "decay", "normalize" })),
             "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "combine", "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds", "balance" })),
             "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads", "balance" })),
             "average" => Average(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "best" })),
@@ -151,6 +152,8 @@ static class AsrCommand
         if (mfcc < 0 || mfcc > mels)
             throw new UsageException($"--mfcc {mfcc}: expected 0 (log-mel features) or a number of cepstral coefficients up to --mels ({mels}), e.g. 13.");
         var saveEpochs = args.Flag("save-epochs");
+        var decay = args.Double("decay", new AsrTrainingOptions().DecayFraction);
+        if (decay is < 0 or > 1) throw new UsageException($"--decay {decay}: expected a fraction of the updates in [0, 1], e.g. 0.3, or 0 for none.");
         var averageBest = args.Int("average-best", new AsrTrainingOptions().AverageBest);
         if (averageBest < 1) throw new UsageException($"--average-best {averageBest}: expected how many of the best epochs to average, 1 or more (1 = the best alone).");
         ApplyThreads(args);
@@ -198,7 +201,8 @@ static class AsrCommand
                 Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Subsampling: subsampling, Dropout: dropout),
                 WeightAverageDecay: average,
                 SpeakerNormalization: speakerNorm,
-                AverageBest: averageBest);
+                AverageBest: averageBest,
+                DecayFraction: decay);
             Console.Error.WriteLine($"asr train: {which}seed {seed}, speakers {string.Join(", ", trainSpeakers)}; held out: " +
                 $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
             var clock = Stopwatch.StartNew();
@@ -263,6 +267,7 @@ static class AsrCommand
                     ["mfcc"] = mfcc.ToString(CultureInfo.InvariantCulture),
                     ["average"] = average.ToString(CultureInfo.InvariantCulture),
                     ["average_best"] = averageBest.ToString(CultureInfo.InvariantCulture),
+                    ["decay"] = decay.ToString(CultureInfo.InvariantCulture),
                     ["normalize"] = speakerNorm ? "speaker" : "utterance",
                 };
                 if (bestEpoch is { } kept)

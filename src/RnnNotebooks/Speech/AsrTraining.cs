@@ -33,6 +33,9 @@ namespace RnnNotebooks.Speech;
 /// weights (<see cref="WeightAverage"/>, this decay per update) instead of the weights as trained.</param>
 /// <param name="AverageBest">With <paramref name="KeepBest"/>: end with the uniform average of the weights of the
 /// epochs with this many lowest <c>val_cer</c>s (<see cref="BestWeightsAverage"/>), not the single best; 1 = the best.</param>
+/// <param name="DecayFraction">If above 0, the last this fraction of the planned updates (<paramref name="Epochs"/>
+/// of them) lowers the learning rate along a cosine from wherever the plateau cuts left it to zero
+/// (<see cref="LearningRates.Cosine"/>), with no plateau cuts in that phase; 0 = the plateau rule alone.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record AsrTrainingOptions(
     int StringsPerEpoch = 800,
@@ -52,7 +55,8 @@ public sealed record AsrTrainingOptions(
     AcousticModelOptions? Model = null,
     double WeightAverageDecay = 0,
     bool SpeakerNormalization = false,
-    int AverageBest = 1);
+    int AverageBest = 1,
+    double DecayFraction = 0);
 
 /// <summary>CER/WER of a recognizer on a set of strings.</summary>
 /// <param name="Cer">Character error rate (total character errors / total reference characters).</param>
@@ -109,6 +113,8 @@ public static class AsrTraining
     {
         ArgumentNullException.ThrowIfNull(recordings);
         ArgumentNullException.ThrowIfNull(options);
+        if (options.DecayFraction is < 0 or > 1 or double.NaN)
+            throw new ArgumentException($"DecayFraction must be in [0, 1], got {options.DecayFraction}.", nameof(options));
         if (options.AverageBest < 1)
             throw new ArgumentException($"AverageBest must be 1 (the best epoch) or more, got {options.AverageBest}.", nameof(options));
         var mine = recordings.Where(r => trainSpeakers.Contains(r.Speaker)).ToList();
@@ -148,6 +154,17 @@ public static class AsrTraining
             return Prefetch.Ahead(Batches(recognizer, current.Strings, current.Random, options, speakers?.BySpeaker), b => b.Tensors);
         }
 
+        // The closing cosine: from update plannedSteps·(1 − DecayFraction) on, the rate falls from where it stands to zero.
+        var plannedSteps = (long)options.Epochs * ((options.StringsPerEpoch + options.BatchSize - 1) / options.BatchSize);
+        double? decayFrom = null;
+        void Decay(long step)
+        {
+            var start = plannedSteps * (1 - options.DecayFraction);
+            if (options.DecayFraction <= 0 || step < start) return;
+            decayFrom ??= optimizer.ParamGroups.First().LearningRate;
+            LearningRates.Set(optimizer, LearningRates.Cosine(decayFrom.Value, (step - start) / (plannedSteps - start)));
+        }
+
         TrainingState state;
         try
         {
@@ -156,6 +173,7 @@ public static class AsrTraining
                 EpochBatches,
                 batch => batch.Loss(recognizer.Model),
                 new TrainerOptions(options.Epochs, options.ClipGradNorm, options.TimeBudget, LogEvery: 10,
+                    BeforeStep: options.DecayFraction > 0 ? Decay : null,
                     AfterStep: average is null ? null : _ => average.Update()),
                 tokens: batch => batch.Count,
                 validate: validation.Count == 0 ? null : () =>
@@ -171,7 +189,7 @@ public static class AsrTraining
                     // While the model still emits only blanks the CER is pinned at 100 % and says nothing about progress,
                     // so the learning rate is only cut once something has been recognised.
                     var sinceBest = best.Offers - best.BestOffer;
-                    if (options.PlateauPatience > 0 && best.BestScore < 1 && sinceBest > 0 && sinceBest % options.PlateauPatience == 0)
+                    if (decayFrom is null && options.PlateauPatience > 0 && best.BestScore < 1 && sinceBest > 0 && sinceBest % options.PlateauPatience == 0)
                         foreach (var g in optimizer.ParamGroups) g.LearningRate = Math.Max(options.MinLearningRate, g.LearningRate / 2);
                     return new Dictionary<string, double> { ["val_cer"] = cer };
                 },

@@ -73,6 +73,8 @@ public sealed class AsrCommandTests : IDisposable
     [InlineData("--mfcc", "41")]
     [InlineData("--mfcc", "-1")]
     [InlineData("--average", "1")]
+    [InlineData("--average-best", "0")]
+    [InlineData("--decay", "1.5")]
     [InlineData("--subsampling", "3")]
     public void Train_AugmentationOutOfRange_ExitsTwoNamingTheOption(string option, string value)
     {

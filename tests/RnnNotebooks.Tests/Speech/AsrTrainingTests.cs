@@ -198,6 +198,29 @@ public sealed class AsrTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Train_DecayFraction_EndsOnTheClosingCosine()
+    {
+        // 3 epochs of 24 strings in batches of 8: 9 updates (0-8).
+        double LastRate(AsrTrainingOptions options)
+        {
+            var (recognizer, state, optimizer) = AsrTraining.Train(ToneRecordings(), ["ann", "bo"], options);
+            using (recognizer) using (optimizer)
+            {
+                Assert.Equal(9, state.Step);
+                return optimizer.ParamGroups.First().LearningRate;
+            }
+        }
+        var lr = TinyOptions().LearningRate;
+        // Two thirds: the cosine runs over updates 3-8 from the rate as it stands (no plateau cuts here), so update 8
+        // used Cosine(lr, 5/6).
+        Assert.Equal(LearningRates.Cosine(lr, 5.0 / 6), LastRate(TinyOptions() with { DecayFraction = 2.0 / 3, PlateauPatience = 0 }), 12);
+        // All of training: from update 0, before any validation could cut the rate; the cosine wins over plateau cuts.
+        Assert.Equal(LearningRates.Cosine(lr, 8.0 / 9), LastRate(TinyOptions() with { DecayFraction = 1, PlateauPatience = 1 }), 12);
+        Assert.Equal(lr, LastRate(TinyOptions() with { PlateauPatience = 0 }));   // 0: the rate is left alone
+        Assert.Throws<ArgumentException>(() => AsrTraining.Train(ToneRecordings(), ["ann", "bo"], TinyOptions() with { DecayFraction = 1.5 }));
+    }
+
+    [Fact]
     public void Train_StoppedByTheTimeBudget_ReturnsWhileTheNextEpochIsBeingBuilt()
     {
         var (recognizer, state, optimizer) = AsrTraining.Train(ToneRecordings(), ["ann", "bo"], TinyOptions(TimeSpan.FromMilliseconds(1)));
