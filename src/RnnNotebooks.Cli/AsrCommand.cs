@@ -241,7 +241,7 @@ static class AsrCommand
                 .Select((e, i) => (Epoch: i + 1, ValCer: e.Metrics.TryGetValue("val_cer", out var v) ? v : double.NaN))
                 .Where(x => !double.IsNaN(x.ValCer)).OrderBy(x => x.ValCer).ThenBy(x => x.Epoch).ToList();
             var bestEpoch = ranked.Select(x => ((int Epoch, double ValCer)?)x).FirstOrDefault();
-            // With --average-best N the model is the mean of these epochs' weights (the same rule as BestWeightsAverage).
+            // With --average-best N the model is the mean of these epochs' weights (the same rule as BestWeights.RestoreAverage).
             var averagedEpochs = averageBest > 1 ? ranked.Take(averageBest).Select(x => x.Epoch).Order().ToList() : null;
             using (recognizer)
             {

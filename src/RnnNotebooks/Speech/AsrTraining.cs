@@ -32,7 +32,7 @@ namespace RnnNotebooks.Speech;
 /// <param name="WeightAverageDecay">If above 0, validate, keep and return an exponential moving average of the
 /// weights (<see cref="WeightAverage"/>, this decay per update) instead of the weights as trained.</param>
 /// <param name="AverageBest">With <paramref name="KeepBest"/>: end with the uniform average of the weights of the
-/// epochs with this many lowest <c>val_cer</c>s (<see cref="BestWeightsAverage"/>), not the single best; 1 = the best.</param>
+/// epochs with this many lowest <c>val_cer</c>s (<see cref="BestWeights.RestoreAverage"/>), not the single best; 1 = the best.</param>
 /// <param name="DecayFraction">If above 0, the last this fraction of the planned updates (<paramref name="Epochs"/>
 /// of them) lowers the learning rate along a cosine from wherever the plateau cuts left it to zero
 /// (<see cref="LearningRates.Cosine"/>), with no plateau cuts in that phase; 0 = the plateau rule alone.</param>
@@ -130,8 +130,7 @@ public static class AsrTraining
             : [];
 
         var optimizer = new FastAdam(recognizer.Model.parameters(), options.LearningRate);
-        using var best = new BestWeights(recognizer.Model);
-        using var topEpochs = options.AverageBest > 1 ? new BestWeightsAverage(recognizer.Model, options.AverageBest) : null;
+        using var best = new BestWeights(recognizer.Model, options.AverageBest);
         using var average = options.WeightAverageDecay > 0 ? new WeightAverage(recognizer.Model, options.WeightAverageDecay) : null;
         // The second core builds what the first will train on: the next epoch's strings (the slow part) on a
         // worker thread, the next batches' features on another (Prefetch). The same batches in the same order as
@@ -183,7 +182,6 @@ public static class AsrTraining
                     {
                         cer = Evaluate(recognizer, validation, CtcDecoding.Greedy, perSpeaker: options.SpeakerNormalization).Cer;
                         if (best.Offer(cer)) newBest?.Invoke(recognizer, best.Offers, cer);
-                        topEpochs?.Offer(cer);
                         validated?.Invoke(recognizer, best.Offers, cer);
                     }
                     // While the model still emits only blanks the CER is pinned at 100 % and says nothing about progress,
@@ -203,8 +201,11 @@ public static class AsrTraining
             try { ahead?.Wait(); }
             catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException)) { }
         }
-        if (options.KeepBest && topEpochs is { Kept.Count: > 0 }) topEpochs.RestoreAverage();
-        else if (options.KeepBest && best.Offers > 0) best.Restore();
+        if (options.KeepBest && best.Kept.Count > 0)
+        {
+            if (options.AverageBest > 1) best.RestoreAverage();
+            else best.Restore();
+        }
         else average?.CopyToModule();   // the average replaces the trained weights for good
         return (recognizer, state, optimizer);
     }

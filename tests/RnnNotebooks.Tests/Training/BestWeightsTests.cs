@@ -47,4 +47,35 @@ public sealed class BestWeightsTests
         for (var i = 0; i < 20; i++) best.Offer(1.0 / (i + 2));
         Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
+
+    [Fact]
+    public void KeepingThree_RestoreAverageIsTheMeanOfTheWeightsAtTheLowestScores_RestoreStillTheBest()
+    {
+        using var layer = nn.Linear(2, 1);
+        using var best = new BestWeights(layer, keep: 3);
+        // weights 1..6 offered with these scores; the three lowest are 0.2 (w 2), 0.1 (w 4) and 0.3 (w 6).
+        var scores = new[] { 0.5, 0.2, 0.4, 0.1, double.NaN, 0.3 };
+        var newBest = new List<bool>();
+        for (var i = 0; i < scores.Length; i++)
+        {
+            SetWeight(layer, i + 1);
+            newBest.Add(best.Offer(scores[i]));
+        }
+        Assert.Equal([true, true, false, true, false, false], newBest);
+        Assert.Equal([(2, 0.2), (4, 0.1), (6, 0.3)], best.Kept);
+        Assert.False(best.Offer(0.3));           // a tie with the worst kept: the earlier one stays
+        Assert.Equal([(2, 0.2), (4, 0.1), (6, 0.3)], best.Kept);
+
+        SetWeight(layer, 100);
+        best.RestoreAverage();
+        Assert.Equal(4f, Weight(layer), 5);      // (2 + 4 + 6) / 3
+        best.Restore();
+        Assert.Equal(4f, Weight(layer));         // the best alone: score 0.1
+        Assert.Equal(4, best.BestOffer);
+
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (var i = 0; i < 20; i++) best.Offer(0.01 / (i + 1));
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BestWeights(layer, keep: 0));
+    }
 }
