@@ -508,19 +508,8 @@ static class AsrCommand
     }
 
     /// <summary>A note of a checkpoint's <c>asr.json</c>, or null.</summary>
-    static string? Note(string dir, string name)
-    {
-        var path = Path.Combine(dir, SpeechRecognizer.ConfigFile);
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"{path}: not found; {dir} does not hold a speech model. Train one with `rnn asr train --out {dir}`.", path);
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            return doc.RootElement.TryGetProperty("notes", out var notes) && notes.ValueKind == JsonValueKind.Object
-                && notes.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-        }
-        catch (JsonException e) { throw new InvalidDataException($"{path}: not a readable recognizer configuration ({e.Message}).", e); }
-    }
+    static string? Note(string dir, string name) =>
+        SpeechRecognizer.ReadConfig(dir).Notes is { } notes && notes.TryGetValue(name, out var v) ? v : null;
 
     static double? ValidationCer(string dir) =>
         double.TryParse(Note(dir, "val_cer"), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : null;

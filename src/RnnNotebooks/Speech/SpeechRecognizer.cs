@@ -276,11 +276,13 @@ public sealed class SpeechRecognizer : IDisposable
         AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json.Options));
     }
 
-    /// <summary>Loads a recognizer saved with <see cref="Save"/>.</summary>
-    /// <exception cref="FileNotFoundException">No <c>asr.json</c> or checkpoint in <paramref name="dir"/>.</exception>
-    /// <exception cref="InvalidDataException">A file is unreadable or does not fit.</exception>
-    public static SpeechRecognizer Load(string dir)
+    /// <summary>The configuration (<c>asr.json</c>: sizes, features, characters, notes) of a saved recognizer, without
+    /// loading its weights.</summary>
+    /// <exception cref="FileNotFoundException">No <c>asr.json</c> in <paramref name="dir"/>.</exception>
+    /// <exception cref="InvalidDataException">It is unreadable or lacks required fields.</exception>
+    public static RecognizerConfig ReadConfig(string dir)
     {
+        ArgumentNullException.ThrowIfNull(dir);
         var path = Path.Combine(dir, ConfigFile);
         if (!File.Exists(path))
             throw new FileNotFoundException(
@@ -290,6 +292,15 @@ public sealed class SpeechRecognizer : IDisposable
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a readable recognizer configuration ({e.Message}).", e); }
         if (config?.Model is null || config.Features is null || config.Letters is null || config.Lexicon is null)
             throw new InvalidDataException($"{path}: the recognizer configuration lacks required fields; train the model again.");
+        return config;
+    }
+
+    /// <summary>Loads a recognizer saved with <see cref="Save"/>.</summary>
+    /// <exception cref="FileNotFoundException">No <c>asr.json</c> or checkpoint in <paramref name="dir"/>.</exception>
+    /// <exception cref="InvalidDataException">A file is unreadable or does not fit.</exception>
+    public static SpeechRecognizer Load(string dir)
+    {
+        var config = ReadConfig(dir);
         var recognizer = new SpeechRecognizer(new AcousticModel(config.Model), config);
         Checkpoint.Load(dir, recognizer.Model);
         recognizer.Model.eval();
