@@ -13,7 +13,7 @@ static class AsrCommand
     public const string Usage =
         "rnn asr train [--data fsdd|DIR] [--exclude-speaker NAME ...] [--minutes M] [--epochs N] [--strings N] [--seed S] [--threads N] [--out DIR]\n" +
         "              [--ensemble N (train N models, seeds S … S+N-1, each with --minutes and --epochs, into DIR/model-1 …; scored together)]\n" +
-        "              [--hidden N] [--layers N] [--subsampling 2|4|1] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mels 40] [--mfcc 13 | --mfcc 0 (log-mel)]\n" +
+        "              [--hidden N] [--layers N] [--subsampling 2|4|1] [--dropout X] [--lr X] [--speed X] [--tilt X] [--mix-speakers P] [--adversary λ] [--mels 40] [--mfcc 13 | --mfcc 0 (log-mel)]\n" +
         "              [--average D (keep a moving average of the weights, decay D per update, e.g. 0.998; 0 = off)]\n" +
         "              [--average-best N (end with the mean weights of the N epochs with the lowest validation CER; 1 = the best epoch)]\n" +
         "              [--decay F (the last fraction F of the updates lowers the learning rate to zero along a cosine; 0 = off)]\n" +
@@ -45,7 +45,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, new HashSet<string> { "save-epochs" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mels", "mfcc", "average", "average-best", "decay", "normalize" })),
+            "train" => Train(new CliArgs(rest, new HashSet<string> { "save-epochs" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mix-speakers", "adversary", "mels", "mfcc", "average", "average-best", "decay", "normalize" })),
             "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "combine", "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds", "balance" })),
             "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads", "balance" })),
             "average" => Average(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "best" })),
@@ -135,6 +135,12 @@ static class AsrCommand
         if (speed is < 0 or >= 0.5) throw new UsageException($"--speed {speed}: expected a fraction in [0, 0.5), e.g. 0.1 for ±10 %.");
         var tilt = args.Double("tilt", DigitStringOptions.Augmented.Tilt);
         if (tilt is < 0 or >= 1) throw new UsageException($"--tilt {tilt}: expected a filter coefficient in [0, 1), e.g. 0.7 for up to ±15 dB.");
+        var mix = args.Double("mix-speakers", DigitStringOptions.Augmented.MixSpeakers);
+        if (mix is < 0 or > 1 or double.NaN) throw new UsageException($"--mix-speakers {mix}: expected a probability in [0, 1], e.g. 0.5 for half the strings.");
+        var adversaryScale = args.Double("adversary", new AsrTrainingOptions().SpeakerAdversary);
+        if (adversaryScale is < 0 or double.NaN or double.PositiveInfinity)
+            throw new UsageException($"--adversary {adversaryScale}: expected λ, the scale of the reversed speaker gradient, e.g. 1, or 0 for none.");
+        if (adversaryScale > 0 && mix > 0) throw new UsageException("--adversary labels every string with its speaker and --mix-speakers mixes voices within strings: use one or the other.");
         var mels = args.Int("mels", new FeatureOptions().NMels);
         // 13 MFCCs by default: on unheard speakers they beat the 40 log-mel features (held-out george 16.9 against
         // 26.5 % CER with everything else equal; the other speakers in README), since the truncated cepstrum drops the
@@ -149,6 +155,7 @@ static class AsrCommand
         };
         var average = args.Double("average", 0);
         if (average is < 0 or >= 1) throw new UsageException($"--average {average}: expected a decay in [0, 1), e.g. 0.998, or 0 for none.");
+        if (speakerNorm && mix > 0) throw new UsageException("--mix-speakers builds strings of several voices, which --normalize speaker cannot normalise by one speaker's statistics: use one or the other.");
         if (mfcc < 0 || mfcc > mels)
             throw new UsageException($"--mfcc {mfcc}: expected 0 (log-mel features) or a number of cepstral coefficients up to --mels ({mels}), e.g. 13.");
         var saveEpochs = args.Flag("save-epochs");
@@ -197,12 +204,13 @@ static class AsrCommand
                 // Frequency masks cover the same share of the features (up to 6 of 40) whatever their number.
                 SpecAugment: new SpecAugmentOptions() with { MaxFrequencyWidth = Math.Max(1, (int)Math.Round(6.0 * (mfcc > 0 ? mfcc : mels) / 40)) },
                 Features: new FeatureOptions(NMels: mels, Mfcc: mfcc),
-                Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed, Tilt = tilt },
+                Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed, Tilt = tilt, MixSpeakers = mix },
                 Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Subsampling: subsampling, Dropout: dropout),
                 WeightAverageDecay: average,
                 SpeakerNormalization: speakerNorm,
                 AverageBest: averageBest,
-                DecayFraction: decay);
+                DecayFraction: decay,
+                SpeakerAdversary: adversaryScale);
             Console.Error.WriteLine($"asr train: {which}seed {seed}, speakers {string.Join(", ", trainSpeakers)}; held out: " +
                 $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
             var clock = Stopwatch.StartNew();
@@ -262,6 +270,8 @@ static class AsrCommand
                     ["lr"] = lr.ToString(CultureInfo.InvariantCulture),
                     ["speed"] = speed.ToString(CultureInfo.InvariantCulture),
                     ["tilt"] = tilt.ToString(CultureInfo.InvariantCulture),
+                    ["mix_speakers"] = mix.ToString(CultureInfo.InvariantCulture),
+                    ["adversary"] = adversaryScale.ToString(CultureInfo.InvariantCulture),
                     ["dropout"] = dropout.ToString(CultureInfo.InvariantCulture),
                     ["mels"] = mels.ToString(CultureInfo.InvariantCulture),
                     ["mfcc"] = mfcc.ToString(CultureInfo.InvariantCulture),

@@ -109,6 +109,22 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor features, Tensor lengths)
     {
         using var scope = NewDisposeScope();
+        return Run(features, lengths).LogProbs.MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="forward"/>, and the recurrent layers' output <c>[batch, outFrames, 2·hidden]</c> that the
+    /// output layer read (before its dropout), with the output lengths: e.g. for <see cref="SpeakerAdversary"/>.</summary>
+    public (Tensor LogProbs, Tensor Encoded, Tensor OutputLengths) ForwardEncoded(Tensor features, Tensor lengths)
+    {
+        using var scope = NewDisposeScope();
+        var (logProbs, encoded, outLengths) = Run(features, lengths);
+        return (logProbs.MoveToOuterDisposeScope(), encoded.MoveToOuterDisposeScope(), outLengths.MoveToOuterDisposeScope());
+    }
+
+    (Tensor LogProbs, Tensor Encoded, Tensor OutputLengths) Run(Tensor features, Tensor lengths)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(lengths);
         lengths = lengths.cpu().to(ScalarType.Int64);
         var lengthValues = lengths.data<long>().ToArray();
         var x = features.transpose(1, 2);                                       // [batch, features, frames]
@@ -129,7 +145,7 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
                 training: true).transpose(0, 1)
             : Packed(x, outLengths);                                            // [batch, outFrames, 2·hidden]
         var logits = output.call(dropout.call(y));
-        return nn.functional.log_softmax(logits, -1).MoveToOuterDisposeScope();
+        return (nn.functional.log_softmax(logits, -1), y, outLengths);
     }
 
     /// <summary>The recurrent layers (TorchSharp's) over <paramref name="x"/> <c>[batch, frames, channels]</c> packed by

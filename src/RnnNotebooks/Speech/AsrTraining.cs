@@ -36,6 +36,10 @@ namespace RnnNotebooks.Speech;
 /// <param name="DecayFraction">If above 0, the last this fraction of the planned updates (<paramref name="Epochs"/>
 /// of them) lowers the learning rate along a cosine from wherever the plateau cuts left it to zero
 /// (<see cref="LearningRates.Cosine"/>), with no plateau cuts in that phase; 0 = the plateau rule alone.</param>
+/// <param name="SpeakerAdversary">λ of speaker-adversarial training (<see cref="Speech.SpeakerAdversary"/>): if above 0, a
+/// classifier learns to name the training speaker from every frame of the recurrent output, and the acoustic model gets
+/// its gradient reversed and scaled by λ times <see cref="Speech.SpeakerAdversary.Ramp"/> of the progress through the
+/// planned updates; the classifier's frame accuracy on the epoch's batches is recorded as <c>speaker_acc</c>. 0 = off.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record AsrTrainingOptions(
     int StringsPerEpoch = 800,
@@ -56,7 +60,8 @@ public sealed record AsrTrainingOptions(
     double WeightAverageDecay = 0,
     bool SpeakerNormalization = false,
     int AverageBest = 1,
-    double DecayFraction = 0);
+    double DecayFraction = 0,
+    double SpeakerAdversary = 0);
 
 /// <summary>CER/WER of a recognizer on a set of strings.</summary>
 /// <param name="Cer">Character error rate (total character errors / total reference characters).</param>
@@ -117,6 +122,14 @@ public static class AsrTraining
             throw new ArgumentException($"DecayFraction must be in [0, 1], got {options.DecayFraction}.", nameof(options));
         if (options.AverageBest < 1)
             throw new ArgumentException($"AverageBest must be 1 (the best epoch) or more, got {options.AverageBest}.", nameof(options));
+        if (options.SpeakerAdversary is < 0 or double.NaN or double.PositiveInfinity)
+            throw new ArgumentException($"SpeakerAdversary (λ) must be 0 (off) or a positive number, got {options.SpeakerAdversary}.", nameof(options));
+        if (options.SpeakerAdversary > 0 && (options.Strings?.MixSpeakers ?? 0) > 0)
+            throw new ArgumentException("SpeakerAdversary labels every string with its speaker, and Strings.MixSpeakers builds " +
+                "strings of several voices: use one or the other.", nameof(options));
+        if (options.SpeakerNormalization && (options.Strings?.MixSpeakers ?? 0) > 0)
+            throw new ArgumentException("SpeakerNormalization normalises each string with its speaker's statistics, and " +
+                "Strings.MixSpeakers builds strings of several voices: use one or the other.", nameof(options));
         var mine = recordings.Where(r => trainSpeakers.Contains(r.Speaker)).ToList();
         if (mine.Count == 0)
             throw new ArgumentException($"No recordings of the training speakers ({string.Join(", ", trainSpeakers)}).");
@@ -124,12 +137,22 @@ public static class AsrTraining
         var recognizer = SpeechRecognizer.Create(options.Features, options.Model, [.. trainSpeakers.Order(StringComparer.Ordinal)],
             options.SpeakerNormalization);
         using var speakers = options.SpeakerNormalization ? new SpeakerStatisticsSet(TrainingSpeakerStatistics(recognizer, mine)) : null;
+        var voices = mine.Select(r => r.Speaker).Distinct().Order(StringComparer.Ordinal).ToList();
+        if (options.SpeakerAdversary > 0 && voices.Count < 2)
+            throw new ArgumentException($"Speaker-adversarial training needs at least two training voices, got {voices.Count}.", nameof(trainSpeakers));
+        using var adversary = options.SpeakerAdversary > 0
+            ? new SpeakerAdversary(2 * recognizer.Model.Options.HiddenSize, voices.Count)
+            : null;
+        // With an adversary, the trainer switches modes and clips the gradients of both. Not disposed: disposing a
+        // module disposes its submodules, and the acoustic model lives on in the recognizer.
+        var trained = adversary is null ? null : new WithAdversary(recognizer.Model, adversary);
         var builder = new DigitStringBuilder(mine.Where(IsTraining), options.Strings ?? DigitStringOptions.Augmented);
         var validation = options.ValidationStrings > 0
             ? new DigitStringBuilder(mine.Where(IsValidation)).BuildMany(options.ValidationStrings, EvaluationSeed + 1)
             : [];
 
-        var optimizer = new FastAdam(recognizer.Model.parameters(), options.LearningRate);
+        var optimizer = new FastAdam(adversary is null ? recognizer.Model.parameters() : recognizer.Model.parameters().Concat(adversary.parameters()),
+            options.LearningRate);
         using var best = new BestWeights(recognizer.Model, options.AverageBest);
         using var average = options.WeightAverageDecay > 0 ? new WeightAverage(recognizer.Model, options.WeightAverageDecay) : null;
         // The second core builds what the first will train on: the next epoch's strings (the slow part) on a
@@ -150,7 +173,8 @@ public static class AsrTraining
                 var next = aheadEpoch = epoch + 1;
                 ahead = Task.Run(() => EpochStrings(builder, options, next, stopAhead.Token));
             }
-            return Prefetch.Ahead(Batches(recognizer, current.Strings, current.Random, options, speakers?.BySpeaker), b => b.Tensors);
+            return Prefetch.Ahead(Batches(recognizer, current.Strings, current.Random, options, speakers?.BySpeaker,
+                adversary is null ? null : voices), b => b.Tensors);
         }
 
         // The closing cosine: from update plannedSteps·(1 − DecayFraction) on, the rate falls from where it stands to zero.
@@ -164,13 +188,30 @@ public static class AsrTraining
             LearningRates.Set(optimizer, LearningRates.Cosine(decayFrom.Value, (step - start) / (plannedSteps - start)));
         }
 
+        // Speaker-adversarial training: λ rises along the ramp with the updates; the adversary's frame accuracy is
+        // averaged over each epoch's batches.
+        long adversarySteps = 0;
+        double accuracySum = 0;
+        var accuracyCount = 0;
+        Tensor Loss(SpeechBatch batch)
+        {
+            if (adversary is null) return batch.Loss(recognizer.Model);
+            adversary.Scale = options.SpeakerAdversary * SpeakerAdversary.Ramp((double)adversarySteps++ / plannedSteps);
+            var (loss, ctc, speaker, accuracy) = batch.Loss(recognizer.Model, adversary);
+            ctc.Dispose();
+            speaker.Dispose();
+            accuracySum += accuracy;
+            accuracyCount++;
+            return loss;
+        }
+
         TrainingState state;
         try
         {
             state = Trainer.Fit(
-                recognizer.Model, optimizer,
+                trained ?? (nn.Module)recognizer.Model, optimizer,
                 EpochBatches,
-                batch => batch.Loss(recognizer.Model),
+                Loss,
                 new TrainerOptions(options.Epochs, options.ClipGradNorm, options.TimeBudget, LogEvery: 10,
                     BeforeStep: options.DecayFraction > 0 ? Decay : null,
                     AfterStep: average is null ? null : _ => average.Update()),
@@ -189,7 +230,10 @@ public static class AsrTraining
                     var sinceBest = best.Offers - best.BestOffer;
                     if (decayFrom is null && options.PlateauPatience > 0 && best.BestScore < 1 && sinceBest > 0 && sinceBest % options.PlateauPatience == 0)
                         foreach (var g in optimizer.ParamGroups) g.LearningRate = Math.Max(options.MinLearningRate, g.LearningRate / 2);
-                    return new Dictionary<string, double> { ["val_cer"] = cer };
+                    var metrics = new Dictionary<string, double> { ["val_cer"] = cer };
+                    if (accuracyCount > 0) metrics["speaker_acc"] = accuracySum / accuracyCount;
+                    (accuracySum, accuracyCount) = (0, 0);
+                    return metrics;
                 },
                 progress: progress,
                 cancellationToken: cancellationToken);
@@ -245,8 +289,17 @@ public static class AsrTraining
     /// <summary>Padded batches of <paramref name="strings"/>, grouped by length, in an order drawn from
     /// <paramref name="random"/>, which also draws the SpecAugment masks: the second half of
     /// <see cref="Batches(SpeechRecognizer, DigitStringBuilder, AsrTrainingOptions, int, IReadOnlyDictionary{string, FeatureStatistics}?)"/>.</summary>
+    /// <param name="recognizer">Computes the features.</param>
+    /// <param name="strings">The epoch's strings.</param>
+    /// <param name="random">Draws the order and the masks.</param>
+    /// <param name="options">Batch size and masks.</param>
+    /// <param name="speakers">Per-speaker feature statistics to normalise with, or null for each string's own.</param>
+    /// <param name="labelSpeakers">If given, every batch carries each string's speaker as its index in this list
+    /// (<see cref="SpeechBatch.Speakers"/>).</param>
+    /// <exception cref="ArgumentException">A string's speaker is not in <paramref name="labelSpeakers"/>.</exception>
     public static IEnumerable<SpeechBatch> Batches(SpeechRecognizer recognizer, IReadOnlyList<DigitString> strings, Random random,
-        AsrTrainingOptions options, IReadOnlyDictionary<string, FeatureStatistics>? speakers = null)
+        AsrTrainingOptions options, IReadOnlyDictionary<string, FeatureStatistics>? speakers = null,
+        IReadOnlyList<string>? labelSpeakers = null)
     {
         ArgumentNullException.ThrowIfNull(recognizer);
         ArgumentNullException.ThrowIfNull(strings);
@@ -266,8 +319,30 @@ public static class AsrTraining
                     var f = recognizer.Features(s.Audio, speakers?[s.Speaker]);
                     return options.SpecAugment is { } masks ? SpecAugment.Apply(f, random, masks) : f;
                 }).ToList();
-                yield return SpeechBatch.Create(features, [.. batches[i].Select(s => s.Transcript)], recognizer.Characters);
+                yield return SpeechBatch.Create(features, [.. batches[i].Select(s => s.Transcript)], recognizer.Characters,
+                    labelSpeakers is null ? null : [.. batches[i].Select(s => SpeakerIndex(labelSpeakers, s.Speaker))]);
             }
+        }
+    }
+
+    static long SpeakerIndex(IReadOnlyList<string> speakers, string speaker)
+    {
+        for (var i = 0; i < speakers.Count; i++)
+            if (speakers[i] == speaker) return i;
+        throw new ArgumentException($"A string of speaker '{speaker}', who is not among the labelled speakers ({string.Join(", ", speakers)}).");
+    }
+
+    /// <summary>The acoustic model and its speaker adversary as one module, for the trainer (train/eval modes, clipping).</summary>
+    sealed class WithAdversary : nn.Module
+    {
+        private readonly AcousticModel model;
+        private readonly SpeakerAdversary adversary;
+
+        public WithAdversary(AcousticModel model, SpeakerAdversary adversary) : base(nameof(WithAdversary))
+        {
+            this.model = model;
+            this.adversary = adversary;
+            RegisterComponents();
         }
     }
 

@@ -221,6 +221,60 @@ public sealed class AsrTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Train_WithASpeakerAdversary_IsRepeatable_RecordsItsAccuracy_AndLeavesNoTensors()
+    {
+        var recordings = ToneRecordings();
+        var options = TinyOptions() with { SpeakerAdversary = 1 };
+        (IReadOnlyList<double> Losses, IReadOnlyList<double> Accuracy, IReadOnlyList<string> Weights) Run()
+        {
+            var (recognizer, state, optimizer) = AsrTraining.Train(recordings, ["ann", "bo"], options);
+            using (recognizer) using (optimizer)
+                return (state.History.Losses, [.. state.History.Epochs.Select(e => e.Metrics["speaker_acc"])],
+                    [.. recognizer.Model.state_dict().Keys.Order(StringComparer.Ordinal)]);
+        }
+
+        var first = Run();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var before = Tensor.TotalCount;
+        var second = Run();
+        Assert.Equal(first.Losses, second.Losses);
+        Assert.Equal(first.Accuracy, second.Accuracy);
+        Assert.Equal(3, first.Accuracy.Count);
+        Assert.All(first.Accuracy, a => Assert.InRange(a, 0, 1));
+        // The adversary trains nothing that is saved: the recognizer's weights are the acoustic model's alone.
+        Assert.Equal(first.Weights, second.Weights);
+        Assert.DoesNotContain(first.Weights, k => !(k.StartsWith("conv") || k.StartsWith("rnn.") || k.StartsWith("output.")));
+        // And it changes the training: not the losses of the same recipe without it.
+        var (plain, plainState, plainOptimizer) = AsrTraining.Train(recordings, ["ann", "bo"], TinyOptions());
+        using (plain) plainOptimizer.Dispose();
+        Assert.NotEqual(plainState.History.Losses, first.Losses);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        // 9 steps of 5-tensor batches and the adversary's weights would leave dozens; the 8 are nn.GRU's (above).
+        Assert.InRange(Tensor.TotalCount - before, 0, 8 + 8);
+
+        Assert.Contains("SpeakerAdversary", Assert.Throws<ArgumentException>(() => AsrTraining.Train(recordings, ["ann", "bo"],
+            options with { SpeakerAdversary = -1 })).Message);
+        Assert.Contains("MixSpeakers", Assert.Throws<ArgumentException>(() => AsrTraining.Train(recordings, ["ann", "bo"],
+            options with { Strings = options.Strings! with { MixSpeakers = 0.5 } })).Message);
+        Assert.Contains("two training voices", Assert.Throws<ArgumentException>(() => AsrTraining.Train(recordings, ["ann"], options)).Message);
+    }
+
+    [Fact]
+    public void Train_OnMixedStrings_Runs_AndRefusesSpeakerNormalisation()
+    {
+        var recordings = ToneRecordings();
+        var options = TinyOptions() with { Strings = TinyOptions().Strings! with { MixSpeakers = 0.5 } };
+        var (recognizer, state, optimizer) = AsrTraining.Train(recordings, ["ann", "bo"], options);
+        using (recognizer) optimizer.Dispose();
+        Assert.Equal(9, state.History.Losses.Count);
+        Assert.All(state.History.Losses, l => Assert.True(double.IsFinite(l)));
+        Assert.Contains("MixSpeakers", Assert.Throws<ArgumentException>(() => AsrTraining.Train(recordings, ["ann", "bo"],
+            options with { SpeakerNormalization = true })).Message);
+    }
+
+    [Fact]
     public void Train_StoppedByTheTimeBudget_ReturnsWhileTheNextEpochIsBeingBuilt()
     {
         var (recognizer, state, optimizer) = AsrTraining.Train(ToneRecordings(), ["ann", "bo"], TinyOptions(TimeSpan.FromMilliseconds(1)));
