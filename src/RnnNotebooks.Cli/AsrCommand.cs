@@ -242,7 +242,8 @@ static class AsrCommand
                     });
             var (recognizer, state, optimizer) = AsrTraining.Train(recordings, trainSpeakers, options, p =>
                 Console.Error.WriteLine($"  epoch {p.Epoch} step {p.Step} loss {p.Loss:F3}" +
-                    (p.Metrics.TryGetValue("val_cer", out var v) ? $" val_cer {v:P1}" : "") + $" {p.Elapsed:mm\\:ss}"),
+                    (p.Metrics.TryGetValue("val_cer", out var v) ? $" val_cer {v:P1}" : "") +
+                    (p.Metrics.TryGetValue("speaker_acc", out var a) ? $" speaker_acc {a:P0}" : "") + $" {p.Elapsed:mm\\:ss}"),
                 newBest: SaveBest, validated: saveEpochs ? SaveEpoch : null);
             var trainSeconds = clock.Elapsed.TotalSeconds;
             var ranked = state.History.Epochs

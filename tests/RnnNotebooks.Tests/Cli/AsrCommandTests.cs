@@ -76,11 +76,33 @@ public sealed class AsrCommandTests : IDisposable
     [InlineData("--average-best", "0")]
     [InlineData("--decay", "1.5")]
     [InlineData("--subsampling", "3")]
+    [InlineData("--mix-speakers", "1.5")]
+    [InlineData("--mix-speakers", "-0.1")]
+    [InlineData("--adversary", "-1")]
     public void Train_AugmentationOutOfRange_ExitsTwoNamingTheOption(string option, string value)
     {
         var (code, _, err) = Run("asr", "train", option, value);
         Assert.Equal(2, code);
         Assert.Contains($"{option} {value}", err);
+    }
+
+    [Fact]
+    public void Train_SpeakerAdversary_ReportsItsAccuracy_NotesTheSetting_AndRefusesMixedVoices()
+    {
+        var data = ToneVoices();
+        var output = Path.Combine(dir, "adversary");
+        var (code, _, err) = Run("asr", "train", "--data", data, "--epochs", "2", "--strings", "16",
+            "--hidden", "8", "--layers", "1", "--seed", "3", "--adversary", "1", "--out", output);
+        Assert.True(code == 0, err);
+        Assert.Contains("speaker_acc", err);
+        Assert.Equal("1", SpeechRecognizer.ReadConfig(output).Notes!["adversary"]);
+
+        (code, _, err) = Run("asr", "train", "--data", data, "--adversary", "1", "--mix-speakers", "0.5", "--out", output);
+        Assert.Equal(2, code);
+        Assert.Contains("--mix-speakers", err);
+        (code, _, err) = Run("asr", "train", "--data", data, "--normalize", "speaker", "--mix-speakers", "0.5", "--out", output);
+        Assert.Equal(2, code);
+        Assert.Contains("--normalize speaker", err);
     }
 
     [Fact]
