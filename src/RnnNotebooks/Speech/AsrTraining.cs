@@ -39,7 +39,9 @@ namespace RnnNotebooks.Speech;
 /// <param name="SpeakerAdversary">λ of speaker-adversarial training (<see cref="Speech.SpeakerAdversary"/>): if above 0, a
 /// classifier learns to name the training speaker from every frame of the recurrent output, and the acoustic model gets
 /// its gradient reversed and scaled by λ times <see cref="Speech.SpeakerAdversary.Ramp"/> of the progress through the
-/// planned updates; the classifier's frame accuracy on the epoch's batches is recorded as <c>speaker_acc</c>. 0 = off.</param>
+/// planned updates; the classifier's frame accuracy on the epoch's batches is recorded as <c>speaker_acc</c>. 0 = off.
+/// The classifier is disposed when training ends; the optimizer returned still lists its parameters, so it can be
+/// saved (for the record) but not stepped again.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record AsrTrainingOptions(
     int StringsPerEpoch = 800,
