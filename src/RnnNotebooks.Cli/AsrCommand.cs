@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using RnnNotebooks.Audio;
+using RnnNotebooks.Platform;
 using RnnNotebooks.Speech;
 using RnnNotebooks.Training;
 
@@ -19,6 +20,7 @@ static class AsrCommand
         "              [--decay F (the last fraction F of the updates lowers the learning rate to zero along a cosine; 0 = off)]\n" +
         "              [--save-epochs (also save the weights of every epoch, with its validation CER, to DIR/epochs/NN)]\n" +
         "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
+        "              [--mask-mel (SpecAugment's frequency masks hide bands of mel filters before the DCT instead of cepstral coefficients)]\n" +
         "       rnn asr eval --checkpoint DIR [--checkpoint DIR2 ...] [--combine likelihood|vote|average] --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
         "                    [--adapt ROUNDS (self-train on the speaker's own audio first, no transcripts; e.g. 5)]\n" +
         "                    [--balance CAP (with --adapt: pick the pseudo-labels class-balanced, no word above CAP times its even share; e.g. 1.25)]\n" +
@@ -45,7 +47,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, new HashSet<string> { "save-epochs" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mix-speakers", "adversary", "mels", "mfcc", "average", "average-best", "decay", "normalize" })),
+            "train" => Train(new CliArgs(rest, new HashSet<string> { "save-epochs", "mask-mel" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mix-speakers", "adversary", "mels", "mfcc", "average", "average-best", "decay", "normalize" })),
             "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "combine", "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds", "balance" })),
             "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads", "balance" })),
             "average" => Average(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "best" })),
@@ -159,6 +161,9 @@ static class AsrCommand
         if (mfcc < 0 || mfcc > mels)
             throw new UsageException($"--mfcc {mfcc}: expected 0 (log-mel features) or a number of cepstral coefficients up to --mels ({mels}), e.g. 13.");
         var saveEpochs = args.Flag("save-epochs");
+        // --mask-mel: SpecAugment's frequency masks hide bands of mel filters before the DCT (up to 6 of 40) instead of
+        // cepstral coefficients. Tried in README ("Masking mel bands"); off by default.
+        var maskMel = args.Flag("mask-mel");
         var decay = args.Double("decay", new AsrTrainingOptions().DecayFraction);
         if (decay is < 0 or > 1) throw new UsageException($"--decay {decay}: expected a fraction of the updates in [0, 1], e.g. 0.3, or 0 for none.");
         var averageBest = args.Int("average-best", new AsrTrainingOptions().AverageBest);
@@ -202,7 +207,11 @@ static class AsrCommand
             var options = new AsrTrainingOptions(StringsPerEpoch: strings, Epochs: epochs, Seed: seed, LearningRate: lr,
                 TimeBudget: TimeSpan.FromMinutes(minutes),
                 // Frequency masks cover the same share of the features (up to 6 of 40) whatever their number.
-                SpecAugment: new SpecAugmentOptions() with { MaxFrequencyWidth = Math.Max(1, (int)Math.Round(6.0 * (mfcc > 0 ? mfcc : mels) / 40)) },
+                SpecAugment: new SpecAugmentOptions() with
+                {
+                    MaxFrequencyWidth = Math.Max(1, (int)Math.Round(6.0 * (mfcc > 0 && !maskMel ? mfcc : mels) / 40)),
+                    MelBands = maskMel,
+                },
                 Features: new FeatureOptions(NMels: mels, Mfcc: mfcc),
                 Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed, Tilt = tilt, MixSpeakers = mix },
                 Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Subsampling: subsampling, Dropout: dropout),
@@ -243,7 +252,8 @@ static class AsrCommand
             var (recognizer, state, optimizer) = AsrTraining.Train(recordings, trainSpeakers, options, p =>
                 Console.Error.WriteLine($"  epoch {p.Epoch} step {p.Step} loss {p.Loss:F3}" +
                     (p.Metrics.TryGetValue("val_cer", out var v) ? $" val_cer {v:P1}" : "") +
-                    (p.Metrics.TryGetValue("speaker_acc", out var a) ? $" speaker_acc {a:P0}" : "") + $" {p.Elapsed:mm\\:ss}"),
+                    (p.Metrics.TryGetValue("speaker_acc", out var a) ? $" speaker_acc {a:P0}" : "") +
+                    $" {p.Elapsed:mm\\:ss} rss {NativeHeap.ResidentBytes() / 1e6:F0} MB"),
                 newBest: SaveBest, validated: saveEpochs ? SaveEpoch : null);
             var trainSeconds = clock.Elapsed.TotalSeconds;
             var ranked = state.History.Epochs
@@ -280,6 +290,7 @@ static class AsrCommand
                     ["average_best"] = averageBest.ToString(CultureInfo.InvariantCulture),
                     ["decay"] = decay.ToString(CultureInfo.InvariantCulture),
                     ["normalize"] = speakerNorm ? "speaker" : "utterance",
+                    ["mask_mel"] = maskMel ? "true" : "false",
                 };
                 if (bestEpoch is { } kept)
                 {

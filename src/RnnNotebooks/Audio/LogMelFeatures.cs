@@ -78,17 +78,23 @@ public sealed class LogMelFeatures : IDisposable
     public FeatureOptions Options { get; }
 
     /// <summary>Features of a clip, resampled to <see cref="FeatureOptions.SampleRate"/> if needed: <c>[frames, Dimension]</c>.</summary>
-    public Tensor Compute(AudioClip clip)
+    /// <param name="clip">The audio.</param>
+    /// <param name="logMel">If given, applied to the log-mel spectrum <c>[frames, NMels]</c> before the DCT and the
+    /// normalisation (e.g. <see cref="SpecAugment.MaskFrequencies"/> on mel bands); its result is what goes on.</param>
+    public Tensor Compute(AudioClip clip, Func<Tensor, Tensor>? logMel = null)
     {
         ArgumentNullException.ThrowIfNull(clip);
         var samples = clip.SampleRate == Options.SampleRate
             ? clip.Samples
             : Resampler.Resample(clip.Samples, clip.SampleRate, Options.SampleRate);
-        return Compute(samples);
+        return Compute(samples, logMel);
     }
 
     /// <summary>Features of samples already at <see cref="FeatureOptions.SampleRate"/>: <c>[frames, Dimension]</c>.</summary>
-    public Tensor Compute(float[] samples)
+    /// <param name="samples">The audio.</param>
+    /// <param name="logMel">If given, applied to the log-mel spectrum <c>[frames, NMels]</c> before the DCT and the
+    /// normalisation; its result is what goes on.</param>
+    public Tensor Compute(float[] samples, Func<Tensor, Tensor>? logMel = null)
     {
         ArgumentNullException.ThrowIfNull(samples);
         using var scope = NewDisposeScope();
@@ -106,6 +112,7 @@ public sealed class LogMelFeatures : IDisposable
         var power = magnitude.mul(magnitude);                                   // [bins, frames]; no Scalar, unlike square()
         var mel = power.t().matmul(filterbank);                                 // [frames, NMels]
         var features = mel.clamp_min(logFloor).log();
+        if (logMel is not null) features = logMel(features);
         if (dct is not null) features = features.matmul(dct);                   // [frames, Mfcc]
         if (Options.Normalize) features = NormalizeUtterance(features);
         return features.contiguous().MoveToOuterDisposeScope();

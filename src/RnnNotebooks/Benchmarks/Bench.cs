@@ -376,12 +376,7 @@ public static class Bench
         return new BenchMemory(early, o.LeakSteps, rssEarly, Rss(), liveEarly, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 
-    static long Rss()
-    {
-        using var p = Process.GetCurrentProcess();
-        p.Refresh();
-        return p.WorkingSet64;
-    }
+    static long Rss() => NativeHeap.ResidentBytes();
 
     static List<double> Repeat(int n, Func<double> measure) => Enumerable.Range(0, n).Select(_ => measure()).ToList();
 

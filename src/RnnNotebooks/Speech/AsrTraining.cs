@@ -318,8 +318,16 @@ public static class AsrTraining
             {
                 var features = batches[i].Select(s =>
                 {
-                    var f = recognizer.Features(s.Audio, speakers?[s.Speaker]);
-                    return options.SpecAugment is { } masks ? SpecAugment.Apply(f, random, masks) : f;
+                    var speaker = speakers?[s.Speaker];
+                    if (options.SpecAugment is not { } masks) return recognizer.Features(s.Audio, speaker);
+                    if (masks.MelBands && recognizer.Config.Features.Mfcc > 0)
+                    {
+                        // Bands of mel filters masked before the DCT, frames after: the same draws, in the same order, as Apply.
+                        var f = recognizer.Features(s.Audio, speaker,
+                            logMel => SpecAugment.MaskFrequencies(logMel, random, masks, fillWithMean: true));
+                        return SpecAugment.MaskTimes(f, random, masks);
+                    }
+                    return SpecAugment.Apply(recognizer.Features(s.Audio, speaker), random, masks);
                 }).ToList();
                 yield return SpeechBatch.Create(features, [.. batches[i].Select(s => s.Transcript)], recognizer.Characters,
                     labelSpeakers is null ? null : [.. batches[i].Select(s => SpeakerIndex(labelSpeakers, s.Speaker))]);

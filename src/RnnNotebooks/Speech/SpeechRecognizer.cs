@@ -106,11 +106,15 @@ public sealed class SpeechRecognizer : IDisposable
 
     /// <summary>Features of a clip (resampled to the feature rate if needed): <c>[frames, dims]</c>, normalised with
     /// <paramref name="speaker"/>'s statistics when given, else with the clip's own.</summary>
-    public Tensor Features(AudioClip clip, FeatureStatistics? speaker = null)
+    /// <param name="clip">The audio.</param>
+    /// <param name="speaker">The speaker's statistics, or null for the clip's own.</param>
+    /// <param name="logMel">If given, applied to the log-mel spectrum before the DCT and the normalisation
+    /// (<see cref="LogMelFeatures.Compute(AudioClip, Func{Tensor, Tensor}?)"/>), e.g. to mask mel bands in training.</param>
+    public Tensor Features(AudioClip clip, FeatureStatistics? speaker = null, Func<Tensor, Tensor>? logMel = null)
     {
-        if (speaker is null) return features.Compute(clip);
+        if (speaker is null) return features.Compute(clip, logMel);
         using var scope = NewDisposeScope();
-        return speaker.Normalize(rawFeatures.Compute(clip)).MoveToOuterDisposeScope();
+        return speaker.Normalize(rawFeatures.Compute(clip, logMel)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The statistics of the un-normalised features of <paramref name="clips"/>, all spoken by one voice:

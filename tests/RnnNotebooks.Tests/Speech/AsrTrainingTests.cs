@@ -308,4 +308,52 @@ public sealed class AsrTrainingTests : IDisposable
         Assert.NotEqual(inPlace.Select(b => b.Transcripts),
             AsrTraining.Batches(recognizer, builder, options, epoch: 1).Select(b => b.Transcripts));
     }
+
+    [Fact]
+    public void Batches_WithMelBandMasks_HideMelFiltersBeforeTheDct_NotCepstralCoefficients()
+    {
+        var recordings = ToneRecordings();
+        var options = TinyOptions();
+        using var recognizer = SpeechRecognizer.Create(options.Features, options.Model, ["ann", "bo"]);
+        var builder = new DigitStringBuilder(recordings.Where(AsrTraining.IsTraining), options.Strings);
+        var (strings, _) = AsrTraining.EpochStrings(builder, options, epoch: 0);
+        using var scope = torch.NewDisposeScope();
+        // The order of the batches is drawn first, so the same generator seed puts the same strings in each batch.
+        List<SpeechBatch> Batches(SpecAugmentOptions? masks) =>
+            [.. AsrTraining.Batches(recognizer, strings, new Random(77), options with { SpecAugment = masks })];
+        var melMasks = new SpecAugmentOptions(FrequencyMasks: 2, MaxFrequencyWidth: 8, TimeMasks: 0, MelBands: true);
+
+        var plain = Batches(null);
+        var mel = Batches(melMasks);
+        var cepstral = Batches(melMasks with { MelBands = false, MaxFrequencyWidth = 3 });
+        Assert.Equal(mel.Select(b => b.Transcripts), Batches(melMasks).Select(b => b.Transcripts));
+        int melChanged = 0, cepstralChanged = 0;
+        for (var b = 0; b < plain.Count; b++)
+        {
+            Assert.Equal(plain[b].Transcripts, mel[b].Transcripts);
+            var lengths = plain[b].Lengths.data<long>().ToArray();
+            for (var i = 0; i < lengths.Length; i++)
+            {
+                var valid = TensorIndex.Slice(0, lengths[i]);
+                var reference = plain[b].Features[i, valid];                        // [frames, 13]
+                var columnsChanged = (Tensor masked) => masked[i, valid].ne(reference).any(0);
+                // A mel band flattened before the DCT moves every cepstral coefficient of the utterance...
+                var byMel = columnsChanged(mel[b].Features).sum().ToInt64();
+                if (byMel > 0)
+                {
+                    melChanged++;
+                    Assert.InRange(byMel, 10, 13);
+                }
+                // ...a cepstral mask zeroes a few coefficients and leaves the rest.
+                var changed = columnsChanged(cepstral[b].Features);
+                var byCepstral = changed.sum().ToInt64();
+                if (byCepstral == 0) continue;
+                cepstralChanged++;
+                Assert.InRange(byCepstral, 1, 6);
+                Assert.True(cepstral[b].Features[i, valid].index_select(1, changed.nonzero().squeeze(1)).eq(0).all().item<bool>());
+            }
+        }
+        Assert.InRange(melChanged, strings.Count / 2, strings.Count);
+        Assert.InRange(cepstralChanged, strings.Count / 2, strings.Count);
+    }
 }
