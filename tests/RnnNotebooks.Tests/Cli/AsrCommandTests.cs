@@ -87,6 +87,25 @@ public sealed class AsrCommandTests : IDisposable
     }
 
     [Fact]
+    public void Train_MaskMel_NotesTheSetting_AndProgressLinesShowTheResidentMemory()
+    {
+        var data = ToneVoices();
+        var output = Path.Combine(dir, "maskmel");
+        var (code, _, err) = Run("asr", "train", "--data", data, "--epochs", "1", "--strings", "16",
+            "--hidden", "8", "--layers", "1", "--seed", "3", "--mask-mel", "--out", output);
+        Assert.True(code == 0, err);
+        Assert.Equal("true", SpeechRecognizer.ReadConfig(output).Notes!["mask_mel"]);
+        var progress = err.Split('\n').Where(l => l.TrimStart().StartsWith("epoch ", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(progress);
+        foreach (var line in progress)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(line, @" rss (\d+) MB$");
+            Assert.True(match.Success, line);
+            Assert.InRange(long.Parse(match.Groups[1].Value), 50, 100_000);   // a process with libtorch loaded: tens of MB at least
+        }
+    }
+
+    [Fact]
     public void Train_SpeakerAdversary_ReportsItsAccuracy_NotesTheSetting_AndRefusesMixedVoices()
     {
         var data = ToneVoices();
