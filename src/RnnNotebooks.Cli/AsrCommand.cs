@@ -162,7 +162,8 @@ static class AsrCommand
             throw new UsageException($"--mfcc {mfcc}: expected 0 (log-mel features) or a number of cepstral coefficients up to --mels ({mels}), e.g. 13.");
         var saveEpochs = args.Flag("save-epochs");
         // --mask-mel: SpecAugment's frequency masks hide bands of mel filters before the DCT (up to 6 of 40) instead of
-        // cepstral coefficients. Tried in README ("Masking mel bands"); off by default.
+        // cepstral coefficients. Tried on the development voices and not adopted (README, "Wider speed perturbation and
+        // masks on mel bands"); off by default.
         var maskMel = args.Flag("mask-mel");
         var decay = args.Double("decay", new AsrTrainingOptions().DecayFraction);
         if (decay is < 0 or > 1) throw new UsageException($"--decay {decay}: expected a fraction of the updates in [0, 1], e.g. 0.3, or 0 for none.");

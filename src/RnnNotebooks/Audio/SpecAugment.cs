@@ -13,7 +13,8 @@ namespace RnnNotebooks.Audio;
 /// set to its mean over the utterance, so it carries nothing that changes; bands 0…<paramref name="MaxFrequencyWidth"/>
 /// filters wide), instead of cepstral coefficients. A band of filters is a stretch of frequencies, what SpecAugment's
 /// frequency masks were designed to hide; a cepstral coefficient is a ripple across the whole spectrum. Kaldi's
-/// recipes mask in that domain too, behind an inverse DCT. No effect on log-mel features.</param>
+/// recipes mask in that domain too, behind an inverse DCT. No effect on log-mel features. On lesson 05's development
+/// voices it helped two of four and raised the mean CER (README), so it is off by default.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record SpecAugmentOptions(
     int FrequencyMasks = 2,
