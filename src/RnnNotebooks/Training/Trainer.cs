@@ -9,7 +9,8 @@ namespace RnnNotebooks.Training;
 /// <remarks>
 /// Each step opens a dispose scope, asks the loss function for a scalar loss, runs
 /// <c>zero_grad → backward → clip_grad_norm_ (optional) → step</c>, reads the loss once, and disposes every
-/// tensor the step created, so memory stays flat however long it runs.
+/// tensor the step created, so the number of live tensors stays flat however long it runs. Between epochs (at most
+/// every 5 s) and at the end it hands the C heap's freed pages back to the system (<see cref="NativeHeap.Trim"/>).
 /// <para>Exact resume (<c>resume:</c> a state from <see cref="Checkpoint.Load"/>) needs the batch factory to
 /// give the same batches for the same epoch index: shuffle with <c>Seeds.CreateRandom(epoch)</c>, not with a
 /// stream whose position depends on what ran before. The batches already trained in a half-done epoch are
