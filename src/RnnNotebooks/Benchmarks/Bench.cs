@@ -370,13 +370,11 @@ public static class Bench
         using var rig = new TrainingRig(w);
         var early = o.LeakSteps / 10;
         rig.Steps(early);
-        var rssEarly = Rss();
+        var rssEarly = NativeHeap.ResidentBytes();
         var liveEarly = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         rig.Steps(o.LeakSteps - early);
-        return new BenchMemory(early, o.LeakSteps, rssEarly, Rss(), liveEarly, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        return new BenchMemory(early, o.LeakSteps, rssEarly, NativeHeap.ResidentBytes(), liveEarly, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
-
-    static long Rss() => NativeHeap.ResidentBytes();
 
     static List<double> Repeat(int n, Func<double> measure) => Enumerable.Range(0, n).Select(_ => measure()).ToList();
 
