@@ -21,6 +21,7 @@ static class AsrCommand
         "              [--save-epochs (also save the weights of every epoch, with its validation CER, to DIR/epochs/NN)]\n" +
         "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
         "              [--mask-mel (SpecAugment's frequency masks hide bands of mel filters before the DCT instead of cepstral coefficients)]\n" +
+        "              [--freq-conv BANDS (2-D convolutions over the log-mel of BANDS bands rebuilt from the cepstra, before the 1-D ones)]\n" +
         "       rnn asr eval --checkpoint DIR [--checkpoint DIR2 ...] [--combine likelihood|vote|average] --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
         "                    [--adapt ROUNDS (self-train on the speaker's own audio first, no transcripts; e.g. 5)]\n" +
         "                    [--balance CAP (with --adapt: pick the pseudo-labels class-balanced, no word above CAP times its even share; e.g. 1.25)]\n" +
@@ -47,7 +48,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, new HashSet<string> { "save-epochs", "mask-mel" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mix-speakers", "adversary", "mels", "mfcc", "average", "average-best", "decay", "normalize" })),
+            "train" => Train(new CliArgs(rest, new HashSet<string> { "save-epochs", "mask-mel" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mix-speakers", "adversary", "mels", "mfcc", "average", "average-best", "decay", "normalize", "freq-conv" })),
             "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "combine", "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds", "balance" })),
             "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads", "balance" })),
             "average" => Average(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "best" })),
@@ -160,6 +161,12 @@ static class AsrCommand
         if (speakerNorm && mix > 0) throw new UsageException("--mix-speakers builds strings of several voices, which --normalize speaker cannot normalise by one speaker's statistics: use one or the other.");
         if (mfcc < 0 || mfcc > mels)
             throw new UsageException($"--mfcc {mfcc}: expected 0 (log-mel features) or a number of cepstral coefficients up to --mels ({mels}), e.g. 13.");
+        // --freq-conv BANDS: a 2-D convolutional front end over the log-mel spectrum smoothed back from the cepstra
+        // (AcousticModelOptions.FrequencyBands). An experiment; off by default.
+        var freqBands = args.Int("freq-conv", 0);
+        if (freqBands != 0 && (mfcc == 0 || freqBands < mfcc || freqBands < 4))
+            throw new UsageException($"--freq-conv {freqBands}: expected the number of bands to rebuild from the cepstral coefficients, " +
+                $"at least --mfcc ({mfcc}) and 4, e.g. {mels} (--mels); it needs --mfcc above 0.");
         var saveEpochs = args.Flag("save-epochs");
         // --mask-mel: SpecAugment's frequency masks hide bands of mel filters before the DCT (up to 6 of 40) instead of
         // cepstral coefficients. Tried on the development voices and not adopted (README, "Wider speed perturbation and
@@ -215,7 +222,8 @@ static class AsrCommand
                 },
                 Features: new FeatureOptions(NMels: mels, Mfcc: mfcc),
                 Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed, Tilt = tilt, MixSpeakers = mix },
-                Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Subsampling: subsampling, Dropout: dropout),
+                Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Subsampling: subsampling, Dropout: dropout,
+                    FrequencyBands: freqBands),
                 WeightAverageDecay: average,
                 SpeakerNormalization: speakerNorm,
                 AverageBest: averageBest,

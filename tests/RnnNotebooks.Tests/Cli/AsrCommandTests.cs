@@ -79,6 +79,8 @@ public sealed class AsrCommandTests : IDisposable
     [InlineData("--mix-speakers", "1.5")]
     [InlineData("--mix-speakers", "-0.1")]
     [InlineData("--adversary", "-1")]
+    [InlineData("--freq-conv", "12")]
+    [InlineData("--freq-conv", "-40")]
     public void Train_AugmentationOutOfRange_ExitsTwoNamingTheOption(string option, string value)
     {
         var (code, _, err) = Run("asr", "train", option, value);
@@ -103,6 +105,23 @@ public sealed class AsrCommandTests : IDisposable
             Assert.True(match.Success, line);
             Assert.InRange(long.Parse(match.Groups[1].Value), 50, 100_000);   // a process with libtorch loaded: tens of MB at least
         }
+    }
+
+    [Fact]
+    public void Train_FreqConv_SavesAModelWithTheTwoDimensionalFrontEnd_ThatTranscribes()
+    {
+        var data = ToneVoices();
+        var output = Path.Combine(dir, "freqconv");
+        var (code, _, err) = Run("asr", "train", "--data", data, "--epochs", "1", "--strings", "16",
+            "--hidden", "8", "--layers", "1", "--seed", "3", "--freq-conv", "40", "--out", output);
+        Assert.True(code == 0, err);
+        Assert.Equal(40, SpeechRecognizer.ReadConfig(output).Model.FrequencyBands);
+        using var loaded = SpeechRecognizer.Load(output);
+        Assert.Contains("freq1.weight", loaded.Model.state_dict().Keys);
+
+        (code, _, err) = Run("asr", "train", "--data", data, "--freq-conv", "40", "--mfcc", "0", "--out", output);
+        Assert.Equal(2, code);
+        Assert.Contains("--freq-conv 40", err);
     }
 
     [Fact]

@@ -53,13 +53,81 @@ public class AcousticModelTests
         Assert.True(together[1, TensorIndex.Slice(0, n)].allclose(alone[0], rtol: 1e-4, atol: 1e-5));
     }
 
+    static readonly AcousticModelOptions WithFrequencyConv = Small with { InputSize = 6, FrequencyBands = 12, FrequencyChannels = 3 };
+
     [Fact]
-    public void Training_GivesTheSameLossAndGradients_OnEitherGruPath()
+    public void FrequencyFrontEnd_KeepsTheFrameCounts_AndEachUtteranceOwnResultInABatch()
+    {
+        manual_seed(6);
+        using var model = new AcousticModel(WithFrequencyConv);
+        model.eval();
+        using var scope = NewDisposeScope();
+        var longer = randn(41, 6);
+        var shorter = randn(24, 6);
+        var batch = nn.utils.rnn.pad_sequence([longer, shorter], batch_first: true);
+
+        var together = model.call(batch, tensor(new long[] { 41, 24 }));
+        var alone = model.call(shorter.unsqueeze(0), tensor(new long[] { 24 }));
+
+        Assert.Equal(new long[] { 2, model.OutputLength(41), 17 }, together.shape);
+        var n = model.OutputLength(24);
+        Assert.True(together[1, TensorIndex.Slice(0, n)].allclose(alone[0], rtol: 1e-4, atol: 1e-5));
+        Assert.Contains("freq1.weight", model.state_dict().Keys);
+        Assert.Equal(new long[] { 3, 3, 5, 3 }, model.state_dict()["freq2.weight"].shape);   // channels², bands × frames
+    }
+
+    [Fact]
+    public void FrequencyFrontEnd_SeesTheLogMelSpectrumTheCepstraCameFrom()
+    {
+        // The 2-D convolutions read basis · cepstra: for cepstra taken from smooth log-mel spectra (ones that the first
+        // k cosines describe exactly) that is the spectra themselves.
+        using var scope = NewDisposeScope();
+        const int bands = 12, k = 6, frames = 5;
+        var basis = RnnNotebooks.Audio.LogMelFeatures.DctMatrix(bands, k);           // [bands, k]
+        var smooth = randn(frames, k).matmul(basis.t());                              // [frames, bands], each in the span
+        var cepstra = smooth.matmul(basis);                                           // [frames, k], as LogMelFeatures makes them
+        Assert.True(cepstra.matmul(basis.t()).allclose(smooth, rtol: 1e-5, atol: 1e-5));
+
+        // With both 2-D convolutions set to pass their input through (one channel, centre tap 1, no bias), the front end
+        // gives, per frame, the max over pairs of bands, twice, of the ReLU of the rebuilt spectrum, and then each of
+        // the bands / 4 outputs normalised over the frames (mean 0, deviation 1).
+        using var model = new AcousticModel(WithFrequencyConv with { FrequencyChannels = 1, InputSize = k, FrequencyBands = bands });
+        using (no_grad())
+            foreach (var (name, p) in model.named_parameters())
+                if (name.StartsWith("freq"))
+                {
+                    p.zero_();
+                    if (name.EndsWith("weight")) p[0, 0, 2, 1] = tensor(1f);
+                }
+        var y = model.FrequencyFrontEnd(cepstra.t().unsqueeze(0), tensor(new long[] { frames }));   // [1, bands / 4, frames]
+
+        var pooled = smooth.relu().reshape(frames, bands / 2, 2).amax(2).reshape(frames, bands / 4, 2).amax(2).t();   // [bands / 4, frames]
+        var centred = pooled.sub(pooled.mean([1], keepdim: true));
+        using var epsilon = 1e-5.ToScalar();
+        var expected = centred.div(centred.square().mean([1], keepdim: true).add(epsilon).sqrt());
+        Assert.Equal(new long[] { 1, bands / 4, frames }, y.shape);
+        Assert.True(y[0].allclose(expected, rtol: 1e-4, atol: 1e-4), $"largest difference {y[0].sub(expected).abs().max().ToDouble():g3}");
+    }
+
+    [Theory]
+    [InlineData(3, 6)]
+    [InlineData(40, 41)]
+    public void FrequencyBands_BelowFourOrTheInputs_AreRefused(int bands, int inputs)
+    {
+        var e = Assert.Throws<ArgumentException>(() => new AcousticModel(Small with { InputSize = inputs, FrequencyBands = bands }));
+        Assert.Contains("FrequencyBands", e.Message);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Training_GivesTheSameLossAndGradients_OnEitherGruPath(bool frequencyConv)
     {
         // In training a GRU model runs FusedGru.ForwardBidirectional (hand-written backward, padded batch) instead
         // of nn.GRU over the packed batch; evaluation keeps nn.GRU. Both must be the same function of the weights.
         manual_seed(5);
-        using var model = new AcousticModel(Small);
+        var options = frequencyConv ? WithFrequencyConv with { InputSize = 8, FrequencyBands = 16 } : Small;
+        using var model = new AcousticModel(options);
         model.train();
         using var scope = NewDisposeScope();
         var chars = CharacterSet.DigitWords;

@@ -38,6 +38,32 @@ public sealed class SpeechRecognizerTests : IDisposable
     }
 
     [Fact]
+    public void FrequencyFrontEnd_SurvivesSaveAndLoad_AndOldConfigsReadWithoutIt()
+    {
+        Seeds.Set(3);
+        using var recognizer = SpeechRecognizer.Create(new FeatureOptions(NMels: 24, Mfcc: 13),
+            new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8, FrequencyBands: 24, FrequencyChannels: 4));
+        var clip = new AudioClip(ResamplerTests.Tone(500, 8000, 0.3), 8000);
+        using var before = recognizer.LogProbabilities(clip);
+        recognizer.Save(dir, null, TrainingState.Start(new TrainerOptions()));
+        using (var loaded = SpeechRecognizer.Load(dir))
+        {
+            Assert.Equal(24, loaded.Config.Model.FrequencyBands);
+            Assert.Equal(4, loaded.Config.Model.FrequencyChannels);
+            using var after = loaded.LogProbabilities(clip);
+            Assert.True(before.allclose(after));
+        }
+
+        // A config written before the setting existed has no frequency_bands: it reads as 0 (the 1-D front end).
+        var path = Path.Combine(dir, SpeechRecognizer.ConfigFile);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var model = json["model"]!.AsObject();
+        Assert.True(model.Remove("frequency_bands") && model.Remove("frequency_channels"), "the config names frequency_bands and frequency_channels");
+        Assert.Equal(0, System.Text.Json.JsonSerializer.Deserialize<RecognizerConfig>(json.ToJsonString(),
+            RnnNotebooks.Json.Options)!.Model.FrequencyBands);
+    }
+
+    [Fact]
     public void SpeakerStatistics_OfOneClip_GiveThePerUtteranceFeatures()
     {
         Seeds.Set(2);
