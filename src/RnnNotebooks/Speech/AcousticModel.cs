@@ -182,7 +182,7 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <summary>Cepstra <c>[batch, coefficients, frames]</c> → smoothed log-mel <c>[batch, 1, bands, frames]</c> (inverse
-    /// orthonormal DCT) → two 2-D convolutions, each with ReLU, zeroed padding frames and a max over pairs of bands →
+    /// orthonormal DCT) → two 2-D convolutions, each with ReLU and a max over pairs of bands →
     /// <c>[batch, channels · bands / 4, frames]</c>, normalised per utterance (zero mean, unit deviation over its frames,
     /// padding zero).</summary>
     internal Tensor FrequencyFrontEnd(Tensor x, Tensor lengths)
@@ -193,8 +193,10 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
         var basis = Audio.LogMelFeatures.DctMatrix(bands, Options.InputSize).to(x.dtype, x.device);   // [bands, coefficients]
         var spectrum = basis.matmul(x).unsqueeze(1);                           // [batch, 1, bands, frames]
         var pool = new long[] { 2, 1 };
+        // Padding frames are zeroed after the first convolution, since the second reads a frame either side; after the
+        // second, the normalisation below leaves them out and sets them to zero.
         var y = nn.functional.max_pool2d(nn.functional.relu(freq1!.call(spectrum)).mul(mask), pool);
-        y = nn.functional.max_pool2d(nn.functional.relu(freq2!.call(y)).mul(mask), pool);
+        y = nn.functional.max_pool2d(nn.functional.relu(freq2!.call(y)), pool);
         y = y.reshape(y.shape[0], y.shape[1] * y.shape[2], frames);               // [batch, channels · bands / 4, frames]
         // Normalised per utterance, as the features themselves are: each output's mean over the utterance's frames
         // removed, and its deviation scaled to 1. ReLU and max-pooling leave outputs that are mostly a constant

@@ -53,6 +53,17 @@ public sealed class AsrCommandTests : IDisposable
         return data;
     }
 
+    /// <summary>`rnn asr train` on <see cref="ToneVoices"/> with a tiny model (hidden 8, one layer, 16 strings an epoch,
+    /// seed 3) and the given extra options, into <c>dir/name</c>.</summary>
+    (int Code, string Err, string Data, string Output) TrainTiny(string name, int epochs, params string[] extra)
+    {
+        var data = ToneVoices();
+        var output = Path.Combine(dir, name);
+        var (code, _, err) = Run(["asr", "train", "--data", data, "--epochs", epochs.ToString(), "--strings", "16",
+            "--hidden", "8", "--layers", "1", "--seed", "3", .. extra, "--out", output]);
+        return (code, err, data, output);
+    }
+
     [Fact]
     public void Asr_WithoutSubcommand_ExitsTwo() => Assert.Equal(2, Run("asr").Code);
 
@@ -91,10 +102,7 @@ public sealed class AsrCommandTests : IDisposable
     [Fact]
     public void Train_MaskMel_NotesTheSetting_AndProgressLinesShowTheResidentMemory()
     {
-        var data = ToneVoices();
-        var output = Path.Combine(dir, "maskmel");
-        var (code, _, err) = Run("asr", "train", "--data", data, "--epochs", "1", "--strings", "16",
-            "--hidden", "8", "--layers", "1", "--seed", "3", "--mask-mel", "--out", output);
+        var (code, err, _, output) = TrainTiny("maskmel", 1, "--mask-mel");
         Assert.True(code == 0, err);
         Assert.Equal("true", SpeechRecognizer.ReadConfig(output).Notes!["mask_mel"]);
         var progress = err.Split('\n').Where(l => l.TrimStart().StartsWith("epoch ", StringComparison.Ordinal)).ToList();
@@ -110,10 +118,7 @@ public sealed class AsrCommandTests : IDisposable
     [Fact]
     public void Train_FreqConv_SavesAModelWithTheTwoDimensionalFrontEnd_ThatTranscribes()
     {
-        var data = ToneVoices();
-        var output = Path.Combine(dir, "freqconv");
-        var (code, _, err) = Run("asr", "train", "--data", data, "--epochs", "1", "--strings", "16",
-            "--hidden", "8", "--layers", "1", "--seed", "3", "--freq-conv", "40", "--out", output);
+        var (code, err, data, output) = TrainTiny("freqconv", 1, "--freq-conv", "40");
         Assert.True(code == 0, err);
         Assert.Equal(40, SpeechRecognizer.ReadConfig(output).Model.FrequencyBands);
         using var loaded = SpeechRecognizer.Load(output);
@@ -127,10 +132,7 @@ public sealed class AsrCommandTests : IDisposable
     [Fact]
     public void Train_SpeakerAdversary_ReportsItsAccuracy_NotesTheSetting_AndRefusesMixedVoices()
     {
-        var data = ToneVoices();
-        var output = Path.Combine(dir, "adversary");
-        var (code, _, err) = Run("asr", "train", "--data", data, "--epochs", "2", "--strings", "16",
-            "--hidden", "8", "--layers", "1", "--seed", "3", "--adversary", "1", "--out", output);
+        var (code, err, data, output) = TrainTiny("adversary", 2, "--adversary", "1");
         Assert.True(code == 0, err);
         Assert.Contains("speaker_acc", err);
         Assert.Equal("1", SpeechRecognizer.ReadConfig(output).Notes!["adversary"]);
