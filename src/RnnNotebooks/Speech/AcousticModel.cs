@@ -91,8 +91,8 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
             freq2 = nn.Conv2d(options.FrequencyChannels, options.FrequencyChannels, (5, 3), padding: (2, 1));
             convInputs = options.FrequencyChannels * (options.FrequencyBands / 2 / 2);
             // He initialisation (variance kept through ReLU). With TorchSharp's default (uniform, ±1/√fan_in) the two
-            // layers shrank unit-variance features to a tenth, the first 1-D convolution's inputs were ten times weaker
-            // than without them, and training stayed on the blank plateau for 16 epochs instead of 3-4.
+            // layers shrank unit-variance features to a tenth and training stayed on CTC's all-blank plateau for 16
+            // epochs instead of 4; this and the per-utterance normalisation in FrequencyFrontEnd together mended it.
             using (no_grad())
                 foreach (var conv in new[] { freq1, freq2 })
                 {
