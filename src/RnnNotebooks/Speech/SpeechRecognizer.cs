@@ -61,6 +61,10 @@ public sealed class SpeechRecognizer : IDisposable
             throw new ArgumentException(
                 $"The model ({model.Options.InputSize} inputs, {model.Options.Classes} classes) does not fit the features " +
                 $"({config.Features.Dimension} per frame) and characters ({Characters.Count} classes).");
+        if (model.Options.FrequencyBands > 0 && config.Features.Mfcc == 0)
+            throw new ArgumentException(
+                $"The model's 2-D front end (FrequencyBands {model.Options.FrequencyBands}) rebuilds a spectrum from cepstral " +
+                "coefficients, but the features are log-mel: use FeatureOptions with Mfcc (e.g. 13), or FrequencyBands 0.");
         members = [model];
         features = new LogMelFeatures(config.Features);
         rawFeatures = new LogMelFeatures(config.Features with { Normalize = false });

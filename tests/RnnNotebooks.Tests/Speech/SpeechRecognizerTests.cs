@@ -54,6 +54,11 @@ public sealed class SpeechRecognizerTests : IDisposable
             Assert.True(before.allclose(after));
         }
 
+        // The front end reads cepstra; with log-mel features it would "rebuild" a spectrum from a spectrum.
+        var e = Assert.Throws<ArgumentException>(() => SpeechRecognizer.Create(new FeatureOptions(NMels: 24),
+            new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8, FrequencyBands: 24)));
+        Assert.Contains("Mfcc", e.Message);
+
         // A config written before the setting existed has no frequency_bands: it reads as 0 (the 1-D front end).
         var path = Path.Combine(dir, SpeechRecognizer.ConfigFile);
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
