@@ -18,6 +18,7 @@ static class AsrCommand
         "              [--average D (keep a moving average of the weights, decay D per update, e.g. 0.998; 0 = off)]\n" +
         "              [--average-best N (end with the mean weights of the N epochs with the lowest validation CER; 1 = the best epoch)]\n" +
         "              [--decay F (the last fraction F of the updates lowers the learning rate to zero along a cosine; 0 = off)]\n" +
+        "              [--cycles C (the learning rate restarts: C cosine cycles over the epochs, no plateau cuts; with --save-epochs, a snapshot ensemble)]\n" +
         "              [--save-epochs (also save the weights of every epoch, with its validation CER, to DIR/epochs/NN)]\n" +
         "              [--normalize utterance|speaker (train on features normalised per utterance, the default, or per speaker)]\n" +
         "              [--mask-mel (SpecAugment's frequency masks hide bands of mel filters before the DCT instead of cepstral coefficients)]\n" +
@@ -48,7 +49,7 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, new HashSet<string> { "save-epochs", "mask-mel" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mix-speakers", "adversary", "mels", "mfcc", "average", "average-best", "decay", "normalize", "freq-conv" })),
+            "train" => Train(new CliArgs(rest, new HashSet<string> { "save-epochs", "mask-mel" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "speed", "tilt", "mix-speakers", "adversary", "mels", "mfcc", "average", "average-best", "decay", "normalize", "freq-conv", "cycles" })),
             "eval" => Eval(new CliArgs(rest, new HashSet<string> { "new-recordings", "vote" }, new HashSet<string> { "combine", "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds", "balance" })),
             "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads", "balance" })),
             "average" => Average(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "best" })),
@@ -174,6 +175,9 @@ static class AsrCommand
         var maskMel = args.Flag("mask-mel");
         var decay = args.Double("decay", new AsrTrainingOptions().DecayFraction);
         if (decay is < 0 or > 1) throw new UsageException($"--decay {decay}: expected a fraction of the updates in [0, 1], e.g. 0.3, or 0 for none.");
+        var cycles = args.Int("cycles", new AsrTrainingOptions().Cycles);
+        if (cycles < 0) throw new UsageException($"--cycles {cycles}: expected a number of learning-rate cycles, e.g. 3, or 0 for none.");
+        if (cycles > 0 && decay > 0) throw new UsageException("--cycles and --decay both set the learning rate: give one of them.");
         var averageBest = args.Int("average-best", new AsrTrainingOptions().AverageBest);
         if (averageBest < 1) throw new UsageException($"--average-best {averageBest}: expected how many of the best epochs to average, 1 or more (1 = the best alone).");
         ApplyThreads(args);
@@ -228,7 +232,8 @@ static class AsrCommand
                 SpeakerNormalization: speakerNorm,
                 AverageBest: averageBest,
                 DecayFraction: decay,
-                SpeakerAdversary: adversaryScale);
+                SpeakerAdversary: adversaryScale,
+                Cycles: cycles);
             Console.Error.WriteLine($"asr train: {which}seed {seed}, speakers {string.Join(", ", trainSpeakers)}; held out: " +
                 $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
             var clock = Stopwatch.StartNew();
@@ -298,6 +303,7 @@ static class AsrCommand
                     ["average"] = average.ToString(CultureInfo.InvariantCulture),
                     ["average_best"] = averageBest.ToString(CultureInfo.InvariantCulture),
                     ["decay"] = decay.ToString(CultureInfo.InvariantCulture),
+                    ["cycles"] = cycles.ToString(CultureInfo.InvariantCulture),
                     ["normalize"] = speakerNorm ? "speaker" : "utterance",
                     ["mask_mel"] = maskMel ? "true" : "false",
                 };

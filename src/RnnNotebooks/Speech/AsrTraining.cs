@@ -42,6 +42,9 @@ namespace RnnNotebooks.Speech;
 /// planned updates; the classifier's frame accuracy on the epoch's batches is recorded as <c>speaker_acc</c>. 0 = off.
 /// The classifier is disposed when training ends; the optimizer returned still lists its parameters, so it can be
 /// saved (for the record) but not stepped again.</param>
+/// <param name="Cycles">If above 0, the learning rate follows <see cref="LearningRates.Cyclic"/> with this many cycles
+/// over the planned updates (<paramref name="Epochs"/> of them) instead of the plateau rule: the weights at the end of
+/// each cycle are the members of a snapshot ensemble (saved, e.g., by <c>rnn asr train --save-epochs</c>). 0 = off.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record AsrTrainingOptions(
     int StringsPerEpoch = 800,
@@ -63,7 +66,8 @@ public sealed record AsrTrainingOptions(
     bool SpeakerNormalization = false,
     int AverageBest = 1,
     double DecayFraction = 0,
-    double SpeakerAdversary = 0);
+    double SpeakerAdversary = 0,
+    int Cycles = 0);
 
 /// <summary>CER/WER of a recognizer on a set of strings.</summary>
 /// <param name="Cer">Character error rate (total character errors / total reference characters).</param>
@@ -122,6 +126,10 @@ public static class AsrTraining
         ArgumentNullException.ThrowIfNull(options);
         if (options.DecayFraction is < 0 or > 1 or double.NaN)
             throw new ArgumentException($"DecayFraction must be in [0, 1], got {options.DecayFraction}.", nameof(options));
+        if (options.Cycles < 0 || options.Cycles > options.Epochs)
+            throw new ArgumentException($"Cycles must be 0 (off) or 1 to Epochs ({options.Epochs}), got {options.Cycles}.", nameof(options));
+        if (options.Cycles > 0 && options.DecayFraction > 0)
+            throw new ArgumentException("Cycles and DecayFraction both set the learning rate: use one or the other.", nameof(options));
         if (options.AverageBest < 1)
             throw new ArgumentException($"AverageBest must be 1 (the best epoch) or more, got {options.AverageBest}.", nameof(options));
         if (options.SpeakerAdversary is < 0 or double.NaN or double.PositiveInfinity)
@@ -215,7 +223,9 @@ public static class AsrTraining
                 EpochBatches,
                 Loss,
                 new TrainerOptions(options.Epochs, options.ClipGradNorm, options.TimeBudget, LogEvery: 10,
-                    BeforeStep: options.DecayFraction > 0 ? Decay : null,
+                    BeforeStep: options.DecayFraction > 0 ? Decay
+                        : options.Cycles > 0 ? step => LearningRates.Set(optimizer, LearningRates.Cyclic(options.LearningRate, step, plannedSteps, options.Cycles))
+                        : null,
                     AfterStep: average is null ? null : _ => average.Update()),
                 tokens: batch => batch.Count,
                 validate: validation.Count == 0 ? null : () =>
@@ -230,7 +240,7 @@ public static class AsrTraining
                     // While the model still emits only blanks the CER is pinned at 100 % and says nothing about progress,
                     // so the learning rate is only cut once something has been recognised.
                     var sinceBest = best.Offers - best.BestOffer;
-                    if (decayFrom is null && options.PlateauPatience > 0 && best.BestScore < 1 && sinceBest > 0 && sinceBest % options.PlateauPatience == 0)
+                    if (decayFrom is null && options.Cycles == 0 && options.PlateauPatience > 0 && best.BestScore < 1 && sinceBest > 0 && sinceBest % options.PlateauPatience == 0)
                         foreach (var g in optimizer.ParamGroups) g.LearningRate = Math.Max(options.MinLearningRate, g.LearningRate / 2);
                     var metrics = new Dictionary<string, double> { ["val_cer"] = cer };
                     if (accuracyCount > 0) metrics["speaker_acc"] = accuracySum / accuracyCount;

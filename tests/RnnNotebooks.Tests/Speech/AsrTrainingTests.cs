@@ -221,6 +221,23 @@ public sealed class AsrTrainingTests : IDisposable
     }
 
     [Fact]
+    public void Train_Cycles_RestartsTheRate_AndSkipsPlateauCuts()
+    {
+        // 3 epochs of 24 strings in batches of 8: 9 updates (0-8); 3 cycles of 3 updates.
+        var lr = TinyOptions().LearningRate;
+        var (recognizer, state, optimizer) = AsrTraining.Train(ToneRecordings(), ["ann", "bo"],
+            TinyOptions() with { Cycles = 3, PlateauPatience = 1 });
+        using (recognizer) using (optimizer)
+        {
+            Assert.Equal(9, state.Step);
+            // Update 8 is the last of the third cycle, whatever the validations did (patience 1 would have halved it).
+            Assert.Equal(LearningRates.Cosine(lr, 2.0 / 3), optimizer.ParamGroups.First().LearningRate, 12);
+        }
+        Assert.Throws<ArgumentException>(() => AsrTraining.Train(ToneRecordings(), ["ann", "bo"], TinyOptions() with { Cycles = 4 }));
+        Assert.Throws<ArgumentException>(() => AsrTraining.Train(ToneRecordings(), ["ann", "bo"], TinyOptions() with { Cycles = 3, DecayFraction = 0.5 }));
+    }
+
+    [Fact]
     public void Train_WithASpeakerAdversary_IsRepeatable_RecordsItsAccuracy_AndLeavesNoTensors()
     {
         var recordings = ToneRecordings();
