@@ -178,6 +178,9 @@ static class AsrCommand
         var cycles = args.Int("cycles", new AsrTrainingOptions().Cycles);
         if (cycles < 0) throw new UsageException($"--cycles {cycles}: expected a number of learning-rate cycles, e.g. 3, or 0 for none.");
         if (cycles > 0 && decay > 0) throw new UsageException("--cycles and --decay both set the learning rate: give one of them.");
+        if (cycles > 0 && args.Option("epochs") is null)
+            throw new UsageException($"--cycles {cycles} splits the planned epochs into cycles: give --epochs too (e.g. --epochs 30 --cycles 3).");
+        if (cycles > epochs) throw new UsageException($"--cycles {cycles}: at most one cycle per epoch (--epochs {epochs}).");
         var averageBest = args.Int("average-best", new AsrTrainingOptions().AverageBest);
         if (averageBest < 1) throw new UsageException($"--average-best {averageBest}: expected how many of the best epochs to average, 1 or more (1 = the best alone).");
         ApplyThreads(args);

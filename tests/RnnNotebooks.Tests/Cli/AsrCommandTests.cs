@@ -86,6 +86,8 @@ public sealed class AsrCommandTests : IDisposable
     [InlineData("--average", "1")]
     [InlineData("--average-best", "0")]
     [InlineData("--decay", "1.5")]
+    [InlineData("--cycles", "-1")]
+    [InlineData("--cycles", "3")]          // without --epochs
     [InlineData("--subsampling", "3")]
     [InlineData("--mix-speakers", "1.5")]
     [InlineData("--mix-speakers", "-0.1")]
@@ -178,6 +180,8 @@ public sealed class AsrCommandTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("ensemble", err);
         Assert.Equal(2, Run("asr", "train", "--ensemble", "0").Code);
+        Assert.Equal(2, Run("asr", "train", "--epochs", "2", "--cycles", "3").Code);
+        Assert.Equal(2, Run("asr", "train", "--epochs", "30", "--cycles", "3", "--decay", "0.3").Code);
     }
 
     [Fact]
