@@ -50,6 +50,11 @@ public class PrefetchTests
     [Fact]
     public void Ahead_AttachesEachItemToTheConsumersScope_SoTheLiveCountStaysFlat()
     {
+        // Tensors that earlier tests left to the garbage collector are finalised first, so that none of them is
+        // freed during the count below (a clean-clone run once counted 24 fewer at the end than at the start).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
         var before = Tensor.TotalCount;
         var live = new List<long>();
         using (var e = Prefetch.Ahead(Source(300, new Random(1)), TensorsOf, depth: 2).GetEnumerator())
