@@ -31,7 +31,7 @@ static class BenchCommand
         var shown = argv.Select((a, i) => i > 0 && argv[i - 1] == "--note" ? "…" : a);
         var command = "rnn bench " + string.Join(' ', shown);
         var report = Bench.Run(options, tiny, command.Trim());
-        var markdown = Bench.ToMarkdown(report);
+        var markdown = report.ToMarkdown();
         Console.WriteLine(markdown);
         if (output is not null)
         {
