@@ -119,4 +119,22 @@ public class TextGenerationTests
 
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
+
+    [Fact]
+    public void Generate_RestoresTheCallersThreadCount()
+    {
+        manual_seed(14);
+        using var model = new LanguageModel(new LanguageModelOptions(20, 16, 2, RecurrentCell.Lstm));
+        torch.set_num_threads(2);
+        try
+        {
+            TextGeneration.Generate(model, [1], 40, SamplingOptions.Greedy, new Random(1));
+
+            Assert.Equal(2, torch.get_num_threads());
+        }
+        finally
+        {
+            torch.set_num_threads(1);
+        }
+    }
 }
