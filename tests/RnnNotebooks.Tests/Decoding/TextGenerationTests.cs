@@ -73,7 +73,7 @@ public class TextGenerationTests
 
     [Fact]
     public void Shapes_AreLongEnoughForTheFastStep() =>
-        Assert.All(Shapes, row => Assert.True((int)row[6] > TextGeneration.FastStepMinTokens));
+        Assert.All(Shapes, row => Assert.True(row.Data.Item7 > TextGeneration.FastStepMinTokens));
 
     [Fact]
     public void FastStep_IsOnlyForFloat32ModelsInEvalMode()

@@ -1,4 +1,5 @@
 using RnnNotebooks.Translation;
+using RnnNotebooks.Tests.Data;
 
 namespace RnnNotebooks.Tests.Translation;
 
@@ -155,7 +156,7 @@ public class TranslationDataTests
     [Fact]
     public void FraEng_RealData_SplitsAreDisjointBySource()
     {
-        if (!RnnNotebooks.Data.Datasets.Locate("fra-eng").IsPresent) return;   // data-dependent; SharedDataTests covers absence
+        RequiredData.Dataset("fra-eng");
         var splits = TranslationData.FraEng();
         var train = splits.Train.Select(p => p.SourceKey).ToHashSet();
         Assert.DoesNotContain(splits.Test, p => train.Contains(p.SourceKey));
@@ -166,7 +167,7 @@ public class TranslationDataTests
     [Fact]
     public void Multi30k_RealData_HasTheStandardSplits()
     {
-        if (!RnnNotebooks.Data.Datasets.Locate("multi30k").IsPresent) return;
+        RequiredData.Dataset("multi30k");
         var splits = TranslationData.Multi30k();
         Assert.Equal(1014, splits.Validation.Count);
         Assert.Equal(1000, splits.Test.Count);
