@@ -38,6 +38,8 @@ public class TextGenerationTests
         using var model = new LanguageModel(new LanguageModelOptions(vocab, hidden, layers, cell, EmbeddingSize: embedding, TieWeights: tied));
         model.eval();
         using var noGrad = no_grad();
+        // As Generate steps: oneDNN's fused LSTM rounds differently, and its state is process-wide.
+        using var kernels = RnnNotebooks.Platform.TorchKernels.WithoutOneDnn();
         using var scope = NewDisposeScope();
         var (_, state) = model.forward(tensor(new long[] { 1, 2, 3 }, [1, 3]), null);   // a non-zero start
         var fast = model.PrepareGenerationStep(tokens);
