@@ -72,7 +72,7 @@ public class BenchTests
     [Fact]
     public void MemoryCheck_CountsLiveTensorsFromItsOwnStart()
     {
-        var options = BenchOptions.Tiny("unused.py", python: null);
+        var options = BenchOptions.Tiny("unused.py", python: null) with { LeakSteps = 10 };
         var workload = BenchWorkload.All(tiny: true).First(w => w.Kind == "train");
         var first = Bench.MeasureMemory(workload, options);
         // Tensors made on another thread and disposed on this one lower this thread's count, as the bidirectional

@@ -77,6 +77,7 @@ public sealed class CaptionCliTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void CaptionRun_PrintsImageTabCaption_AndUnreadableImageExits1NamingIt()
     {
         var checkpoint = SaveUntrainedCheckpoint();
@@ -113,6 +114,7 @@ public sealed class CaptionCliTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void CaptionTrainThenEval_OnAFewRealPhotos_WritesCheckpointAndBleuJson()
     {
         RequiredData.Dataset("flickr8k");

@@ -154,6 +154,7 @@ public class TranslationDataTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void FraEng_RealData_SplitsAreDisjointBySource()
     {
         RequiredData.Dataset("fra-eng");
