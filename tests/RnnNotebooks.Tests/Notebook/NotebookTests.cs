@@ -12,6 +12,7 @@ public class NotebookTests
         new(CourseRunner.Discover(Root).Select(p => Path.GetFileNameWithoutExtension(p)));
 
     [Theory]
+    [Trait("Category", "Notebook")]
     [MemberData(nameof(Notebooks))]
     public void Notebook_RunsTopToBottomInQuickMode_WithNoErrorOutput(string name)
     {
