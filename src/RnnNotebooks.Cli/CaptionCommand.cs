@@ -16,7 +16,7 @@ static class CaptionCommand
         "  rnn caption train [--minutes 30] [--epochs 10] [--seed 0] [--out DIR] [--attention soft|none] [--hidden 512]\n" +
         "                    [--output-layer hidden|deep] [--embedding 256] [--batch 64] [--lr 0.001] [--dropout 0.5]\n" +
         "                    [--lambda 1] [--min-count 5] [--dev-images 1000]\n" +
-        "                    [--decay 0.5 | --schedule hold-cosine [--decay-fraction 0.3]] [--max-images N] [--threads N] [--cache DIR]\n" +
+        "                    [--decay 0.5 | --schedule hold-cosine [--decay-fraction 0.3]] [--max-images N] [--threads N (0: auto)] [--cache DIR]\n" +
         "  rnn caption eval --checkpoint DIR [--checkpoint DIR2 ...] [--split test] [--beam 5] [--length-alpha 0] [--out DIR]\n" +
         "                   [--max-images N] [--cache DIR]\n" +
         "  rnn caption run --checkpoint DIR [--checkpoint DIR2 ...] [--beam 5] IMAGE.jpg [...]\n" +
@@ -107,8 +107,7 @@ static class CaptionCommand
         var devImages = args.Int("dev-images", 1000);
         var decay = args.Double("decay", 0.5);
         var (scheduleText, decayFraction) = args.Schedule("plateau", "hold-cosine");
-        int? threads = args.Option("threads") is { } t ? int.TryParse(t, out var n) && n > 0 ? n
-            : throw new UsageException($"--threads {t}: expected a positive number.") : null;
+        var threads = args.Threads();
         var cache = args.Option("cache");
         if (minutes <= 0 || epochs <= 0 || hidden <= 0 || embedding <= 0 || batchSize <= 0 || lr <= 0 || minCount <= 0 || maxImages <= 0)
             throw new UsageException("--minutes, --epochs, --hidden, --embedding, --batch, --lr, --min-count and --max-images must be positive.");

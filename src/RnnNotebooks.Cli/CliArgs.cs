@@ -80,9 +80,25 @@ sealed class CliArgs
         return (schedule, fraction);
     }
 
+    /// <summary>A finite number written the invariant way (<c>0.5</c>; <c>0,5</c>, NaN and infinities are rejected).</summary>
     public double Double(string name, double fallback) =>
         Parse(name, fallback, (string s, out double v) =>
-            double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out v));
+            double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out v)
+            && double.IsFinite(v));
+
+    /// <summary><c>--threads</c> under <see cref="Training.Threads.Requested"/>'s rule: null (automatic) when absent or 0.</summary>
+    public int? Threads()
+    {
+        var count = Int("threads", 0);
+        try
+        {
+            return Training.Threads.Requested(count);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new UsageException($"--threads {count}: {e.Message.Split('\n')[0].Split(" (Parameter")[0]}");
+        }
+    }
 
     delegate bool TryParser<T>(string s, out T value);
 
@@ -90,7 +106,8 @@ sealed class CliArgs
     {
         var raw = Option(name);
         if (raw is null) return fallback;
-        return tryParse(raw, out var value) ? value : throw new UsageException($"--{name} {raw}: expected a {typeof(T).Name.ToLowerInvariant()}.");
+        return tryParse(raw, out var value) ? value
+            : throw new UsageException($"--{name} {raw}: expected {(typeof(T) == typeof(double) ? "a finite number such as 0.5" : "a whole number")}.");
     }
 
     public void EnsureAllUsed()

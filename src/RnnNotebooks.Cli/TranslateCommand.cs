@@ -12,7 +12,7 @@ static class TranslateCommand
     public const string Usage =
         "rnn translate train --data fra-eng|multi30k [--src L --tgt L] [--minutes M] [--epochs N] [--seed S] [--out DIR]\n" +
         "                    [--attention additive|dot|none] [--hidden 256] [--embedding 256] [--batch 64] [--lr 0.002]\n" +
-        "                    [--dropout 0.2] [--min-freq 2] [--max-length N] [--max-pairs N] [--threads N]\n" +
+        "                    [--dropout 0.2] [--min-freq 2] [--max-length N] [--max-pairs N] [--threads N (0: auto)]\n" +
         "  rnn translate eval --checkpoint DIR [--split test] [--beam 5] [--out DIR]\n" +
         "  rnn translate run --checkpoint DIR [--beam 5]   (translates stdin, one sentence per line)";
 
@@ -69,8 +69,7 @@ static class TranslateCommand
             : throw new UsageException($"--max-pairs {maxPairsText}: expected a positive number.");
         // Default: the library's policy (one thread on a 2-core machine, where two threads measured ~20× slower
         // for these models under load); RNN_THREADS or --threads overrides it.
-        int? threads = args.Option("threads") is { } t ? int.TryParse(t, out var n) && n > 0 ? n
-            : throw new UsageException($"--threads {t}: expected a positive number.") : null;
+        var threads = args.Threads();
         args.EnsureAllUsed();
         if (minutes <= 0 || epochs <= 0 || hidden <= 0 || embedding <= 0 || batchSize <= 0 || lr <= 0 || minFreq <= 0 || maxLength <= 0)
             throw new UsageException("--minutes, --epochs, --hidden, --embedding, --batch, --lr, --min-freq and --max-length must be positive.");
