@@ -110,6 +110,30 @@ sealed class CliArgs
             : throw new UsageException($"--{name} {raw}: expected {(typeof(T) == typeof(double) ? "a finite number such as 0.5" : "a whole number")}.");
     }
 
+    /// <summary><c>--force</c> (start over, replacing) or <c>--resume</c> (continue with the checkpoint's options); neither:
+    /// resume only a checkpoint of the same options. Declare both as flags.</summary>
+    public Training.ExistingCheckpoint Existing()
+    {
+        var (force, resume) = (Flag("force"), Flag("resume"));
+        if (force && resume) throw new UsageException("--force (start over) and --resume (continue) contradict each other.");
+        return force ? Training.ExistingCheckpoint.Replace : resume ? Training.ExistingCheckpoint.Resume : Training.ExistingCheckpoint.ResumeIfSame;
+    }
+
+    /// <summary>Runs the library's check of an options record; a property out of range becomes a usage error naming
+    /// its option (<paramref name="optionOf"/>: property name to option name without dashes).</summary>
+    public static void Check(Action validate, IReadOnlyDictionary<string, string> optionOf)
+    {
+        try
+        {
+            validate();
+        }
+        catch (ArgumentException e) when (e.ParamName is { } p && optionOf.TryGetValue(p, out var option))
+        {
+            var value = e is ArgumentOutOfRangeException { ActualValue: { } v } ? $" {v}" : "";
+            throw new UsageException($"--{option}{value}: {e.Message.Split('\n')[0].Split(" (Parameter")[0]}");
+        }
+    }
+
     public void EnsureAllUsed()
     {
         var unknown = options.Keys.Concat(flags).Where(k => !used.Contains(k)).ToList();
