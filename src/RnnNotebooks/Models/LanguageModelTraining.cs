@@ -119,9 +119,8 @@ public static class LanguageModelTraining
         ArgumentNullException.ThrowIfNull(output);
         options.Validate();
         options = options.Resolved();
-        var resume = RunFolder.ShouldResume(output, options, o => o.WithoutBudget(), existing, "language model");
-        if (resume && existing == ExistingCheckpoint.Resume && RunFolder.ReadOptions<LanguageModelTrainingOptions>(output) is { } saved)
-            options = saved.Resolved() with { Minutes = options.Minutes, Epochs = options.Epochs, Threads = options.Threads };
+        (var resume, options) = RunFolder.Open(output, options, o => o.WithoutBudget(),
+            (saved, asked) => saved.Resolved() with { Minutes = asked.Minutes, Epochs = asked.Epochs, Threads = asked.Threads }, existing, "language model");
 
         var corpus = options.Data switch
         {

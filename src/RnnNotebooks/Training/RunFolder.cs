@@ -66,6 +66,20 @@ public static class RunFolder
             $"keeps the saved shape), --force to start over and replace it, or another --out.");
     }
 
+    /// <summary>
+    /// <see cref="ShouldResume"/>, and the options the run goes on with: with <see cref="ExistingCheckpoint.Resume"/>, the
+    /// saved ones given this session's budget (<paramref name="withBudgetOf"/>: saved, asked → options); else those asked for.
+    /// </summary>
+    public static (bool Resume, TOptions Options) Open<TOptions>(string dir, TOptions options, Func<TOptions, TOptions> withoutBudget,
+        Func<TOptions, TOptions, TOptions> withBudgetOf, ExistingCheckpoint choice, string what) where TOptions : class
+    {
+        ArgumentNullException.ThrowIfNull(withBudgetOf);
+        var resume = ShouldResume(dir, options, withoutBudget, choice, what);
+        return resume && choice == ExistingCheckpoint.Resume && ReadOptions<TOptions>(dir) is { } saved
+            ? (true, withBudgetOf(saved, options))
+            : (resume, options);
+    }
+
     /// <summary>The options record saved in <paramref name="dir"/>, or null when there is none.</summary>
     /// <exception cref="InvalidDataException">The file is not a valid record.</exception>
     public static TOptions? ReadOptions<TOptions>(string dir) where TOptions : class

@@ -94,9 +94,8 @@ public static class TranslationTraining
         ArgumentNullException.ThrowIfNull(output);
         options.Validate();
         options = options.Resolved();
-        var resume = RunFolder.ShouldResume(output, options, o => o.WithoutBudget(), existing, "translator");
-        if (resume && existing == ExistingCheckpoint.Resume && RunFolder.ReadOptions<TranslationTrainingOptions>(output) is { } saved)
-            options = saved with { Minutes = options.Minutes, Epochs = options.Epochs, Threads = options.Threads };
+        (var resume, options) = RunFolder.Open(output, options, o => o.WithoutBudget(),
+            (saved, asked) => saved.Resolved() with { Minutes = asked.Minutes, Epochs = asked.Epochs, Threads = asked.Threads }, existing, "translator");
 
         Training.Threads.Apply(Training.Threads.Requested(options.Threads));
         Seeds.Set(options.Seed);
