@@ -101,6 +101,7 @@ public static class TranslationTraining
         Seeds.Set(options.Seed);
         var clock = Stopwatch.StartNew();
         Translator translator;
+        TranslationSplits? splits = null;
         TrainingState? state = null;
         if (resume)
         {
@@ -112,9 +113,9 @@ public static class TranslationTraining
             var fraEng = options.Data == "fra-eng" ? new FraEngOptions(options.Source!, options.MaxLength!.Value, MaxPairs: options.MaxPairs) : null;
             var config0 = new TranslatorConfig(options.Data, options.Source!, options.Target!, new Seq2SeqOptions(5, 5), options.MaxLength!.Value,
                 options.Data == "multi30k", fraEng, options.MinFrequency);
-            var train0 = config0.LoadSplits().Train;
-            var sourceVocab = Vocabulary.Build(train0.Select(p => p.Source), options.MinFrequency);
-            var targetVocab = Vocabulary.Build(train0.Select(p => p.Target), options.MinFrequency);
+            splits = config0.LoadSplits();
+            var sourceVocab = Vocabulary.Build(splits.Train.Select(p => p.Source), options.MinFrequency);
+            var targetVocab = Vocabulary.Build(splits.Train.Select(p => p.Target), options.MinFrequency);
             var modelOptions = new Seq2SeqOptions(sourceVocab.Count, targetVocab.Count, options.Embedding, options.Hidden, options.Attention, options.Dropout);
             translator = new Translator(new Seq2Seq(modelOptions), sourceVocab, targetVocab, config0 with { Model = modelOptions });
         }
@@ -125,7 +126,7 @@ public static class TranslationTraining
             state = Checkpoint.Load(output, model, optimizer);
             log?.Invoke($"resuming {output}: epoch {state.Epoch}, step {state.Step}.");
         }
-        var splits = translator.Config.LoadSplits();
+        splits ??= translator.Config.LoadSplits();
         var train = splits.Train.Select(p => EncodedPair.From(p, translator.Source, translator.Target)).ToList();
         var validation = splits.Validation.Select(p => EncodedPair.From(p, translator.Source, translator.Target)).ToList();
         var validationSample = splits.Validation.Take(ValidationSentences).ToList();
