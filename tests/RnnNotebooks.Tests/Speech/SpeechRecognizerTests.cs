@@ -68,6 +68,37 @@ public sealed class SpeechRecognizerTests : IDisposable
     }
 
     [Fact]
+    public void Load_OlderConfigs_IgnoreRemovedExperimentsWhenOff_AndNameThemWhenOn()
+    {
+        Seeds.Set(2);
+        using (var recognizer = SpeechRecognizer.Create(modelOptions: new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8, NumLayers: 1)))
+            recognizer.Save(dir, null, TrainingState.Start(new TrainerOptions()));
+        var path = Path.Combine(dir, SpeechRecognizer.ConfigFile);
+        var saved = File.ReadAllText(path);
+        void Write(bool speakerNormalization, int frequencyBands)
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(saved)!;
+            node["speaker_normalization"] = speakerNormalization;
+            node["model"]!["frequency_bands"] = frequencyBands;
+            node["model"]!["frequency_channels"] = 8;
+            File.WriteAllText(path, node.ToJsonString());
+        }
+
+        Write(speakerNormalization: false, frequencyBands: 0);            // what every older checkpoint wrote
+        using (var loaded = SpeechRecognizer.Load(dir)) Assert.Equal(8, loaded.Model.Options.HiddenSize);
+
+        Write(speakerNormalization: true, frequencyBands: 0);
+        var e = Assert.Throws<InvalidDataException>(() => SpeechRecognizer.Load(dir));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("per-speaker statistics", e.Message);
+        Assert.Contains("0487d90", e.Message);
+
+        Write(speakerNormalization: false, frequencyBands: 40);
+        e = Assert.Throws<InvalidDataException>(() => SpeechRecognizer.ReadConfig(dir));
+        Assert.Contains("frequency_bands 40", e.Message);
+    }
+
+    [Fact]
     public void Load_WithoutConfig_SaysHowToTrain()
     {
         var e = Assert.Throws<FileNotFoundException>(() => SpeechRecognizer.Load(dir));
