@@ -335,18 +335,31 @@ static class AsrCommand
         if (args.Positionals.Count == 0) throw new UsageException("name one or more WAV files.");
         using var recognizer = LoadRecognizer(dirs, combine);
         var (clips, failed) = ReadClips(args.Positionals);
+        // Silence, steady noise and clicks get an empty transcript and a warning: given them, the model would still
+        // name its likeliest digits. They are left out of the voice's statistics and of adaptation too.
+        foreach (var c in clips.Where(c => !c.Activity.HasSpeech))
+            Console.Error.WriteLine($"rnn asr: {c.File}: no speech ({NoSpeechReason(c.Activity)}); its transcript is left empty.");
+        var heard = clips.Where(c => c.Activity.HasSpeech).ToList();
         // The files are taken as one voice and normalised with statistics over all of them (with one file that is
         // per-utterance normalisation); --each normalises every file alone, e.g. for files of different speakers.
-        using var speaker = !each && clips.Count > 1 ? recognizer.SpeakerStatistics(clips.Select(c => c.Clip)) : null;
-        var audio = clips.Select(c => c.Clip).ToList();
+        using var speaker = !each && heard.Count > 1 ? recognizer.SpeakerStatistics(heard.Select(c => c.Clip)) : null;
+        var audio = heard.Select(c => c.Clip).ToList();
         if (adaptation is not null && audio.Count > 0)   // adapts the weights in place; the transcripts come below
-            SpeakerAdaptation.Adapt(recognizer, audio, speaker, adaptation, decoding, r => ReportRound(r, clips.Count));
+            SpeakerAdaptation.Adapt(recognizer, audio, speaker, adaptation, decoding, r => ReportRound(r, heard.Count));
         var transcripts = speeds is not null
             ? SpeedVoting.Transcribe(recognizer, audio, speeds, decoding, oneVoice: speaker is not null).Transcripts
             : [.. audio.Select(c => recognizer.Transcribe(c, decoding, speaker))];
-        for (var i = 0; i < clips.Count; i++) Console.WriteLine($"{clips[i].File}\t{transcripts[i]}");
+        var next = 0;
+        foreach (var c in clips) Console.WriteLine($"{c.File}\t{(c.Activity.HasSpeech ? transcripts[next++] : "")}");
         return failed == 0 ? 0 : 1;
     }
+
+    static string NoSpeechReason(VoiceActivityResult activity) => activity.Reason switch
+    {
+        "silent" => $"silent: the loudest moment is at {activity.PeakDb:F0} dBFS",
+        "steady" => $"steady noise or hum: nothing rises more than {activity.RiseDb:F1} dB above the rest",
+        _ => $"too short: only {activity.LoudSeconds * 1000:F0} ms stand out, less than a word",
+    };
 
     static void ReportRound(AdaptationRound r, int files) =>
         Console.Error.WriteLine($"rnn asr: adaptation round {r.Round}: learned from {r.Kept} of {files} files, {r.Changed} transcripts changed");
@@ -354,12 +367,13 @@ static class AsrCommand
     /// <summary>Silence added before and after every file that <c>transcribe</c> and <c>adapt</c> read.</summary>
     public const double EdgeSilenceSeconds = 0.15;
 
-    /// <summary>Reads each WAV file, with <see cref="EdgeSilenceSeconds"/> of silence added at both ends; a file that is
-    /// not 8 or 16 kHz mono 16-bit PCM is reported on stderr and counted.</summary>
-    static (List<(string File, AudioClip Clip)> Clips, int Failed) ReadClips(IEnumerable<string> files)
+    /// <summary>Reads each WAV file, with <see cref="EdgeSilenceSeconds"/> of silence added at both ends, and whether
+    /// it holds speech (<see cref="VoiceActivity"/>, judged on the file as it is); a file that cannot be read or is not
+    /// 8 or 16 kHz mono 16-bit PCM is reported on stderr with its name and counted, and the others are still read.</summary>
+    static (List<(string File, AudioClip Clip, VoiceActivityResult Activity)> Clips, int Failed) ReadClips(IEnumerable<string> files)
     {
         var failed = 0;
-        var clips = new List<(string File, AudioClip Clip)>();
+        var clips = new List<(string File, AudioClip Clip, VoiceActivityResult Activity)>();
         foreach (var file in files)
         {
             try
@@ -371,7 +385,7 @@ static class AsrCommand
                 // Training strings start and end with up to 150 ms of silence, and the speaker statistics count it;
                 // a recording cut tight to the word (as FSDD's are) is heard far better with that margin restored
                 // (theo's 500 files, unheard: 79 % right as they are, 91 % padded).
-                clips.Add((file, clip.WithSilence(EdgeSilenceSeconds)));
+                clips.Add((file, clip.WithSilence(EdgeSilenceSeconds), VoiceActivity.Detect(clip)));
             }
             catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
             {

@@ -184,8 +184,8 @@ public sealed class AsrCommandTests : IDisposable
         var good16 = Path.Combine(dir, "b.wav");
         var rate44 = Path.Combine(dir, "c.wav");
         var stereo = Path.Combine(dir, "d.wav");
-        WavFile.Write(good8, new AudioClip(ResamplerTests.Tone(300, 8000, 0.5), 8000));
-        WavFile.Write(good16, new AudioClip(ResamplerTests.Tone(300, 16000, 0.5), 16000));
+        WavFile.Write(good8, Word(300, 8000));
+        WavFile.Write(good16, Word(300, 16000));
         WavFile.Write(rate44, new AudioClip(ResamplerTests.Tone(300, 44100, 0.1), 44100));
         File.WriteAllBytes(stereo, WavFileTests.Build(channels: 2));
 
@@ -219,6 +219,56 @@ public sealed class AsrCommandTests : IDisposable
         Assert.StartsWith(good8 + "\t", output2);
         Assert.Contains($"{rate44}: expected 8 or 16 kHz", err);
         Assert.Contains($"{stereo}: expected mono", err);
+    }
+
+    /// <summary>A stand-in for a spoken word: 0.3 s of a tone between 0.1 s of silence on each side (a steady tone
+    /// from end to end is what <see cref="VoiceActivity"/> calls steady, not speech).</summary>
+    static AudioClip Word(double hz, int rate)
+    {
+        var tone = ResamplerTests.Tone(hz, rate, 0.3);
+        var samples = new float[tone.Length + rate / 5];
+        tone.CopyTo(samples, rate / 10);
+        return new AudioClip(samples, rate);
+    }
+
+    [Fact]
+    public void Transcribe_TreatsEachFileOnItsOwn_NamesABrokenOne_AndLeavesNonSpeechEmpty()
+    {
+        var model = TinyModel();
+        var word = Path.Combine(dir, "word.wav");
+        var broken = Path.Combine(dir, "broken.wav");
+        var silence = Path.Combine(dir, "silence.wav");
+        var noise = Path.Combine(dir, "noise.wav");
+        var beep = Path.Combine(dir, "beep.wav");
+        var streamed = Path.Combine(dir, "streamed.wav");
+        var folder = Directory.CreateDirectory(Path.Combine(dir, "folder.wav")).FullName;
+        WavFile.Write(word, Word(300, 8000));
+        var bytes = WavFileTests.Build(extraChunks: ("LIST", new byte[10]));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(40), 0xFFFFFFF0);   // runs past the end
+        File.WriteAllBytes(broken, bytes);
+        WavFile.Write(silence, new AudioClip(new float[8000], 8000));
+        var random = new Random(1);
+        WavFile.Write(noise, new AudioClip([.. Enumerable.Range(0, 16000).Select(_ => (float)(0.2 * (random.NextDouble() - 0.5)))], 8000));
+        var click = new float[4000];
+        ResamplerTests.Tone(1000, 8000, 0.01).CopyTo(click, 2000);
+        WavFile.Write(beep, new AudioClip(click, 8000));
+        var streamedBytes = WavFile.ToBytes(Word(300, 8000));
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(streamedBytes.AsSpan(40), 0xFFFFFFFF);
+        File.WriteAllBytes(streamed, streamedBytes);
+
+        var (code, output, err) = Run("asr", "transcribe", "--checkpoint", model, word, broken, silence, noise, beep, streamed, folder);
+
+        Assert.Equal(1, code);                                            // the broken file and the folder
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal([word, silence, noise, beep, streamed], lines.Select(l => l.Split('\t')[0]));
+        Assert.Equal(["", "", ""], lines[1..4].Select(l => l.Split('\t')[1]));
+        Assert.Contains($"{broken}: the 'LIST' chunk says", err);
+        Assert.Contains($"{folder}: a directory", err);
+        Assert.Contains($"{silence}: no speech (silent", err);
+        Assert.Contains($"{noise}: no speech (steady", err);
+        Assert.Contains($"{beep}: no speech (too short", err);
+        Assert.DoesNotContain($"{word}: no speech", err);
+        Assert.DoesNotContain($"{streamed}:", err);
     }
 
     [Theory]
