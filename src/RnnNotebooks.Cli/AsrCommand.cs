@@ -146,7 +146,15 @@ static class AsrCommand
         // An ensemble: the same recipe with seeds S, S+1, …, each in its own directory, then scored together.
         var dirs = Enumerable.Range(1, ensemble).Select(k => Path.Combine(outDir, $"model-{k}")).ToList();
         var members = new List<object>();
-        for (var k = 0; k < ensemble; k++) members.Add(TrainOne(seed + k, dirs[k], $"model {k + 1} of {ensemble}, "));
+        for (var k = 0; k < ensemble; k++)
+        {
+            // Each model starts from the memory the first started from: everything of the one before is disposed
+            // (TrainOne), collected and its heap pages handed back, so the ensemble's peak is one model's.
+            var live = MemoryFloor();
+            Console.Error.WriteLine($"asr train: model {k + 1} of {ensemble} starts with {live} live tensors, " +
+                $"rss {NativeHeap.ResidentBytes() / 1e6:F0} MB");
+            members.Add(TrainOne(seed + k, dirs[k], $"model {k + 1} of {ensemble}, "));
+        }
         using (var all = SpeechRecognizer.LoadEnsemble(dirs))
         {
             var official = AsrTraining.Evaluate(all, AsrTraining.OfficialTestStrings(recordings, trainSpeakers));
@@ -191,7 +199,7 @@ static class AsrCommand
                 });
                 Console.Error.WriteLine($"  saved the best model so far (epoch {epoch}, val_cer {valCer:P1}) to {outDir}");
             }
-            var (recognizer, state, optimizer) = AsrTraining.Train(recordings, trainSpeakers, options, p =>
+            var (trained, state, optimizer) = AsrTraining.Train(recordings, trainSpeakers, options, p =>
                 Console.Error.WriteLine($"  epoch {p.Epoch} step {p.Step} loss {p.Loss:F3}" +
                     (p.Metrics.TryGetValue("val_cer", out var v) ? $" val_cer {v:P1}" : "") +
                     $" {p.Elapsed:mm\\:ss} rss {NativeHeap.ResidentBytes() / 1e6:F0} MB"),
@@ -201,7 +209,8 @@ static class AsrCommand
                 .Select((e, i) => (Epoch: i + 1, ValCer: e.Metrics.TryGetValue("val_cer", out var v) ? v : double.NaN))
                 .Where(x => !double.IsNaN(x.ValCer)).OrderBy(x => x.ValCer).ThenBy(x => x.Epoch)
                 .Select(x => ((int Epoch, double ValCer)?)x).FirstOrDefault();
-            using (recognizer)
+            using var recognizer = trained;
+            using (optimizer)
             {
                 var official = AsrTraining.Evaluate(recognizer, AsrTraining.OfficialTestStrings(recordings, trainSpeakers));
                 var heldOut = excluded.Order(StringComparer.Ordinal)
@@ -245,6 +254,18 @@ static class AsrCommand
             }
             }
         }
+
+    /// <summary>The number of tensors not disposed (what a model left behind: the garbage collector would free its
+    /// memory only when it happens to run, as it cannot see native memory); then collects whatever is unreachable
+    /// anyway and hands the C heap's free pages back.</summary>
+    static long MemoryFloor()
+    {
+        var live = TorchSharp.torch.Tensor.TotalCount;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        NativeHeap.Trim();
+        return live;
+    }
 
     static object Summary(AsrEvaluation e) => new
     {
