@@ -90,7 +90,7 @@ sealed class CliArgs
     {
         var raw = Option(name);
         if (raw is null) return fallback;
-        return tryParse(raw, out var value) ? value : throw new UsageException($"--{name} {raw}: expected a {typeof(T).Name.ToLowerInvariant()}.");
+        return tryParse(raw, out var value) ? value : throw new UsageException($"--{name} {raw}: expected {(typeof(T) == typeof(double) ? "a number, e.g. 0.5" : "a whole number, e.g. 3")}.");
     }
 
     public void EnsureAllUsed()

@@ -29,6 +29,13 @@ static class DataCommand
                 foreach (var name in RequireNames(names))
                 {
                     var v = Datasets.Verify(name);
+                    if (v.Problems.Count == v.FilesChecked && v.Problems.All(p => p.Kind == FileProblemKind.Missing))
+                    {
+                        Console.WriteLine($"{name}: missing: no copy found (looked in {string.Join("; ", v.Location.Searched)}). " +
+                            $"Get it with `rnn data fetch {name}`, or set {Datasets.DataDirVariable} to the folder that contains {name}/.");
+                        bad++;
+                        continue;
+                    }
                     Console.WriteLine($"{name}: {v.FilesChecked} files checked in {v.Location.Directory}: {(v.IsValid ? "all match their SHA-256" : $"{v.Problems.Count} problem(s)")}");
                     foreach (var p in v.Problems.Take(20)) Console.WriteLine($"  {p.Message}");
                     if (!v.IsValid) bad++;

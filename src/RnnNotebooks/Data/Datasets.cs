@@ -314,6 +314,14 @@ public static class Datasets
         var dataDir = Environment.GetEnvironmentVariable(DataDirVariable);
         if (!string.IsNullOrWhiteSpace(dataDir))
         {
+            if (!Directory.Exists(dataDir))
+            {
+                throw new DatasetException(name,
+                    $"{DataDirVariable} is set to '{dataDir}', which is not a folder. Point it at the folder that contains "
+                    + $"the dataset folders ({name}/ and the others), or unset it to use shared/datasets and the download cache.",
+                    dataDir);
+            }
+
             yield return (LocationKind.EnvironmentVariable, Path.GetFullPath(Path.Combine(dataDir, name)));
         }
 
