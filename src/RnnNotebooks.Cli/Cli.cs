@@ -48,6 +48,7 @@ static class Cli
         try
         {
             TorchRuntime.Prepare();
+            TorchRuntime.AnnounceOnce(Console.Error);   // stderr: stdout may be JSON or transcripts for a pipe
             return command.Run(args[1..]);
         }
         catch (UsageException e)
