@@ -45,18 +45,25 @@ public class CheckpointTests : IDisposable
         using (torch.no_grad()) return model.forward(problem.X);
     }
 
+    /// <summary>Loads the checkpoint into a fresh model (with an Adam optimizer to resume, or none) and returns the
+    /// training state and the model's output on the problem's inputs.</summary>
+    (TrainingState State, Tensor Output) LoadAndRun(bool resume = true)
+    {
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var optimizer = resume ? optim.Adam(model.parameters(), lr: 0.02) : null;
+        var state = Checkpoint.Load(dir.FullName, model, optimizer);
+        model.eval();
+        using (torch.no_grad()) return (state, model.forward(problem.X));
+    }
+
     [Fact]
     public void SaveThenLoad_GivesIdenticalOutputsAndState()
     {
         using var expected = TrainAndSave();
 
         Seeds.Set(99);
-        using var model = new MeanRegressor(numHiddens: 8);
-        using var optimizer = optim.Adam(model.parameters(), lr: 0.02);
-        var state = Checkpoint.Load(dir.FullName, model, optimizer);
-        model.eval();
-        using var noGrad = torch.no_grad();
-        using var actual = model.forward(problem.X);
+        var (state, output) = LoadAndRun();
+        using var actual = output;
 
         Assert.True(Same(actual, expected), "outputs after loading should equal those before saving");
         Assert.Equal((0, 3, 3L, 11), (state.Epoch, state.BatchInEpoch, state.Step, state.Seed ?? -1));
@@ -252,12 +259,8 @@ public class CheckpointTests : IDisposable
             }
         }
 
-        using var model = new MeanRegressor(numHiddens: 8);
-        using var optimizer = optim.Adam(model.parameters(), lr: 0.02);
-        var state = Checkpoint.Load(dir.FullName, model, optimizer);
-        model.eval();
-        using var noGrad = torch.no_grad();
-        using var actual = model.forward(problem.X);
+        var (state, output) = LoadAndRun();
+        using var actual = output;
         Assert.True(Same(actual, expected), "the previous checkpoint's weights should load after a failed save");
         Assert.Equal(3L, state.Step);
         Assert.Empty(Directory.GetFiles(dir.FullName, "*.tmp"));
@@ -282,13 +285,10 @@ public class CheckpointTests : IDisposable
         var optimizerPath = Stored("optimizer");
         File.Delete(optimizerPath);
 
-        using var model = new MeanRegressor(numHiddens: 8);
-        Checkpoint.Load(dir.FullName, model);
-        model.eval();
-        using (torch.no_grad())
-        using (var actual = model.forward(problem.X))
+        using (var actual = LoadAndRun(resume: false).Output)
             Assert.True(Same(actual, expected));
 
+        using var model = new MeanRegressor(numHiddens: 8);
         using var adam = optim.Adam(model.parameters(), lr: 0.02);
         var e = Assert.Throws<FileNotFoundException>(() => Checkpoint.Load(dir.FullName, model, adam));
         Assert.Contains(optimizerPath, e.Message);
