@@ -428,8 +428,8 @@ static class AsrCommand
         ApplyThreads(args);
         args.EnsureAllUsed();
         if (args.Positionals.Count == 0) throw new UsageException("name the WAV files of the voice to adapt to.");
-        if (Path.GetFullPath(outDir).TrimEnd(Path.DirectorySeparatorChar) == Path.GetFullPath(dir).TrimEnd(Path.DirectorySeparatorChar))
-            throw new UsageException("--out must differ from --checkpoint: the unadapted model is kept as it is.");
+        if (RealPath.Same(outDir, dir))
+            throw new UsageException($"--out {outDir} leads to the --checkpoint folder {RealPath.Of(dir)}: give another --out, so the unadapted model is kept as it is.");
         using var recognizer = SpeechRecognizer.Load(dir);
         var state = Checkpoint.Load(dir, recognizer.Model);   // the training state, saved again beside the adapted weights
         var (clips, failed) = ReadClips(args.Positionals);

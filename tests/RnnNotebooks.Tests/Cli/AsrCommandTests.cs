@@ -332,7 +332,7 @@ public sealed class AsrCommandTests : IDisposable
         WavFile.Write(b, new AudioClip(ResamplerTests.Tone(700, 8000, 0.5), 8000));
         File.WriteAllBytes(bad, [1, 2, 3]);
         var adapted = Path.Combine(dir, "adapted");
-        var original = File.ReadAllBytes(Path.Combine(model, Checkpoint.ModelFile));
+        var original = File.ReadAllBytes(Checkpoint.PathOf(model, Checkpoint.ModelFile)!);
 
         var (code, output, err) = Run("asr", "adapt", "--checkpoint", model, "--out", adapted, "--rounds", "1", "--balance", "1.5", a, b);
 
@@ -344,7 +344,7 @@ public sealed class AsrCommandTests : IDisposable
             Assert.Equal(Path.GetFullPath(model), loaded.Config.Notes!["adapted_from"]);
             Assert.Equal("1", loaded.Config.Notes["adapt_rounds"]);
         }
-        Assert.Equal(original, File.ReadAllBytes(Path.Combine(model, Checkpoint.ModelFile)));
+        Assert.Equal(original, File.ReadAllBytes(Checkpoint.PathOf(model, Checkpoint.ModelFile)!));
         var (ok, transcripts, _) = Run("asr", "transcribe", "--checkpoint", adapted, a, b);
         Assert.Equal(0, ok);
         Assert.Equal(2, transcripts.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
