@@ -38,4 +38,18 @@ public static class Course
         var versions = $"TorchSharp {typeof(torch).Assembly.GetName().Version?.ToString(3)}, libtorch {torch.__version__}";
         return new CourseSession(CourseMode.Name, seed, threadCount, device.ToString(), versions, native);
     }
+
+    /// <summary>The folder with <c>RnnNotebooks.sln</c>, found by walking up from <paramref name="start"/>.</summary>
+    public static string FindRepoRoot(string? start = null) =>
+        TryFindRepoRoot(start) ?? throw new DirectoryNotFoundException(
+            $"No RnnNotebooks.sln in {start ?? Directory.GetCurrentDirectory()} or any folder above it. " +
+            "Run this from inside a clone of the course.");
+
+    /// <summary>The folder with <c>RnnNotebooks.sln</c> above <paramref name="start"/>, or null outside a clone.</summary>
+    public static string? TryFindRepoRoot(string? start = null)
+    {
+        for (var dir = new DirectoryInfo(start ?? Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "RnnNotebooks.sln"))) return dir.FullName;
+        return null;
+    }
 }

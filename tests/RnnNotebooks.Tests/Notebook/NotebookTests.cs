@@ -1,12 +1,15 @@
+using RnnNotebooks.Cli;
 using RnnNotebooks.Notebook;
 
 namespace RnnNotebooks.Tests.Notebook;
 
-/// <summary>Executes every lesson notebook headless in quick mode, as CI and a learner's first run do.</summary>
+/// <summary>Executes every lesson headless in quick mode, as CI and a learner's first run do: the notebook under
+/// dotnet-repl, and the file-based app from the same source under <c>dotnet run</c>.</summary>
 [Collection(NotebookCollection.Name)]
+[Trait("Category", "Notebook")]
 public class NotebookTests
 {
-    static readonly string Root = CourseRunner.FindRepoRoot(AppContext.BaseDirectory);
+    static readonly string Root = Course.FindRepoRoot(AppContext.BaseDirectory);
 
     public static TheoryData<string> Notebooks() =>
         new(CourseRunner.Discover(Root).Select(p => Path.GetFileNameWithoutExtension(p)));
@@ -23,6 +26,31 @@ public class NotebookTests
         var run = Assert.Single(report.Notebooks);
         Assert.True(run.Passed, $"{name} failed (executed copy: {run.ExecutedPath}):\n{string.Join("\n", run.Errors)}");
         Assert.NotEmpty(run.Results);
+    }
+
+    public static TheoryData<string> Apps() =>
+        new(CourseRunner.Discover(Root, host: LessonHost.App).Select(p => Path.GetFileNameWithoutExtension(p)));
+
+    [Theory]
+    [MemberData(nameof(Apps))]
+    public void App_RunsTopToBottomInQuickMode_AndExitsZero(string name)
+    {
+        var report = CourseRunner.Run(new CourseRunOptions(
+            Root, Quick: true, Only: [name],
+            OutputDirectory: Path.Combine(Root, "artifacts", "test-run", "apps"),
+            Build: NotebookCollection.BuildOnce(), Host: LessonHost.App));
+
+        var run = Assert.Single(report.Notebooks);
+        Assert.True(run.Passed, $"{name}.cs failed (log: {run.LogPath}):\n{string.Join("\n", run.Errors)}");
+        Assert.NotEmpty(run.Results);
+    }
+
+    [Fact]
+    public void Course_HasAnAppForEveryNotebook()
+    {
+        Assert.Equal(
+            CourseRunner.Discover(Root).Select(Path.GetFileNameWithoutExtension),
+            CourseRunner.Discover(Root, host: LessonHost.App).Select(Path.GetFileNameWithoutExtension));
     }
 
     [Fact]

@@ -1,6 +1,8 @@
+using RnnNotebooks.Cli;
 using RnnNotebooks.Notebook;
+using RnnNotebooks.Tests.Notebook;
 
-namespace RnnNotebooks.Tests.Notebook;
+namespace RnnNotebooks.Tests.Cli;
 
 [Collection(NotebookCollection.Name)]
 public class CourseRunnerTests : IDisposable
@@ -10,7 +12,7 @@ public class CourseRunnerTests : IDisposable
     public CourseRunnerTests()
     {
         // A throwaway course: the real tool manifest, and notebooks we write in each test.
-        var root = CourseRunner.FindRepoRoot(AppContext.BaseDirectory);
+        var root = Course.FindRepoRoot(AppContext.BaseDirectory);
         File.WriteAllText(Path.Combine(repo.FullName, "RnnNotebooks.sln"), "");
         Directory.CreateDirectory(Path.Combine(repo.FullName, ".config"));
         File.Copy(Path.Combine(root, ".config", "dotnet-tools.json"), Path.Combine(repo.FullName, ".config", "dotnet-tools.json"));
