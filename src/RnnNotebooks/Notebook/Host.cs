@@ -113,7 +113,7 @@ public static partial class Host
         var widths = Enumerable.Range(0, properties.Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
         var sb = new StringBuilder();
         foreach (var row in rows)
-            sb.AppendLine(string.Join("  ", row.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd());
+            sb.Append(string.Join("  ", row.Select((cell, c) => cell.PadRight(widths[c]))).TrimEnd()).Append('\n');
         return sb.ToString().TrimEnd() + More(items.Count, maxRows);
     }
 
@@ -127,8 +127,8 @@ public static partial class Host
     {
         var text = LineBreaks().Replace(html, "\n");
         text = CellBreaks().Replace(text, "  ");
-        text = Tags().Replace(text, "");
-        return WebUtility.HtmlDecode(text).Trim();
+        text = WebUtility.HtmlDecode(Tags().Replace(text, ""));
+        return string.Join("\n", text.Split('\n').Select(l => l.TrimEnd())).Trim();
     }
 
     [GeneratedRegex(@"<(br|/tr|/p|/div|/h\d)\s*/?>", RegexOptions.IgnoreCase)]
