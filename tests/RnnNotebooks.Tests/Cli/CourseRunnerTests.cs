@@ -57,6 +57,26 @@ public class CourseRunnerTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Notebook")]
+    public void Run_App_ThatFails_IsReportedWithItsExitCodeAndLastLines()
+    {
+        File.WriteAllText(Path.Combine(repo.FullName, "notebooks", "00-failing.cs"), """
+            #:property PublishAot=false
+            Console.WriteLine("before the failure");
+            throw new InvalidOperationException("deliberately broken");
+            """);
+
+        var report = CourseRunner.Run(new CourseRunOptions(repo.FullName, Quick: true, Build: false, Host: LessonHost.App), _ => { });
+
+        var run = Assert.Single(report.Notebooks);
+        Assert.False(run.Passed);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("deliberately broken", Assert.Single(run.Errors));
+        Assert.Contains("before the failure", File.ReadAllText(run.LogPath));
+        Assert.Equal("quick, as apps", report.Mode);
+    }
+
+    [Fact]
     public void Discover_UnknownName_ListsTheNotebooksThereAre()
     {
         WriteNotebook("00-first", "1");

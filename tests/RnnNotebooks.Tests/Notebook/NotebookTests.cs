@@ -16,32 +16,24 @@ public class NotebookTests
 
     [Theory]
     [MemberData(nameof(Notebooks))]
-    public void Notebook_RunsTopToBottomInQuickMode_WithNoErrorOutput(string name)
-    {
-        var report = CourseRunner.Run(new CourseRunOptions(
-            Root, Quick: true, Only: [name],
-            OutputDirectory: Path.Combine(Root, "artifacts", "test-run", "notebooks"),
-            Build: NotebookCollection.BuildOnce()));
-
-        var run = Assert.Single(report.Notebooks);
-        Assert.True(run.Passed, $"{name} failed (executed copy: {run.ExecutedPath}):\n{string.Join("\n", run.Errors)}");
-        Assert.NotEmpty(run.Results);
-    }
+    public void Notebook_RunsTopToBottomInQuickMode_WithNoErrorOutput(string name) => RunsInQuickMode(name, LessonHost.Notebook);
 
     public static TheoryData<string> Apps() =>
         new(CourseRunner.Discover(Root, host: LessonHost.App).Select(p => Path.GetFileNameWithoutExtension(p)));
 
     [Theory]
     [MemberData(nameof(Apps))]
-    public void App_RunsTopToBottomInQuickMode_AndExitsZero(string name)
+    public void App_RunsTopToBottomInQuickMode_AndExitsZero(string name) => RunsInQuickMode(name, LessonHost.App);
+
+    static void RunsInQuickMode(string name, LessonHost host)
     {
         var report = CourseRunner.Run(new CourseRunOptions(
             Root, Quick: true, Only: [name],
-            OutputDirectory: Path.Combine(Root, "artifacts", "test-run", "apps"),
-            Build: NotebookCollection.BuildOnce(), Host: LessonHost.App));
+            OutputDirectory: Path.Combine(Root, "artifacts", "test-run", host == LessonHost.App ? "apps" : "notebooks"),
+            Build: NotebookCollection.BuildOnce(), Host: host));
 
         var run = Assert.Single(report.Notebooks);
-        Assert.True(run.Passed, $"{name}.cs failed (log: {run.LogPath}):\n{string.Join("\n", run.Errors)}");
+        Assert.True(run.Passed, $"{name} ({host}) failed (output: {run.ExecutedPath}):\n{string.Join("\n", run.Errors)}");
         Assert.NotEmpty(run.Results);
     }
 
