@@ -7,7 +7,7 @@ namespace RnnNotebooks.Notebook;
 
 /// <summary>
 /// The course's charts: one obvious call per kind of picture. Each returns a Plotly.NET chart that a
-/// notebook displays by leaving it as a cell's last value.
+/// lesson shows with <see cref="Host.Show"/>: inline in a notebook, as an offline HTML page from an app.
 /// </summary>
 /// <remarks>Introduced in 00-getting-started.</remarks>
 public static class Charts
