@@ -3,7 +3,7 @@
 Usage: python3 bench/pytorch_reference.py '<json spec>'   (prints {"samples": [...]})
        python3 bench/pytorch_reference.py version
 
-The C# side (src/RnnNotebooks/Benchmarks/Bench.cs) builds the spec; keep the two in step.
+The C# side (src/RnnNotebooks.Bench: Workloads.cs and PyTorchReference.cs) builds the spec; keep the two in step.
 """
 import json
 import statistics
@@ -212,7 +212,7 @@ def gemm(s):
 
 
 def gemm_steps(s):
-    """The products of a GRU training step that cannot be batched over time (see Bench.cs)."""
+    """The products of a GRU training step that cannot be batched over time (see Workloads.cs)."""
     b, h = s["batch"], s["hidden"]
     x, w, dg = torch.randn(b, h), torch.randn(3 * h, h), torch.randn(b, 3 * h)
     wt = w.t().contiguous() if s.get("pre_transposed") else w.t()

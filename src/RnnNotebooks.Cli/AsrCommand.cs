@@ -126,14 +126,14 @@ static class AsrCommand
         var hidden = args.Int("hidden", 128);
         var layers = args.Int("layers", 2);
         // 2 by default. 4 costs about a third as much per update and matched 2 on the four development speakers, but
-        // scored the unheard george worse with three seeds of three (README, "Time subsampling by 4").
+        // scored the unheard george worse with three seeds of three (docs/experiments/05-speech-recognition.md, "Training: subsampling, speed, epochs").
         var subsampling = args.Int("subsampling", new AcousticModelOptions().Subsampling);
         if (subsampling is not (1 or 2 or 4))
             throw new UsageException($"--subsampling {subsampling}: expected 1, 2 or 4 (input frames per output frame).");
         var lr = args.Double("lr", 2e-3);
         var dropout = args.Double("dropout", new AcousticModelOptions().Dropout);
         if (dropout is < 0 or >= 1) throw new UsageException($"--dropout {dropout}: expected a fraction in [0, 1).");
-        var speed = args.Double("speed", 0.3);   // ±30 %: the recipe of every MFCC run in README
+        var speed = args.Double("speed", 0.3);   // ±30 %: the recipe of every MFCC run (docs/experiments/05-speech-recognition.md)
         if (!(minutes > 0) || epochs < 1 || strings < 1 || hidden < 1 || layers < 1 || !(lr > 0))
             throw new UsageException("--minutes, --epochs, --strings, --hidden, --layers and --lr must be positive.");
         if (speed is < 0 or >= 0.5) throw new UsageException($"--speed {speed}: expected a fraction in [0, 0.5), e.g. 0.1 for ±10 %.");
@@ -147,7 +147,7 @@ static class AsrCommand
         if (adversaryScale > 0 && mix > 0) throw new UsageException("--adversary labels every string with its speaker and --mix-speakers mixes voices within strings: use one or the other.");
         var mels = args.Int("mels", new FeatureOptions().NMels);
         // 13 MFCCs by default: on unheard speakers they beat the 40 log-mel features (held-out george 16.9 against
-        // 26.5 % CER with everything else equal; the other speakers in README), since the truncated cepstrum drops the
+        // 26.5 % CER with everything else equal; docs/experiments/05-speech-recognition.md, "Features and normalisation"), since the truncated cepstrum drops the
         // training voices' pitch.
         var mfcc = args.Int("mfcc", Math.Min(13, mels));
         if (mels < 1) throw new UsageException($"--mels {mels}: expected a number of mel filters, e.g. 40.");

@@ -7,9 +7,30 @@ static class BenchCommand
 {
     public const string Usage = "rnn bench [--tiny] [--no-pytorch] [--python PATH] [--threads 1,2] [--only NAME,…] [--note TEXT] [--out docs/benchmarks.md]";
 
+    const string Help = Usage + """
+
+
+          Measures the course's workloads in TorchSharp and, in the same run, in PyTorch (bench/setup.sh installs it),
+          and writes the report to docs/benchmarks.md.
+            --tiny            seconds-long shapes that only check that everything runs (writes no file)
+            --no-pytorch      measure TorchSharp only
+            --python PATH     the Python that has PyTorch (default /usr/bin/python3)
+            --threads 1,2     intra-op thread counts to measure at
+            --only NAME,...   only the workloads whose names contain one of these (writes no file)
+            --note TEXT       the machine's state during the run, for the report
+            --out FILE        where to write the report
+          """;
+
     public static int Run(string[] argv)
     {
+        if (argv.Any(a => a is "-h" or "--help"))
+        {
+            Console.WriteLine(Help);
+            return 0;
+        }
         var args = new CliArgs(argv, new HashSet<string> { "tiny", "no-pytorch" }, new HashSet<string> { "python", "threads", "out", "only", "note" });
+        if (args.Positionals.Count > 0)
+            throw new UsageException($"unexpected argument '{args.Positionals[0]}' (bench takes only options; -h lists them).");
         var tiny = args.Flag("tiny");
         var root = CourseRunner.FindRepoRoot();
         var script = Path.Combine(root, "bench", "pytorch_reference.py");
@@ -31,7 +52,7 @@ static class BenchCommand
         var shown = argv.Select((a, i) => i > 0 && argv[i - 1] == "--note" ? "…" : a);
         var command = "rnn bench " + string.Join(' ', shown);
         var report = Bench.Run(options, tiny, command.Trim());
-        var markdown = Bench.ToMarkdown(report);
+        var markdown = report.ToMarkdown();
         Console.WriteLine(markdown);
         if (output is not null)
         {

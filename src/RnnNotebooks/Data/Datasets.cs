@@ -317,12 +317,18 @@ public static class Datasets
             yield return (LocationKind.EnvironmentVariable, Path.GetFullPath(Path.Combine(dataDir, name)));
         }
 
+        var root = options.SearchRoot is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.SearchRoot));
         for (var dir = new DirectoryInfo(options.SearchFrom ?? Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
         {
             var shared = Path.Combine(dir.FullName, "shared", "datasets", name);
             if (Directory.Exists(shared))
             {
                 yield return (LocationKind.SharedDatasets, shared);
+            }
+
+            if (root is not null && Path.TrimEndingDirectorySeparator(dir.FullName) == root)
+            {
+                break;
             }
         }
 

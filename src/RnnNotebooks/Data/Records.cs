@@ -21,6 +21,8 @@ public enum LocationKind
 /// and <see cref="Datasets.Ensure(string, DatasetOptions)"/> downloads into it when it is incomplete.</param>
 /// <param name="CacheDirectory">Replaces the per-user cache root (the folder that holds <c>&lt;name&gt;/</c>).</param>
 /// <param name="SearchFrom">Where the walk up for <c>shared/datasets</c> starts; default: the working directory.</param>
+/// <param name="SearchRoot">The last folder the walk up looks in (it must hold <paramref name="SearchFrom"/>); default: the
+/// file-system root. A test that needs "no shared data anywhere" sets both to a folder of its own.</param>
 /// <param name="MirrorBaseUrl">Download from <c>{MirrorBaseUrl}/{name}/{path}</c> instead of the canonical URLs,
 /// e.g. a course mirror or a local test server with the same layout as <c>shared/datasets</c>.</param>
 /// <param name="HttpClient">The client used for downloads; default: a shared client with a 5-minute timeout.</param>
@@ -35,7 +37,8 @@ public sealed record DatasetOptions(
     HttpClient? HttpClient = null,
     int MaxParallelDownloads = 8,
     IProgress<DownloadProgress>? Progress = null,
-    bool AllowDownload = true)
+    bool AllowDownload = true,
+    string? SearchRoot = null)
 {
     /// <summary>All defaults.</summary>
     public static DatasetOptions Default { get; } = new();

@@ -53,6 +53,11 @@ public static class TextGeneration
 
         var wasTraining = model.training;
         model.eval();
+        // A batch-1 step is a few small products: a second intra-op thread costs more in wake-up and sync than it
+        // saves (a 2×256 LSTM: 0.34 ms/token on 2 threads against 0.11 on 1, on 2 cores), whatever the caller chose
+        // for training. The caller's count comes back afterwards.
+        var callerThreads = torch.get_num_threads();
+        if (callerThreads != 1) torch.set_num_threads(1);
         try
         {
             using var noGrad = no_grad();
@@ -105,6 +110,7 @@ public static class TextGeneration
         finally
         {
             model.train(wasTraining);
+            if (callerThreads != 1) torch.set_num_threads(callerThreads);
         }
     }
 }

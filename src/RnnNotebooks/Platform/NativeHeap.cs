@@ -11,7 +11,7 @@ namespace RnnNotebooks.Platform;
 /// in the heap for reuse, and with tensors of ever-changing sizes (utterances and strings of different lengths) the
 /// free pieces do not all fit the next requests, so a long training run's resident memory creeps up although
 /// nothing is leaked: over 20 epochs of lesson 05's recognizer the live tensors stayed at 134, the C heap's memory in
-/// use at about 120 MB, and its free memory grew from 280 to 690 MB (README, "Troubleshooting").
+/// use at about 120 MB, and its free memory grew from 280 to 690 MB (docs/troubleshooting.md, "Resident memory climbs during a long training run").
 /// <see cref="Trim"/> (glibc's <c>malloc_trim</c>) returns the free pages; <see cref="Training.Trainer"/> does it
 /// between epochs and when training ends. That lowers what a process holds between epochs and after training (by
 /// about 0.6 GB after that run); within an epoch the heap touches most of those pages again, so the peak still

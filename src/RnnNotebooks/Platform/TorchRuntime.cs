@@ -24,7 +24,7 @@ public sealed record NativeReport(
 /// Makes TorchSharp's native libraries load on this machine, before the first <c>torch.*</c> call.
 /// </summary>
 /// <remarks>
-/// Two fixes, both automatic and idempotent (see README, Troubleshooting):
+/// Two fixes, both automatic and idempotent (see docs/troubleshooting.md):
 /// <list type="number">
 /// <item>Where the system libstdc++ lacks <c>GLIBCXX_3.4.32</c>, every copy of <c>libLibTorchSharp.so</c>
 /// that TorchSharp may load (the app's output folder, the NuGet package, the folder TorchSharp

@@ -386,9 +386,9 @@ public static class AsrTraining
     /// <summary>Strings of one speaker in which each of their recordings is spoken exactly once
     /// (<see cref="DigitStringBuilder.BuildEachOnce"/>: about 125 strings from FSDD's 500 recordings a speaker), with the
     /// fixed evaluation seed and no augmentation; at most <paramref name="count"/> of them.</summary>
-    /// <remarks>Before 2026-11-26 (evening) the strings drew recordings with replacement (200 strings, each recording
+    /// <remarks>The strings once drew recordings with replacement (200 strings, each recording
     /// about 1.6 times). Adapting to the test audio then met the same recording in several strings, which flattered it;
-    /// README's earlier tables used those strings.</remarks>
+    /// the earlier figures in docs/experiments/05-speech-recognition.md ("Adaptation and the speed vote") say which strings they used.</remarks>
     public static IReadOnlyList<DigitString> SpeakerTestStrings(IReadOnlyList<DigitRecording> recordings, string speaker, int count = 200)
     {
         var theirs = RecordingsOf(recordings, speaker);

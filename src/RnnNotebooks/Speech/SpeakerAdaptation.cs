@@ -21,7 +21,7 @@ namespace RnnNotebooks.Speech;
 /// <c>output</c>); null means <see cref="SpeakerAdaptationOptions.FrontEnd"/>. The others stay as trained. Adapting
 /// only the convolutional front end, which maps this voice's features to what the recurrent layers expect, is the
 /// gentler choice: when the settings were chosen on five development models, adapting every weight made two of them
-/// slightly worse and the front end none (README, lesson 05).</param>
+/// slightly worse and the front end none (docs/experiments/05-speech-recognition.md).</param>
 /// <param name="WordCap">When given, the surest strings are picked class-balanced (<see
 /// cref="SpeakerAdaptation.PickBalanced"/>): no word may make up more than this many times its even share of the
 /// kept words, so a word the first pass over-hears cannot fill the pseudo-labels. Null picks by confidence alone.</param>
@@ -78,7 +78,7 @@ public sealed record AdaptationResult(IReadOnlyList<string> Transcripts, IReadOn
 /// <summary>Unsupervised speaker adaptation by self-training: transcribe a voice's audio, keep the strings the model is
 /// surest of, fine-tune on them with their own transcripts as labels (with dropout and masking on), and repeat.
 /// No transcript of the voice is used. When most of a word's occurrences are already recognised, learning them from
-/// this voice pulls in the ones that were not; but a confusion can also feed on itself and spread (README, lesson 05:
+/// this voice pulls in the ones that were not; but a confusion can also feed on itself and spread (docs/experiments/05-speech-recognition.md:
 /// it helped 7 of 9 leave-one-out models and made 2 worse), so measure it per voice.</summary>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public static class SpeakerAdaptation

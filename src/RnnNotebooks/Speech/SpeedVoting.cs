@@ -18,7 +18,7 @@ public sealed record SpeedVote(IReadOnlyList<string> Transcripts, IReadOnlyList<
 /// mistakes differ from speed to speed more than the right answers do, so a majority vote over the transcripts
 /// removes some of them: an ensemble of one model over several views of the input, at the price of one recognition
 /// per speed. The default speeds and the vote were chosen on the four development speakers' leave-one-out models
-/// (README, lesson 05).
+/// (docs/experiments/05-speech-recognition.md, "Adaptation and the speed vote").
 /// Introduced in 05-speech-recognition.
 /// </remarks>
 public static class SpeedVoting

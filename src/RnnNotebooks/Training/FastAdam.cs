@@ -66,7 +66,7 @@ public sealed class FastAdam : Adam
 
                 // Every Scalar is made and disposed here, not left to the finalizer: TorchSharp 0.107 reads an
                 // implicit Scalar's handle and then calls libtorch, so a finalizer run during that call can free the
-                // Scalar while libtorch reads it (a rare crash, "Expected false to be true … toFloat"; see README).
+                // Scalar while libtorch reads it (a rare crash, "Expected false to be true … toFloat"; see docs/troubleshooting.md).
                 using Scalar b1 = beta1.ToScalar(), b2 = beta2.ToScalar(), oneMinusB1 = (1 - beta1).ToScalar(),
                     oneMinusB2 = (1 - beta2).ToScalar(), epsScaled = (eps * root2).ToScalar(), stepSize = (-lr * root2 / correction1).ToScalar();
                 state.exp_avg.mul_(b1).add_(grad, alpha: oneMinusB1);

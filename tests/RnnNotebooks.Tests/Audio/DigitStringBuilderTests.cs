@@ -1,4 +1,5 @@
 using RnnNotebooks.Audio;
+using RnnNotebooks.Tests.Data;
 
 namespace RnnNotebooks.Tests.Audio;
 
@@ -91,8 +92,7 @@ public sealed class DigitStringBuilderTests : IDisposable
     [Fact]
     public void List_Fsdd_HasFiveSpeakersAndTheOfficialSplit()
     {
-        var location = RnnNotebooks.Data.Datasets.Locate("fsdd");
-        if (!location.IsPresent) return;                                   // the data-set tests report absence
+        var location = RequiredData.Dataset("fsdd");
         var all = SpokenDigits.List(location.Directory);
         Assert.Equal(2500, all.Count);
         Assert.Equal(["george", "jackson", "nicolas", "theo", "yweweler"], all.Select(r => r.Speaker).Distinct());

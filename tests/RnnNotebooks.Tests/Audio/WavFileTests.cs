@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using RnnNotebooks.Audio;
 using RnnNotebooks.Data;
+using RnnNotebooks.Tests.Data;
 
 namespace RnnNotebooks.Tests.Audio;
 
@@ -127,8 +128,7 @@ public sealed class WavFileTests : IDisposable
     [Fact]
     public void Read_FsddRecording_IsMono8kHz()
     {
-        var location = Datasets.Locate("fsdd");
-        if (!location.IsPresent) return;                                   // the data-set tests report absence
+        var location = RequiredData.Dataset("fsdd");
         var clip = WavFile.Read(location.PathOf("recordings/0_george_0.wav"));
         Assert.Equal(8000, clip.SampleRate);
         Assert.InRange(clip.Seconds, 0.14, 2.3);

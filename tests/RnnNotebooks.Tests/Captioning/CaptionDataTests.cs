@@ -1,21 +1,16 @@
 using RnnNotebooks.Captioning;
 using RnnNotebooks.Data;
-using Xunit.Abstractions;
+using RnnNotebooks.Tests.Data;
 
 namespace RnnNotebooks.Tests.Captioning;
 
 /// <summary>The real Flickr8k: the official split, and the photos it leaves out.</summary>
-public sealed class CaptionDataTests(ITestOutputHelper log)
+public sealed class CaptionDataTests
 {
     [Fact]
     public void Flickr8k_OfficialSplit_AndEveryOtherCaptionedPhoto()
     {
-        if (!Datasets.Locate("flickr8k").IsPresent)
-        {
-            Assert.False(Environment.GetEnvironmentVariable("RNN_REQUIRE_SHARED_DATA") == "1", "flickr8k missing");
-            log.WriteLine("flickr8k not found; not checked.");
-            return;
-        }
+        RequiredData.Dataset("flickr8k");
         var data = CaptionData.LoadFlickr8k();
 
         Assert.Equal((6000, 1000, 1000), (data.Train.Count, data.Dev.Count, data.Test.Count));

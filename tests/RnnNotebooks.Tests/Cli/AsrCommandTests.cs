@@ -148,6 +148,7 @@ public sealed class AsrCommandTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void Train_Ensemble_TrainsOneModelPerSeed_ScoresThemTogether_AndEvalReadsTheDirectory()
     {
         var data = ToneVoices();

@@ -6,7 +6,7 @@ using RnnNotebooks.Tests.Models;
 using RnnNotebooks.Training;
 using RnnNotebooks.Translation;
 using SkiaSharp;
-using Xunit.Abstractions;
+using RnnNotebooks.Tests.Data;
 
 namespace RnnNotebooks.Tests.Cli;
 
@@ -77,6 +77,7 @@ public sealed class CaptionCliTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void CaptionRun_PrintsImageTabCaption_AndUnreadableImageExits1NamingIt()
     {
         var checkpoint = SaveUntrainedCheckpoint();
@@ -113,14 +114,10 @@ public sealed class CaptionCliTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void CaptionTrainThenEval_OnAFewRealPhotos_WritesCheckpointAndBleuJson()
     {
-        if (!Datasets.Locate("flickr8k").IsPresent)
-        {
-            Assert.False(Environment.GetEnvironmentVariable("RNN_REQUIRE_SHARED_DATA") == "1", "flickr8k missing");
-            log.WriteLine("flickr8k not found; not checked.");
-            return;
-        }
+        RequiredData.Dataset("flickr8k");
         var cache = Path.Combine(dir, "cache");
         var checkpoint = Path.Combine(dir, "run");
         var (code, output, err) = Run("caption", "train", "--max-images", "12", "--epochs", "1", "--hidden", "32", "--embedding", "16",

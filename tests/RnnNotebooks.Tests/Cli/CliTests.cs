@@ -4,7 +4,7 @@ namespace RnnNotebooks.Tests.Cli;
 [Collection("ProcessState")]
 public class CliTests
 {
-    static (int Code, string Out, string Err) Run(params string[] args)
+    internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var (stdout, stderr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());

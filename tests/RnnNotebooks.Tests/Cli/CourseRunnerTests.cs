@@ -25,6 +25,7 @@ public class CourseRunnerTests : IDisposable
         File.WriteAllText(Path.Combine(repo.FullName, "notebooks", name + ".ipynb"), NotebookJson.Create(cells));
 
     [Fact]
+    [Trait("Category", "Notebook")]
     public void Run_BrokenCell_FailsAndNamesTheCellAndError()
     {
         WriteNotebook("00-broken", "var x = 1 + 1;", "throw new InvalidOperationException(\"deliberately broken\");", "var y = 3;");
@@ -40,6 +41,7 @@ public class CourseRunnerTests : IDisposable
     }
 
     [Fact]
+    [Trait("Category", "Notebook")]
     public void Run_CleanNotebook_PassesAndCollectsRecordedResults()
     {
         var dll = typeof(Results).Assembly.Location;

@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using RnnNotebooks.Data;
 using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Tests.Data;
 
 namespace RnnNotebooks.Tests.Cli;
 
@@ -115,7 +116,7 @@ public sealed class TranslateCliTests : IDisposable
     [Fact]
     public void Translate_TrainEvalRun_RoundTrip()
     {
-        if (!Datasets.Locate("fra-eng").IsPresent) return;   // needs the real data; SharedDataTests reports absence
+        RequiredData.Dataset("fra-eng");
         var output = Path.Combine(dir, "model");
         var train = Run("", "translate", "train", "--data", "fra-eng", "--max-pairs", "600", "--epochs", "1", "--hidden", "16",
             "--embedding", "16", "--batch", "32", "--threads", "1", "--out", output);

@@ -95,6 +95,17 @@ public sealed class LocateTests : IDisposable
     }
 
     [Fact]
+    public void Locate_WalkUp_StopsAtTheSearchRoot()
+    {
+        SharedCopy();                                   // <temp>/x/shared/datasets, above the root below
+
+        var location = Datasets.Locate(fixture.Info,
+            new DatasetOptions(SearchFrom: CloneSubfolder(), CacheDirectory: Cache, SearchRoot: temp.Combine("x", "main")));
+
+        Assert.Equal((LocationKind.Cache, false), (location.Kind, location.IsPresent));
+    }
+
+    [Fact]
     public void Locate_WalkUp_StartsFromWorkingDirectoryByDefault()
     {
         var shared = SharedCopy();
@@ -144,7 +155,8 @@ public sealed class LocateTests : IDisposable
     [Fact]
     public void Status_ListsEveryDatasetCheaply()
     {
-        var status = Datasets.Status(new DatasetOptions(SearchFrom: CloneSubfolder(), CacheDirectory: Cache));
+        // A root of its own: a shared/datasets above the system temp folder must not count.
+        var status = Datasets.Status(new DatasetOptions(SearchFrom: CloneSubfolder(), CacheDirectory: Cache, SearchRoot: temp.Path));
 
         Assert.Equal(Datasets.Names, status.Select(s => s.Name));
         Assert.All(status, s => Assert.False(s.IsPresent));

@@ -1,5 +1,4 @@
 using RnnNotebooks.Data;
-using Xunit.Abstractions;
 
 namespace RnnNotebooks.Tests.Data;
 
@@ -8,16 +7,13 @@ namespace RnnNotebooks.Tests.Data;
 /// up from the test's working directory. Every other Data test uses fixtures in temp folders instead.
 /// </summary>
 /// <remarks>
-/// xunit 2 cannot skip at run time, so when the data is absent these tests pass and say so in the test output,
-/// unless RNN_REQUIRE_SHARED_DATA=1 (set it on machines that must have the data, such as CI with the data
-/// mounted); then absence is a failure. They run in the ProcessState collection because they clear RNN_DATA_DIR
+/// When the data is absent these tests are skipped with the reason, unless RNN_REQUIRE_SHARED_DATA=1 (CI sets
+/// it); then absence is a failure (<see cref="RequiredData"/>). They run in the ProcessState collection because they clear RNN_DATA_DIR
 /// to make sure the walk-up rule is the one being tested.
 /// </remarks>
 [Collection("ProcessState")]
-public sealed class SharedDataTests(ITestOutputHelper output)
+public sealed class SharedDataTests
 {
-    private static bool Required => Environment.GetEnvironmentVariable("RNN_REQUIRE_SHARED_DATA") == "1";
-
     private DatasetLocation? FindShared(string name)
     {
         var location = Datasets.Locate(name);
@@ -26,10 +22,8 @@ public sealed class SharedDataTests(ITestOutputHelper output)
             return location;
         }
 
-        var message = $"{name}: no complete shared/datasets/{name} above {Environment.CurrentDirectory} "
-            + $"(searched: {string.Join("; ", location.Searched)}).";
-        Assert.False(Required, message + " RNN_REQUIRE_SHARED_DATA=1 says it must be there.");
-        output.WriteLine(message + " Not checked; set RNN_REQUIRE_SHARED_DATA=1 to make this a failure.");
+        RequiredData.Missing($"{name}: no complete shared/datasets/{name} above {Environment.CurrentDirectory} "
+            + $"(searched: {string.Join("; ", location.Searched)}).");
         return null;
     }
 

@@ -2,7 +2,6 @@ using RnnNotebooks.Diagnostics;
 using RnnNotebooks.Models;
 using RnnNotebooks.Text;
 using TorchSharp;
-using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace RnnNotebooks.Tests.Models;

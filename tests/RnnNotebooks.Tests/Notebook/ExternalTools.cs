@@ -18,6 +18,16 @@ static class ExternalTools
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
             .Select(dir => Path.Combine(dir, name)).FirstOrDefault(File.Exists);
 
+    /// <summary>Skips the calling test, saying why, where Chromium is not installed.</summary>
+    public static void RequireChromium() =>
+        Assert.SkipWhen(Chromium is null, "needs Chromium on PATH (Debian/Ubuntu: apt-get install chromium)");
+
+    /// <summary>Skips the calling test, saying why, where Jupyter or the .NET kernel is not installed.</summary>
+    public static void RequireJupyter() =>
+        Assert.SkipUnless(JupyterWithDotnetKernel.Value,
+            "needs jupyter-nbconvert and the .net-csharp kernel (apt-get install jupyter-nbconvert python3-nbclient; " +
+            "dotnet tool install -g Microsoft.dotnet-interactive --version 1.0.712001; dotnet interactive jupyter install)");
+
     /// <summary>Runs a program to the end; its exit code (-1 after a timeout) and everything it printed.</summary>
     public static (int ExitCode, string Output) Run(string program, IEnumerable<string> args, TimeSpan timeout,
         string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
@@ -40,25 +50,5 @@ static class ExternalTools
             return (-1, stdout.Result + stderr.Result);
         }
         return (p.ExitCode, stdout.Result + stderr.Result);
-    }
-}
-
-/// <summary>A test that needs headless Chromium; skipped, saying so, where it is not installed.</summary>
-public sealed class ChromiumFactAttribute : FactAttribute
-{
-    public ChromiumFactAttribute()
-    {
-        if (ExternalTools.Chromium is null) Skip = "needs Chromium on PATH (Debian/Ubuntu: apt-get install chromium)";
-    }
-}
-
-/// <summary>A test that needs Jupyter and the .NET kernel; skipped, saying so, where they are not installed.</summary>
-public sealed class JupyterFactAttribute : FactAttribute
-{
-    public JupyterFactAttribute()
-    {
-        if (!ExternalTools.JupyterWithDotnetKernel.Value)
-            Skip = "needs jupyter-nbconvert and the .net-csharp kernel (apt-get install jupyter-nbconvert python3-nbclient; " +
-                "dotnet tool install -g Microsoft.dotnet-interactive --version 1.0.712001; dotnet interactive jupyter install)";
     }
 }

@@ -18,6 +18,7 @@ public sealed class JupyterTests : IDisposable
 
     void RunsClean(string name)
     {
+        ExternalTools.RequireJupyter();
         var (code, output) = ExternalTools.Run("jupyter",
             ["nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=.net-csharp",
              "--ExecutePreprocessor.timeout=900", "--output-dir", outDir, name + ".ipynb"],
@@ -29,9 +30,9 @@ public sealed class JupyterTests : IDisposable
         Assert.True(errors.Count == 0, $"{name} under Jupyter:\n{string.Join("\n", errors)}");
     }
 
-    [JupyterFact]
+    [Fact]
     public void GettingStarted_RunsUnderJupyter_WithoutErrorsOrWarnings() => RunsClean("00-getting-started");
 
-    [JupyterFact]
+    [Fact]
     public void VanillaRnn_TrainsUnderJupyter_WithoutErrorsOrWarnings() => RunsClean("01-vanilla-rnn");
 }

@@ -3,6 +3,7 @@ using RnnNotebooks.Notebook;
 namespace RnnNotebooks.Tests.Notebook;
 
 /// <summary>Charts draw in a browser with no network: plotly.js comes from Plotly.NET's assembly, not a CDN.</summary>
+[Trait("Category", "Slow")]
 public sealed class OfflineChartTests : IDisposable
 {
     readonly string dir = Directory.CreateTempSubdirectory("offline-charts").FullName;
@@ -26,9 +27,10 @@ public sealed class OfflineChartTests : IDisposable
         return dom.Split("class=\"main-svg\"").Length - 1;
     }
 
-    [ChromiumFact]
+    [Fact]
     public void AppChartPage_RendersWithoutNetwork()
     {
+        ExternalTools.RequireChromium();
         var path = Path.Combine(dir, "chart.html");
         Charts.SaveHtml(Charts.Line([1.0, 3.0, 2.0], "offline", "x", "y"), path);
         var page = File.ReadAllText(path);
@@ -37,9 +39,10 @@ public sealed class OfflineChartTests : IDisposable
         Assert.True(RenderedPlots(page) >= 1, "the chart did not draw");
     }
 
-    [ChromiumFact]
+    [Fact]
     public void NotebookOutputs_LoadPlotlyOnce_AndRenderUnderRequireJs()
     {
+        ExternalTools.RequireChromium();
         // Two outputs as a notebook front end shows them: the first carries plotly.js, the second only its chart.
         // Jupyter pages define an AMD loader; plotly.js must still set window.Plotly.
         var first = Charts.PlotlyScript() + Charts.ToHtml(Charts.Line([1.0, 2.0], "first", "x", "y"));

@@ -13,7 +13,7 @@ namespace RnnNotebooks.Tests.Platform;
 /// compiled IL, neither an implicit conversion to <see cref="Scalar"/> (<c>x.mul(0.5)</c>, <c>fill_(0)</c>) nor a call to
 /// a TorchSharp method that makes one inside (<c>x.add(y)</c> is <c>add(y, 1)</c>, <c>square()</c> is <c>pow(2)</c>,
 /// the operators, <c>arange(n)</c>). Any of these can crash a long training run, once in hours, with
-/// "Expected false to be true … toFloat" or "Unknown scalar type" (README, Troubleshooting).
+/// "Expected false to be true … toFloat" or "Unknown scalar type" (docs/troubleshooting.md, "A long training run dies in toFloat").
 /// </summary>
 public class ImplicitScalarTests
 {

@@ -28,6 +28,7 @@ public class MklVendorCheckTests
     }
 
     [Theory]
+    [Trait("Category", "Slow")]
     [InlineData(1, 1, 1, false)]
     [InlineData(7, 13, 5, false)]
     [InlineData(70, 257, 130, false)]

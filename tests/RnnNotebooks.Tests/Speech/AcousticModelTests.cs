@@ -139,6 +139,7 @@ public class AcousticModelTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void Training_OverfitsTwoUtterances_WithFlatLiveTensorCount()
     {
         Seeds.Set(3);

@@ -88,6 +88,7 @@ public sealed class SpeakerAdaptationTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void Adapting_LowersTheLossOfItsOwnFirstTranscripts_IsSeeded_AndLeavesNoTensorBehind()
     {
         var clips = Clips();

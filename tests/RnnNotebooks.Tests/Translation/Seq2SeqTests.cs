@@ -251,6 +251,7 @@ public class Seq2SeqTests
     }
 
     [Theory]
+    [Trait("Category", "Slow")]
     [InlineData(AttentionKind.Additive)]
     [InlineData(AttentionKind.Dot)]
     public void TinyModel_LearnsToReverseShortSequences(AttentionKind kind)

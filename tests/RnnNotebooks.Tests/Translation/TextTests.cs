@@ -1,4 +1,5 @@
 using RnnNotebooks.Translation;
+using RnnNotebooks.Tests.Data;
 
 namespace RnnNotebooks.Tests.Translation;
 
@@ -153,9 +154,10 @@ public class TranslationDataTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public void FraEng_RealData_SplitsAreDisjointBySource()
     {
-        if (!RnnNotebooks.Data.Datasets.Locate("fra-eng").IsPresent) return;   // data-dependent; SharedDataTests covers absence
+        RequiredData.Dataset("fra-eng");
         var splits = TranslationData.FraEng();
         var train = splits.Train.Select(p => p.SourceKey).ToHashSet();
         Assert.DoesNotContain(splits.Test, p => train.Contains(p.SourceKey));
@@ -166,7 +168,7 @@ public class TranslationDataTests
     [Fact]
     public void Multi30k_RealData_HasTheStandardSplits()
     {
-        if (!RnnNotebooks.Data.Datasets.Locate("multi30k").IsPresent) return;
+        RequiredData.Dataset("multi30k");
         var splits = TranslationData.Multi30k();
         Assert.Equal(1014, splits.Validation.Count);
         Assert.Equal(1000, splits.Test.Count);
