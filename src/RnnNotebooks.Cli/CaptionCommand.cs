@@ -16,7 +16,8 @@ static class CaptionCommand
         "  rnn caption train [--minutes 30] [--epochs 10] [--seed 0] [--out DIR] [--attention soft|none] [--hidden 512]\n" +
         "                    [--output-layer hidden|deep] [--embedding 256] [--batch 64] [--lr 0.001] [--dropout 0.5]\n" +
         "                    [--lambda 1] [--min-count 5] [--dev-images 1000]\n" +
-        "                    [--decay 0.5 | --schedule hold-cosine [--decay-fraction 0.3]] [--max-images N] [--threads N] [--cache DIR]\n" +
+        "                    [--decay 0.5 | --schedule hold-cosine [--decay-fraction 0.3]] [--max-images N] [--threads N (0: auto)] [--cache DIR]\n" +
+        "                    [--force | --resume]   (an existing --out: start over, replacing it | continue it with its own options)\n" +
         "  rnn caption eval --checkpoint DIR [--checkpoint DIR2 ...] [--split test] [--beam 5] [--length-alpha 0] [--out DIR]\n" +
         "                   [--max-images N] [--cache DIR]\n" +
         "  rnn caption run --checkpoint DIR [--checkpoint DIR2 ...] [--beam 5] IMAGE.jpg [...]\n" +
@@ -33,7 +34,7 @@ static class CaptionCommand
     public static int Run(string[] argv)
     {
         if (argv.Length == 0) throw new UsageException("say what to do: features, train, eval or run.");
-        var args = new CliArgs(argv[1..], NoFlags, Options);
+        var args = new CliArgs(argv[1..], argv[0] == "train" ? ["force", "resume"] : NoFlags, Options);
         return argv[0] switch
         {
             "features" => Features(args),
@@ -78,10 +79,16 @@ static class CaptionCommand
         return 0;
     }
 
+    static readonly Dictionary<string, string> OptionOf = new()
+    {
+        ["Epochs"] = "epochs", ["TimeBudget"] = "minutes", ["BatchSize"] = "batch", ["LearningRate"] = "lr", ["DevImages"] = "dev-images",
+        ["PlateauDecay"] = "decay", ["DecayFraction"] = "decay-fraction", ["Hidden"] = "hidden", ["Embedding"] = "embedding",
+        ["Dropout"] = "dropout", ["DoublyStochastic"] = "lambda",
+    };
+
     static int Train(CliArgs args)
     {
         var minutes = args.Double("minutes", 30);
-        var epochs = args.Int("epochs", 10);
         var seed = args.Int("seed", 0);
         var output = args.Option("out") ?? Path.Combine("runs", "caption-flickr8k");
         var attention = (args.Option("attention") ?? "soft") switch
@@ -98,24 +105,21 @@ static class CaptionCommand
         };
         var hidden = args.Int("hidden", 512);
         var embedding = args.Int("embedding", 256);
-        var batchSize = args.Int("batch", 64);
-        var lr = args.Double("lr", 1e-3);
         var dropout = args.Double("dropout", 0.5);
         var lambda = args.Double("lambda", 1.0);
         var minCount = args.Int("min-count", 5);
         var maxImages = args.Int("max-images", int.MaxValue);
-        var devImages = args.Int("dev-images", 1000);
-        var decay = args.Double("decay", 0.5);
         var (scheduleText, decayFraction) = args.Schedule("plateau", "hold-cosine");
-        int? threads = args.Option("threads") is { } t ? int.TryParse(t, out var n) && n > 0 ? n
-            : throw new UsageException($"--threads {t}: expected a positive number.") : null;
+        var threads = args.Threads();
         var cache = args.Option("cache");
-        if (minutes <= 0 || epochs <= 0 || hidden <= 0 || embedding <= 0 || batchSize <= 0 || lr <= 0 || minCount <= 0 || maxImages <= 0)
-            throw new UsageException("--minutes, --epochs, --hidden, --embedding, --batch, --lr, --min-count and --max-images must be positive.");
-        if (dropout is < 0 or >= 1) throw new UsageException($"--dropout {dropout}: expected a value in [0, 1).");
-        if (lambda < 0) throw new UsageException($"--lambda {lambda}: expected 0 or more.");
-        if (devImages < 0) throw new UsageException($"--dev-images {devImages}: expected 0 (no dev scoring) or more.");
-        if (decay is <= 0 or > 1) throw new UsageException($"--decay {decay}: expected a factor in (0, 1]; 1 keeps the learning rate constant.");
+        var existing = args.Existing();
+        if (minutes <= 0) throw new UsageException($"--minutes {minutes}: expected a positive number.");
+        if (minCount <= 0 || maxImages <= 0) throw new UsageException("--min-count and --max-images must be positive.");
+        var options = new CaptionTrainingOptions(args.Int("epochs", 10), TimeSpan.FromMinutes(minutes), args.Int("batch", 64), args.Double("lr", 1e-3),
+            DevImages: args.Int("dev-images", 1000), LogEvery: 100, OutputDirectory: output, PlateauDecay: args.Double("decay", 0.5),
+            DecayFraction: scheduleText == "hold-cosine" ? decayFraction : null);
+        CliArgs.Check(options.Validate, OptionOf);
+        CliArgs.Check(() => new CaptionModelOptions(4, attention, embedding, hidden, Dropout: dropout, DoublyStochastic: lambda).Validate(), OptionOf);
         var splits = LoadData(args);
         args.EnsureAllUsed();
 
@@ -123,25 +127,29 @@ static class CaptionCommand
         Seeds.Set(seed);
         var clock = Stopwatch.StartNew();
         splits = Subset(splits, maxImages);
+        var captioner = existing == ExistingCheckpoint.Resume && RunFolder.HasCheckpoint(output)
+            ? Captioner.Load(output)
+            : CaptionTraining.Create(splits.Train, attention, hidden, embedding, dropout: dropout, doublyStochastic: lambda, minCount: minCount,
+                deepOutput: deepOutput);
+        using var model = captioner.Model;
+        CaptionTraining.ShouldResume(captioner, options, existing);     // refuses before the features are prepared
         var features = LoadFeatures(splits, cache);
-        var captioner = CaptionTraining.Create(splits.Train, attention, hidden, embedding, dropout: dropout, doublyStochastic: lambda, minCount: minCount,
-            deepOutput: deepOutput);
         Console.Error.WriteLine($"flickr8k: {splits.Train.Count} train / {splits.Dev.Count} dev / {splits.Test.Count} test photos; vocabulary " +
             $"{captioner.Vocabulary.Count} words (min count {minCount}); features ready in {clock.Elapsed.TotalSeconds:0.0} s; {Threads.Current} thread(s)");
+        using var ctrlC = new CtrlC();
         var result = CaptionTraining.Train(captioner, splits.Train, splits.Dev, features,
-            new CaptionTrainingOptions(epochs, TimeSpan.FromMinutes(minutes) - clock.Elapsed, batchSize, lr, DevImages: devImages,
-                LogEvery: 100, OutputDirectory: output, PlateauDecay: decay,
-                DecayFraction: scheduleText == "hold-cosine" ? decayFraction : null),
-            progress: p => Console.Error.WriteLine(p), log: Console.Error.WriteLine);
+            options with { TimeBudget = options.TimeBudget - clock.Elapsed is { } left && left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1) },
+            progress: p => Console.Error.WriteLine(p), log: Console.Error.WriteLine, existing, ctrlC.Token);
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["checkpoint"] = Path.GetFullPath(output),
             ["steps"] = result.State.Step,
             ["epochs"] = result.State.Epoch,
+            ["stop_reason"] = result.State.History.StopReason.ToString(),
             ["best_dev_bleu_4"] = Math.Round(result.BestDevBleu4, 2),
             ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         }, Json.Options));
-        return 0;
+        return TranslateCommand.Stopped(result.State, output);
     }
 
     /// <summary>The --checkpoint directories: at least one; several decode as an ensemble.</summary>

@@ -80,9 +80,25 @@ sealed class CliArgs
         return (schedule, fraction);
     }
 
+    /// <summary>A finite number written the invariant way (<c>0.5</c>; <c>0,5</c>, NaN and infinities are rejected).</summary>
     public double Double(string name, double fallback) =>
         Parse(name, fallback, (string s, out double v) =>
-            double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out v));
+            double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out v)
+            && double.IsFinite(v));
+
+    /// <summary><c>--threads</c> under <see cref="Training.Threads.Requested"/>'s rule: null (automatic) when absent or 0.</summary>
+    public int? Threads()
+    {
+        var count = Int("threads", 0);
+        try
+        {
+            return Training.Threads.Requested(count);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new UsageException($"--threads {count}: {e.Message.Split('\n')[0].Split(" (Parameter")[0]}");
+        }
+    }
 
     delegate bool TryParser<T>(string s, out T value);
 
@@ -90,7 +106,32 @@ sealed class CliArgs
     {
         var raw = Option(name);
         if (raw is null) return fallback;
-        return tryParse(raw, out var value) ? value : throw new UsageException($"--{name} {raw}: expected a {typeof(T).Name.ToLowerInvariant()}.");
+        return tryParse(raw, out var value) ? value
+            : throw new UsageException($"--{name} {raw}: expected {(typeof(T) == typeof(double) ? "a finite number such as 0.5" : "a whole number")}.");
+    }
+
+    /// <summary><c>--force</c> (start over, replacing) or <c>--resume</c> (continue with the checkpoint's options); neither:
+    /// resume only a checkpoint of the same options. Declare both as flags.</summary>
+    public Training.ExistingCheckpoint Existing()
+    {
+        var (force, resume) = (Flag("force"), Flag("resume"));
+        if (force && resume) throw new UsageException("--force (start over) and --resume (continue) contradict each other.");
+        return force ? Training.ExistingCheckpoint.Replace : resume ? Training.ExistingCheckpoint.Resume : Training.ExistingCheckpoint.ResumeIfSame;
+    }
+
+    /// <summary>Runs the library's check of an options record; a property out of range becomes a usage error naming
+    /// its option (<paramref name="optionOf"/>: property name to option name without dashes).</summary>
+    public static void Check(Action validate, IReadOnlyDictionary<string, string> optionOf)
+    {
+        try
+        {
+            validate();
+        }
+        catch (ArgumentException e) when (e.ParamName is { } p && optionOf.TryGetValue(p, out var option))
+        {
+            var value = e is ArgumentOutOfRangeException { ActualValue: { } v } ? $" {v}" : "";
+            throw new UsageException($"--{option}{value}: {e.Message.Split('\n')[0].Split(" (Parameter")[0]}");
+        }
     }
 
     public void EnsureAllUsed()

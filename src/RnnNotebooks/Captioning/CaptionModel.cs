@@ -26,7 +26,22 @@ namespace RnnNotebooks.Captioning;
 /// so the region the decoder looks at informs the word it chooses at the same step, not only the next one.</param>
 /// <remarks>Introduced in 06-image-captioning.</remarks>
 public sealed record CaptionModelOptions(int Vocab, bool Attention = true, int Embedding = 256, int Hidden = 512,
-    int AttentionSize = 256, int FeatureSize = 512, double Dropout = 0.5, double DoublyStochastic = 1.0, bool DeepOutput = false);
+    int AttentionSize = 256, int FeatureSize = 512, double Dropout = 0.5, double DoublyStochastic = 1.0, bool DeepOutput = false)
+{
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first property out of range.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Vocab, 4, nameof(Vocab));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Embedding, 1, nameof(Embedding));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Hidden, 1, nameof(Hidden));
+        ArgumentOutOfRangeException.ThrowIfLessThan(AttentionSize, 1, nameof(AttentionSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(FeatureSize, 1, nameof(FeatureSize));
+        if (Dropout is < 0 or >= 1 or double.NaN)
+            throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout is a probability in [0, 1).");
+        if (!(DoublyStochastic >= 0 && double.IsFinite(DoublyStochastic)))
+            throw new ArgumentOutOfRangeException(nameof(DoublyStochastic), DoublyStochastic, "DoublyStochastic (λ) must be 0 or more.");
+    }
+}
 
 /// <summary>The output of teacher-forced decoding.</summary>
 /// <param name="Logits">Next-word scores <c>[batch, steps, vocab]</c>.</param>
@@ -68,6 +83,7 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
     public CaptionModel(CaptionModelOptions options) : base(nameof(CaptionModel))
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         Options = options;
         embedding = nn.Embedding(options.Vocab, options.Embedding, padding_idx: Vocabulary.Pad);
         initH = nn.Linear(options.FeatureSize, options.Hidden);

@@ -24,7 +24,32 @@ namespace RnnNotebooks.Captioning;
 /// <remarks>Introduced in 06-image-captioning.</remarks>
 public sealed record CaptionTrainingOptions(int Epochs = 10, TimeSpan? TimeBudget = null, int BatchSize = 64, double LearningRate = 1e-3,
     double ClipGradNorm = 5.0, int DevImages = 250, int LogEvery = 50, string? OutputDirectory = null, double PlateauDecay = 0.5,
-    double? DecayFraction = null);
+    double? DecayFraction = null)
+{
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first property out of range (numbers must be finite).</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Epochs, 1, nameof(Epochs));
+        if (TimeBudget is { } b && b <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(TimeBudget), b, "Expected a positive time budget.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
+        Recipe.Positive(LearningRate, nameof(LearningRate));
+        Recipe.Positive(ClipGradNorm, nameof(ClipGradNorm));
+        ArgumentOutOfRangeException.ThrowIfNegative(DevImages, nameof(DevImages));
+        ArgumentOutOfRangeException.ThrowIfNegative(LogEvery, nameof(LogEvery));
+        if (!(PlateauDecay is > 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(PlateauDecay), PlateauDecay, "Expected a factor in (0, 1]; 1 keeps the learning rate constant.");
+        if (DecayFraction is { } f && !(f is > 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(DecayFraction), f, "Expected a fraction of the budget in (0, 1].");
+    }
+}
+
+/// <summary>What a caption checkpoint was trained with, saved beside it (<see cref="RunFolder.OptionsFile"/>): the model,
+/// the training options and the seed.</summary>
+/// <remarks>Introduced in 06-image-captioning.</remarks>
+public sealed record CaptionRun(CaptionerConfig Captioner, CaptionTrainingOptions Training, int? Seed)
+{
+    internal CaptionRun WithoutBudget() => this with { Training = Training with { Epochs = 0, TimeBudget = null, OutputDirectory = null } };
+}
 
 /// <summary>The result of <see cref="CaptionTraining.Train"/>.</summary>
 /// <param name="State">Where training stopped, with its history (losses, dev BLEU per epoch).</param>
@@ -43,33 +68,36 @@ public static class CaptionTraining
     /// with the course seed), scoring greedy BLEU-4 on the first <see cref="CaptionTrainingOptions.DevImages"/> of
     /// <paramref name="dev"/> after each epoch. At the end the model holds the best-scoring weights.
     /// </summary>
+    /// <remarks>With <see cref="CaptionTrainingOptions.OutputDirectory"/> set, <paramref name="existing"/> says what to do with
+    /// a checkpoint already there (<see cref="RunFolder"/>); when it resumes, the checkpoint's weights and optimizer state are
+    /// loaded into <paramref name="captioner"/>, which must have the saved shape (<see cref="Captioner.Load"/> gives one).
+    /// <paramref name="cancellationToken"/> stops training after the current batch; the best weights so far are kept and saved.</remarks>
     public static CaptionTrainingResult Train(Captioner captioner, IReadOnlyList<CaptionedImage> train, IReadOnlyList<CaptionedImage> dev,
-        ImageFeatureSet features, CaptionTrainingOptions options, Action<TrainingProgress>? progress = null, Action<string>? log = null)
+        ImageFeatureSet features, CaptionTrainingOptions options, Action<TrainingProgress>? progress = null, Action<string>? log = null,
+        ExistingCheckpoint existing = ExistingCheckpoint.ResumeIfSame, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(captioner);
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         var clock = Stopwatch.StartNew();
         var model = captioner.Model;
         using var optimizer = new FastAdam(model.parameters(), options.LearningRate);
         var devSample = dev.Take(options.DevImages).ToList();
-        var best = double.NegativeInfinity;
-        Dictionary<string, Tensor>? bestWeights = null;
+        TrainingState? state = null;
+        if (options.OutputDirectory is { } output)
+        {
+            if (ShouldResume(captioner, options, existing))
+            {
+                state = Checkpoint.Load(output, model, optimizer);
+                log?.Invoke($"resuming {output}: epoch {state.Epoch}, step {state.Step}.");
+            }
+            RunFolder.SaveOptions(output, Run(captioner, options));
+        }
 
         IReadOnlyDictionary<string, double> Validate()
         {
             var bleu = captioner.Evaluate(devSample, features).Bleu;
-            model.eval();
             return new Dictionary<string, double> { ["dev_bleu_1"] = bleu.Cumulative[0], ["dev_bleu_4"] = bleu.Cumulative[3] };
-        }
-
-        void KeepIfBest(TrainingState state, double bleu)
-        {
-            if (bleu <= best) return;
-            best = bleu;
-            bestWeights?.Values.ToList().ForEach(t => t.Dispose());
-            bestWeights = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
-            if (options.OutputDirectory is { } dir) captioner.Save(dir, optimizer, state);
-            log?.Invoke($"dev BLEU-4 {bleu:0.00} (best so far){(options.OutputDirectory is { } d ? $", saved to {d}" : "")}");
         }
 
         // Hold-then-cosine: progress through the time budget, or through every batch of every epoch.
@@ -79,54 +107,56 @@ public static class CaptionTraining
                 ? clock.Elapsed / b
                 : step / (double)Math.Max(1, batchesPerEpoch * options.Epochs), fraction));
 
-        TrainingState? state = null;
-        for (var epoch = 0; epoch < options.Epochs; epoch++)
-        {
-            var left = options.TimeBudget is { } budget ? budget - clock.Elapsed : (TimeSpan?)null;
-            if (left <= TimeSpan.Zero) break;
-            state = Trainer.Fit(model, optimizer,
-                e => CaptionBatch.Epoch(train, captioner.Vocabulary, features, options.BatchSize, Seeds.CreateRandom(e)),
-                b => model.Loss(b),
-                new TrainerOptions(Epochs: epoch + 1, ClipGradNorm: options.ClipGradNorm, TimeBudget: left, LogEvery: options.LogEvery,
-                    BeforeStep: schedule),
-                tokens: b => b.Tokens,
-                validate: devSample.Count > 0 ? Validate : null,
-                progress: progress,
-                resume: state);
-            var done = state.Epoch == epoch + 1 && state.History.Epochs.Count > 0;
-            if (done && state.History.Epochs[^1].Metrics.TryGetValue("dev_bleu_4", out var bleu))
+        var devBleu4 = new Score("dev_bleu_4", HigherIsBetter: true);
+        using var best = new KeepBest(model, devBleu4,
+            scoreNow: devSample.Count > 0 ? () => captioner.Evaluate(devSample, features).Bleu.Cumulative[3] : null);
+        List<IEpochHook> hooks = [best];
+        if (schedule is null && options.PlateauDecay is > 0 and < 1) hooks.Add(new ReduceOnPlateau(optimizer, devBleu4, options.PlateauDecay, log));
+        if (schedule is not null)
+            hooks.Add(new EpochAction(end =>
             {
-                if (bleu <= best && options.PlateauDecay is > 0 and < 1 && schedule is null)
-                {
-                    foreach (var g in optimizer.ParamGroups) g.LearningRate *= options.PlateauDecay;
-                    log?.Invoke($"epoch {state.Epoch}: dev BLEU-4 {bleu:0.00} is no better than {best:0.00}; learning rate now {optimizer.ParamGroups.First().LearningRate:g3}.");
-                }
-                if (schedule is not null)
-                    log?.Invoke($"epoch {state.Epoch}: dev BLEU-4 {bleu:0.00}; learning rate {optimizer.ParamGroups.First().LearningRate:g3} (held, then a cosine to zero).");
-                KeepIfBest(state, bleu);
-            }
-            if (state.History.StopReason != StopReason.Completed) break;
-        }
-        if (state is not null && state.History.StopReason != StopReason.Completed && devSample.Count > 0)
-        {
-            // Stopped inside an epoch: the latest weights may beat the last epoch end.
-            double bleu;
-            using (no_grad()) bleu = captioner.Evaluate(devSample, features).Bleu.Cumulative[3];
-            log?.Invoke($"{state.History.StopMessage} Dev BLEU-4 now {bleu:0.00}.");
-            KeepIfBest(state, bleu);
-        }
-        if (bestWeights is not null)
-        {
-            using (no_grad())
-                foreach (var (name, value) in model.state_dict())
-                    value.copy_(bestWeights[name]);
-            foreach (var t in bestWeights.Values) t.Dispose();
-        }
+                if (devBleu4.Of(end.Summary) is { } bleu)
+                    log?.Invoke($"epoch {end.Summary.Epoch}: dev BLEU-4 {bleu:0.00}; learning rate {optimizer.ParamGroups.First().LearningRate:g3} " +
+                        "(held, then a cosine to zero).");
+            }));
+        if (options.OutputDirectory is { } dir)
+            hooks.Add(new SaveCheckpoint(s =>
+            {
+                captioner.Save(dir, optimizer, s);
+                log?.Invoke($"dev BLEU-4 {best.BestScore:0.00} (best so far), saved to {dir}");
+            }, onlyBest: best));
+        var left = options.TimeBudget is { } budget ? budget - clock.Elapsed : (TimeSpan?)null;
+        state = Trainer.Fit(model, optimizer,
+            e => CaptionBatch.Epoch(train, captioner.Vocabulary, features, options.BatchSize, Seeds.CreateRandom(e)),
+            b => model.Loss(b),
+            new TrainerOptions(Epochs: options.Epochs, ClipGradNorm: options.ClipGradNorm, TimeBudget: left is { } l && l <= TimeSpan.Zero ? TimeSpan.FromTicks(1) : left,
+                LogEvery: options.LogEvery, BeforeStep: schedule),
+            tokens: b => b.Tokens,
+            validate: devSample.Count > 0 ? Validate : null,
+            progress: progress,
+            resume: state,
+            cancellationToken: cancellationToken,
+            hooks: hooks);
         model.eval();
-        state ??= TrainingState.Start(new TrainerOptions(Epochs: options.Epochs));
-        if (options.OutputDirectory is { } outDir && double.IsNegativeInfinity(best)) captioner.Save(outDir, optimizer, state);
-        return new CaptionTrainingResult(state, double.IsNegativeInfinity(best) ? 0 : best, clock.Elapsed.TotalSeconds);
+        if (state.History.StopReason != StopReason.Completed) log?.Invoke(state.History.StopMessage);
+        return new CaptionTrainingResult(state, best.BestScore ?? 0, clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>
+    /// <see cref="RunFolder.ShouldResume"/> for <see cref="Train"/> into <see cref="CaptionTrainingOptions.OutputDirectory"/>:
+    /// whether it will resume the checkpoint there; throws when it would refuse. Cheap, so a caller can check before it
+    /// prepares image features.
+    /// </summary>
+    public static bool ShouldResume(Captioner captioner, CaptionTrainingOptions options, ExistingCheckpoint existing)
+    {
+        ArgumentNullException.ThrowIfNull(captioner);
+        ArgumentNullException.ThrowIfNull(options);
+        return options.OutputDirectory is { } output &&
+            RunFolder.ShouldResume(output, Run(captioner, options), r => r.WithoutBudget(), existing, "captioner");
+    }
+
+    static CaptionRun Run(Captioner captioner, CaptionTrainingOptions options) =>
+        new(captioner.Config, options with { OutputDirectory = null }, Seeds.Current);
 
     /// <summary>A fresh captioner: the vocabulary of <paramref name="train"/>'s captions (words seen
     /// <paramref name="minCount"/>+ times) and an untrained model.</summary>

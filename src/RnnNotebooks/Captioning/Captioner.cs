@@ -151,16 +151,7 @@ public sealed class Captioner(CaptionModel model, Vocabulary vocabulary, Caption
         if (!File.Exists(configPath))
             throw new FileNotFoundException(
                 $"{configPath} not found: {dir} is not a captioner checkpoint (train one with 'rnn caption train --out {dir}').", configPath);
-        CaptionerConfig config;
-        try
-        {
-            config = JsonSerializer.Deserialize<CaptionerConfig>(File.ReadAllText(configPath), Json.Options)
-                ?? throw new InvalidDataException($"{configPath}: expected a captioner config, found null.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{configPath}: not a valid captioner config: {e.Message}", e);
-        }
+        var config = Json.ReadFile<CaptionerConfig>(configPath, "captioner config", c => Json.Within(nameof(c.Model), c.Model, () => c.Model.Validate()));
         var vocabulary = Vocabulary.Load(Path.Combine(dir, VocabularyFile));
         if (vocabulary.Count != config.Model.Vocab)
             throw new InvalidDataException(

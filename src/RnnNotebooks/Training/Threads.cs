@@ -114,6 +114,18 @@ public static class Threads
     }
 
     /// <summary>
+    /// The one rule for a thread count a user asks for (a command's <c>--threads</c>, an options record): 0 means
+    /// automatic (null, the policy above), 1 up to the machine's core count is taken as is; a negative count, or more
+    /// threads than cores (which only makes them wait for each other), throws.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside 0 … <see cref="Environment.ProcessorCount"/>.</exception>
+    public static int? Requested(int count) =>
+        count < 0 || count > Environment.ProcessorCount
+            ? throw new ArgumentOutOfRangeException(nameof(count), count,
+                $"A thread count is 0 (automatic) or 1 to {Environment.ProcessorCount}, this machine's core count.")
+            : count == 0 ? null : count;
+
+    /// <summary>
     /// Sets torch's thread count: <c>RNN_THREADS</c> if set, else <paramref name="count"/>, else the policy for
     /// a small model (<see cref="ForWorkload(long)"/> of 0). Returns the count now in effect.
     /// </summary>

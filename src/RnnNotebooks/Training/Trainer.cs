@@ -38,6 +38,8 @@ public static class Trainer
     /// and once more when training stops early.</param>
     /// <param name="resume">Continue from this state (the model and optimizer must hold its weights).</param>
     /// <param name="cancellationToken">Stops training after the current batch.</param>
+    /// <param name="hooks">Run in order at every epoch end (after <paramref name="validate"/>) and once when training
+    /// stops: keeping the best weights, reducing the learning rate, saving (<see cref="IEpochHook"/>).</param>
     public static TrainingState Fit<TBatch>(
         nn.Module model,
         optim.Optimizer optimizer,
@@ -48,7 +50,8 @@ public static class Trainer
         Func<IReadOnlyDictionary<string, double>>? validate = null,
         Action<TrainingProgress>? progress = null,
         TrainingState? resume = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        IReadOnlyList<IEpochHook>? hooks = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(optimizer);
@@ -62,7 +65,7 @@ public static class Trainer
                 "losses; it was not produced by Trainer.Fit or Checkpoint.Load.", nameof(resume));
 
         var run = new Run<TBatch>(model, optimizer, batches, loss, options, tokens, validate, progress,
-            resume ?? TrainingState.Start(options), cancellationToken);
+            resume ?? TrainingState.Start(options), cancellationToken, hooks ?? []);
         return run.Execute();
     }
 
@@ -76,7 +79,8 @@ public static class Trainer
         Func<IReadOnlyDictionary<string, double>>? validate,
         Action<TrainingProgress>? progress,
         TrainingState start,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        IReadOnlyList<IEpochHook> hooks)
     {
         readonly List<double> losses = [.. start.History.Losses];
         readonly List<double> gradNorms = [.. start.History.GradNorms];
@@ -125,7 +129,15 @@ public static class Trainer
             if (stop is not null && windowSteps > 0) ReportWindow();
             ReleaseFreedMemory(force: true);
 
-            var history = new TrainingHistory(losses, gradNorms, tokenCounts, stepSeconds, epochs, reason, message);
+            var final = State(reason, message);
+            using (torch.NewDisposeScope())
+                foreach (var hook in hooks) hook.OnTrainingEnd(final);
+            return final;
+        }
+
+        TrainingState State(StopReason reason, string message)
+        {
+            var history = new TrainingHistory([.. losses], [.. gradNorms], [.. tokenCounts], [.. stepSeconds], [.. epochs], reason, message);
             return new TrainingState(epoch, batchInEpoch, step, Elapsed, start.Seed, options, history);
         }
 
@@ -290,6 +302,12 @@ public static class Trainer
             ResetWindow();
             epoch++;
             batchInEpoch = 0;
+            if (hooks.Count == 0) return;
+            // An epoch-end state: complete as far as this epoch goes, so a checkpoint of it resumes at the next one.
+            var end = new EpochEnd(epochs[^1], State(StopReason.Completed, $"Completed epoch {epoch} of {options.Epochs} ({step} steps)."));
+            using (torch.NewDisposeScope())
+                foreach (var hook in hooks) hook.OnEpochEnd(end);
+            model.train();
         }
 
         void ReportWindow()

@@ -20,7 +20,21 @@ public sealed record Seq2SeqOptions(
     int EmbeddingSize = 256,
     int HiddenSize = 256,
     AttentionKind Attention = AttentionKind.Additive,
-    double Dropout = 0.2);
+    double Dropout = 0.2)
+{
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first property out of range.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(SourceVocab, 5, nameof(SourceVocab));
+        ArgumentOutOfRangeException.ThrowIfLessThan(TargetVocab, 5, nameof(TargetVocab));
+        ArgumentOutOfRangeException.ThrowIfLessThan(EmbeddingSize, 1, nameof(EmbeddingSize));
+        ArgumentOutOfRangeException.ThrowIfLessThan(HiddenSize, 1, nameof(HiddenSize));
+        if (!Enum.IsDefined(Attention))
+            throw new ArgumentOutOfRangeException(nameof(Attention), Attention, "Attention must be additive, dot or none.");
+        if (Dropout is < 0 or >= 1 or double.NaN)
+            throw new ArgumentOutOfRangeException(nameof(Dropout), Dropout, "Dropout is a probability in [0, 1).");
+    }
+}
 
 /// <summary>
 /// What the encoder computed for a batch of sources; reused by every decoder step.
@@ -72,10 +86,7 @@ public sealed class Seq2Seq : nn.Module<TranslationBatch, Tensor>
     public Seq2Seq(Seq2SeqOptions options) : base(nameof(Seq2Seq))
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.SourceVocab, 5);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.TargetVocab, 5);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.EmbeddingSize, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.HiddenSize, 1);
+        options.Validate();
         Options = options;
         int e = options.EmbeddingSize, h = options.HiddenSize;
         sourceEmbedding = nn.Embedding(options.SourceVocab, e, padding_idx: Vocabulary.Pad);

@@ -144,16 +144,13 @@ public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary targ
         if (!File.Exists(configPath))
             throw new FileNotFoundException(
                 $"{configPath} not found: {dir} is not a translator checkpoint (train one with 'rnn translate train --out {dir}').", configPath);
-        TranslatorConfig config;
-        try
+        var config = Json.ReadFile<TranslatorConfig>(configPath, "translator config", c =>
         {
-            config = JsonSerializer.Deserialize<TranslatorConfig>(File.ReadAllText(configPath), Json.Options)
-                ?? throw new InvalidDataException($"{configPath}: expected a translator config, found null.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"{configPath}: not a valid translator config: {e.Message}", e);
-        }
+            if (c.Dataset is null) throw new ArgumentNullException(nameof(c.Dataset));
+            if (c.SourceLanguage is null) throw new ArgumentNullException(nameof(c.SourceLanguage));
+            if (c.TargetLanguage is null) throw new ArgumentNullException(nameof(c.TargetLanguage));
+            Json.Within(nameof(c.Model), c.Model, () => c.Model.Validate());
+        });
         var source = Vocabulary.Load(Path.Combine(dir, SourceVocabFile));
         var target = Vocabulary.Load(Path.Combine(dir, TargetVocabFile));
         if (source.Count != config.Model.SourceVocab || target.Count != config.Model.TargetVocab)

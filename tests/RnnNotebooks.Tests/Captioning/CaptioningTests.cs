@@ -25,7 +25,7 @@ public sealed class CaptioningTests
         ["a", "black", "dog", "swims"],
     ];
 
-    static (IReadOnlyList<CaptionedImage> Images, ImageFeatureSet Features) ToyData(int images = 8)
+    internal static (IReadOnlyList<CaptionedImage> Images, ImageFeatureSet Features) ToyData(int images = 8)
     {
         var list = Enumerable.Range(0, images).Select(i =>
         {
@@ -39,7 +39,7 @@ public sealed class CaptioningTests
         return (list, new ImageFeatureSet([.. list.Select(l => l.Image)], data, Regions, Channels));
     }
 
-    static Captioner ToyCaptioner(IReadOnlyList<CaptionedImage> images, bool attention = true, double dropout = 0.0, bool deepOutput = false)
+    internal static Captioner ToyCaptioner(IReadOnlyList<CaptionedImage> images, bool attention = true, double dropout = 0.0, bool deepOutput = false)
     {
         var vocabulary = CaptionData.BuildVocabulary(images, minCount: 1);
         var options = new CaptionModelOptions(vocabulary.Count, attention, Embedding: 16, Hidden: 32, AttentionSize: 16, FeatureSize: Channels,

@@ -76,7 +76,8 @@ public sealed class LmCommandTests : IDisposable
         var checkpoint = TrainTiny();
         var firstSteps = JsonDocument.Parse(File.ReadAllText(Path.Combine(checkpoint, "metrics.json"))).RootElement.GetProperty("optimizer_steps").GetInt64();
 
-        var (code, _, error) = Run("lm", "train", "--data", Path.Combine(dir, "text.txt"), "--epochs", "2", "--out", checkpoint);
+        var (code, _, error) = Run("lm", "train", "--data", Path.Combine(dir, "text.txt"), "--hidden", "8", "--layers", "1", "--epochs", "2",
+            "--batch", "4", "--steps", "16", "--out", checkpoint);
 
         Assert.True(code == 0, error);
         Assert.Contains("resuming", error);
@@ -98,7 +99,7 @@ public sealed class LmCommandTests : IDisposable
         using var metrics = JsonDocument.Parse(output);
         Assert.Equal("cosine", metrics.RootElement.GetProperty("schedule").GetString());
         Assert.Equal(2, metrics.RootElement.GetProperty("epochs_completed").GetInt32());
-        using var settings = JsonDocument.Parse(File.ReadAllText(Path.Combine(checkpoint, "train.json")));
+        using var settings = JsonDocument.Parse(File.ReadAllText(Path.Combine(checkpoint, "training-options.json")));
         Assert.Equal(0.004, settings.RootElement.GetProperty("learning_rate").GetDouble(), 12);
     }
 

@@ -1,0 +1,34 @@
+namespace RnnNotebooks.Cli;
+
+/// <summary>
+/// Ctrl-C during a training command: the first press asks the library's recipe to stop after the current step (it then
+/// saves and returns, and the command exits with <see cref="ExitCode"/>); a second press ends the process at once, which
+/// leaves the last saved checkpoint intact because every save replaces it atomically.
+/// </summary>
+/// <remarks>The handler runs on the runtime's signal thread while training runs on the main thread, so it only sets the
+/// token and prints: it must not touch the model, its tensors or the checkpoint.</remarks>
+sealed class CtrlC : IDisposable
+{
+    /// <summary>The exit code of a command stopped by Ctrl-C (128 + SIGINT, what shells report).</summary>
+    public const int ExitCode = 130;
+
+    readonly CancellationTokenSource source = new();
+    int presses;
+
+    public CtrlC() => Console.CancelKeyPress += OnPress;
+
+    /// <summary>Fires at the first Ctrl-C.</summary>
+    public CancellationToken Token => source.Token;
+
+    void OnPress(object? sender, ConsoleCancelEventArgs e)
+    {
+        if (Interlocked.Increment(ref presses) > 1) return;      // not cancelled: the runtime ends the process now
+        e.Cancel = true;
+        source.Cancel();
+        Console.Error.WriteLine("\nCtrl-C: stopping after this step and saving the checkpoint; press Ctrl-C again to quit at once " +
+            "(the last saved checkpoint stays as it is).");
+    }
+
+    // The source is not disposed: a late Ctrl-C on the signal thread may still cancel it, and it holds no timer.
+    public void Dispose() => Console.CancelKeyPress -= OnPress;
+}

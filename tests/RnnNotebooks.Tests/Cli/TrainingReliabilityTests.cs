@@ -1,0 +1,297 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using RnnNotebooks.Captioning;
+using RnnNotebooks.Data;
+using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Training;
+using RnnNotebooks.Translation;
+
+namespace RnnNotebooks.Tests.Cli;
+
+/// <summary>
+/// Hostile-but-fair cases for the training commands (lm, translate, caption): a model already in <c>--out</c> is never
+/// replaced unasked, Ctrl-C saves and exits 130, bad numbers and damaged config files give clear errors.
+/// </summary>
+[Collection("ProcessState")]
+public sealed class TrainingReliabilityTests : IDisposable
+{
+    readonly string dir = Path.Combine(Path.GetTempPath(), $"rnn-reliability-{Guid.NewGuid():N}");
+
+    public TrainingReliabilityTests()
+    {
+        Directory.CreateDirectory(dir);
+        SingleThreadedTorch.Ensure();
+    }
+
+    public void Dispose() => Directory.Delete(dir, recursive: true);
+
+    static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (output, error) = (new StringWriter(), new StringWriter());
+        try
+        {
+            Console.SetOut(output);
+            Console.SetError(error);
+            return (RnnNotebooks.Cli.Cli.Run(args), output.ToString(), error.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+
+    string Text()
+    {
+        var path = Path.Combine(dir, "text.txt");
+        File.WriteAllText(path, string.Concat(Enumerable.Repeat("to be or not to be, that is the question.\n", 40)));
+        return path;
+    }
+
+    static string[] TinyLm(string text, string output, params string[] more) =>
+        ["lm", "train", "--data", text, "--hidden", "8", "--layers", "1", "--batch", "4", "--steps", "16", "--out", output, .. more];
+
+    /// <summary>The SHA-256 of every file of a checkpoint folder, to show it was left alone.</summary>
+    static Dictionary<string, string> Fingerprint(string folder) =>
+        Directory.GetFiles(folder).ToDictionary(f => Path.GetFileName(f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))))!;
+
+    [Theory]
+    [InlineData("lm", "--lr", "NaN")]
+    [InlineData("lm", "--lr", "Infinity")]
+    [InlineData("lm", "--dropout", "NaN")]
+    [InlineData("lm", "--minutes", "0,5")]
+    [InlineData("lm", "--threads", "1000")]
+    [InlineData("lm", "--threads", "-1")]
+    [InlineData("lm", "--hidden", "0")]
+    [InlineData("translate", "--lr", "NaN")]
+    [InlineData("translate", "--dropout", "NaN")]
+    [InlineData("translate", "--lr", "Infinity")]
+    [InlineData("translate", "--threads", "1000")]
+    [InlineData("translate", "--hidden", "0")]
+    [InlineData("caption", "--dropout", "NaN")]
+    [InlineData("caption", "--lr", "Infinity")]
+    [InlineData("caption", "--threads", "1000")]
+    [InlineData("caption", "--hidden", "0")]
+    public void Train_BadNumber_IsAUsageErrorNamingTheOption(string command, string option, string value)
+    {
+        string[] args = command switch
+        {
+            "lm" => ["lm", "train", "--data", Text(), option, value, "--out", Path.Combine(dir, "m")],
+            "translate" => ["translate", "train", "--data", "fra-eng", option, value, "--out", Path.Combine(dir, "m")],
+            _ => ["caption", "train", option, value, "--out", Path.Combine(dir, "m")],
+        };
+        var (code, _, error) = Run(args);
+        Assert.True(code == 2, $"exit {code}: {error}");
+        Assert.Contains(option, error);
+        Assert.False(Directory.Exists(Path.Combine(dir, "m")), "nothing may be written for a rejected command");
+    }
+
+    [Fact]
+    public void Threads_ZeroIsAutomatic_AndMoreThanTheCoresIsRejected()
+    {
+        Assert.Null(Threads.Requested(0));
+        Assert.Equal(1, Threads.Requested(1));
+        Assert.Equal(Environment.ProcessorCount, Threads.Requested(Environment.ProcessorCount));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Threads.Requested(Environment.ProcessorCount + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Threads.Requested(-1));
+    }
+
+    string SaveUntrainedTranslator()
+    {
+        var sentences = new IReadOnlyList<string>[] { ["a", "b", "c"], ["b", "c", "d"] };
+        var source = Vocabulary.Build(sentences);
+        var target = Vocabulary.Build(sentences);
+        var options = new Seq2SeqOptions(source.Count, target.Count, 4, 4);
+        var translator = new Translator(new Seq2Seq(options), source, target, new TranslatorConfig("fra-eng", "fra", "eng", options, 12, false));
+        var folder = Path.Combine(dir, "translator");
+        translator.Save(folder, null, TrainingState.Start(new TrainerOptions()));
+        translator.Model.Dispose();
+        return folder;
+    }
+
+    string SaveUntrainedCaptioner()
+    {
+        var images = new[] { new CaptionedImage("x.jpg", ["a dog runs"], [["a", "dog", "runs"]]) };
+        var captioner = CaptionTraining.Create(images, hidden: 8, embedding: 4, attentionSize: 4, minCount: 1);
+        var folder = Path.Combine(dir, "captioner");
+        captioner.Save(folder, null, TrainingState.Start(new TrainerOptions()));
+        captioner.Model.Dispose();
+        return folder;
+    }
+
+    static void EditJson(string path, Action<JsonObject> edit)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        edit(json);
+        File.WriteAllText(path, json.ToJsonString());
+    }
+
+    [Fact]
+    public void TranslatorJson_WithoutModel_IsAnErrorNamingTheFileAndTheKey()
+    {
+        var folder = SaveUntrainedTranslator();
+        EditJson(Path.Combine(folder, "translator.json"), j => j.Remove("model"));
+
+        var (code, _, error) = Run("translate", "eval", "--checkpoint", folder);
+
+        Assert.True(code == 1, $"exit {code}: {error}");
+        Assert.Contains("translator.json", error);
+        Assert.Contains("\"model\" is missing", error);
+    }
+
+    [Fact]
+    public void CaptionerJson_WithoutModel_OrWithHiddenZero_IsAnErrorNamingTheFileAndTheKey()
+    {
+        var folder = SaveUntrainedCaptioner();
+        var config = Path.Combine(folder, "captioner.json");
+        var original = File.ReadAllText(config);
+        EditJson(config, j => j["model"]!["hidden"] = 0);
+
+        var (code, _, error) = Run("caption", "run", "--checkpoint", folder, "x.jpg");
+        Assert.True(code == 1, $"exit {code}: {error}");
+        Assert.Contains("captioner.json", error);
+        Assert.Contains("\"model.hidden\" = 0", error);
+
+        File.WriteAllText(config, original);
+        EditJson(config, j => j.Remove("model"));
+        (code, _, error) = Run("caption", "run", "--checkpoint", folder, "x.jpg");
+        Assert.True(code == 1, $"exit {code}: {error}");
+        Assert.Contains("\"model\" is missing", error);
+    }
+
+    [Fact]
+    public void LmTrain_AgainWithOtherOptions_RefusesAndLeavesTheModel_ForceReplacesIt()
+    {
+        var text = Text();
+        var output = Path.Combine(dir, "lm");
+        var first = Run(TinyLm(text, output, "--epochs", "1"));
+        Assert.True(first.Code == 0, first.Err);
+        var before = Fingerprint(output);
+
+        var other = Run(TinyLm(text, output, "--epochs", "1", "--lr", "0.01"));
+        Assert.True(other.Code == 1, $"exit {other.Code}: {other.Err}");
+        foreach (var word in new[] { output, "--out", "--force", "--resume", "a finished language model", "learning_rate" })
+            Assert.Contains(word, other.Err);
+        Assert.Equal(before, Fingerprint(output));
+
+        var forced = Run(TinyLm(text, output, "--epochs", "1", "--lr", "0.01", "--force"));
+        Assert.True(forced.Code == 0, forced.Err);
+        Assert.DoesNotContain("resuming", forced.Err);
+        using var options = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, RunFolder.OptionsFile)));
+        Assert.Equal(0.01, options.RootElement.GetProperty("learning_rate").GetDouble());
+    }
+
+    [Fact]
+    public void LmTrain_ResumeWithOtherOptions_ContinuesWithTheSavedOnes()
+    {
+        var text = Text();
+        var output = Path.Combine(dir, "lm");
+        Assert.Equal(0, Run(TinyLm(text, output, "--epochs", "1")).Code);
+
+        var (code, stdout, error) = Run("lm", "train", "--data", text, "--epochs", "2", "--out", output, "--resume");
+
+        Assert.True(code == 0, error);
+        Assert.Contains("resuming", error);
+        using var metrics = JsonDocument.Parse(stdout);
+        Assert.Equal(8, metrics.RootElement.GetProperty("model").GetProperty("hidden_size").GetInt32());
+        Assert.Equal(2, metrics.RootElement.GetProperty("epochs_completed").GetInt32());
+    }
+
+    [Fact]
+    public void TranslateTrain_Twice_ResumesTheSameOptions_RefusesOthers_AndNeverReplacesTheFinishedModel()
+    {
+        if (!Datasets.Locate("fra-eng").IsPresent) return;   // needs the real data; SharedDataTests reports absence
+        var output = Path.Combine(dir, "translate");
+        string[] Tiny(string hidden = "8") => ["translate", "train", "--data", "fra-eng", "--max-pairs", "300", "--epochs", "1", "--hidden", hidden,
+            "--embedding", "8", "--batch", "32", "--threads", "1", "--out", output];
+        var first = Run(Tiny());
+        Assert.True(first.Code == 0, first.Err);
+        var before = Fingerprint(output);
+
+        var other = Run(Tiny(hidden: "16"));
+        Assert.True(other.Code == 1, $"exit {other.Code}: {other.Err}");
+        Assert.Contains("--force", other.Err);
+        Assert.Equal(before, Fingerprint(output));
+
+        var again = Run(Tiny());
+        Assert.True(again.Code == 0, again.Err);
+        Assert.Contains("resuming", again.Err);
+        using var json = JsonDocument.Parse(again.Out);
+        Assert.True(json.RootElement.GetProperty("resumed").GetBoolean());
+        Assert.Equal(JsonDocument.Parse(first.Out).RootElement.GetProperty("steps").GetInt64(), json.RootElement.GetProperty("steps").GetInt64());
+        Translator.Load(output).Model.Dispose();
+    }
+
+    [Fact]
+    public void CaptionTrain_IntoAFolderOfAnotherModel_RefusesBeforePreparingFeatures()
+    {
+        if (!Datasets.Locate("flickr8k").IsPresent) return;   // needs the captions; SharedDataTests reports absence
+        var folder = SaveUntrainedCaptioner();
+        var before = Fingerprint(folder);
+        var clock = Stopwatch.StartNew();
+
+        var (code, _, error) = Run("caption", "train", "--max-images", "3", "--hidden", "8", "--out", folder);
+
+        Assert.True(code == 1, $"exit {code}: {error}");
+        Assert.Contains("--force", error);
+        Assert.Contains("options are unknown", error);
+        Assert.Equal(before, Fingerprint(folder));
+    }
+
+    [Fact]
+    public void CaptionTraining_OneRunOverEveryEpoch_ReportsTheWholePlan()
+    {
+        // rnn caption train --minutes 15 once reported "epoch 1/1 … epoch 2/2 … epoch 4/4": one trainer call per epoch.
+        RnnNotebooks.Training.Seeds.Set(1);
+        var (images, features) = Captioning.CaptioningTests.ToyData(4);
+        var captioner = Captioning.CaptioningTests.ToyCaptioner(images);
+        var seen = new List<(int Epoch, int Epochs)>();
+
+        var result = CaptionTraining.Train(captioner, images, images, features,
+            new CaptionTrainingOptions(Epochs: 3, TimeBudget: TimeSpan.FromMinutes(5), BatchSize: 2, DevImages: 2, LogEvery: 1),
+            progress: p => seen.Add((p.Epoch, p.Epochs)));
+
+        Assert.Equal(3, result.State.Epoch);
+        Assert.All(seen, s => Assert.Equal(3, s.Epochs));
+        Assert.Equal([1, 2, 3], seen.Select(s => s.Epoch).Distinct());
+        captioner.Model.Dispose();
+    }
+
+    [Fact]
+    public void LmTrain_CtrlC_StopsSavesSaysSo_AndExits130()
+    {
+        var rnn = typeof(RnnNotebooks.Cli.Cli).Assembly.Location;
+        Assert.True(File.Exists(Path.ChangeExtension(rnn, ".runtimeconfig.json")), $"no runtimeconfig beside {rnn}");
+        var output = Path.Combine(dir, "lm");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in (string[])[rnn, .. TinyLm(Text(), output, "--epochs", "100000", "--threads", "1")]) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) errors.Enqueue(line); };
+        process.BeginErrorReadLine();
+        var stdout = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is { } line) lock (stdout) stdout.AppendLine(line); };
+        process.BeginOutputReadLine();
+        var clock = Stopwatch.StartNew();
+        while (!File.Exists(Path.Combine(output, Checkpoint.ManifestFile)) && clock.Elapsed < TimeSpan.FromMinutes(2) && !process.HasExited)
+            Thread.Sleep(100);
+        Assert.False(process.HasExited, string.Join("\n", errors));
+        Thread.Sleep(500);
+
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString()])) kill.WaitForExit();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "Ctrl-C should stop training within a step");
+        process.WaitForExit();
+
+        var err = string.Join("\n", errors);
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {err}");
+        Assert.Contains("Stopped by Ctrl-C", err);
+        Assert.Equal("", stdout.ToString());
+        var state = Checkpoint.ReadState(output);
+        Assert.Equal(StopReason.Cancelled, state.History.StopReason);
+        var loaded = RnnNotebooks.Models.LanguageModelCheckpoint.Load(output);
+        loaded.Model.Dispose();
+    }
+}
