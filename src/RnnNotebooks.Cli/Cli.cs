@@ -51,6 +51,7 @@ static class Cli
         try
         {
             TorchRuntime.Prepare();
+            TorchRuntime.AnnounceOnce(Console.Error);   // stderr: stdout may be JSON or transcripts for a pipe
             return command.Run(args[1..]);
         }
         catch (UsageException e)
@@ -66,9 +67,15 @@ static class Cli
         }
     }
 
-    /// <summary>The message without .NET's "(Parameter 'x')" suffix, which means nothing to a command-line user.</summary>
-    static string MessageOf(Exception e) =>
-        e is ArgumentException { ParamName: { } p } a ? a.Message.Replace($" (Parameter '{p}')", "") : e.Message;
+    /// <summary>The message without .NET's "(Parameter 'x')" suffix, and with the library's advice to call
+    /// <c>Datasets.Ensure("x")</c> or <c>Datasets.Verify("x")</c> given as the commands that do the same: neither
+    /// means anything to a command-line user.</summary>
+    internal static string MessageOf(Exception e)
+    {
+        var message = e is ArgumentException { ParamName: { } p } a ? a.Message.Replace($" (Parameter '{p}')", "") : e.Message;
+        message = System.Text.RegularExpressions.Regex.Replace(message, @"Datasets\.Ensure\(""([^""]+)""\)", "`rnn data fetch $1`");
+        return System.Text.RegularExpressions.Regex.Replace(message, @"Datasets\.Verify\(""([^""]+)""\)", "`rnn data verify $1`");
+    }
 
     static void PrintHelp(TextWriter w)
     {
