@@ -216,7 +216,7 @@ Show(jacksonWords.Zip(jacksonRaw).Where(p => p.First.Index == 10 && p.First.Digi
 // evaluation below takes them from the test strings, as a dictation system adapts to the voice it has heard so far.
 //
 // One surprise, measured from the command line: the model should still **train** on per-utterance normalised
-// features. Trained on per-speaker ones (`AsrTrainingOptions.SpeakerNormalization`), it recognised its four training
+// features. Trained on per-speaker ones, it recognised its four training
 // voices better (validation CER 0.9 %) but the unheard george and jackson worse: 19.3 % and 13.2 %, against 9.5 % and
 // 10.3 % when trained per utterance and recognised per speaker (all four runs with dropout 0.3, 20–22 minutes). Per-utterance statistics are a noisy
 // estimate of the speaker's, different for every string; training on them teaches the model to cope with a range of
