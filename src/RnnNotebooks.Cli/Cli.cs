@@ -9,9 +9,12 @@ static class Cli
 
     static readonly Command[] Commands =
     [
-        new("course", "rnn course [--quick | --full] [--no-build] [--out DIR] [NOTEBOOK ...]",
-            "run the notebooks headless (all, or the named ones: 00, 01-vanilla-rnn, …) and write artifacts/results.md",
+        new("course", CourseCommand.Usage,
+            "run the lessons headless, as notebooks or as apps (all, or the named ones: 00, 01-vanilla-rnn, …) and write artifacts/results.md",
             CourseCommand.Run),
+        new("notebooks", NotebooksCommand.Usage,
+            "write every lesson's notebook and app (notebooks/NN-name.ipynb and .cs) from tools/notebook-sources; --check only compares",
+            NotebooksCommand.Run),
         new("data", DataCommand.Usage, "list the datasets and where they are, check their SHA-256, or download them",
             DataCommand.Run),
         new("bench", BenchCommand.Usage,
