@@ -170,7 +170,7 @@ public static class AsrTraining
         void Save(TrainingState s)
         {
             recognizer.Save(output, optimizer, s, notes?.Invoke(s));
-            log?.Invoke($"epoch {s.Epoch}{(s.BatchInEpoch > 0 ? $" (+{s.BatchInEpoch} batches)" : "")}: saved to {output}");
+            log?.Invoke($"saved the best model so far (epoch {s.Epoch}{(s.BatchInEpoch > 0 ? $" +{s.BatchInEpoch} batches" : "")}) to {output}");
         }
         var (end, best) = Fit(recognizer, optimizer, mine, options, state, progress, cancellationToken,
             best => [new SaveNewBest(best, Save)], scoreAtStop: true);

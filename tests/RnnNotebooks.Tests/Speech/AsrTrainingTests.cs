@@ -83,7 +83,7 @@ public sealed class AsrTrainingTests : IDisposable
         {
             var (recognizer, state, optimizer) = AsrTraining.Train(recordings, ["ann", "bo"], TinyOptions());
             using (recognizer) optimizer.Dispose();
-            Assert.Equal(3, state.History.Epochs.Count);
+            Assert.True(state.History.Epochs.Count == 3, state.History.StopMessage);
             return state.History.Losses;
         }
 
