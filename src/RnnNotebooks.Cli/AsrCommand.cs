@@ -15,6 +15,8 @@ static class AsrCommand
         "rnn asr train [--data fsdd|DIR] [--exclude-speaker NAME ...] [--minutes M] [--epochs N] [--strings N] [--seed S] [--threads N] [--out DIR]\n" +
         "              [--ensemble N (train N models, seeds S … S+N-1, each with --minutes and --epochs, into DIR/model-1 …; scored together)]\n" +
         "              [--hidden N] [--layers N] [--subsampling 2|4|1] [--dropout X] [--lr X] [--mels 40]\n" +
+        "              [--resume (continue the model in --out whatever its options) | --force (start over, replacing it)]\n" +
+        "         (a model in --out trained with the same options is continued; one with other options is left alone)\n" +
         "       rnn asr eval --checkpoint DIR [--checkpoint DIR2 ...] [--combine likelihood|vote] --speaker NAME [--data fsdd|DIR] [--strings N] [--decoding greedy|beam|lexicon] [--normalize speaker|utterance]\n" +
         "                    [--adapt ROUNDS (self-train on the speaker's own audio first, no transcripts; e.g. 5)]\n" +
         "                    [--balance CAP (with --adapt: pick the pseudo-labels class-balanced, no word above CAP times its even share; e.g. 1.25)]\n" +
@@ -24,7 +26,7 @@ static class AsrCommand
         "          highest summed CTC likelihood wins; --combine vote: the one most models proposed, likelihood breaking ties)\n" +
         "         (transcribe normalises the features over all the files given, as one voice; --each normalises every file alone;\n" +
         "          --adapt also fine-tunes the model on the files' own transcripts before the final pass)\n" +
-        "       rnn asr adapt --checkpoint DIR --out DIR2 [--rounds 5] [--balance CAP] [--decoding greedy|beam|lexicon] FILE.wav [FILE.wav ...]\n" +
+        "       rnn asr adapt --checkpoint DIR --out DIR2 [--rounds 5] [--balance CAP] [--decoding greedy|beam|lexicon] [--force] FILE.wav [FILE.wav ...]\n" +
         "         (adapts the model to the voice of the files, no transcripts needed, and saves it to DIR2: transcribe that\n" +
         "          voice's further recordings with --checkpoint DIR2 at the unadapted model's speed)";
 
@@ -36,9 +38,9 @@ static class AsrCommand
         var rest = argv[1..];
         return argv[0] switch
         {
-            "train" => Train(new CliArgs(rest, NoFlags, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "mels" })),
+            "train" => Train(new CliArgs(rest, new HashSet<string> { "force", "resume" }, new HashSet<string> { "ensemble", "data", "exclude-speaker", "minutes", "epochs", "strings", "seed", "threads", "out", "hidden", "layers", "subsampling", "dropout", "lr", "mels" })),
             "eval" => Eval(new CliArgs(rest, new HashSet<string> { "vote" }, new HashSet<string> { "combine", "checkpoint", "speaker", "data", "strings", "decoding", "threads", "normalize", "adapt", "speeds", "balance" })),
-            "adapt" => Adapt(new CliArgs(rest, NoFlags, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads", "balance" })),
+            "adapt" => Adapt(new CliArgs(rest, new HashSet<string> { "force" }, new HashSet<string> { "checkpoint", "out", "rounds", "decoding", "threads", "balance" })),
             "transcribe" => Transcribe(new CliArgs(rest, new HashSet<string> { "each", "vote" }, new HashSet<string> { "combine", "checkpoint", "decoding", "threads", "adapt", "speeds", "balance" })),
             _ => throw new UsageException($"unknown asr command '{argv[0]}'."),
         };
@@ -123,6 +125,7 @@ static class AsrCommand
             throw new UsageException("--minutes, --epochs, --strings, --hidden, --layers and --lr must be positive.");
         var mels = args.Int("mels", new FeatureOptions().NMels);
         if (mels < 1) throw new UsageException($"--mels {mels}: expected a number of mel filters, e.g. 40.");
+        var existing = args.Existing();
         // The notebook's features and augmentation: 13 MFCCs (on unheard speakers they beat the 40 log-mel features,
         // since the truncated cepstrum drops the training voices' pitch) and speed perturbation by up to ±30 %.
         var mfcc = Math.Min(13, mels);
@@ -138,25 +141,42 @@ static class AsrCommand
         var trainSpeakers = speakers.Where(s => !excluded.Contains(s)).ToList();
         if (trainSpeakers.Count == 0) throw new ArgumentException("Every speaker is excluded; nothing to train on.");
 
-        if (ensemble == 1)
-        {
-            Console.WriteLine(JsonSerializer.Serialize(TrainOne(seed, outDir, ""), Json.Options));
-            return 0;
-        }
+        AsrTrainingOptions Options(int seed) => new(StringsPerEpoch: strings, Epochs: epochs, Seed: seed, LearningRate: lr,
+            TimeBudget: TimeSpan.FromMinutes(minutes),
+            // Frequency masks cover the same share of the features (up to 6 of 40) whatever their number.
+            SpecAugment: new SpecAugmentOptions() with
+            {
+                MaxFrequencyWidth = Math.Max(1, (int)Math.Round(6.0 * mfcc / 40)),
+            },
+            Features: new FeatureOptions(NMels: mels, Mfcc: mfcc),
+            Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed },
+            Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Subsampling: subsampling, Dropout: dropout),
+            Speakers: trainSpeakers);
         // An ensemble: the same recipe with seeds S, S+1, …, each in its own directory, then scored together.
-        var dirs = Enumerable.Range(1, ensemble).Select(k => Path.Combine(outDir, $"model-{k}")).ToList();
+        var dirs = ensemble == 1 ? [outDir] : Enumerable.Range(1, ensemble).Select(k => Path.Combine(outDir, $"model-{k}")).ToList();
+        // Every model's folder is judged before any trains, so a refusal leaves all of them as they were.
+        for (var k = 0; k < ensemble; k++) AsrTraining.Open(dirs[k], Options(seed + k), existing);
+
+        using var ctrlC = new CtrlC();
         var members = new List<object>();
+        TrainingState? last = null;
         for (var k = 0; k < ensemble; k++)
         {
-            // Each model starts from the memory the first started from: everything of the one before is disposed
-            // (TrainOne), collected and its heap pages handed back, so the ensemble's peak is one model's.
-            var live = MemoryFloor();
-            Console.Error.WriteLine($"asr train: model {k + 1} of {ensemble} starts with {live} live tensors, " +
-                $"rss {NativeHeap.ResidentBytes() / 1e6:F0} MB");
-            members.Add(TrainOne(seed + k, dirs[k], $"model {k + 1} of {ensemble}, "));
+            if (ensemble > 1)
+            {
+                // Each model starts from the memory the first started from: everything of the one before is disposed
+                // (TrainOne), collected and its heap pages handed back, so the ensemble's peak is one model's.
+                var live = MemoryFloor();
+                Console.Error.WriteLine($"asr train: model {k + 1} of {ensemble} starts with {live} live tensors, " +
+                    $"rss {NativeHeap.ResidentBytes() / 1e6:F0} MB");
+            }
+            if (TrainOne(seed + k, dirs[k], ensemble == 1 ? "" : $"model {k + 1} of {ensemble}, ") is { } member) members.Add(member);
+            else return TranslateCommand.Stopped(last!, dirs[k]);   // Ctrl-C: the best model so far is saved
         }
-        using (var all = SpeechRecognizer.LoadEnsemble(dirs))
+        if (ensemble == 1) Console.WriteLine(JsonSerializer.Serialize(members[0], Json.Options));
+        else
         {
+            using var all = SpeechRecognizer.LoadEnsemble(dirs);
             var official = AsrTraining.Evaluate(all, AsrTraining.OfficialTestStrings(recordings, trainSpeakers));
             var heldOut = excluded.Order(StringComparer.Ordinal)
                 .ToDictionary(s => s, s => AsrTraining.Evaluate(all, AsrTraining.SpeakerTestStrings(recordings, s)));
@@ -169,79 +189,69 @@ static class AsrCommand
         }
         return 0;
 
-        object TrainOne(int seed, string outDir, string which)
+        object? TrainOne(int seed, string outDir, string which)
         {
-            var options = new AsrTrainingOptions(StringsPerEpoch: strings, Epochs: epochs, Seed: seed, LearningRate: lr,
-                TimeBudget: TimeSpan.FromMinutes(minutes),
-                // Frequency masks cover the same share of the features (up to 6 of 40) whatever their number.
-                SpecAugment: new SpecAugmentOptions() with
-                {
-                    MaxFrequencyWidth = Math.Max(1, (int)Math.Round(6.0 * mfcc / 40)),
-                },
-                Features: new FeatureOptions(NMels: mels, Mfcc: mfcc),
-                Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed },
-                Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Subsampling: subsampling, Dropout: dropout));
+            var options = Options(seed);
             Console.Error.WriteLine($"asr train: {which}seed {seed}, speakers {string.Join(", ", trainSpeakers)}; held out: " +
                 $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
             var clock = Stopwatch.StartNew();
-            // Every new best is saved at once (no optimizer, a note that the run is unfinished), so a run that dies
-            // later, or is stopped with Ctrl+C, still leaves a model that `rnn asr eval` and `transcribe` can use.
-            // The end of the run replaces it with the full checkpoint.
-            void SaveBest(SpeechRecognizer best, int epoch, double valCer)
+            // Every new best is saved at once (a note that the run is unfinished), so a run that dies later, or is
+            // stopped with Ctrl-C, still leaves a model that `rnn asr eval` and `transcribe` can use, and resumes.
+            Dictionary<string, string> Notes(string status) => new()
             {
-                best.Save(outDir, null, TrainingState.Start(new TrainerOptions(epochs)), new Dictionary<string, string>
-                {
-                    ["status"] = $"unfinished: the best weights so far, saved during training after epoch {epoch}",
-                    ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
-                    ["held_out"] = string.Join(",", excluded.Order(StringComparer.Ordinal)),
-                    ["kept_epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
-                    ["val_cer"] = valCer.ToString("F4", CultureInfo.InvariantCulture),
-                });
-                Console.Error.WriteLine($"  saved the best model so far (epoch {epoch}, val_cer {valCer:P1}) to {outDir}");
-            }
-            var (trained, state, optimizer) = AsrTraining.Train(recordings, trainSpeakers, options, p =>
-                Console.Error.WriteLine($"  epoch {p.Epoch} step {p.Step} loss {p.Loss:F3}" +
+                ["status"] = status,
+                ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
+                ["held_out"] = string.Join(",", excluded.Order(StringComparer.Ordinal)),
+                ["hidden"] = hidden.ToString(CultureInfo.InvariantCulture),
+                ["layers"] = layers.ToString(CultureInfo.InvariantCulture),
+                ["subsampling"] = subsampling.ToString(CultureInfo.InvariantCulture),
+                ["lr"] = lr.ToString(CultureInfo.InvariantCulture),
+                ["speed"] = speed.ToString(CultureInfo.InvariantCulture),
+                ["dropout"] = dropout.ToString(CultureInfo.InvariantCulture),
+                ["mels"] = mels.ToString(CultureInfo.InvariantCulture),
+                ["mfcc"] = mfcc.ToString(CultureInfo.InvariantCulture),
+            };
+            var result = AsrTraining.Train(recordings, trainSpeakers, options, outDir, existing,
+                s => Notes($"unfinished: the best weights so far, saved during training after epoch {s.Epoch}"),
+                m => Console.Error.WriteLine($"  {m}"),
+                p => Console.Error.WriteLine($"  epoch {p.Epoch} step {p.Step} loss {p.Loss:F3}" +
                     (p.Metrics.TryGetValue("val_cer", out var v) ? $" val_cer {v:P1}" : "") +
                     $" {p.Elapsed:mm\\:ss} rss {NativeHeap.ResidentBytes() / 1e6:F0} MB"),
-                newBest: SaveBest);
+                ctrlC.Token);
+            var state = last = result.State;
+            if (state.History.StopReason == StopReason.Cancelled)
+            {
+                result.Recognizer.Dispose();
+                result.Optimizer.Dispose();
+                return null;
+            }
             var trainSeconds = clock.Elapsed.TotalSeconds;
             var bestEpoch = state.History.Epochs
                 .Select((e, i) => (Epoch: i + 1, ValCer: e.Metrics.TryGetValue("val_cer", out var v) ? v : double.NaN))
                 .Where(x => !double.IsNaN(x.ValCer)).OrderBy(x => x.ValCer).ThenBy(x => x.Epoch)
                 .Select(x => ((int Epoch, double ValCer)?)x).FirstOrDefault();
-            using var recognizer = trained;
-            using (optimizer)
+            using var recognizer = result.Recognizer;
+            using (result.Optimizer)
             {
                 var official = AsrTraining.Evaluate(recognizer, AsrTraining.OfficialTestStrings(recordings, trainSpeakers));
                 var heldOut = excluded.Order(StringComparer.Ordinal)
                     .ToDictionary(s => s, s => AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, s)));
-                var notes = new Dictionary<string, string>
-                {
-                    ["status"] = "complete",
-                    ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
-                    ["held_out"] = string.Join(",", excluded.Order(StringComparer.Ordinal)),
-                    ["train_seconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture),
-                    ["steps"] = state.Step.ToString(CultureInfo.InvariantCulture),
-                    ["official_test_cer"] = official.Cer.ToString("F4", CultureInfo.InvariantCulture),
-                    ["hidden"] = hidden.ToString(CultureInfo.InvariantCulture),
-                    ["layers"] = layers.ToString(CultureInfo.InvariantCulture),
-                    ["subsampling"] = subsampling.ToString(CultureInfo.InvariantCulture),
-                    ["lr"] = lr.ToString(CultureInfo.InvariantCulture),
-                    ["speed"] = speed.ToString(CultureInfo.InvariantCulture),
-                    ["dropout"] = dropout.ToString(CultureInfo.InvariantCulture),
-                    ["mels"] = mels.ToString(CultureInfo.InvariantCulture),
-                    ["mfcc"] = mfcc.ToString(CultureInfo.InvariantCulture),
-                };
+                var notes = Notes("complete");
+                notes["train_seconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture);
+                notes["steps"] = state.Step.ToString(CultureInfo.InvariantCulture);
+                notes["official_test_cer"] = official.Cer.ToString("F4", CultureInfo.InvariantCulture);
                 if (bestEpoch is { } kept)
                 {
                     notes["kept_epoch"] = kept.Epoch.ToString(CultureInfo.InvariantCulture);
                     notes["val_cer"] = kept.ValCer.ToString("F4", CultureInfo.InvariantCulture);
                 }
                 foreach (var (speaker, e) in heldOut) notes[$"cer_{speaker}"] = e.Cer.ToString("F4", CultureInfo.InvariantCulture);
-                recognizer.Save(outDir, optimizer, state, notes);
+                // The folder holds the model evaluated here (the run's best); only its notes are brought up to date.
+                recognizer.SaveNotes(outDir, notes);
                 return new
                 {
                     Checkpoint = Path.GetFullPath(outDir),
+                    Resumed = result.Resumed,
                     TrainSeconds = Math.Round(trainSeconds),
                     Steps = state.Step,
                     Epochs = state.Epoch,
@@ -252,8 +262,8 @@ static class AsrCommand
                     HeldOut = heldOut.ToDictionary(kv => kv.Key, kv => Summary(kv.Value)),
                 };
             }
-            }
         }
+    }
 
     /// <summary>The number of tensors not disposed (what a model left behind: the garbage collector would free its
     /// memory only when it happens to run, as it cannot see native memory); then collects whatever is unreachable
@@ -425,11 +435,15 @@ static class AsrCommand
         if (rounds < 1) throw new UsageException($"--rounds {rounds}: expected 1 or more rounds of self-training, e.g. 5.");
         var balance = Balance(args);
         var decoding = Decoding(args);
+        var force = args.Flag("force");
         ApplyThreads(args);
         args.EnsureAllUsed();
         if (args.Positionals.Count == 0) throw new UsageException("name the WAV files of the voice to adapt to.");
         if (RealPath.Same(outDir, dir))
             throw new UsageException($"--out {outDir} leads to the --checkpoint folder {RealPath.Of(dir)}: give another --out, so the unadapted model is kept as it is.");
+        if (!force && (RunFolder.HasCheckpoint(outDir) || File.Exists(Path.Combine(outDir, SpeechRecognizer.ConfigFile))))
+            throw new InvalidOperationException($"{outDir} (--out) already holds a speech model. Nothing was changed. Give another --out, " +
+                "or --force to replace it with the adapted one.");
         using var recognizer = SpeechRecognizer.Load(dir);
         var state = Checkpoint.Load(dir, recognizer.Model);   // the training state, saved again beside the adapted weights
         var (clips, failed) = ReadClips(args.Positionals);

@@ -77,6 +77,35 @@ public sealed class EpochHooksTests : IDisposable
         Assert.Equal([0.01, 0.005, 0.005, 0.0025, 0.0025], rates);
     }
 
+    [Theory]
+    [InlineData(new[] { 1.0, 1.0, 1.0, 0.8, 0.9, 0.9, 0.9, 0.85, 0.95, 0.95, 0.7, 0.9, 0.9, 0.9, 0.9 }, 3)]
+    [InlineData(new[] { 1.0, 0.5, 0.6, 0.6, 0.4, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45 }, 2)]
+    public void ReduceOnPlateau_WithPatienceFloorAndAnUninformativeScore_CutsEveryPatienceEpochsSinceTheBest(double[] scores, int patience)
+    {
+        Seeds.Set(3);
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var optimizer = optim.Adam(model.parameters(), lr: 0.01);
+        var rates = new List<double>();
+        Train(model, optimizer, scores, new ReduceOnPlateau(optimizer, new Score("score", HigherIsBetter: false), 0.5, patience: patience,
+                minLearningRate: 0.002, uninformative: 1),
+            new EpochAction(_ => rates.Add(optimizer.ParamGroups.First().LearningRate)));
+
+        // The rule written out: count the epochs since the (strictly) best one; cut at every multiple of the patience,
+        // but not while the best is still the uninformative 1, and never below the floor.
+        var expected = new List<double>();
+        var (rate, best, bestAt) = (0.01, double.PositiveInfinity, 0);
+        for (var i = 0; i < scores.Length; i++)
+        {
+            if (scores[i] < best) (best, bestAt) = (scores[i], i);
+            var since = i - bestAt;
+            if (best < 1 && since > 0 && since % patience == 0) rate = Math.Max(0.002, rate / 2);
+            expected.Add(rate);
+        }
+        Assert.Equal(expected, rates);
+        Assert.Contains(0.002, rates);                                  // the floor was reached
+        Assert.Equal(0.01, rates[patience]);                            // nothing cut while the score was 1
+    }
+
     [Fact]
     public void SaveCheckpoint_WithKeepBest_SavesOnlyNewBests()
     {
