@@ -87,10 +87,11 @@ public sealed class KeepBest(nn.Module model, Score score, Func<double>? scoreNo
 
     public void OnTrainingEnd(TrainingState state)
     {
+        // A resumed run stopped before its first epoch end still knows the best of the run it resumed.
+        if (!seededFromHistory) best = Score.Best(state.History.Epochs);
+        seededFromHistory = true;
         if (state.BatchInEpoch > 0 && scoreNow is not null)
         {
-            if (!seededFromHistory) best = Score.Best(state.History.Epochs);
-            seededFromHistory = true;
             double value;
             model.eval();
             using (no_grad()) value = scoreNow();
@@ -162,7 +163,9 @@ public sealed class SaveCheckpoint(Action<TrainingState> save, KeepBest? onlyBes
 
     public void OnTrainingEnd(TrainingState state)
     {
-        if (onlyBest is null || onlyBest.LastWasBest || Saves == 0) Save(state);
+        // With nothing saved yet, a stop still saves when there is no better model to keep (a first run stopped early,
+        // so it can resume); a resumed run that found nothing better leaves the saved, better model alone.
+        if (onlyBest is null || onlyBest.LastWasBest || (Saves == 0 && onlyBest.BestScore is null)) Save(state);
     }
 
     void Save(TrainingState state)

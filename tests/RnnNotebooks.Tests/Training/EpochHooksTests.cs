@@ -120,6 +120,41 @@ public sealed class EpochHooksTests : IDisposable
     }
 
     [Fact]
+    public void SaveCheckpoint_WithKeepBest_ResumedRunThatFindsNothingBetter_NeverSaves()
+    {
+        Seeds.Set(6);
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var optimizer = optim.Adam(model.parameters(), lr: 0.01);
+        var first = Train(model, optimizer, [0.9, 0.8]);                // the run being resumed: best score 0.9
+        var scores = new Queue<double>([0.5, 0.4]);
+        using var best = new KeepBest(model, new Score("score", HigherIsBetter: true));
+        var saved = new List<int>();
+        Trainer.Fit(model, optimizer, problem.Batches, TinyProblem.Loss(model), new TrainerOptions(Epochs: 4, LogEvery: 0),
+            validate: () => new Dictionary<string, double> { ["score"] = scores.Dequeue() }, resume: first,
+            hooks: [best, new SaveCheckpoint(s => saved.Add(s.Epoch), onlyBest: best)]);
+
+        Assert.Empty(saved);
+        Assert.Equal(0.9, best.BestScore);
+    }
+
+    [Fact]
+    public void SaveCheckpoint_WithKeepBest_FirstRunStoppedBeforeAnyEpochEnd_StillSaves()
+    {
+        Seeds.Set(7);
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var optimizer = optim.Adam(model.parameters(), lr: 0.01);
+        using var cancel = new CancellationTokenSource();
+        using var best = new KeepBest(model, new Score("score", HigherIsBetter: true));
+        var saved = new List<int>();
+        Trainer.Fit(model, optimizer, problem.Batches, TinyProblem.Loss(model), new TrainerOptions(Epochs: 3, LogEvery: 1),
+            validate: () => new Dictionary<string, double> { ["score"] = 1 },
+            progress: p => { if (p.Step == 2) cancel.Cancel(); }, cancellationToken: cancel.Token,
+            hooks: [best, new SaveCheckpoint(s => saved.Add((int)s.Step), onlyBest: best)]);
+
+        Assert.Equal([2], saved);
+    }
+
+    [Fact]
     public void Fit_Cancelled_StopsAtTheNextStep_AndTheSaveHookGetsTheStoppedState()
     {
         Seeds.Set(5);
