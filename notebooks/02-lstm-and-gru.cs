@@ -414,7 +414,7 @@ Show(Charts.Lines(lengthAxis, kinds.Select(k => (k.ToString(), lengths.Select(t 
 
 // %% [markdown]
 // In our full-mode run the vanilla RNN learns the task at T = 10 (76.9% correct), only partly at T = 25 (27.6%,
-// test MSE 0.009), and at T = 50 and 100 it stays at chance: test MSE 0.17 against $1/6$ for always answering 1,
+// test MSE 0.0088), and at T = 50 and 100 it stays at chance: test MSE 0.17 against $1/6$ for always answering 1,
 // and 7.1% and 6.9% correct, which is what guessing gets. It does not even learn to report the recent value alone
 // (that would give $1/12$). The GRU (96.5–98.5%) and the LSTM (95.2–97.7%) solve every length, and stop early on
 // the validation set after 600 to 1,600 updates, where the RNN used its whole budget of 3,000; longer gaps cost
