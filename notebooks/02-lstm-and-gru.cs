@@ -131,7 +131,7 @@ foreach (var forgetBias in new[] { 0.0, 1.0, 2.0 })
 }
 
 // %% [markdown]
-// This lesson keeps TorchSharp's default initialisation for all three cells, so they start alike; section 6 shows
+// This lesson keeps TorchSharp's default initialisation for all three cells, so they start alike; section 7 shows
 // that training finds large forget gates on its own, and exercise 3 asks you to try the bias of 1.
 //
 // ## 2. The GRU cell
