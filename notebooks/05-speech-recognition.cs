@@ -250,7 +250,7 @@ Show(new { AlphaP = alphaP, BruteForceP = total, LossFromAlpha = -Math.Log(alpha
 
 // %% [markdown]
 // The α table, the brute-force sum, TorchSharp's `ctc_loss` and the library's `CtcDecoder.LogProbability` agree (to
-// float precision). Row 0 is non-zero only in the first two states, and the last two states of the last row hold
+// float precision). Row 0 is non-zero only in the first two states, and the last two entries of the last row add up to
 // $P(y \mid x)$. The work is $O(T \cdot S)$ instead of $C^T$. Training also needs the gradient, which a mirror-image
 // backward (β) recursion gives; `ctc_loss` does both in log space so that long utterances do not underflow.
 //
@@ -384,9 +384,9 @@ Show(new { Reference = heard.Transcript, Greedy = recognizer.Characters.Decode(g
 
 // %% [markdown]
 // Our prefix beam search and the library's `CtcDecoder.BeamSearch` give the same text and the same log probability.
-// The beam's text probability is a sum over the paths the beam kept, so it is at least the greedy path's probability;
-// but a pruned beam can drop a prefix that would have won, so it is **not guaranteed** to find a text at least as
-// probable as the greedy text. With $k$ large enough the search is exact.
+// The last two numbers compare the greedy text's full CTC probability (all its paths, from the α recursion) with the
+// beam's, which sums only the paths the beam kept. Usually the beam's text is at least as probable, but a pruned beam
+// can drop a prefix that would have won, so that is **not guaranteed**; with $k$ large enough the search is exact.
 //
 // **Lexicon decoding** runs the same search but lets a prefix grow only along the ten digit words (a trie of their
 // letters), so every output is a sequence of real words. Real recognisers go further with **language-model fusion**:
