@@ -288,8 +288,8 @@ Show(new { Parameters = untrained.Model.parameters().Sum(q => q.numel()), Input 
 // | other four speakers, 0–4 | FSDD's official test split, scored once at the end |
 //
 // Nothing in the run is chosen by looking at george. `AsrTraining.Train` runs the library trainer (Adam, gradient
-// clipping at 5) with **SpecAugment**: random masks that set a few MFCC coefficients (up to 2 here) and a few stretches
-// of frames to zero in every training string, so the model cannot lean on any single coefficient or moment.
+// clipping at 5) with **SpecAugment**: random masks that set two bands of up to 2 MFCC coefficients and two stretches of up to
+// 10 frames to zero in every training string, so the model cannot lean on any single coefficient or moment.
 
 // %%
 var options = new AsrTrainingOptions(
