@@ -330,8 +330,8 @@ double ClipAndAdagrad(Tensor[] parameters, IReadOnlyList<Tensor> grads, Tensor[]
 // with a threshold low enough that the clipping acts:
 
 // %%
-using var byHand = CopyOf(small, ScalarType.Float64);
-using var byLibrary = CopyOf(small, ScalarType.Float64);
+var byHand = CopyOf(small, ScalarType.Float64);
+var byLibrary = CopyOf(small, ScalarType.Float64);
 var handParameters = byHand.Parameters.Select(p => p.Value).ToArray();
 var adagradMemory = handParameters.Select(p => torch.zeros_like(p)).ToArray();
 for (var update = 0; update < 2; update++)
@@ -344,6 +344,7 @@ for (var update = 0; update < 2; update++)
 }
 var updateDiff = byHand.Parameters.Zip(byLibrary.Parameters).Max(p => (p.First.Value - p.Second.Value).abs().max().item<double>());
 Console.WriteLine($"weights after two updates, max |by hand − ScratchRnn.Step| = {updateDiff:G3}");
+foreach (var copy in new[] { byHand, byLibrary }) copy.Dispose();
 
 // %% [markdown]
 // **Sampling at a temperature.** To generate text we feed the model its own output: at each step the scores are
@@ -422,12 +423,13 @@ void TrainWindows(ScratchRnn model, int[] data, int window, int windowsPerPass, 
 
 // %%
 var updateOptions = new ScratchStepOptions(LearningRate: 0.05, ScratchOptimizer.Adagrad, ClipNorm: 5.0);
-using var loopByHand = CopyOf(small, ScalarType.Float64);
-using var loopByLibrary = CopyOf(small, ScalarType.Float64);
+var loopByHand = CopyOf(small, ScalarType.Float64);
+var loopByLibrary = CopyOf(small, ScalarType.Float64);
 var handLosses = new List<double>();
 TrainWindows(loopByHand, trainIds, 32, 20, 2, updateOptions, handLosses);
 var libraryRun = ScratchRnnTraining.Fit(loopByLibrary, trainIds[..(20 * 32 + 1)], new ScratchTextTrainingOptions(Window: 32, Epochs: 2, Step: updateOptions));
 Console.WriteLine($"{handLosses.Count} updates each, max |loss by hand − ScratchRnnTraining.Fit| = {handLosses.Zip(libraryRun.Losses).Max(p => Math.Abs(p.First - p.Second)):G3}");
+foreach (var copy in new[] { loopByHand, loopByLibrary }) copy.Dispose();
 
 // %% [markdown]
 // Now the real run: Adagrad with $\eta = 0.05$, windows of 32 characters, the gradient norm clipped at
