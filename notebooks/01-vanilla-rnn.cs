@@ -249,7 +249,8 @@ foreach (var (name, myGradient, libraryGradient) in ScratchRnn.ParameterNames.Zi
 //
 // ## 5. Checking the gradients
 //
-// Hand-derived gradients are easy to get subtly wrong, so we check them two ways, in float64:
+// Hand-derived gradients are easy to get subtly wrong, so we check the library's `Backward` (which the cells above
+// reproduce exactly) two independent ways, in float64:
 // - **central differences**: nudge every weight by $\pm\varepsilon$ and measure $\frac{L(\theta+\varepsilon)-L(\theta-\varepsilon)}{2\varepsilon}$
 //   (two forward passes per weight — fine for a small model);
 // - **autograd**: the same loss written with tensor operations (`ScratchRnn.LossOf`), differentiated by TorchSharp.
