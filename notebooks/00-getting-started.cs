@@ -32,8 +32,9 @@ using RnnNotebooks.Training;
 // Every notebook opens with the same cell. It loads TorchSharp (libtorch, the engine under PyTorch, for .NET)
 // and Plotly.NET from NuGet, then the course's own library, `RnnNotebooks.dll`, which you build once with
 // `dotnet build` from the repository root. `Course.Setup` makes the native libraries load on older Linux
-// systems, lets charts render, picks the number of threads, and seeds every random number generator, so
-// running a notebook twice gives the same numbers.
+// systems, lets charts render, picks the number of threads, and seeds every random number generator, so a run
+// is repeatable: the same seed draws the same random numbers. (Another processor or math library may round
+// differently, so the last digits of a long training run can differ from one machine to another.)
 
 // %%
 var session = Course.Setup(seed: 42);
@@ -42,19 +43,19 @@ Show(session);
 // %% [markdown]
 // `Mode` says whether this is a **full** run (the default) or a **quick** run (`RNN_QUICK=1`, used by CI:
 // tiny data and a few steps — it proves the code runs, not what a model can learn). `Native` lists what was
-// done so TorchSharp could load on this machine; on a recent system `Patched` is empty. `MklDispatch` says
-// whether the Intel MKL inside libtorch was told to use its fast kernels: on AMD processors it otherwise takes a
-// generic path that ran some matrix products at half speed on the machine this course was measured on.
+// done so TorchSharp could load on this machine; on a recent system `Patched` is empty. If this cell fails or
+// training is unexpectedly slow, [troubleshooting](../docs/troubleshooting.md) lists the known causes and fixes.
 //
 // ## 1. Which datasets are here?
 //
-// The course uses eight public datasets. None is committed to the repository: the library looks for each one
+// The course uses a handful of public datasets. None is committed to the repository: the library looks for each one
 // in a folder you name, in `RNN_DATA_DIR`, in a `shared/datasets` folder beside the repository, and in your
 // user cache — where it downloads a missing one when a lesson asks, checking every file's SHA-256.
 
 // %%
-Show(Datasets.Status()
-    .Select(d => new { d.Name, d.IsPresent, d.Files, MB = Math.Round(d.Bytes / 1e6, 1), Where = d.IsPresent ? d.Kind.ToString() : "not found", d.Licence }));
+var datasets = Datasets.Status();
+Console.WriteLine($"{datasets.Count} datasets, {datasets.Count(d => d.IsPresent)} of them on this machine");
+Show(datasets.Select(d => new { d.Name, d.IsPresent, d.Files, MB = Math.Round(d.Bytes / 1e6, 1), Where = d.IsPresent ? d.Kind.ToString() : "not found", d.Licence }));
 
 // %% [markdown]
 // Each dataset records where it came from (a pinned commit of its canonical source), its licence and the
@@ -83,7 +84,7 @@ var y = x.matmul(w);                                                 // [3, 4] �
 Show(y);
 
 // %% [markdown]
-// Each row of `y` is the sum of a row of `x` (0+1+2+3 = 6, 4+5+6+7 = 22, …): a matrix product is the
+// Each row of `y` is the sum of a row of `x` ($0+1+2+3 = 6$, $4+5+6+7 = 22$, …): a matrix product is the
 // workhorse of every layer you will meet. Shapes are the first thing to check when something goes wrong, so
 // the lessons write them in comments wherever they change.
 //
@@ -110,8 +111,9 @@ Show(autogradError);
 // ## 4. Training a model, the way every lesson does
 //
 // A problem with a known answer: points on the line $y = 3x - 1$, with noise. A linear layer has one weight
-// and one bias; training should recover 3 and −1. The pieces are the ones every later lesson uses:
-// - batches from a function of the epoch number (so a run can be resumed exactly);
+// and one bias; training should recover $w = 3$ and $b = -1$. The pieces are the ones every later lesson uses:
+// - batches from a function of the epoch number: the shuffle of epoch $e$ is drawn from a generator seeded with
+//   $e$, so asking for the same epoch again gives the same batches (which is what lets a run resume exactly);
 // - a loss function of a batch;
 // - `Trainer.Fit`, which does the optimisation steps — each batch in its own dispose scope, so no tensor
 //   outlives its step — with a live progress display.
@@ -119,17 +121,25 @@ Show(autogradError);
 // %%
 var xs = torch.linspace(-1, 1, 512).unsqueeze(1);                    // [512, 1]
 var ys = 3 * xs - 1 + 0.2 * torch.randn(512, 1);                     // [512, 1]
-var model = nn.Linear(1, 1);
-var optimizer = optim.SGD(model.parameters(), 0.1);
 Func<int, IEnumerable<(Tensor X, Tensor Y)>> batches = epoch =>
 {
-    var order = torch.randperm(512);                                   // a fresh shuffle each epoch
+    var order = torch.randperm(512, generator: new Generator((ulong)epoch));   // the same shuffle for the same epoch
     return Enumerable.Range(0, 8).Select(i =>
     {
         var idx = order[TensorIndex.Slice(i * 64, i * 64 + 64)];       // [64]
         return (xs.index_select(0, idx), ys.index_select(0, idx));     // [64, 1] each
     });
 };
+var (again, next) = (batches(3).First().X.allclose(batches(3).First().X), batches(3).First().X.allclose(batches(4).First().X));
+Console.WriteLine($"epoch 3 asked twice, same first batch: {again}; epoch 4, same first batch as epoch 3: {next}");
+
+// %% [markdown]
+// The model is `nn.Linear(1, 1)`, the optimiser plain stochastic gradient descent (SGD: each batch moves the
+// parameters a step of size $\eta = 0.1$ against the gradient of its loss), eight batches of $64$ points per epoch.
+
+// %%
+var model = nn.Linear(1, 1);
+var optimizer = optim.SGD(model.parameters(), 0.1);
 var display = new LiveProgress("linear fit");
 var run = Trainer.Fit(model, optimizer, batches, b => nn.functional.mse_loss(model.forward(b.X), b.Y),
     new TrainerOptions(Epochs: CourseMode.Pick(5, 40), LogEvery: 8), progress: display.Report);
@@ -144,13 +154,48 @@ Show($"learned y = {weight:F3}·x {bias:+0.000;-0.000}   (truth: y = 3x − 1)")
 
 // %%
 Show(Charts.TrainingCurves(run.History, "Linear fit: training loss", "mean squared error", logY: true));
+var lastEpochLoss = run.History.Losses.TakeLast(8).Average();
+Console.WriteLine($"mean loss over the last epoch {lastEpochLoss:F3} · variance of the noise 0.2² = {0.2 * 0.2:F3}");
 
 // %% [markdown]
-// The loss falls fast and then flattens at about 0.04 — the variance of the noise we added ($0.2^2$): no line
+// The loss falls fast and then flattens near the variance of the noise we added ($0.2^2 = 0.04$): no line
 // can explain the noise, so that floor is the best any model can do here. Recognising such a floor (the
 // *irreducible* loss) will matter when we judge language models by their loss in lesson 03.
 //
-// ## 5. How the course works
+// ## 5. How large may the learning rate be?
+//
+// The fit above used a learning rate $\eta = 0.1$. For the mean squared error the answer can be worked out. The loss
+// $L(w, b) = \mathrm{mean}\big((w x + b - y)^2\big)$ is a bowl whose curvature is $2\,\mathrm{mean}(x^2)$ along $w$ and
+// $2$ along $b$ (the cross term $2\,\mathrm{mean}(x)$ is zero: our $x$ are spread evenly over $[-1, 1]$). A gradient
+// step multiplies the distance to the minimum by $1 - \eta \cdot \text{curvature}$, so it shrinks only while
+// $\eta < 2/\text{curvature}$: with $\mathrm{mean}(x^2) = 1/3$ that is $\eta < 3$ for the weight but $\eta < 1$ for the
+// bias. The cell runs ten steps of gradient descent on all the points for four learning rates and prints how far
+// each parameter ends from the best fit.
+
+// %%
+var (xMean, yMean) = (xs.mean(), ys.mean());
+var wStar = ((xs - xMean) * (ys - yMean)).sum() / (xs - xMean).square().sum();    // the least-squares line
+var bStar = yMean - wStar * xMean;
+foreach (var lr in new[] { 0.5, 1.5, 2.5, 3.5 })
+{
+    var probe = nn.Linear(1, 1);
+    var gd = optim.SGD(probe.parameters(), lr);
+    for (var step = 0; step < 10; step++)
+    {
+        gd.zero_grad();
+        nn.functional.mse_loss(probe.forward(xs), ys).backward();
+        gd.step();
+    }
+    Console.WriteLine($"learning rate {lr}: |w − w*| = {(probe.weight![0, 0] - wStar).abs().item<float>():G3}, |b − b*| = {(probe.bias![0] - bStar).abs().item<float>():G3}");
+}
+
+// %% [markdown]
+// Below $\eta = 1$ both parameters settle. Between 1 and 3 the weight still converges but the bias overshoots
+// further at every step, so the fit as a whole diverges: the steepest direction of the bowl sets the limit. Every
+// later lesson picks its learning rate with this in mind, and clips gradients (lesson 01) so that one steep
+// spot cannot throw the model away.
+//
+// ## 6. How the course works
 //
 // | lesson | you build | data |
 // |---|---|---|
@@ -178,31 +223,27 @@ Show(Charts.TrainingCurves(run.History, "Linear fit: training loss", "mean squar
 //
 // ## Exercises
 //
-// **1.** Without running code, what is the gradient of $g(a) = \sum_i \sin(a_i)$ at $a = (0, \pi/2, \pi)$?
-// Write it below (three numbers), then run the check.
+// Write the code for both; each check compares your answer with TorchSharp's and says what differs. Autograd is
+// switched off while your function runs, so `backward()` and the optimisers are not a way around the exercise.
+// The solutions are in the teachers' notes.
+//
+// **1.** The gradient of the mean squared error by hand. For $\hat y = w x + b$ and $L = \mathrm{mean}\big((\hat y - y)^2\big)$,
+// return $\partial L/\partial w$ and $\partial L/\partial b$, using tensor operations on `x` and `y` (`[N, 1]` each).
 
 // %%
-double[]? myGradient = null;   // e.g. new double[] { …, …, … }
-
-var at = torch.tensor(new double[] { 0, Math.PI / 2, Math.PI }, requires_grad: true);
-at.sin().sum().backward();
-var truth = at.grad!.data<double>().ToArray();
-Exercise.Check("Exercise 1", myGradient, g => g.Length == 3 && g.Zip(truth).All(p => Math.Abs(p.First - p.Second) < 1e-6),
-    "the derivative of sin is cos.");
+(double DW, double DB) MyMseGradient(Tensor x, Tensor y, double w, double b)
+{
+    throw new NotImplementedException(); // TODO: the two derivatives of mean((w·x + b − y)²)
+}
+RnnNotebooks.Notebook.Exercises.Lesson00.CheckMseGradient(MyMseGradient);
 
 // %% [markdown]
-// **2.** The fit above used a learning rate of 0.1. For this problem (inputs spread evenly over [−1, 1]) plain
-// gradient descent on the weight converges only when the learning rate is below 3 — a bigger step overshoots
-// the minimum by more than it started from. Is a learning rate of 4 `"converges"` or `"diverges"`? The check
-// trains with it and compares.
+// **2.** One step of gradient descent by hand: return the weight and bias after one step with learning rate $\eta$
+// on all of `x` and `y` (use your answer to exercise 1). It should agree with `optim.SGD` on an `nn.Linear(1, 1)`.
 
 // %%
-string? myVerdict = null;   // "converges" or "diverges"
-
-var probe = nn.Linear(1, 1);
-var probeOptimizer = optim.SGD(probe.parameters(), 4.0);
-var probeRun = Trainer.Fit(probe, probeOptimizer, batches, b => nn.functional.mse_loss(probe.forward(b.X), b.Y),
-    new TrainerOptions(Epochs: 2, StopOnNonFiniteLoss: true));
-var actual = probeRun.History.Losses[^1] > probeRun.History.Losses[0] || probeRun.History.StoppedEarly ? "diverges" : "converges";
-Exercise.Check("Exercise 2", myVerdict, v => v == actual, "compare 1 − lr·2·E[x²] with −1; E[x²] = 1/3 here.");
-Show($"with lr = 4 the loss went from {probeRun.History.Losses[0]:G3} to {probeRun.History.Losses[^1]:G3}");
+(double W, double B) MyGradientStep(Tensor x, Tensor y, double w, double b, double lr)
+{
+    throw new NotImplementedException(); // TODO: w − η·∂L/∂w and b − η·∂L/∂b
+}
+RnnNotebooks.Notebook.Exercises.Lesson00.CheckGradientStep(MyGradientStep);

@@ -14,6 +14,7 @@ using RnnNotebooks.Training;
 using RnnNotebooks.Models;
 using RnnNotebooks.Text;
 using RnnNotebooks.Diagnostics;
+using RnnNotebooks.Decoding;
 using System.Text.RegularExpressions;
 
 // %% [markdown]
@@ -33,8 +34,10 @@ using System.Text.RegularExpressions;
 // - the RNN recurrence, what "unrolling" means, and why the same weights are used at every step;
 // - backpropagation through time written out by hand, checked against finite differences and autograd, and
 //   truncated to windows so it can run over a whole book;
-// - why gradients vanish or explode over many steps, what the spectral radius of $W_{hh}$ has to do with it, and
-//   what gradient clipping does about it.
+// - the training loop written out: clipping, the Adagrad update, the window loop that carries the hidden state,
+//   and sampling at a temperature;
+// - why gradients vanish or explode over many steps, what the singular values and the spectral radius of
+//   $W_{hh}$ have to do with it, and what gradient clipping does about it.
 
 // %% [markdown]
 // ## Setup
@@ -47,25 +50,34 @@ Show(session);
 
 // %% [markdown]
 // Quick mode (`RNN_QUICK=1`) trains for a few hundred updates only: it checks that every cell runs, not what the
-// model can learn. The numbers quoted below are from **full mode**, which took 50 s for the whole notebook on an
-// idle 2-core laptop-class CPU (`rnn course --full 01`, 2026-11-26; training the model is 38 s of it). Earlier runs on
-// the same machine, while other jobs kept the cores busy, took 59–98 s.
+// model can learn. The numbers quoted below are what **full mode** prints; it takes one to a few minutes,
+// depending on the processor.
 //
 // ## 1. The idea
 //
 // At step $t$ the network reads an input vector $x_t$ and the previous hidden state $h_{t-1}$, and produces a new
-// hidden state and an output:
+// hidden state and a vector of output scores:
 //
-// $$h_t = \tanh(W_{xh}\,x_t + W_{hh}\,h_{t-1} + b_h) \qquad o_t = W_{hy}\,h_t + b_y$$
+// $$h_t = \tanh(W_{xh}\,x_t + W_{hh}\,h_{t-1} + b_h) \qquad z_t = W_{hy}\,h_t + b_y \qquad p_t = \mathrm{softmax}(z_t)$$
 //
 // with $h_0 = 0$. $W_{xh}$ brings the input in, $W_{hh}$ carries the past forward, $W_{hy}$ reads the output off
-// the state. Drawn as a loop it is one box; *unrolled* over a sequence it is a deep network with one layer per
+// the state.
+//
+// > **Notation (every lesson uses it).** In the maths, vectors are columns: $x_t$ is the input at step $t$,
+// > $h_t$ the hidden state ($H$ numbers, the *hidden size*), $z_t$ the output scores (*logits*, one per symbol of a
+// > vocabulary of size $V$) and $p_t = \mathrm{softmax}(z_t)$ the predicted distribution. Each matrix has one name,
+// > $W_{\text{from}\,\text{to}}$: $W_{xh}$ maps input to hidden. $T$ is the number of steps in a window or
+// > sequence, $B$ the batch size, $\tau$ the sampling temperature, $k$ the $k$ of top-$k$ sampling. In code a
+// > batch stores *row* vectors in tensors shaped `[B, T, features]`, so $W x$ appears as `x.matmul(W.T)`. This
+// > lesson feeds one sequence at a time and keeps the column form: `W.matmul(x)`.
+//
+// Drawn as a loop it is one box; *unrolled* over a sequence it is a deep network with one layer per
 // step:
 //
 // ```
 // folded: one cell with a loop
 //
-//         o_t
+//         z_t
 //          ^
 //          | W_hy
 //      +-------+
@@ -78,7 +90,7 @@ Show(session);
 //
 // unrolled over T steps: the same cell, T times
 //
-//               o_1           o_2           o_3                         o_T
+//               z_1           z_2           z_3                         z_T
 //                ^             ^             ^                           ^
 //                | W_hy        | W_hy        | W_hy                      | W_hy
 // h_0 --W_hh--> h_1 --W_hh--> h_2 --W_hh--> h_3 --W_hh--> ... --W_hh--> h_T
@@ -90,21 +102,21 @@ Show(session);
 // Every arrow labelled $W_{hh}$ is **the same matrix**, and likewise for the others. That sharing is what makes it
 // a recurrent network rather than a very deep one:
 // - one set of weights handles sequences of any length, including lengths never seen in training;
-// - whatever the network learns about "a `q` is followed by `u`" applies at position 3 and at position 3,000;
+// - whatever the network learns about "a `q` is followed by `u`" applies at the third character and at the three-thousandth;
 // - the number of parameters does not grow with the length of the text.
 //
 // It is also what will make training hard: a gradient that travels back $k$ steps is multiplied by (almost) the
 // same matrix $k$ times.
 //
 // **The task.** We start with *language modelling* on characters: the input $x_t$ is the one-hot vector of the
-// $t$-th character, and the output $o_t$ holds one score per character for the **next** one. The target at step $t$
+// $t$-th character, and the output $z_t$ holds one score per character for the **next** one. The target at step $t$
 // is simply the input at step $t+1$, so any text is its own training data. A softmax turns the scores into a
 // probability distribution, and the loss is the cross-entropy — minus the log-probability the model gave to the
 // character that actually came next — averaged over the steps.
 //
 // ## 2. The data: *The Time Machine*
 //
-// About 180,000 characters of Wells's novella (via the d2l book's copy). We lower-case it and turn every run of
+// About 178,605 characters of Wells's novella (via the d2l book's copy). We lower-case it and turn every run of
 // whitespace (line breaks included) into one space, but keep the punctuation, so the model has to learn where
 // commas and full stops go. The last 10% is held out to measure how well the model predicts text it never trained
 // on.
@@ -123,7 +135,7 @@ Console.WriteLine($"train {trainIds.Length:N0} · validation {validIds.Length:N0
 Console.WriteLine(text[..160]);
 
 // %% [markdown]
-// Forty-four symbols: the space, 26 letters, the digits 1, 8 and 9 (from the date "1898"), and 14 punctuation marks. Each character becomes
+// Forty-four symbols: the space, the letters a–z, the digits 1, 8 and 9 (from the date "1898"), and punctuation marks. Each character becomes
 // an id, each id a one-hot vector of length $V$. Here are the first steps of the training data — inputs, and the
 // targets that are the same text shifted by one:
 
@@ -135,7 +147,9 @@ Show(Enumerable.Range(0, 8).Select(t => new { t, input = vocab[trainIds[t]].ToSt
 
 // %% [markdown]
 // Each row of `x` has a single 1. Multiplying $W_{xh}$ by a one-hot vector just picks one column of $W_{xh}$, so
-// each character effectively gets its own learned vector that it adds to the hidden state.
+// each character effectively gets its own learned vector that it adds to the hidden state. That is all an
+// *embedding* is: a one-hot vector times a matrix, which a library computes as a table lookup of one column
+// (lesson 03 uses `nn.Embedding` for it).
 //
 // ## 3. One step by hand
 //
@@ -149,12 +163,12 @@ torch.manual_seed(1);
 var small = new ScratchRnn(V, 16, new ScratchRnnOptions(ScalarType.Float64, InitScale: 0.3));
 var h0 = torch.zeros(16, dtype: ScalarType.Float64);                                // [H]
 var h1 = torch.tanh(small.Wxh.matmul(x[0]) + small.Whh.matmul(h0) + small.Bh);      // [H,V]·[V] + [H,H]·[H] → [H]
-var o1 = small.Why.matmul(h1) + small.By;                                           // [V,H]·[H] → [V]
-var p1 = o1.softmax(0);                                                             // [V], sums to 1
+var z1 = small.Why.matmul(h1) + small.By;                                           // [V,H]·[H] → [V]
+var p1 = z1.softmax(0);                                                             // [V], sums to 1
 var stepLoss = -p1[trainIds[1]].log().item<double>();
 
 var forward = small.Forward(firstIds);                                        // Hidden [8, H], Logits [8, V]
-var handVsLibrary = (h1 - forward.Hidden[0]).abs().max().item<double>() + (o1 - forward.Logits[0]).abs().max().item<double>();
+var handVsLibrary = (h1 - forward.Hidden[0]).abs().max().item<double>() + (z1 - forward.Logits[0]).abs().max().item<double>();
 Show($"by hand vs ScratchRnn.Forward: max difference {handVsLibrary:G3}; loss of step 1 = −ln p('{vocab[trainIds[1]]}') = {stepLoss:F4} (ln V = {Math.Log(V):F4})");
 
 // %% [markdown]
@@ -163,30 +177,70 @@ Show($"by hand vs ScratchRnn.Forward: max difference {handVsLibrary:G3}; loss of
 //
 // ## 4. Backpropagation through time
 //
-// The loss over a window of $T$ steps is $L = \frac1T\sum_t \ell_t$ with $\ell_t = -\log \mathrm{softmax}(o_t)_{y_t}$.
+// The loss over a window of $T$ steps is $L = \frac1T\sum_t \ell_t$ with $\ell_t = -\log p_{t,y_t}$, the log-probability of the right next character $y_t$.
 // Going backwards from the last step, with $\delta$ for "gradient of $L$ with respect to":
 //
-// $$\delta o_t = \tfrac1T\big(\mathrm{softmax}(o_t) - \mathrm{onehot}(y_t)\big)$$
-// $$\delta h_t = W_{hy}^\top \delta o_t + W_{hh}^\top \delta a_{t+1} \qquad \delta a_t = \delta h_t \odot (1 - h_t^2)$$
+// $$\delta z_t = \tfrac1T\big(p_t - \mathrm{onehot}(y_t)\big)$$
+// $$\delta h_t = W_{hy}^\top \delta z_t + W_{hh}^\top \delta a_{t+1} \qquad \delta a_t = \delta h_t \odot (1 - h_t^2)$$
 //
 // where $a_t$ is the pre-activation inside the $\tanh$ (and $\tanh' = 1 - \tanh^2$). $h_t$ influences the loss
 // twice — through its own output, and through every later step via $h_{t+1}$ — which is why $\delta h_t$ has two
 // terms. Because the weights are shared, their gradients are **sums over the steps**:
 //
-// $$\frac{\partial L}{\partial W_{hy}} = \sum_t \delta o_t\, h_t^\top \quad \frac{\partial L}{\partial b_y} = \sum_t \delta o_t \quad
+// $$\frac{\partial L}{\partial W_{hy}} = \sum_t \delta z_t\, h_t^\top \quad \frac{\partial L}{\partial b_y} = \sum_t \delta z_t \quad
 // \frac{\partial L}{\partial W_{xh}} = \sum_t \delta a_t\, x_t^\top \quad \frac{\partial L}{\partial W_{hh}} = \sum_t \delta a_t\, h_{t-1}^\top \quad
 // \frac{\partial L}{\partial b_h} = \sum_t \delta a_t$$
 //
-// The heart of `ScratchRnn.Backward` is the backward loop over steps:
-//
-// ```csharp
-// for (var t = steps - 1; t >= 0; t--)
-// {
-//     dHidden[t] = fromOutput[t].add(dNext);                  // W_hyᵀ δo_t + what came back from step t+1
-//     dPre[t] = dHidden[t].mul(hs[t].square().neg_().add_(1)); // δa_t = δh_t ⊙ (1 − h_t²)
-//     dNext = whhT.matmul(dPre[t]);                           // W_hhᵀ δa_t, sent to step t−1
-// }
-// ```
+// In code, first the output layer — every step at once, since nothing flows between steps there:
+
+// %%
+// δz_t = (p_t − onehot(y_t)) / T for all steps at once, then the read-out's gradients
+(Tensor dZ, Tensor dWhy, Tensor dBy) OutputGradients(ScratchRnnForward f, int[] targets)
+{
+    var dZ = (f.Logits.softmax(1) - vocab.OneHot(targets, f.Logits.dtype)) / targets.Length;   // [T, V]
+    return (dZ, dZ.t().matmul(f.Hidden), dZ.sum(dim: 0));                   // Σ_t δz_t h_tᵀ: [V, H]; Σ_t δz_t: [V]
+}
+
+// %% [markdown]
+// Then the recursion, backwards from the last step; `dNext` is $W_{hh}^\top \delta a_{t+1}$, what step $t+1$ sends
+// back (zero after the window's last step):
+
+// %%
+Tensor[] BackwardThroughTime(ScratchRnn m, ScratchRnnForward f, Tensor dZ)
+{
+    var fromOutput = dZ.matmul(m.Why);                         // row t is W_hyᵀ δz_t: [T, H]
+    var dA = new Tensor[dZ.shape[0]];
+    var dNext = torch.zeros(m.HiddenSize, dtype: dZ.dtype);
+    for (var t = dA.Length - 1; t >= 0; t--)
+    {
+        var dH = fromOutput[t] + dNext;                        // δh_t = W_hyᵀ δz_t + W_hhᵀ δa_{t+1}
+        dA[t] = dH * (1 - f.Hidden[t].square());               // δa_t = δh_t ⊙ (1 − h_t²)
+        dNext = m.Whh.t().matmul(dA[t]);                       // sent back to step t − 1
+    }
+    return dA;
+}
+
+// %% [markdown]
+// Finally the weight gradients, the sums over steps, written as matrix products of the stacked $\delta a_t$. We try it
+// on a small model ($H = 16$) and a window of $T = 20$ characters that starts from a random carried-in $h_0$, and compare all
+// five gradients with the library's `ScratchRnn.Backward`:
+
+// %%
+var checkInputs = trainIds[1000..1020];
+var checkTargets = trainIds[1001..1021];
+var carried = torch.rand(16, dtype: ScalarType.Float64) * 2 - 1;                     // [H], a constant
+var checkForward = small.Forward(checkInputs, carried);
+var (dZ, dWhy, dBy) = OutputGradients(checkForward, checkTargets);
+var dA = torch.stack(BackwardThroughTime(small, checkForward, dZ));                  // [T, H]
+var previous = torch.cat(new[] { carried.unsqueeze(0), checkForward.Hidden.narrow(0, 0, checkInputs.Length - 1) });   // h_{t−1}: [T, H]
+var mine = new[] { dA.t().matmul(vocab.OneHot(checkInputs, ScalarType.Float64)), dA.t().matmul(previous), dA.sum(dim: 0), dWhy, dBy };
+var grads = small.Backward(checkForward, checkTargets);
+foreach (var (name, myGradient, libraryGradient) in ScratchRnn.ParameterNames.Zip(mine, grads.Parameters))
+    Console.WriteLine($"{name}: max |mine − ScratchRnn.Backward| = {(myGradient - libraryGradient).abs().max().item<double>():G3}");
+
+// %% [markdown]
+// The cells and the library agree to the last bits of float64: the library is this code with its temporaries
+// disposed.
 //
 // **Truncation.** A book is too long to backpropagate through in one go. *Truncated* BPTT cuts it into windows of
 // a few dozen characters. The hidden state is carried from one window to the next, so the forward pass still
@@ -195,19 +249,15 @@ Show($"by hand vs ScratchRnn.Forward: max difference {handVsLibrary:G3}; loss of
 //
 // ## 5. Checking the gradients
 //
-// Hand-derived gradients are easy to get subtly wrong, so we check them two ways, in float64:
+// Hand-derived gradients are easy to get subtly wrong, so we check the library's `Backward` (which the cells above
+// reproduce exactly) two independent ways, in float64:
 // - **central differences**: nudge every weight by $\pm\varepsilon$ and measure $\frac{L(\theta+\varepsilon)-L(\theta-\varepsilon)}{2\varepsilon}$
 //   (two forward passes per weight — fine for a small model);
 // - **autograd**: the same loss written with tensor operations (`ScratchRnn.LossOf`), differentiated by TorchSharp.
 //
-// We use a small model ($H = 16$), a 20-character window, and a random carried-in $h_0$ as in truncated BPTT.
+// Both on the same small model and window as above.
 
 // %%
-var checkInputs = trainIds[1000..1020];
-var checkTargets = trainIds[1001..1021];
-var carried = torch.rand(16, dtype: ScalarType.Float64) * 2 - 1;                     // [H], a constant
-var checkForward = small.Forward(checkInputs, carried);
-var grads = small.Backward(checkForward, checkTargets);
 var numeric = GradientCheck.Run(small.Parameters, grads.Parameters, () => small.Loss(checkInputs, checkTargets, carried));
 var autogradGrads = GradientCheck.AutogradGradients(small.Parameters.Select(p => p.Value).ToList(),
     p => ScratchRnn.LossOf(p, checkInputs, checkTargets, carried));
@@ -220,8 +270,8 @@ Show(numeric.Zip(vsAutograd, small.Parameters).Select(t => new { parameter = t.F
     vsNumeric = t.First.MaxRelativeError.ToString("E1"), vsAutograd = t.Second.MaxRelativeError.ToString("E1") }));
 
 // %% [markdown]
-// All five hand-written gradients match central differences to within 4e-9 relative error (what finite differences
-// can resolve in float64) and autograd to within 3e-16 — the rounding error of float64 itself. The derivation is right.
+// All five hand-written gradients match central differences to within 3.7E-009 relative error (what finite differences
+// can resolve in float64) and autograd to within 3.7E-016 — the rounding error of float64 itself. The derivation is right.
 //
 // ## 6. Training on *The Time Machine*
 //
@@ -240,32 +290,169 @@ Console.WriteLine($"initial validation loss {initialLoss:F4} nats/char · ln V =
 Console.WriteLine("sample before training: " + vocab.Decode(rnn.Sample(vocab.Encode("the time "), 120, 1.0, sampleRandom)));
 
 // %% [markdown]
-// With small random weights every score $o_t$ is close to zero, so the softmax is close to uniform: each of the
+// With small random weights every score $z_t$ is close to zero, so the softmax is close to uniform: each of the
 // $V$ characters gets probability about $1/V$, and the cross-entropy is $-\ln(1/V) = \ln V$. An initial loss far
 // from $\ln V$ would mean the initialisation is already confidently wrong — a bug worth finding before training.
 // The sample is what a uniform distribution looks like: random characters.
 //
-// We train with Adagrad (a per-weight learning rate that shrinks for weights that have seen large gradients),
-// learning rate 0.05, windows of 32 characters with the hidden state carried across, and the gradient norm
-// clipped at 5. `ScratchRnnTraining.Fit` is that loop: `TrainStep` (forward, loss, backward, update) per window.
+// **The update.** Each window gives a gradient $g$ for all five tensors. Two things happen before a weight moves.
+// *Clipping*: if the global norm $\lVert g\rVert$ (over all five tensors together) exceeds a threshold $\theta$, every
+// tensor is scaled by $\theta/\lVert g\rVert$ — the direction is kept, only the step length is capped (section 7
+// shows why). *Adagrad*: each weight keeps a running sum $G$ of its squared gradients and steps by
+// $\eta\, g/\sqrt{G + \epsilon}$, so weights that have seen large gradients take smaller steps.
 
 // %%
-var display = new LiveProgress("char-RNN on The Time Machine", TimeSpan.FromSeconds(3));
-var training = ScratchRnnTraining.Fit(rnn, trainIds,
-    new ScratchTextTrainingOptions(Window: 32, Epochs: CourseMode.Pick(1, 8), MaxWindows: CourseMode.Pick(300L, (long?)null),
-        Step: new ScratchStepOptions(LearningRate: 0.05, ScratchOptimizer.Adagrad, ClipNorm: 5.0)),
-    progress: display.Report);
-display.Complete();
+ScratchRnn CopyOf(ScratchRnn model, ScalarType dtype)
+{
+    var copy = new ScratchRnn(model.VocabSize, model.HiddenSize, new ScratchRnnOptions(dtype));
+    foreach (var (to, from) in copy.Parameters.Zip(model.Parameters)) to.Value.copy_(from.Value);
+    return copy;
+}
+
+// %% [markdown]
+// (`CopyOf` copies a model's weights, in any precision; the checks below use it.) The clip-and-update step:
+
+// %%
+double ClipAndAdagrad(Tensor[] parameters, IReadOnlyList<Tensor> grads, Tensor[] memory, double lr, double maxNorm)
+{
+    var norm = Math.Sqrt(grads.Sum(g => g.square().sum().item<double>()));   // one norm over all five tensors
+    var scale = norm > maxNorm ? maxNorm / norm : 1.0;                         // g ← g·min(1, θ/‖g‖)
+    for (var i = 0; i < parameters.Length; i++)
+    {
+        var g = grads[i] * scale;
+        memory[i].add_(g * g);                                                 // G ← G + g²
+        parameters[i].sub_(lr * g / (memory[i] + 1e-8).sqrt());                // θ ← θ − η·g/√(G + ε)
+    }
+    return norm;
+}
+
+// %% [markdown]
+// Two copies of the small model take two updates each, one through these lines and one through `ScratchRnn.Step`,
+// with a threshold low enough that the clipping acts:
+
+// %%
+var byHand = CopyOf(small, ScalarType.Float64);
+var byLibrary = CopyOf(small, ScalarType.Float64);
+var handParameters = byHand.Parameters.Select(p => p.Value).ToArray();
+var adagradMemory = handParameters.Select(p => torch.zeros_like(p)).ToArray();
+for (var update = 0; update < 2; update++)
+{
+    using var handGrads = byHand.Backward(byHand.Forward(checkInputs, carried), checkTargets);
+    var norm = ClipAndAdagrad(handParameters, handGrads.Parameters, adagradMemory, 0.05, 0.1);
+    using var libraryGrads = byLibrary.Backward(byLibrary.Forward(checkInputs, carried), checkTargets);
+    byLibrary.Step(libraryGrads, new ScratchStepOptions(0.05, ScratchOptimizer.Adagrad, ClipNorm: 0.1));
+    Console.WriteLine($"update {update + 1}: gradient norm {norm:F3}, clipped to 0.1");
+}
+var updateDiff = byHand.Parameters.Zip(byLibrary.Parameters).Max(p => (p.First.Value - p.Second.Value).abs().max().item<double>());
+Console.WriteLine($"weights after two updates, max |by hand − ScratchRnn.Step| = {updateDiff:G3}");
+foreach (var copy in new[] { byHand, byLibrary }) copy.Dispose();
+
+// %% [markdown]
+// **Sampling at a temperature.** To generate text we feed the model its own output: at each step the scores are
+// divided by a *temperature* $\tau$ and turned into probabilities $\mathrm{softmax}(z_t/\tau)$, and a character is
+// drawn from them. A $\tau$ below 1 sharpens the distribution towards the favourite characters; above 1 it
+// flattens it. A draw walks the cumulative distribution until it passes a uniform random number $u$.
+
+// %%
+int SampleNext(Tensor z, double tau, Random random)
+{
+    var p = (z.to_type(ScalarType.Float64) / tau).softmax(0).data<double>().ToArray();   // softmax(z/τ)
+    var u = random.NextDouble();
+    for (var i = 0; i < p.Length; i++) { u -= p[i]; if (u < 0) return i; }
+    return p.Length - 1;                                                              // only by rounding
+}
+
+// %% [markdown]
+// Generation feeds the seed text first, then each sampled character back in as the next input:
+
+// %%
+int[] Generate(ScratchRnn m, int[] seed, int length, double tau, Random random)
+{
+    using var scope = torch.NewDisposeScope();
+    var h = torch.zeros(m.HiddenSize, dtype: m.DType);                                // h_0 = 0
+    var output = new List<int>();
+    for (var n = 0; n < seed.Length - 1 + length; n++)
+    {
+        var input = n < seed.Length ? seed[n] : output[^1];
+        h = torch.tanh(m.Wxh.select(1, input) + m.Whh.matmul(h) + m.Bh);             // W_xh x_t is one column
+        if (n >= seed.Length - 1) output.Add(SampleNext(m.Why.matmul(h) + m.By, tau, random));
+    }
+    return output.ToArray();
+}
+
+// %% [markdown]
+// Against the library: the probabilities against `Sampling.Probabilities` (which later lessons use), and a
+// generated text against `ScratchRnn.Sample` with the same random seed.
+
+// %%
+var lastScores = small.Forward(firstIds).Logits[firstIds.Length - 1];                                   // z at the last step: [V]
+var myProbabilities = (lastScores / 0.5).softmax(0).data<double>().ToArray();
+var libraryProbabilities = Sampling.Probabilities(lastScores.to_type(ScalarType.Float32).data<float>().ToArray(), new SamplingOptions(0.5));
+Console.WriteLine($"softmax(z/τ) at τ = 0.5, max |mine − Sampling.Probabilities| = {myProbabilities.Zip(libraryProbabilities).Max(p => Math.Abs(p.First - p.Second)):G3}");
+var handText = vocab.Decode(Generate(small, vocab.Encode("the time "), 60, 1.0, new Random(5)));
+var libraryText = vocab.Decode(small.Sample(vocab.Encode("the time "), 60, 1.0, new Random(5)));
+Console.WriteLine($"by hand:    {handText}\nScratchRnn: {libraryText}\nthe same: {handText == libraryText}");
+
+// %% [markdown]
+// (The small difference in the probabilities is float32 rounding: `Sampling.Probabilities` reads float32 scores.)
+//
+// **The window loop.** Training walks through the book in windows of 32 characters. The last hidden state of
+// one window is the first of the next, so the model reads the text as one long sequence; but it enters as a
+// constant, so the gradient stops at the window's start (truncated BPTT). Each pass over the book starts from
+// $h_0 = 0$. `TrainStep` is forward, loss, `Backward` and `Step` — the cells above.
+
+// %%
+void TrainWindows(ScratchRnn model, int[] data, int window, int windowsPerPass, int passes, ScratchStepOptions update,
+    List<double> losses, Action<int>? afterPass = null)
+{
+    for (var pass = 1; pass <= passes; pass++)
+    {
+        Tensor? h = null;                                                             // h_0 = 0 at the start of a pass
+        for (var w = 0; w < windowsPerPass; w++)
+        {
+            var result = model.TrainStep(data[(w * window)..((w + 1) * window)], data[(w * window + 1)..((w + 1) * window + 1)], h, update);
+            h?.Dispose(); h = result.FinalHidden;                                     // carried in as a constant
+            losses.Add(result.Loss);
+        }
+        afterPass?.Invoke(pass);
+    }
+}
+
+// %% [markdown]
+// `ScratchRnnTraining.Fit` is this loop in the library (with a progress report); two copies of the small model,
+// trained for two passes over the first twenty windows, must see the same losses:
+
+// %%
+var updateOptions = new ScratchStepOptions(LearningRate: 0.05, ScratchOptimizer.Adagrad, ClipNorm: 5.0);
+var loopByHand = CopyOf(small, ScalarType.Float64);
+var loopByLibrary = CopyOf(small, ScalarType.Float64);
+var handLosses = new List<double>();
+TrainWindows(loopByHand, trainIds, 32, 20, 2, updateOptions, handLosses);
+var libraryRun = ScratchRnnTraining.Fit(loopByLibrary, trainIds[..(20 * 32 + 1)], new ScratchTextTrainingOptions(Window: 32, Epochs: 2, Step: updateOptions));
+Console.WriteLine($"{handLosses.Count} updates each, max |loss by hand − ScratchRnnTraining.Fit| = {handLosses.Zip(libraryRun.Losses).Max(p => Math.Abs(p.First - p.Second)):G3}");
+foreach (var copy in new[] { loopByHand, loopByLibrary }) copy.Dispose();
+
+// %% [markdown]
+// Now the real run: Adagrad with $\eta = 0.05$, windows of 32 characters, the gradient norm clipped at
+// $\theta = 5$, and a sample at $\tau = 0.7$ after every pass, so you can watch the text improve.
+
+// %%
+var losses = new List<double>();
+var passes = CourseMode.Pick(1, 5);
+var windowsPerPass = CourseMode.Pick(300, (trainIds.Length - 1) / 32);
+TrainWindows(rnn, trainIds, 32, windowsPerPass, passes, updateOptions, losses, pass =>
+    Console.WriteLine($"pass {pass}/{passes}: mean loss {losses.TakeLast(windowsPerPass).Average():F3} · \"the time " +
+        vocab.Decode(Generate(rnn, vocab.Encode("the time "), 70, 0.7, sampleRandom)) + "\""));
 var trainLoss = ScratchRnnTraining.Evaluate(rnn, trainIds);
 var validLoss = ScratchRnnTraining.Evaluate(rnn, validIds);
 Results.Record("final_train_loss", trainLoss);
 Results.Record("final_valid_loss", validLoss);
-Show($"{training.Losses.Count:N0} updates in {training.Elapsed.TotalSeconds:F0} s · train loss {trainLoss:F3} · validation loss {validLoss:F3} nats/char");
+Show($"{losses.Count:N0} updates · train loss {trainLoss:F3} · validation loss {validLoss:F3} nats/char");
 
 // %%
 double[] Smooth(IReadOnlyList<double> xs, int k) =>
     Enumerable.Range(0, xs.Count).Select(i => xs.Skip(Math.Max(0, i - k + 1)).Take(Math.Min(k, i + 1)).Average()).ToArray();
-var smoothed = Smooth(training.Losses, 200);
+var smoothed = Smooth(losses, 200);
 var steps = Enumerable.Range(1, smoothed.Length).Select(i => (double)i).ToArray();
 Show(Charts.Lines(new (string, IReadOnlyList<double>, IReadOnlyList<double>)[] {
         ("training loss (mean of last 200 windows)", steps, smoothed),
@@ -273,23 +460,22 @@ Show(Charts.Lines(new (string, IReadOnlyList<double>, IReadOnlyList<double>)[] {
     "Training the from-scratch RNN", "update (one 32-character window)", "cross-entropy (nats/char)"));
 
 // %% [markdown]
-// In full mode the loss falls from $\ln 44 \approx 3.78$ to 1.77 on the training text and 1.82 on the
-// held-out 10% after 8 passes (40,184 updates, 38 s of training); the initial validation loss was 3.86, close to
-// $\ln V$ as promised. The last digits are fragile: a plain RNN's training amplifies rounding differences, so other
-// initial weights (`torch.manual_seed(43)`, `(44)`) end at 1.87 and 1.84, and this very run with MKL's generic
-// matrix kernels instead of its fast ones (`RNN_MKL_PATCH=0`) ends at 1.73. The steepest drop comes first — learning which characters
-// are common and that spaces separate words — then comes the slower work of spelling. Validation loss close
-// to the training loss means the model has not memorised the book; it is still underfitting.
+// In full mode the loss falls from 3.8580 before training (close to $\ln V$, as promised) to 1.835 on the
+// training text and 1.880 on the held-out part after 25,115 updates. The steepest drop comes first — learning which
+// characters are common and that spaces separate words — then comes the slower work of spelling. Validation loss
+// close to the training loss means the model has not memorised the book; it is still underfitting. The samples
+// after each pass show the progress, though not steadily: after two of the passes the model wrote strings of digits
+// and brackets, the rarest symbols of the book — one sample is a noisy view of a model whose large steps still
+// jolt it.
 
 // %%
-foreach (var temperature in new[] { 0.5, 1.0 })
-    Console.WriteLine($"T = {temperature}: the time " + vocab.Decode(rnn.Sample(vocab.Encode("the time "), 200, temperature, sampleRandom)) + "\n");
+foreach (var tau in new[] { 0.5, 1.0 })
+    Console.WriteLine($"τ = {tau}: the time " + vocab.Decode(Generate(rnn, vocab.Encode("the time "), 200, tau, sampleRandom)) + "\n");
 
 // %% [markdown]
-// Dividing the scores by a *temperature* before the softmax trades variety for safety: at 0.5 the model picks
-// its favourite characters and repeats common words; at 1.0 it samples from what it learned, misspellings and all.
-// In full mode it has learned words, spaces, punctuation and some grammar-shaped phrasing — from nothing but
-// "predict the next character".
+// At $\tau = 0.5$ the model picks its favourite characters and repeats common words; at $\tau = 1$ it samples from
+// what it learned, misspellings and all. It has learned words, spaces, punctuation and some grammar-shaped
+// phrasing — from nothing but "predict the next character".
 //
 // ## 7. Vanishing and exploding gradients
 //
@@ -297,26 +483,32 @@ foreach (var temperature in new[] { 0.5, 1.0 })
 //
 // $$\frac{\partial \ell_T}{\partial h_{T-k}} = \Big(\prod_{j=T-k+1}^{T} W_{hh}^\top\, \mathrm{diag}(1 - h_j^2)\Big)\, \frac{\partial \ell_T}{\partial h_T}$$
 //
-// — a product of $k$ Jacobians built from the same $W_{hh}$. Its size behaves roughly like $\rho^k$, where $\rho$ is
-// the *spectral radius* of $W_{hh}$ (its largest absolute eigenvalue), damped further by every
-// $\tanh' = 1 - h^2 \le 1$. If the typical factor is below 1 the gradient **vanishes** exponentially with $k$;
-// above 1 it **explodes**.
+// — a product of $k$ Jacobians built from the same $W_{hh}$. A norm of a product is at most the product of the
+// norms, and the largest stretch a matrix can apply is its largest singular value $\sigma_{\max}$, so
 //
-// To see it, we score only the last step of 60-character windows (all other targets ignored), run BPTT, and plot
+// $$\Big\lVert \frac{\partial \ell_T}{\partial h_{T-k}} \Big\rVert \le \big(\sigma_{\max}(W_{hh}) \cdot \max \tanh'\big)^k \,\Big\lVert \frac{\partial \ell_T}{\partial h_T} \Big\rVert, \qquad \tanh' = 1 - h^2 \le 1.$$
+//
+// If $\sigma_{\max}(W_{hh}) < 1$ the gradient **must vanish**, exponentially in $k$. The converse does not hold: the
+// bound only says how fast it *could* grow. Whether it does is decided by the *spectral radius* $\rho$ of $W_{hh}$ (its
+// largest absolute eigenvalue) together with the $\tanh'$ factors. While the units are far from saturation
+// ($\tanh' \approx 1$) a product of $k$ copies of $W_{hh}^\top$ grows like $\rho^k$ for large $k$, so lasting growth needs
+// $\rho > 1$. But $\rho > 1$ is necessary, not sufficient: saturated units have $\tanh'$ near 0 and can make it vanish
+// anyway.
+//
+// To see it, we score only the last step of windows of sixty characters (all other targets ignored), run BPTT, and plot
 // $\lVert \partial \ell_T / \partial h_{T-k} \rVert$ against the distance $k$ (geometric mean over 16 windows;
 // `GradientFlow.HiddenNormsByDistance`). Float64 copies of the models keep tiny norms from underflowing.
 
 // %%
-ScratchRnn AsFloat64(ScratchRnn model)
-{
-    var copy = new ScratchRnn(model.VocabSize, model.HiddenSize, new ScratchRnnOptions(ScalarType.Float64));
-    foreach (var (to, from) in copy.Parameters.Zip(model.Parameters)) to.Value.copy_(from.Value);
-    return copy;
-}
 torch.manual_seed(42);
 var freshRnn = new ScratchRnn(V, H, new ScratchRnnOptions(ScalarType.Float64, InitScale: 0.1));   // as before training
-var trained64 = AsFloat64(rnn);
-Show($"spectral radius of W_hh: fresh {freshRnn.SpectralRadius():F2}, trained {trained64.SpectralRadius():F2}");
+var trained64 = CopyOf(rnn, ScalarType.Float64);
+double SigmaMax(ScratchRnn m) => torch.linalg.svdvals(m.Whh).max().item<double>();
+Console.WriteLine($"fresh:   σ_max(W_hh) = {SigmaMax(freshRnn):F2}, ρ(W_hh) = {freshRnn.SpectralRadius():F2}");
+Console.WriteLine($"trained: σ_max(W_hh) = {SigmaMax(trained64):F2}, ρ(W_hh) = {trained64.SpectralRadius():F2}");
+
+// %% [markdown]
+// Both have $\sigma_{\max} > 1$, so the bound allows growth for both. What actually happens:
 
 // %%
 var probeWindows = Enumerable.Range(0, 16).Select(i => validIds[(i * 1000)..(i * 1000 + 61)]).ToList();   // 16 × [61]
@@ -329,13 +521,12 @@ Show(Charts.Lines(new (string, IReadOnlyList<double>, IReadOnlyList<double>)[] {
     "How far back the last loss reaches", "distance k from the scored step", "‖∂ℓ_T/∂h_(T−k)‖", logY: true));
 
 // %% [markdown]
-// In full mode the fresh model ($\rho = 1.21$, small weights) sits near the edge: its gradient drifts between
-// 0.4 and 1 times its starting size over 60 steps. The **trained** model has a *larger* spectral radius (4.42) and
-// yet its gradient **vanishes** — to 3% after 10 steps, 1.5·10⁻⁵ after 30, 8·10⁻¹⁰ after 59. Training made the hidden
-// units confident, so many sit near ±1 where $\tanh' = 1 - h^2$ is tiny, and those factors win over $W_{hh}$. The
-// spectral radius alone does not tell you what happens; the product of the Jacobians does. Either way the
-// lesson is the same: a loss term sees back only a handful of characters, so nothing teaches this model to carry
-// information across dozens of steps.
+// In full mode the fresh model ($\rho$ = 1.21) sits near the edge: at $k$ = 10, 30 and 59 its gradient is 0.65,
+// 0.44 and 0.98 of its size at the scored step. The **trained** model has a *larger* spectral radius (4.36) and
+// yet its gradient **vanishes**: 0.024 after 10 steps, 9.2E-06 after 30, 2.5E-10 after 59. Training made the
+// hidden units confident, so many sit near ±1 where $\tanh' = 1 - h^2$ is tiny, and those factors win over
+// $W_{hh}$ — $\rho > 1$ and still no growth. Either way a loss term sees back only a handful of characters, so
+// nothing teaches this model to carry information across dozens of steps.
 //
 // Next, the spectral radius on its own: the fresh model's $W_{hh}$ rescaled to $\rho$ = 0.5 … 1.5, everything
 // else unchanged.
@@ -356,48 +547,56 @@ Show(Charts.Lines(radii.Select(r => ($"rho = {r}", (IReadOnlyList<double>)distan
     "Gradient flow against the spectral radius of W_hh", "distance k from the scored step", "‖∂ℓ_T/∂h_(T−k)‖", logY: true));
 
 // %% [markdown]
-// Measured in full mode (ratio to the norm at the scored step, at $k$ = 10 / 30 / 50): $\rho = 0.5$ gives
-// 4·10⁻⁴ / 2·10⁻¹⁰ / 1·10⁻¹⁶ — straight lines on the log scale, a factor of about 2 lost per step, exactly the
-// geometric decay the product predicts. $\rho = 0.75$: 0.02 / 3·10⁻⁵ / 5·10⁻⁸. $\rho = 1$: 0.32 / 0.06 / 0.02, a slow
-// fade. $\rho = 1.25$: roughly flat around 0.5. Only $\rho = 1.5$ grows: 1.2 / 2.1 / 4.4.
+// Read the table as ratios to the norm at the scored step, at $k$ = 10 / 30 / 50. $\rho$ = 0.5 gives
+// 0.00044 / 1.6E-10 / 1.1E-16 — a straight line on the log scale, geometric decay. $\rho$ = 0.75: 0.024 / 2.6E-05 /
+// 5.1E-08. $\rho$ = 1: 0.32 / 0.06 / 0.019, a slow fade. $\rho$ = 1.25 stays around 0.5: above 1, and still no
+// growth. Only $\rho$ = 1.5 grows: 1.2 / 2.1 / 4.4.
 //
 // That growth is far milder than $1.5^{50} \approx 6\cdot10^{8}$, which a network without the $\tanh$ would give.
 // With a large $W_{hh}$ the forward pass drives the hidden units into saturation, the $\tanh'$ factors shrink, and
 // the explosion is held back. The hidden-state gradient of a tanh RNN explodes only modestly; where large
-// gradients do hurt is in the weights, as the next experiment shows.
+// gradients do hurt is in the weight updates, as the next experiment shows.
 //
 // **Clipping.** Vanishing gradients make an RNN forget; exploding ones wreck training — a single huge update can
 // throw the weights somewhere the loss is terrible. *Gradient clipping* rescales the whole gradient whenever its
 // norm exceeds a threshold $\theta$: $g \leftarrow g\cdot\min(1, \theta/\lVert g\rVert)$. The direction is
-// kept, only the step length is capped. Below, two runs start from the same weights with $\rho(W_{hh}) = 1.5$ and
-// plain SGD at a large learning rate; one clips at norm 1, the other does not.
+// kept, only the step length is capped. The experiment: three runs of plain SGD at a large learning rate
+// ($\eta = 0.5$), from the same initial weights. The **control** keeps the initial $W_{hh}$; the other two rescale
+// it to $\rho = 1.5$, one without clipping and one clipped at $\theta = 1$. The gradient norms are recorded before
+// clipping.
 
 // %%
-ScratchTextTrainingRun RunFrom(double? clipNorm)
+ScratchTextTrainingRun RunFrom(double? radius, double? clipNorm)
 {
     torch.manual_seed(3);
     using var model = new ScratchRnn(V, H, new ScratchRnnOptions(ScalarType.Float32, InitScale: 0.1));
-    model.ScaleSpectralRadius(1.5);
+    if (radius is { } r) model.ScaleSpectralRadius(r);
     return ScratchRnnTraining.Fit(model, trainIds, new ScratchTextTrainingOptions(Window: 32, MaxWindows: CourseMode.Pick(150L, 1500L),
         Step: new ScratchStepOptions(LearningRate: 0.5, ScratchOptimizer.Sgd, ClipNorm: clipNorm)));
 }
-var (unclipped, clipped) = (RunFrom(null), RunFrom(1.0));
-foreach (var (name, run) in new[] { ("without clipping", unclipped), ("clipped at 1", clipped) })
-    Console.WriteLine($"{name}: largest gradient norm {run.GradientNorms.Max():G3}, highest loss {run.Losses.Max():F1}, " +
-        $"mean loss of the last 100 updates {run.Losses.TakeLast(100).Average():F3}{(run.StoppedOnNonFiniteLoss ? " (stopped: NaN)" : "")}");
+var clipRuns = new[] { ("control: initial W_hh, no clipping", RunFrom(null, null)), ("ρ = 1.5, no clipping", RunFrom(1.5, null)),
+    ("ρ = 1.5, clipped at θ = 1", RunFrom(1.5, 1.0)) };
+foreach (var (name, run) in clipRuns)
+    Console.WriteLine($"{name}: largest gradient norm {run.GradientNorms.Max():F1}, highest loss {run.Losses.Max():F2}, " +
+        $"mean loss of the last 100 updates {run.Losses.TakeLast(100).Average():F2}{(run.StoppedOnNonFiniteLoss ? " (stopped: NaN)" : "")}");
 
 // %%
 IReadOnlyList<double> Index(int n) => Enumerable.Range(1, n).Select(i => (double)i).ToArray();
-Show(Charts.Lines(new (string, IReadOnlyList<double>, IReadOnlyList<double>)[] {
-        ("no clipping", Index(unclipped.Losses.Count), Smooth(unclipped.Losses, 50)), ("clipped at norm 1", Index(clipped.Losses.Count), Smooth(clipped.Losses, 50)) },
-    "SGD from ρ = 1.5, with and without gradient clipping", "update", "training loss (mean of last 50)"));
+Show(Charts.Lines(clipRuns.Select(c => (c.Item1, Index(c.Item2.Losses.Count), (IReadOnlyList<double>)Smooth(c.Item2.Losses, 50))),
+    "SGD at η = 0.5: the control, and ρ = 1.5 with and without clipping", "update", "training loss (mean of last 50)"));
+var normSeries = clipRuns.Select(c => (c.Item1, Index(c.Item2.GradientNorms.Count), (IReadOnlyList<double>)c.Item2.GradientNorms.ToArray())).ToList();
+normSeries.Add(("clip threshold θ = 1", new double[] { 1, clipRuns[0].Item2.GradientNorms.Count }, new double[] { 1, 1 }));
+Show(Charts.Lines(normSeries, "Gradient norm before clipping", "update", "‖g‖", logY: true));
 
 // %% [markdown]
-// In full mode (1,500 updates each): without clipping, the largest gradient norm was 28 and a few big steps
-// threw the model to losses as high as 12.5; over its last 100 updates its loss averaged 6.87 — far *worse* than the
-// uniform guess ($\ln V = 3.78$). With clipping at norm 1 the same learning rate is usable: the loss never rose above
-// 4.2 and ended at 2.55. Clipping does not change which way a step goes, only how far, which is why it is cheap
-// insurance and nearly every RNN training loop uses it (ours above clipped at 5).
+// In full mode (the same number of updates each) both unclipped runs go wrong. The control's largest gradient norm was 200.1,
+// its loss reached 25.67 and averaged 14.50 over the last 100 updates; from $\rho$ = 1.5 the largest norm was 27.9,
+// the loss reached 12.50 and ended at 6.87 — both far *worse* than the uniform guess ($\ln V$). So it is not the
+// spectral radius that wrecks these runs but single huge steps at a large learning rate. With clipping at
+// $\theta = 1$ the same learning rate is usable: the loss never rose above 4.23 and ended at 2.55. The
+// gradient-norm chart shows why: the norms of the unclipped runs jump far above the threshold line, and each jump
+// is a step that throws the weights away. Clipping does not change which way a step goes, only how far, which is
+// why it is cheap insurance and nearly every RNN training loop uses it (ours above clipped at $\theta = 5$).
 //
 // ## 8. The library version: `nn.RNN`
 //
@@ -418,8 +617,8 @@ Results.Record("library_vs_scratch_max_abs_diff", libraryDiff);
 Show($"max |scratch − nn.RNN| over 200 steps × {V} scores: {libraryDiff:G3} (float32)");
 
 // %% [markdown]
-// In full mode the difference is exactly 0: on the CPU `nn.RNN` performs the same float32 operations in the same
-// order. (In general, expect differences at float32 rounding, around 10⁻⁶, from a different order of additions.)
+// The difference printed above is at most float32 rounding (around $10^{-6}$), and can be exactly zero when
+// `nn.RNN` performs the same operations in the same order.
 // From lesson 02 on we use the library version and let autograd do the backward pass — now that you know what it
 // computes.
 //
@@ -430,37 +629,44 @@ Show($"max |scratch − nn.RNN| over 200 steps × {V} scores: {libraryDiff:G3} (
 // - Backpropagation through time is the chain rule on the unrolled loop; the weight gradients are sums over steps.
 //   Truncated to windows, with the hidden state carried across, it scales to a whole book.
 // - Gradients reaching back $k$ steps are multiplied by $k$ Jacobians of the same $W_{hh}$: they shrink
-//   geometrically when its spectral radius is small, and grow when it is large until $\tanh$ saturates. Clipping
-//   tames the explosions; nothing here fixes the vanishing — that is the job of the gated cells in lesson 02.
+//   geometrically when $\sigma_{\max}(W_{hh}) < 1$; they can grow only if $\rho(W_{hh}) > 1$, and saturated units can
+//   make them vanish even then. Clipping caps the step length when they explode; nothing here fixes the vanishing — that is the job of the gated cells in lesson 02.
 //
 // ## Exercises
 //
-// **1.** How many parameters (numbers) does the RNN of section 6 have, with $V = 44$ characters and $H = 128$
+// Write the code; each check compares your function with the library and says what differs. The solutions are
+// in the teachers' notes.
+//
+// **1.** Clipping by the global norm. Given the five gradients and a threshold $\theta$, return clipped *copies*
+// (leave the tensors you are given unchanged): if $\lVert g\rVert = \sqrt{\sum_i \lVert g_i\rVert^2} > \theta$ every $g_i$
+// is multiplied by $\theta / \lVert g\rVert$, otherwise they come back as they are. The check compares with
+// `ScratchRnn.Step`.
+
+// %%
+IReadOnlyList<Tensor> MyClip(IReadOnlyList<Tensor> grads, double maxNorm)
+{
+    throw new NotImplementedException(); // TODO: one norm over all tensors, then scale each by min(1, θ/‖g‖)
+}
+RnnNotebooks.Notebook.Exercises.Lesson01.CheckClip(MyClip);
+
+// %% [markdown]
+// **2.** Temperature and top-$k$ sampling. Return the probabilities a sampler draws from: $\mathrm{softmax}(z/\tau)$ over
+// the $k$ largest scores only, renormalised, and 0 for every other symbol. The scores are float64; work in float64.
+// The check compares with `Sampling.Probabilities` (which lesson 03 uses), so calling it is not an answer.
+
+// %%
+Tensor MySample(Tensor logits, double tau, int k)
+{
+    throw new NotImplementedException(); // TODO: divide by τ, keep the top k (torch.topk), softmax over them, zeros elsewhere
+}
+RnnNotebooks.Notebook.Exercises.Lesson01.CheckSample(MySample);
+
+// %% [markdown]
+// **3.** How many parameters (numbers) does the RNN of section 6 have, with $V = 44$ characters and $H = 128$
 // hidden units? Count all five tensors.
 
 // %%
 double? myParameterCount = null;   // e.g. 12345
 
-Exercise.CheckNumber("Exercise 1", myParameterCount, rnn.Parameters.Sum(p => p.Value.numel()), 0.5,
+Exercise.CheckNumber("Exercise 3", myParameterCount, rnn.Parameters.Sum(p => p.Value.numel()), 0.5,
     "W_xh is H×V, W_hh is H×H, W_hy is V×H; b_h has H entries and b_y has V.");
-
-// %% [markdown]
-// **2.** Before training, a model with small random weights predicts an almost uniform distribution. What loss
-// (in nats per character) do you expect for a vocabulary of 40 characters? Give three decimals.
-
-// %%
-double? myInitialLoss = null;
-
-Exercise.CheckNumber("Exercise 2", myInitialLoss, Math.Log(40), 0.001, "the cross-entropy of a uniform guess over V outcomes is −ln(1/V).");
-
-// %% [markdown]
-// **3.** In the spectral-radius sweep of section 7, which radius is the smallest for which the gradient 50 steps
-// back is *larger* than at the scored step (ratio above 1)? Answer with the radius (one of 0.5, 0.75, 1.0, 1.25, 1.5),
-// or `0` if none of them does. The check reads the ratios measured above.
-
-// %%
-double? mySmallestExplodingRadius = null;
-
-var exploding = radii.Where(r => Ratio(r, 50) > 1).DefaultIfEmpty(0).First();
-Exercise.CheckNumber("Exercise 3", mySmallestExplodingRadius, exploding, 1e-9,
-    "look at the k50 column of the table above the sweep chart; the answer is the first radius whose ratio is above 1.");
