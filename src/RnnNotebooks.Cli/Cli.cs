@@ -1,76 +1,111 @@
+using System.CommandLine;
+using System.CommandLine.Help;
 using RnnNotebooks.Platform;
 
 namespace RnnNotebooks.Cli;
 
 /// <summary>The <c>rnn</c> command: the course's pipelines at longer budgets, and the course runner.</summary>
+/// <remarks>
+/// System.CommandLine parses and types the arguments and prints help; the options records of the library validate them.
+/// Exit codes: 0 done, 1 a runtime failure (a missing file, bad data), 2 a usage mistake (parse error or a value the library
+/// rejects, named by its option), 130 stopped by Ctrl-C (<see cref="CtrlC"/>).
+/// </remarks>
 static class Cli
 {
-    sealed record Command(string Name, string Usage, string Summary, Func<string[], int> Run);
+    /// <summary>The exit code of a usage mistake.</summary>
+    public const int UsageError = 2;
 
-    static readonly Command[] Commands =
-    [
-        new("course", "rnn course [--quick | --full] [--no-build] [--out DIR] [NOTEBOOK ...]",
-            "run the notebooks headless (all, or the named ones: 00, 01-vanilla-rnn, …) and write artifacts/results.md",
-            CourseCommand.Run),
-        new("data", DataCommand.Usage, "list the datasets and where they are, check their SHA-256, or download them",
-            DataCommand.Run),
-        new("bench", BenchCommand.Usage,
-            "measure training and generation speed, beside PyTorch on the same machine (writes docs/benchmarks.md)",
-            BenchCommand.Run),
-        new("asr", AsrCommand.Usage, "train, evaluate and run the lesson 05 speech recognizer (CTC over FSDD digit strings)", AsrCommand.Run),
-        new("translate", TranslateCommand.Usage,
-            "train an encoder-decoder translator (fra-eng, multi30k), evaluate BLEU on a split, or translate stdin",
-            TranslateCommand.Run),
-        new("caption", CaptionCommand.Usage,
-            "extract ResNet-18 features of Flickr8k, train a Show-Attend-and-Tell captioner, evaluate BLEU, caption photos",
-            CaptionCommand.Run),
-        new("metrics", MetricsCommand.Usage, "corpus BLEU of a hypothesis file against reference files, as JSON",
-            MetricsCommand.Run),
-        new("lm", LmCommand.Usage, "train, score and sample the lesson 03 language models (char or word level)", LmCommand.Run),
-        new("env", "rnn env", "show what the course sees: TorchSharp, threads, native fixes, mode, datasets",
-            EnvCommand.Run),
-    ];
+    /// <summary>The whole command tree; built afresh for every run, so nothing carries over between calls in one process.</summary>
+    public static Command Tree()
+    {
+        var root = new Command("rnn", "The RnnNotebooks course from the command line.") { new HelpOption() };
+        root.Add(LegacyCommand.Build("course", "Run the notebooks headless and write artifacts/results.md.", CourseCommand.Run));
+        root.Add(LegacyCommand.Build("data", "List the datasets and where they are, check their SHA-256, or download them.", DataCommand.Run));
+        root.Add(LmCommand.Build());
+        root.Add(TranslateCommand.Build());
+        root.Add(MetricsCommand.Build());
+        root.Add(LegacyCommand.Build("asr", "Train, evaluate and run the lesson 05 speech recognizer.", AsrCommand.Run));
+        root.Add(CaptionCommand.Build());
+        root.Add(BenchCommand.Build());
+        root.Add(EnvCommand.Build());
+        return root;
+    }
 
     public static int Run(string[] args)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        var root = Tree();
+        var config = new InvocationConfiguration
         {
-            PrintHelp(Console.Out);
-            return args.Length == 0 ? 2 : 0;
+            Output = Console.Out,
+            Error = Console.Error,
+            EnableDefaultExceptionHandler = false,     // Run reports failures itself, without a stack trace
+            ProcessTerminationTimeout = null,          // Ctrl-C belongs to the training commands (CtrlC)
+        };
+        if (args.Length == 0)
+        {
+            root.Parse(["--help"]).Invoke(config);
+            return UsageError;
         }
-        var command = Commands.FirstOrDefault(c => c.Name == args[0]);
-        if (command is null)
+        var parsed = root.Parse(args);
+        var name = CommandPath(parsed.CommandResult.Command);
+        if (parsed.Action is HelpAction) return parsed.Invoke(config);
+        if (parsed.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"rnn: unknown command '{args[0]}'.");
-            PrintHelp(Console.Error);
-            return 2;
+            foreach (var error in parsed.Errors) Console.Error.WriteLine($"{name}: {error.Message}");
+            Console.Error.WriteLine($"'{name} -h' shows the usage.");
+            return UsageError;
         }
         try
         {
             TorchRuntime.Prepare();
-            return command.Run(args[1..]);
+            return parsed.Invoke(config);
         }
         catch (UsageException e)
         {
-            Console.Error.WriteLine($"rnn {command.Name}: {e.Message}");
-            Console.Error.WriteLine($"usage: {command.Usage}");
-            return 2;
+            Console.Error.WriteLine($"{name}: {e.Message}");
+            Console.Error.WriteLine($"'{name} -h' shows the usage.");
+            return UsageError;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException
+                                      or InvalidOperationException or NotSupportedException)
         {
-            Console.Error.WriteLine($"rnn {command.Name}: {MessageOf(e)}");
+            Console.Error.WriteLine($"{name}: {MessageOf(e)}");
+            return 1;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"{name}: unexpected {e.GetType().Name}: {MessageOf(e)} (a bug: please report it with the command that caused it).");
             return 1;
         }
     }
 
+    /// <summary>"rnn lm train" for the command <c>train</c> under <c>lm</c>.</summary>
+    public static string CommandPath(Command command)
+    {
+        var names = new List<string>();
+        for (Symbol? s = command; s is Command c; s = s.Parents.FirstOrDefault()) names.Insert(0, c.Name);
+        return string.Join(' ', names);
+    }
+
     /// <summary>The message without .NET's "(Parameter 'x')" suffix, which means nothing to a command-line user.</summary>
-    static string MessageOf(Exception e) =>
+    internal static string MessageOf(Exception e) =>
         e is ArgumentException { ParamName: { } p } a ? a.Message.Replace($" (Parameter '{p}')", "") : e.Message;
 
-    static void PrintHelp(TextWriter w)
+    /// <summary>Runs the library's check of an options record; a property it rejects becomes a usage error naming its option
+    /// (<paramref name="optionOf"/>: property name to option). Other properties' errors pass through unchanged.</summary>
+    public static void Check(Action validate, IReadOnlyDictionary<string, Option> optionOf)
     {
-        w.WriteLine("rnn — the RnnNotebooks course from the command line");
-        w.WriteLine();
-        foreach (var c in Commands) w.WriteLine($"  {c.Usage}\n      {c.Summary}");
+        try
+        {
+            validate();
+        }
+        catch (ArgumentException e) when (e.ParamName is { } p && optionOf.TryGetValue(p, out var option))
+        {
+            var value = e is ArgumentOutOfRangeException { ActualValue: { } v } ? $" {Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)}" : "";
+            throw new UsageException($"{option.Name}{value}: {e.Message.Split('\n')[0].Split(" (Parameter")[0]}");
+        }
     }
 }
+
+/// <summary>A value the library rejected, named by its option: printed with a pointer to the usage, exit code 2.</summary>
+sealed class UsageException(string message) : Exception(message);

@@ -141,6 +141,3 @@ sealed class CliArgs
             throw new UsageException($"unknown option{(unknown.Count > 1 ? "s" : "")}: {string.Join(", ", unknown.Select(k => "--" + k))}");
     }
 }
-
-/// <summary>A mistake in how the command was called; printed with the command's usage, exit code 2.</summary>
-sealed class UsageException(string message) : Exception(message);
