@@ -11,11 +11,11 @@ static class BenchCommand
     {
         var tiny = CliOptions.Flag("--tiny", "seconds-long shapes that only check that everything runs (writes no file)");
         var noPytorch = CliOptions.Flag("--no-pytorch", "measure TorchSharp only");
-        var python = CliOptions.Text("--python", "the Python that has PyTorch (bench/setup.sh installs it)", "/usr/bin/python3");
-        var threads = new Option<string>("--threads") { Description = "intra-op thread counts to measure at, comma-separated (e.g. 1,2)" };
-        var only = new Option<string>("--only") { Description = "only the workloads whose names contain one of these, comma-separated (writes no file)" };
-        var note = new Option<string>("--note") { Description = "the machine's state during the run, for the report" };
-        var output = new Option<string>("--out") { Description = "where to write the report (default docs/benchmarks.md for a full run)" };
+        var python = CliOptions.Text("--python", "the Python that has PyTorch (bench/setup.sh installs it)", "/usr/bin/python3", helpName: "PATH");
+        var threads = new Option<string>("--threads") { HelpName = "1,2", Description = "intra-op thread counts to measure at, comma-separated (e.g. 1,2)" };
+        var only = new Option<string>("--only") { HelpName = "NAME,…", Description = "only the workloads whose names contain one of these, comma-separated (writes no file)" };
+        var note = new Option<string>("--note") { HelpName = "TEXT", Description = "the machine's state during the run, for the report" };
+        var output = new Option<string>("--out") { HelpName = "FILE", Description = "where to write the report (default docs/benchmarks.md for a full run)" };
         var command = new Command("bench",
             "Measure training and generation speed beside PyTorch on the same machine and write the report (docs/benchmarks.md).")
         {

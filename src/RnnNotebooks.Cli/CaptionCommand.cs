@@ -21,18 +21,17 @@ static class CaptionCommand
     static Option<string> Data()
     {
         var option = CliOptions.Text("--data", "the photos and captions", "flickr8k");
-        option.AcceptOnlyFromAmong("flickr8k");
-        return option;
+        return CliOptions.OneOf(option, "flickr8k");
     }
 
-    static Option<string> Cache() => CliOptions.Text("--cache", "the folder of cached image features (default: the user cache)");
+    static Option<string> Cache() => CliOptions.Text("--cache", "the folder of cached image features (default: the user cache)", helpName: "DIR");
 
     static Option<int> MaxImages(string description) => CliOptions.Int("--max-images", description, int.MaxValue);
 
     static Option<string[]> Checkpoints() => new("--checkpoint")
     {
         Description = "a trained captioner's run folder; give it several times to decode as an ensemble (averaged word probabilities)",
-        Required = true, Arity = ArgumentArity.OneOrMore,
+        Required = true, Arity = ArgumentArity.OneOrMore, HelpName = "DIR",
     };
 
     /// <summary>The first <paramref name="maxImages"/> photos of each split (a quick run; its features are cached
@@ -73,7 +72,7 @@ static class CaptionCommand
         var minutes = CliOptions.Double("--minutes", "time budget of this session, feature extraction included", 30);
         var epochs = CliOptions.Int("--epochs", "passes over the training photos, a resumed run's included", d.Epochs);
         var seed = CliOptions.Int("--seed", "the seed", 0);
-        var output = CliOptions.Text("--out", "the run folder", Path.Combine("runs", "caption-flickr8k"));
+        var output = CliOptions.Text("--out", "the run folder", Path.Combine("runs", "caption-flickr8k"), helpName: "DIR");
         var attention = CliOptions.Choice("--attention", "soft attention over the 7x7 regions, or none (the mean feature)", "soft", "none");
         var outputLayer = CliOptions.Choice("--output-layer", "hidden: words scored from the LSTM state; deep: the paper's deep output layer", "hidden", "deep");
         var hidden = CliOptions.Int("--hidden", "LSTM hidden size", 512);
@@ -83,7 +82,7 @@ static class CaptionCommand
         var dropout = CliOptions.Double("--dropout", "dropout before the word scores", 0.5);
         var lambda = CliOptions.Double("--lambda", "weight of the doubly stochastic attention penalty", 1.0);
         var minCount = CliOptions.Int("--min-count", "fewest occurrences for a word to be in the vocabulary", 5);
-        var devImages = CliOptions.Int("--dev-images", "dev photos scored (BLEU) after each epoch", d.DevImages);
+        var devImages = CliOptions.Int("--dev-images", "dev photos scored (BLEU) after each epoch", 1000);
         var decay = CliOptions.Double("--decay", "the rate's factor after an epoch without a new best dev BLEU (plateau schedule)", d.PlateauDecay);
         var schedule = CliOptions.Choice("--schedule", "plateau, or hold-cosine: hold the rate, then fall along a cosine over the last --decay-fraction", "plateau", "hold-cosine");
         var decayFraction = CliOptions.Double("--decay-fraction", "the decaying share of the budget under hold-cosine", 0.3);
@@ -97,11 +96,6 @@ static class CaptionCommand
             schedule, decayFraction, maxImages, threads, cache,
         };
         var existing = CliOptions.Existing(command);
-        command.Validators.Add(r =>
-        {
-            if (r.GetResult(decayFraction) is { Implicit: false } && r.GetValue(schedule) != "hold-cosine")
-                r.AddError("--decay-fraction goes with --schedule hold-cosine.");
-        });
         var optionOf = new Dictionary<string, Option>
         {
             ["Epochs"] = epochs, ["TimeBudget"] = minutes, ["BatchSize"] = batch, ["LearningRate"] = lr, ["DevImages"] = devImages,
@@ -110,6 +104,8 @@ static class CaptionCommand
         };
         command.SetAction(p =>
         {
+            if (p.GetResult(decayFraction) is { Implicit: false } && p.GetValue(schedule) != "hold-cosine")
+                throw new UsageException("--decay-fraction goes with --schedule hold-cosine.");
             var outputDir = p.GetValue(output)!;
             var options = new CaptionTrainingOptions(p.GetValue(epochs), TimeSpan.FromMinutes(p.GetValue(minutes)), p.GetValue(batch), p.GetValue(lr),
                 DevImages: p.GetValue(devImages), LogEvery: 100, OutputDirectory: outputDir, PlateauDecay: p.GetValue(decay),
@@ -174,20 +170,17 @@ static class CaptionCommand
         var split = CliOptions.Choice("--split", "the split to caption and score", "test", "dev", "train");
         var beam = CliOptions.Beam();
         var lengthAlpha = CliOptions.Double("--length-alpha", "length normalisation of the beam's scores (0: none)", 0);
-        var output = CliOptions.Text("--out", "where the captions file goes (default: the first checkpoint's folder)");
+        var output = CliOptions.Text("--out", "where the captions file goes (default: the first checkpoint's folder)", helpName: "DIR");
         var maxImages = MaxImages("score only the first N photos of the split");
         var cache = Cache();
         var command = new Command("eval", "BLEU-1..4 of a captioner (or an ensemble) on a split, as JSON; writes the captions.")
         {
             checkpoints, split, beam, lengthAlpha, output, maxImages, cache,
         };
-        command.Validators.Add(r =>
-        {
-            if (!(r.GetValue(lengthAlpha) >= 0)) r.AddError($"--length-alpha {r.GetValue(lengthAlpha)}: expected 0 or more (0: no length normalisation).");
-            if (r.GetValue(maxImages) < 1) r.AddError($"--max-images {r.GetValue(maxImages)}: expected 1 or more.");
-        });
         command.SetAction(p =>
         {
+            if (!(p.GetValue(lengthAlpha) >= 0)) throw new UsageException($"--length-alpha {p.GetValue(lengthAlpha)}: expected 0 or more (0: no length normalisation).");
+            if (p.GetValue(maxImages) < 1) throw new UsageException($"--max-images {p.GetValue(maxImages)}: expected 1 or more.");
             var dirs = p.GetValue(checkpoints)!;
             return Eval(dirs, p.GetValue(split)!, p.GetValue(beam), p.GetValue(lengthAlpha), p.GetValue(output) ?? dirs[0], p.GetValue(maxImages),
                 p.GetValue(cache));

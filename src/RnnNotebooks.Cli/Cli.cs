@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using RnnNotebooks.Platform;
 
 namespace RnnNotebooks.Cli;
@@ -28,6 +29,7 @@ static class Cli
         root.Add(CaptionCommand.Build());
         root.Add(BenchCommand.Build());
         root.Add(EnvCommand.Build());
+        root.Add(DocsCommand.Build());
         return root;
     }
 
@@ -51,8 +53,13 @@ static class Cli
         if (parsed.Action is HelpAction) return parsed.Invoke(config);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var error in parsed.Errors) Console.Error.WriteLine($"{name}: {error.Message}");
-            Console.Error.WriteLine($"'{name} -h' shows the usage.");
+            // A misspelt subcommand also reports that none was given; the unknown word is the news.
+            var misspelt = parsed.UnmatchedTokens.Count > 0;
+            foreach (var error in parsed.Errors)
+                if (!(misspelt && error.SymbolResult is CommandResult { Command: { Action: null, Subcommands.Count: > 0 } }
+                      && !parsed.UnmatchedTokens.Any(error.Message.Contains)))
+                    Console.Error.WriteLine($"{name}: {error.Message}");
+            PrintUsage(parsed.CommandResult.Command);
             return UsageError;
         }
         try
@@ -63,7 +70,7 @@ static class Cli
         catch (UsageException e)
         {
             Console.Error.WriteLine($"{name}: {e.Message}");
-            Console.Error.WriteLine($"'{name} -h' shows the usage.");
+            PrintUsage(parsed.CommandResult.Command);
             return UsageError;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException
@@ -77,6 +84,15 @@ static class Cli
             Console.Error.WriteLine($"{name}: unexpected {e.GetType().Name}: {MessageOf(e)} (a bug: please report it with the command that caused it).");
             return 1;
         }
+    }
+
+    static void PrintUsage(Command command)
+    {
+        var name = CommandPath(command);
+        Console.Error.WriteLine(command.Subcommands.Count > 0
+            ? $"usage: {name} {string.Join('|', command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))} [options]"
+            : $"usage: {DocsCommand.Synopsis(command)}");
+        Console.Error.WriteLine($"'{name} -h' explains every option.");
     }
 
     /// <summary>"rnn lm train" for the command <c>train</c> under <c>lm</c>.</summary>

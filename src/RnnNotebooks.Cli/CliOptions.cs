@@ -12,31 +12,41 @@ static class CliOptions
 {
     /// <summary>A whole number; <paramref name="default"/> is shown in the help.</summary>
     public static Option<int> Int(string name, string description, int @default) =>
-        new(name) { Description = description, DefaultValueFactory = _ => @default, CustomParser = r => ParseInt(r) ?? @default };
+        new(name) { Description = description, HelpName = "N", DefaultValueFactory = _ => @default, CustomParser = r => ParseInt(r) ?? @default };
 
     /// <summary>A whole number whose absence means "the recipe's default" (described in <paramref name="description"/>).</summary>
     public static Option<int?> OptionalInt(string name, string description) =>
-        new(name) { Description = description, CustomParser = ParseInt };
+        new(name) { Description = description, HelpName = "N", CustomParser = ParseInt };
 
     /// <summary>A finite number written the invariant way (<c>0.5</c>).</summary>
     public static Option<double> Double(string name, string description, double @default) =>
-        new(name) { Description = description, DefaultValueFactory = _ => @default, CustomParser = r => ParseDouble(r) ?? @default };
+        new(name) { Description = description, HelpName = "X", DefaultValueFactory = _ => @default, CustomParser = r => ParseDouble(r) ?? @default };
 
     /// <summary>A finite number whose absence means "the recipe's default".</summary>
     public static Option<double?> OptionalDouble(string name, string description) =>
-        new(name) { Description = description, CustomParser = ParseDouble };
+        new(name) { Description = description, HelpName = "X", CustomParser = ParseDouble };
 
     /// <summary>One word out of <paramref name="allowed"/>, the first being the default.</summary>
-    public static Option<string> Choice(string name, string description, params string[] allowed)
+    public static Option<string> Choice(string name, string description, params string[] allowed) =>
+        OneOf(new Option<string>(name) { Description = description, DefaultValueFactory = _ => allowed[0] }, allowed);
+
+    /// <summary>Restricts a text option to <paramref name="allowed"/> (also offered as completions); a wrong word is an
+    /// error naming the option and the choices.</summary>
+    public static Option<string> OneOf(Option<string> option, params string[] allowed)
     {
-        var option = new Option<string>(name) { Description = description, DefaultValueFactory = _ => allowed[0] };
-        option.AcceptOnlyFromAmong(allowed);
+        option.CompletionSources.Add(allowed);
+        option.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<string>() is { } value && !allowed.Contains(value))
+                r.AddError($"{option.Name} {value}: expected {(allowed.Length == 1 ? allowed[0] : $"{string.Join(", ", allowed[..^1])} or {allowed[^1]}")}.");
+        });
         return option;
     }
 
-    public static Option<string> Text(string name, string description, string? @default = null, bool required = false)
+    /// <summary>A word or a path; <paramref name="helpName"/> (DIR, FILE, …) stands for the value in the usage.</summary>
+    public static Option<string> Text(string name, string description, string? @default = null, bool required = false, string? helpName = null)
     {
-        var option = new Option<string>(name) { Description = description, Required = required };
+        var option = new Option<string>(name) { Description = description, Required = required, HelpName = helpName };
         if (@default is not null) option.DefaultValueFactory = _ => @default;
         return option;
     }

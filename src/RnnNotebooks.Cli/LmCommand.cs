@@ -23,9 +23,9 @@ static class LmCommand
 
     static Command Train()
     {
-        var data = CliOptions.Text("--data", "the text: tinyshakespeare, ptb or a UTF-8 file", required: true);
+        var data = CliOptions.Text("--data", "the text: tinyshakespeare, ptb or a UTF-8 file", required: true, helpName: "NAME|FILE");
         var level = new Option<string>("--level") { Description = "tokens: char or word (default: word for ptb, char otherwise)" };
-        level.AcceptOnlyFromAmong("char", "word");
+        CliOptions.OneOf(level, "char", "word");
         var hidden = CliOptions.OptionalInt("--hidden", "hidden size (default 512 char, 256 word)");
         var layers = CliOptions.Int("--layers", "recurrent layers", 2);
         var cell = CliOptions.Choice("--cell", "the recurrent cell", "lstm", "gru", "rnn");
@@ -43,18 +43,13 @@ static class LmCommand
         var epochs = CliOptions.OptionalInt("--epochs", "passes over the text, a resumed run's included (default 10 char, 20 word; 1000 with --minutes)");
         var seed = CliOptions.Int("--seed", "the seed", 42);
         var threads = CliOptions.Threads();
-        var output = CliOptions.Text("--out", "the run folder (default runs/lm-DATA-LEVEL)");
+        var output = CliOptions.Text("--out", "the run folder (default runs/lm-DATA-LEVEL)", helpName: "DIR");
         var command = new Command("train", "Train a language model into --out; an existing checkpoint of the same options is continued.")
         {
             data, level, hidden, layers, cell, dropout, tie, noTie, batch, steps, lr, schedule, decayFraction, minutes, epochs, seed, threads, output,
         };
         var existing = CliOptions.Existing(command);
         CliOptions.Exclusive(command, tie, noTie, "contradict each other.");
-        command.Validators.Add(r =>
-        {
-            if (r.GetResult(decayFraction) is { Implicit: false } && r.GetValue(schedule) != "hold-cosine")
-                r.AddError("--decay-fraction goes with --schedule hold-cosine.");
-        });
         var optionOf = new Dictionary<string, Option>
         {
             ["Data"] = data, ["Level"] = level, ["Hidden"] = hidden, ["Layers"] = layers, ["Cell"] = cell, ["Dropout"] = dropout,
@@ -64,6 +59,8 @@ static class LmCommand
         command.SetAction(p =>
         {
             var scheduleText = p.GetValue(schedule)!;
+            if (p.GetResult(decayFraction) is { Implicit: false } && scheduleText != "hold-cosine")
+                throw new UsageException("--decay-fraction goes with --schedule hold-cosine.");
             var options = new LanguageModelTrainingOptions(
                 Data: p.GetValue(data)!,
                 Level: p.GetValue(level) switch { "char" => TokenLevel.Char, "word" => TokenLevel.Word, _ => null },
@@ -135,8 +132,8 @@ static class LmCommand
 
     static Command Eval()
     {
-        var checkpoint = CliOptions.Text("--checkpoint", "the run folder of a trained model", required: true);
-        var text = CliOptions.Text("--text", "the UTF-8 text to score", required: true);
+        var checkpoint = CliOptions.Text("--checkpoint", "the run folder of a trained model", required: true, helpName: "DIR");
+        var text = CliOptions.Text("--text", "the UTF-8 text to score", required: true, helpName: "FILE");
         var command = new Command("eval", "Perplexity (and bits per character) of a text under a trained model, as JSON.") { checkpoint, text };
         command.SetAction(p => Eval(p.GetValue(checkpoint)!, p.GetValue(text)!));
         return command;
@@ -170,24 +167,24 @@ static class LmCommand
 
     static Command Sample()
     {
-        var checkpoint = CliOptions.Text("--checkpoint", "the run folder of a trained model", required: true);
-        var promptOption = CliOptions.Text("--prompt", "the text to continue (or give it as the last word)");
+        var checkpoint = CliOptions.Text("--checkpoint", "the run folder of a trained model", required: true, helpName: "DIR");
+        var promptOption = CliOptions.Text("--prompt", "the text to continue (or give it as the last word)", helpName: "TEXT");
         var promptArgument = new Argument<string?>("PROMPT") { Description = "the text to continue, instead of --prompt", Arity = ArgumentArity.ZeroOrOne };
         var temperature = CliOptions.Double("--temperature", "sampling temperature (0: greedy)", 0.8);
         var length = CliOptions.Int("--length", "tokens to generate", 500);
         var topK = CliOptions.OptionalInt("--top-k", "sample only among the K likeliest tokens (default: all)");
         var seed = CliOptions.Int("--seed", "the sampling seed", 42);
         var command = new Command("sample", "Generate text from a trained model.") { checkpoint, promptOption, promptArgument, temperature, length, topK, seed };
-        command.Validators.Add(r =>
+        command.SetAction(p =>
         {
-            if (r.GetValue(promptOption) is not null && r.GetValue(promptArgument) is not null)
-                r.AddError("give the prompt once: --prompt TEXT or as the last word, not both.");
-            if (r.GetValue(temperature) < 0) r.AddError($"--temperature {r.GetValue(temperature)}: expected 0 (greedy) or more.");
-            if (r.GetValue(length) < 0) r.AddError($"--length {r.GetValue(length)}: expected 0 or more.");
-            if (r.GetValue(topK) is < 1 and var k) r.AddError($"--top-k {k}: expected a positive integer.");
+            if (p.GetValue(promptOption) is not null && p.GetValue(promptArgument) is not null)
+                throw new UsageException("give the prompt once: --prompt TEXT or as the last word, not both.");
+            if (p.GetValue(temperature) < 0) throw new UsageException($"--temperature {p.GetValue(temperature)}: expected 0 (greedy) or more.");
+            if (p.GetValue(length) < 0) throw new UsageException($"--length {p.GetValue(length)}: expected 0 or more.");
+            if (p.GetValue(topK) is < 1 and var k) throw new UsageException($"--top-k {k}: expected a positive integer.");
+            return Sample(p.GetValue(checkpoint)!, p.GetValue(promptOption) ?? p.GetValue(promptArgument) ?? "",
+                p.GetValue(temperature), p.GetValue(length), p.GetValue(topK), p.GetValue(seed));
         });
-        command.SetAction(p => Sample(p.GetValue(checkpoint)!, p.GetValue(promptOption) ?? p.GetValue(promptArgument) ?? "",
-            p.GetValue(temperature), p.GetValue(length), p.GetValue(topK), p.GetValue(seed)));
         return command;
     }
 

@@ -11,11 +11,11 @@ static class MetricsCommand
 
     static Command BleuCommand()
     {
-        var hyps = CliOptions.Text("--hyps", "the hypotheses, one per line (UTF-8)", required: true);
+        var hyps = CliOptions.Text("--hyps", "the hypotheses, one per line (UTF-8)", required: true, helpName: "FILE");
         var refs = new Option<string[]>("--refs")
         {
             Description = "a reference file, one line per hypothesis in the same order; give it once per reference set",
-            Required = true, Arity = ArgumentArity.OneOrMore,
+            Required = true, Arity = ArgumentArity.OneOrMore, HelpName = "FILE",
         };
         var tokenize = CliOptions.Choice("--tokenize", "13a: sacreBLEU's default tokenizer; none: split on whitespace", "13a", "none");
         var lowercase = CliOptions.Flag("--lowercase", "compare in lower case");

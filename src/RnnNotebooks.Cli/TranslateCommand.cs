@@ -19,9 +19,9 @@ static class TranslateCommand
     static Command Train()
     {
         var d = new TranslationTrainingOptions();
-        var data = CliOptions.Text("--data", "the parallel corpus: fra-eng or multi30k", required: true);
-        var src = CliOptions.Text("--src", "source language (default: fra for fra-eng, en for multi30k)");
-        var tgt = CliOptions.Text("--tgt", "target language (default: the other one; de for multi30k)");
+        var data = CliOptions.Text("--data", "the parallel corpus: fra-eng or multi30k", required: true, helpName: "NAME");
+        var src = CliOptions.Text("--src", "source language (default: fra for fra-eng, en for multi30k)", helpName: "LANG");
+        var tgt = CliOptions.Text("--tgt", "target language (default: the other one; de for multi30k)", helpName: "LANG");
         var minutes = CliOptions.Double("--minutes", "time budget of this session", d.Minutes);
         var epochs = CliOptions.Int("--epochs", "passes over the training pairs, a resumed run's included", d.Epochs);
         var seed = CliOptions.Int("--seed", "the seed", d.Seed);
@@ -35,7 +35,7 @@ static class TranslateCommand
         var maxLength = CliOptions.OptionalInt("--max-length", "longest sentence kept, in tokens (default 12 fra-eng, 50 multi30k)");
         var maxPairs = CliOptions.OptionalInt("--max-pairs", "only this many fra-eng pairs (a quick run)");
         var threads = CliOptions.Threads();
-        var output = CliOptions.Text("--out", "the run folder (default runs/translate-DATA-SRC-TGT)");
+        var output = CliOptions.Text("--out", "the run folder (default runs/translate-DATA-SRC-TGT)", helpName: "DIR");
         var command = new Command("train", "Train a translator into --out; an existing checkpoint of the same options is continued.")
         {
             data, src, tgt, minutes, epochs, seed, output, attention, hidden, embedding, batch, lr, dropout, minFreq, maxLength, maxPairs, threads,
@@ -92,10 +92,10 @@ static class TranslateCommand
 
     static Command Eval()
     {
-        var checkpoint = CliOptions.Text("--checkpoint", "the run folder of a trained translator", required: true);
+        var checkpoint = CliOptions.Text("--checkpoint", "the run folder of a trained translator", required: true, helpName: "DIR");
         var split = CliOptions.Choice("--split", "the split to translate and score", "test", "validation", "train", "val", "valid");
         var beam = CliOptions.Beam();
-        var output = CliOptions.Text("--out", "where the hypotheses and references go (default: the checkpoint folder)");
+        var output = CliOptions.Text("--out", "where the hypotheses and references go (default: the checkpoint folder)", helpName: "DIR");
         var command = new Command("eval", "Corpus BLEU of a trained translator on a split, as JSON; writes the hypotheses and references.")
         {
             checkpoint, split, beam, output,
@@ -143,7 +143,7 @@ static class TranslateCommand
 
     static Command RunStdin()
     {
-        var checkpoint = CliOptions.Text("--checkpoint", "the run folder of a trained translator", required: true);
+        var checkpoint = CliOptions.Text("--checkpoint", "the run folder of a trained translator", required: true, helpName: "DIR");
         var beam = CliOptions.Beam();
         var command = new Command("run", "Translate stdin, one sentence per line.") { checkpoint, beam };
         command.SetAction(p => RunStdin(p.GetValue(checkpoint)!, p.GetValue(beam)));
