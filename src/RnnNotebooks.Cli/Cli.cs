@@ -25,7 +25,7 @@ static class Cli
         root.Add(LmCommand.Build());
         root.Add(TranslateCommand.Build());
         root.Add(MetricsCommand.Build());
-        root.Add(LegacyCommand.Build("asr", "Train, evaluate and run the lesson 05 speech recognizer.", AsrCommand.Run));
+        root.Add(AsrCommand.Build());
         root.Add(CaptionCommand.Build());
         root.Add(BenchCommand.Build());
         root.Add(EnvCommand.Build());
@@ -65,6 +65,7 @@ static class Cli
         try
         {
             TorchRuntime.Prepare();
+            TorchRuntime.AnnounceOnce(Console.Error);   // stderr: stdout may be JSON or transcripts for a pipe
             return parsed.Invoke(config);
         }
         catch (UsageException e)
@@ -103,9 +104,15 @@ static class Cli
         return string.Join(' ', names);
     }
 
-    /// <summary>The message without .NET's "(Parameter 'x')" suffix, which means nothing to a command-line user.</summary>
-    internal static string MessageOf(Exception e) =>
-        e is ArgumentException { ParamName: { } p } a ? a.Message.Replace($" (Parameter '{p}')", "") : e.Message;
+    /// <summary>The message without .NET's "(Parameter 'x')" suffix, and with the library's advice to call
+    /// <c>Datasets.Ensure("x")</c> or <c>Datasets.Verify("x")</c> given as the commands that do the same: neither
+    /// means anything to a command-line user.</summary>
+    internal static string MessageOf(Exception e)
+    {
+        var message = e is ArgumentException { ParamName: { } p } a ? a.Message.Replace($" (Parameter '{p}')", "") : e.Message;
+        message = System.Text.RegularExpressions.Regex.Replace(message, @"Datasets\.Ensure\(""([^""]+)""\)", "`rnn data fetch $1`");
+        return System.Text.RegularExpressions.Regex.Replace(message, @"Datasets\.Verify\(""([^""]+)""\)", "`rnn data verify $1`");
+    }
 
     /// <summary>Runs the library's check of an options record; a property it rejects becomes a usage error naming its option
     /// (<paramref name="optionOf"/>: property name to option). Other properties' errors pass through unchanged.</summary>

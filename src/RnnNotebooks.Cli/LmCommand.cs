@@ -141,8 +141,9 @@ static class LmCommand
 
     static int Eval(string dir, string textPath)
     {
-        if (!File.Exists(textPath)) throw new FileNotFoundException($"{textPath}: no such file. Give the text to score with --text FILE.", textPath);
-        var text = File.ReadAllText(textPath);
+        if (!File.Exists(textPath) && !Directory.Exists(textPath))
+            throw new FileNotFoundException($"{textPath}: no such file. Give the text to score with --text FILE.", textPath);
+        var text = TextFile.ReadUtf8(textPath);
         if (string.IsNullOrWhiteSpace(text))
             throw new InvalidDataException($"{textPath}: the file is empty; there is nothing to score. Give a text with at least two tokens.");
 

@@ -79,22 +79,18 @@ public sealed class LogMelFeatures : IDisposable
 
     /// <summary>Features of a clip, resampled to <see cref="FeatureOptions.SampleRate"/> if needed: <c>[frames, Dimension]</c>.</summary>
     /// <param name="clip">The audio.</param>
-    /// <param name="logMel">If given, applied to the log-mel spectrum <c>[frames, NMels]</c> before the DCT and the
-    /// normalisation (e.g. <see cref="SpecAugment.MaskFrequencies"/> on mel bands); its result is what goes on.</param>
-    public Tensor Compute(AudioClip clip, Func<Tensor, Tensor>? logMel = null)
+    public Tensor Compute(AudioClip clip)
     {
         ArgumentNullException.ThrowIfNull(clip);
         var samples = clip.SampleRate == Options.SampleRate
             ? clip.Samples
             : Resampler.Resample(clip.Samples, clip.SampleRate, Options.SampleRate);
-        return Compute(samples, logMel);
+        return Compute(samples);
     }
 
     /// <summary>Features of samples already at <see cref="FeatureOptions.SampleRate"/>: <c>[frames, Dimension]</c>.</summary>
     /// <param name="samples">The audio.</param>
-    /// <param name="logMel">If given, applied to the log-mel spectrum <c>[frames, NMels]</c> before the DCT and the
-    /// normalisation; its result is what goes on.</param>
-    public Tensor Compute(float[] samples, Func<Tensor, Tensor>? logMel = null)
+    public Tensor Compute(float[] samples)
     {
         ArgumentNullException.ThrowIfNull(samples);
         using var scope = NewDisposeScope();
@@ -112,7 +108,6 @@ public sealed class LogMelFeatures : IDisposable
         var power = magnitude.mul(magnitude);                                   // [bins, frames]; no Scalar, unlike square()
         var mel = power.t().matmul(filterbank);                                 // [frames, NMels]
         var features = mel.clamp_min(logFloor).log();
-        if (logMel is not null) features = logMel(features);
         if (dct is not null) features = features.matmul(dct);                   // [frames, Mfcc]
         if (Options.Normalize) features = NormalizeUtterance(features);
         return features.contiguous().MoveToOuterDisposeScope();

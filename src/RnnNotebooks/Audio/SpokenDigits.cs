@@ -80,10 +80,6 @@ public static partial class SpokenDigits
 /// <param name="Tilt">Each string goes through the filter y[n] = x[n] − a·x[n−1] with a drawn from ±this (0 = none),
 /// its loudness kept: a random spectral tilt, as a different microphone gives (0.7: up to ±15 dB from 0 Hz to 4 kHz).
 /// Applied before the noise, so the silences stay flat, as in a real recording.</param>
-/// <param name="MixSpeakers">The probability (0 = never) that a string is built from several voices: each of its
-/// recordings is drawn from a speaker picked at random for it, so no voice stays the same from one word to the next
-/// and a model cannot lean on what it has heard of a voice earlier in the string. Such a string's
-/// <see cref="DigitString.Speaker"/> is <see cref="DigitStringBuilder.Mixed"/>.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record DigitStringOptions(
     int MinDigits = 1,
@@ -94,8 +90,7 @@ public sealed record DigitStringOptions(
     double NoiseLevel = 0,
     double SpeedPerturbation = 0,
     double GainDb = 0,
-    double Tilt = 0,
-    double MixSpeakers = 0)
+    double Tilt = 0)
 {
     /// <summary>Light augmentation for training: noise, ±10 % speed, ±6 dB.</summary>
     public static DigitStringOptions Augmented { get; } = new(NoiseLevel: 0.05, SpeedPerturbation: 0.1, GainDb: 6);
@@ -130,8 +125,6 @@ public sealed class DigitStringBuilder
         bySpeaker = recordings.GroupBy(r => r.Speaker).ToDictionary(g => g.Key, g => g.ToArray());
         speakers = [.. bySpeaker.Keys.Order(StringComparer.Ordinal)];
         if (speakers.Length == 0) throw new ArgumentException("No recordings to build digit strings from.", nameof(recordings));
-        if (Options.MixSpeakers is < 0 or > 1 or double.NaN)
-            throw new ArgumentException($"MixSpeakers is a probability in [0, 1], got {Options.MixSpeakers}.", nameof(options));
         sampleRate = 0;
         foreach (var r in bySpeaker.Values.SelectMany(x => x))
         {
@@ -152,24 +145,13 @@ public sealed class DigitStringBuilder
     /// <summary>Sample rate of the recordings and of the strings.</summary>
     public int SampleRate => sampleRate;
 
-    /// <summary>The <see cref="DigitString.Speaker"/> of a string built from several voices (<see cref="DigitStringOptions.MixSpeakers"/>).</summary>
-    public const string Mixed = "(mixed)";
-
-    /// <summary>One string: a random speaker, then 1…MaxDigits of that speaker's recordings (with
-    /// <see cref="DigitStringOptions.MixSpeakers"/>, sometimes each recording of a speaker drawn for it).</summary>
+    /// <summary>One string: a random speaker, then 1…MaxDigits of that speaker's recordings.</summary>
     public DigitString Build(Random random)
     {
         ArgumentNullException.ThrowIfNull(random);
         var speaker = speakers[random.Next(speakers.Length)];
         var pool = bySpeaker[speaker];
         var count = random.Next(Options.MinDigits, Options.MaxDigits + 1);
-        // Drawn only when mixing is on, so strings without it are the same as before it existed.
-        if (Options.MixSpeakers > 0 && random.NextDouble() < Options.MixSpeakers)
-            return Assemble(Mixed, () =>
-            {
-                var voice = bySpeaker[speakers[random.Next(speakers.Length)]];
-                return voice[random.Next(voice.Length)];
-            }, count, random);
         return Assemble(speaker, () => pool[random.Next(pool.Length)], count, random);
     }
 

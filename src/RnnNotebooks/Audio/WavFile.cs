@@ -39,9 +39,11 @@ public sealed record AudioClip(float[] Samples, int SampleRate)
 
 /// <summary>Reads and writes the one WAV flavour the course uses: RIFF/WAVE, PCM, 16 bits, one channel.</summary>
 /// <remarks>
-/// Chunks other than <c>fmt </c> and <c>data</c> (LIST, fact, cue…) are skipped. Anything else — stereo,
-/// 8/24/32-bit, IEEE float, a file that is not RIFF/WAVE, a data chunk shorter than its header says — throws
-/// <see cref="InvalidDataException"/> naming the file, what was found and how to convert it.
+/// Chunks other than <c>fmt </c> and <c>data</c> (LIST, fact, cue…) are skipped. A data chunk whose size is
+/// 0xFFFFFFFF (written by a recorder that streamed and never came back to fill it in) runs to the end of the file.
+/// Anything else — stereo, 8/24/32-bit, IEEE float, a file that is not RIFF/WAVE, a chunk longer than what follows
+/// it, an empty data chunk, a directory — throws <see cref="InvalidDataException"/> naming the file, what was found
+/// and how to fix it.
 /// Introduced in 05-speech-recognition.
 /// </remarks>
 public static class WavFile
@@ -52,12 +54,18 @@ public static class WavFile
     const string ConvertHint = "Convert it first, e.g. `ffmpeg -i IN -ac 1 -c:a pcm_s16le OUT.wav`.";
 
     /// <summary>Reads a mono 16-bit PCM WAV file.</summary>
-    /// <exception cref="InvalidDataException">Not a mono 16-bit PCM RIFF/WAVE file, or truncated.</exception>
+    /// <exception cref="InvalidDataException">Not a mono 16-bit PCM RIFF/WAVE file, truncated, without audio, or a
+    /// directory.</exception>
     public static AudioClip Read(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (Directory.Exists(path))
+            throw new InvalidDataException($"{path}: a directory, not a WAV file. Name the WAV files in it instead, e.g. {Path.Combine(path, "*.wav")}.");
         return Read(File.ReadAllBytes(path), path);
     }
+
+    /// <summary>The size a streaming recorder leaves in a data chunk it never finished: read to the end of the file.</summary>
+    const uint StreamingSize = 0xFFFFFFFF;
 
     /// <summary>Reads WAV bytes; <paramref name="name"/> is used in error messages.</summary>
     public static AudioClip Read(ReadOnlySpan<byte> bytes, string name = "<wav>")
@@ -69,42 +77,50 @@ public static class WavFile
 
         int? channels = null, rate = null, bits = null;
         ushort format = 0;
-        var pos = 12;
+        long pos = 12;                                                          // long: a chunk size can reach 4 GiB
         while (pos + 8 <= bytes.Length)
         {
-            var id = Encoding.ASCII.GetString(bytes.Slice(pos, 4));
-            var size = BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice(pos + 4, 4));
-            var body = pos + 8;
+            var at = (int)pos;
+            var id = Encoding.ASCII.GetString(bytes.Slice(at, 4));
+            var size = BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice(at + 4, 4));
+            var body = at + 8;
             var available = bytes.Length - body;
-            if (id == "fmt ")
-            {
-                if (size < 16 || available < 16)
-                    throw new InvalidDataException($"{name}: the fmt chunk is {Math.Min(size, (uint)available)} bytes, expected at least 16; the file is damaged.");
-                var fmt = bytes.Slice(body, 16);
-                format = BinaryPrimitives.ReadUInt16LittleEndian(fmt);
-                channels = BinaryPrimitives.ReadUInt16LittleEndian(fmt[2..]);
-                rate = (int)BinaryPrimitives.ReadUInt32LittleEndian(fmt[4..]);
-                bits = BinaryPrimitives.ReadUInt16LittleEndian(fmt[14..]);
-                if (format == FormatExtensible && size >= 40 && available >= 26)
-                    format = BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(body + 24, 2));
-            }
-            else if (id == "data")
+            if (id == "data")
             {
                 if (channels is null)
                     throw new InvalidDataException($"{name}: the data chunk comes before any fmt chunk; the file is damaged.");
                 Check(name, format, channels.Value, bits!.Value, rate!.Value);
-                if (size > available)
+                if (size == StreamingSize) size = (uint)available;
+                else if (size > available)
                     throw new InvalidDataException(
                         $"{name}: truncated: the data chunk says {size} bytes but only {available} follow. " +
                         "The file was cut off while copying or recording; get a complete copy.");
                 var count = (int)(size / 2);
+                if (count == 0)
+                    throw new InvalidDataException($"{name}: the data chunk is empty: the file holds no audio. Record or export it again.");
                 var samples = new float[count];
                 var data = bytes.Slice(body, count * 2);
                 for (var i = 0; i < count; i++)
                     samples[i] = BinaryPrimitives.ReadInt16LittleEndian(data[(2 * i)..]) / 32768f;
                 return new AudioClip(samples, rate.Value);
             }
-            pos = body + (int)Math.Min(size + (size & 1), int.MaxValue - body); // chunks are padded to even sizes
+            if (size > available)
+                throw new InvalidDataException(
+                    $"{name}: the '{Printable(bytes.Slice(at, 4))}' chunk says {size} bytes but only {available} follow; " +
+                    "the file is damaged or cut off. Get a complete copy, or convert it again, e.g. `ffmpeg -i IN -ac 1 -c:a pcm_s16le OUT.wav`.");
+            if (id == "fmt ")
+            {
+                if (size < 16)
+                    throw new InvalidDataException($"{name}: the fmt chunk is {size} bytes, expected at least 16; the file is damaged.");
+                var fmt = bytes.Slice(body, 16);
+                format = BinaryPrimitives.ReadUInt16LittleEndian(fmt);
+                channels = BinaryPrimitives.ReadUInt16LittleEndian(fmt[2..]);
+                rate = (int)BinaryPrimitives.ReadUInt32LittleEndian(fmt[4..]);
+                bits = BinaryPrimitives.ReadUInt16LittleEndian(fmt[14..]);
+                if (format == FormatExtensible && size >= 40)
+                    format = BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(body + 24, 2));
+            }
+            pos = body + (long)size + (size & 1);                               // chunks are padded to even sizes
         }
         throw new InvalidDataException(
             channels is null

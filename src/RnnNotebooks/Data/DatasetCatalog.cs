@@ -73,18 +73,10 @@ internal static class DatasetCatalog
                 "Research and teaching use only; the photos belong to their Flickr owners. Do not redistribute commercially.",
                 "M. Hodosh, P. Young, J. Hockenmaier (2013), \"Framing Image Description as a Ranking Task: Data, Models "
                 + "and Evaluation Metrics\", JAIR 47:853–899.",
-                Manifest.Load("flickr8k"),
-                Flickr8kInstructions),
+                Manifest.Load("flickr8k")),
         ];
         return datasets.ToDictionary(d => d.Name, StringComparer.Ordinal);
     }
-
-    private const string Flickr8kInstructions =
-        "The 8,091 files under images/ cannot be downloaded automatically: they are 224×224 copies re-encoded for this "
-        + "course (ImageMagick, JPEG quality 80), and no public URL serves these exact bytes. Copy the course's "
-        + "flickr8k folder (shared/datasets/flickr8k, from whoever gave you the course data) into the download cache "
-        + "(Datasets.CacheDirectory), or set RNN_DATA_DIR to the folder that contains flickr8k/. Then run "
-        + "Datasets.Verify(\"flickr8k\") to check every file. The text files (captions, splits) download on their own.";
 
     private static DatasetFile Url(string path, string sha256, long bytes, string url) =>
         new(path, sha256, bytes, FileSource.Url, new Uri(url));

@@ -30,14 +30,30 @@ public enum FileFixup
 /// <param name="Source">Where the bytes come from.</param>
 /// <param name="Url">Canonical download URL when <paramref name="Source"/> is <see cref="FileSource.Url"/>.</param>
 /// <param name="Fixup">Change applied to the downloaded bytes before checking them.</param>
+/// <param name="Served">What the URL serves when it is not the course's copy (flickr8k's photos: the course
+/// re-encoded them smaller, the source serves the originals): a download is checked against this, and a file
+/// matching either this or <paramref name="Sha256"/>/<paramref name="Bytes"/> is accepted.</param>
 public sealed record DatasetFile(
     string Path,
     string Sha256,
     long Bytes,
     FileSource Source,
     Uri? Url = null,
-    FileFixup Fixup = FileFixup.None)
+    FileFixup Fixup = FileFixup.None,
+    FileVersion? Served = null)
 {
+    /// <summary>The versions of the file that are accepted: the course's copy, then what the source serves.</summary>
+    public IReadOnlyList<FileVersion> Accepted =>
+        Served is null ? [new(Sha256, Bytes)] : [new(Sha256, Bytes), Served];
+
+    /// <summary>The version a download must match.</summary>
+    internal FileVersion Downloaded => Served ?? new(Sha256, Bytes);
+
     /// <summary>True when <see cref="Datasets.Ensure(string, DatasetOptions)"/> can fetch this file without the user's help.</summary>
     public bool CanDownload => Source != FileSource.Manual;
 }
+
+/// <summary>One accepted version of a dataset file.</summary>
+/// <param name="Sha256">Lower-case hex SHA-256.</param>
+/// <param name="Bytes">Size in bytes.</param>
+public sealed record FileVersion(string Sha256, long Bytes);

@@ -288,7 +288,7 @@ public static class Datasets
     private static bool HasRegisteredSize(string directory, DatasetFile file)
     {
         var fileInfo = new FileInfo(PathIn(directory, file));
-        return fileInfo.Exists && fileInfo.Length == file.Bytes;
+        return fileInfo.Exists && file.Accepted.Any(v => v.Bytes == fileInfo.Length);
     }
 
     private static string PathIn(string directory, DatasetFile file) =>
@@ -314,6 +314,14 @@ public static class Datasets
         var dataDir = Environment.GetEnvironmentVariable(DataDirVariable);
         if (!string.IsNullOrWhiteSpace(dataDir))
         {
+            if (!Directory.Exists(dataDir))
+            {
+                throw new DatasetException(name,
+                    $"{DataDirVariable} is set to '{dataDir}', which is not a folder. Point it at the folder that contains "
+                    + $"the dataset folders ({name}/ and the others), or unset it to use shared/datasets and the download cache.",
+                    dataDir);
+            }
+
             yield return (LocationKind.EnvironmentVariable, Path.GetFullPath(Path.Combine(dataDir, name)));
         }
 
@@ -350,7 +358,7 @@ public static class Datasets
                 $"{path}: missing (expected {file.Bytes} bytes, SHA-256 {file.Sha256}). {get}");
         }
 
-        if (fileInfo.Length != file.Bytes)
+        if (file.Accepted.All(v => v.Bytes != fileInfo.Length))
         {
             return new FileProblem(file.Path, FileProblemKind.WrongSize,
                 $"{path}: size mismatch, expected {file.Bytes} bytes, got {fileInfo.Length}; the file is probably truncated. Fix: {fix}");
@@ -362,7 +370,7 @@ public static class Datasets
             actual = Convert.ToHexStringLower(SHA256.HashData(stream));
         }
 
-        return actual == file.Sha256
+        return file.Accepted.Any(v => v.Sha256 == actual && v.Bytes == fileInfo.Length)
             ? null
             : new FileProblem(file.Path, FileProblemKind.WrongChecksum,
                 $"{path}: SHA-256 mismatch, expected {file.Sha256}, got {actual}. The file may be corrupt or the upstream "

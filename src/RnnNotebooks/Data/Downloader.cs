@@ -22,7 +22,7 @@ internal static class Downloader
         {
             await FetchAsync(info, file, directory, options, token).ConfigureAwait(false);
             var n = Interlocked.Increment(ref done);
-            var b = Interlocked.Add(ref bytes, file.Bytes);
+            var b = Interlocked.Add(ref bytes, file.Downloaded.Bytes);
             options.Progress?.Report(new DownloadProgress(info.Name, file.Path, n, files.Count, b));
         }).ConfigureAwait(false);
     }
@@ -65,20 +65,21 @@ internal static class Downloader
                 }
             }
 
-            if (written != file.Bytes)
+            var expected = file.Downloaded;
+            if (written != expected.Bytes)
             {
                 throw new DatasetException(info.Name,
-                    $"{finalPath}: size mismatch, expected {file.Bytes} bytes, got {written} ({from}). The download was "
+                    $"{finalPath}: size mismatch, expected {expected.Bytes} bytes, got {written} ({from}). The download was "
                     + $"truncated or the upstream file changed; nothing was saved. Retry Datasets.Ensure(\"{info.Name}\"), "
                     + $"or set {Datasets.DataDirVariable} to a folder holding a verified copy of {info.Name}/.",
                     finalPath, url);
             }
 
             var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
-            if (actual != file.Sha256)
+            if (actual != expected.Sha256)
             {
                 throw new DatasetException(info.Name,
-                    $"{finalPath}: SHA-256 mismatch, expected {file.Sha256}, got {actual} ({from}). The download may be "
+                    $"{finalPath}: SHA-256 mismatch, expected {expected.Sha256}, got {actual} ({from}). The download may be "
                     + $"corrupt or the upstream file changed; nothing was saved. Retry Datasets.Ensure(\"{info.Name}\"), "
                     + $"or set {Datasets.DataDirVariable} to a folder holding a verified copy of {info.Name}/.",
                     finalPath, url);

@@ -4,7 +4,8 @@ namespace RnnNotebooks.Data;
 
 /// <summary>
 /// Reads the tab-separated manifests in data/manifests (embedded in the assembly):
-/// <c>sha256, bytes, path, source, fixup</c>, where source is an https URL, <c>manual</c> or <c>embedded</c>.
+/// <c>sha256, bytes, path, source, fixup</c> and optionally <c>served</c> (<c>sha256:bytes</c> of what the URL
+/// serves when that differs from the course's copy, or <c>-</c>); source is an https URL, <c>manual</c> or <c>embedded</c>.
 /// </summary>
 internal static class Manifest
 {
@@ -27,10 +28,12 @@ internal static class Manifest
 
             var where = $"{origin}:{lineNumber}";
             var cols = line.Split('\t');
-            if (cols.Length != 5)
+            if (cols.Length is not (5 or 6))
             {
-                throw new InvalidDataException($"{where}: expected 5 tab-separated columns (sha256, bytes, path, source, fixup), got {cols.Length}.");
+                throw new InvalidDataException($"{where}: expected 5 tab-separated columns (sha256, bytes, path, source, fixup, and optionally served), got {cols.Length}.");
             }
+
+            var served = cols.Length == 6 ? ParseServed(cols[5], where) : null;
 
             var (sha, bytesText, path, sourceText, fixupText) = (cols[0], cols[1], cols[2], cols[3], cols[4]);
             if (!IsSha256(sha))
@@ -65,7 +68,7 @@ internal static class Manifest
                 "manual" => new DatasetFile(path, sha, bytes, FileSource.Manual, null, fixup),
                 "embedded" => new DatasetFile(path, sha, bytes, FileSource.Embedded, null, fixup),
                 _ when Uri.TryCreate(sourceText, UriKind.Absolute, out var url) && url.Scheme == Uri.UriSchemeHttps
-                    => new DatasetFile(path, sha, bytes, FileSource.Url, url, fixup),
+                    => new DatasetFile(path, sha, bytes, FileSource.Url, url, fixup, served),
                 _ => throw new InvalidDataException($"{where}: expected an https URL, 'manual' or 'embedded' as source, got '{sourceText}'."),
             });
         }
@@ -99,6 +102,20 @@ internal static class Manifest
         var name = assembly.GetManifestResourceNames().FirstOrDefault(n => n.Replace('\\', '/') == wanted);
         return (name is null ? null : assembly.GetManifestResourceStream(name))
             ?? throw new InvalidOperationException($"{wanted}: file not embedded in {assembly.GetName().Name}.dll; check the EmbeddedResource items in RnnNotebooks.csproj.");
+    }
+
+    private static FileVersion? ParseServed(string text, string where)
+    {
+        if (text == "-")
+        {
+            return null;
+        }
+
+        var parts = text.Split(':');
+        return parts.Length == 2 && IsSha256(parts[0])
+            && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var bytes) && bytes > 0
+            ? new FileVersion(parts[0], bytes)
+            : throw new InvalidDataException($"{where}: expected '-' or 'sha256:bytes' in the served column, got '{text}'.");
     }
 
     internal static bool IsSha256(string s) =>

@@ -62,12 +62,12 @@ public static class LanguageModelCheckpoint
             ["tokenizer"] = JsonNode.Parse(tokenizer.ToJson()),
         };
         AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), config.ToJsonString(Json.Options));
-        var carriedPath = Path.Combine(dir, CarriedStateFile);
-        if (carried is not null && state.BatchInEpoch > 0)
-            AtomicFile.Write(carriedPath, temp => WriteState(temp, carried));
-        else if (File.Exists(carriedPath))
-            File.Delete(carriedPath);       // a stale state must not leak into the next epoch's resume
-        Checkpoint.Save(dir, model, optimizer, state);
+        // Part of the checkpoint's atomic save; a save without it removes an earlier one, so a stale state cannot
+        // leak into the next epoch's resume.
+        var extras = carried is not null && state.BatchInEpoch > 0
+            ? new Dictionary<string, Action<BinaryWriter>> { [CarriedStateFile] = w => WriteState(w, carried) }
+            : null;
+        Checkpoint.Save(dir, model, optimizer, state, extras);
     }
 
     /// <summary>The model options and tokenizer of a checkpoint, without building the model.</summary>
@@ -107,7 +107,8 @@ public static class LanguageModelCheckpoint
 
     /// <summary>
     /// Rebuilds the model from <c>lm.json</c> and loads the checkpoint's weights into it; with
-    /// <paramref name="makeOptimizer"/>, also an optimizer over its parameters with the saved state, to resume.
+    /// <paramref name="makeOptimizer"/>, also an optimizer over its parameters with the saved state and the carried
+    /// state, to resume. Without it (inference) only <c>lm.json</c> and the weights are read.
     /// </summary>
     /// <exception cref="FileNotFoundException">The directory or a file of the checkpoint is missing.</exception>
     /// <exception cref="InvalidDataException">A file is corrupt or does not fit.</exception>
@@ -120,8 +121,8 @@ public static class LanguageModelCheckpoint
         {
             optimizer = makeOptimizer?.Invoke(model);
             var state = Checkpoint.Load(dir, model, optimizer);
-            var carriedPath = Path.Combine(dir, CarriedStateFile);
-            var carried = state.BatchInEpoch > 0 && File.Exists(carriedPath) ? ReadState(carriedPath, options) : null;
+            var carriedPath = optimizer is not null && state.BatchInEpoch > 0 ? Checkpoint.PathOf(dir, CarriedStateFile) : null;
+            var carried = carriedPath is null ? null : ReadState(carriedPath, options);
             return new LoadedLanguageModel(model, tokenizer, state, optimizer) { CarriedState = carried };
         }
         catch
@@ -135,9 +136,8 @@ public static class LanguageModelCheckpoint
     const string StateMagic = "RNNSTATE1";
 
     // Layout: magic, has-cell flag, then H and C, each as rank, dims and float32 values.
-    static void WriteState(string path, RecurrentState state)
+    static void WriteState(BinaryWriter writer, RecurrentState state)
     {
-        using var writer = new BinaryWriter(File.Create(path));
         writer.Write(StateMagic);
         writer.Write(state.C is not null);
         foreach (var t in state.C is null ? [state.H] : new[] { state.H, state.C })

@@ -17,7 +17,7 @@ public sealed record CourseSession(string Mode, int Seed, int Threads, string De
 public static class Course
 {
     /// <summary>
-    /// Makes TorchSharp load (native fixes), lets Plotly charts render in the kernel, registers the tensor
+    /// Makes TorchSharp load (native fixes, said once in the output with how to turn them off), lets Plotly charts render in the kernel, registers the tensor
     /// formatter, applies the thread policy and seeds every random source. Call it before any <c>torch</c> call.
     /// </summary>
     /// <param name="seed">One seed for torch and every <see cref="Random"/> the library creates.</param>
@@ -25,6 +25,7 @@ public static class Course
     public static CourseSession Setup(int seed = 42, int? threads = null)
     {
         var native = TorchRuntime.Prepare();
+        TorchRuntime.AnnounceOnce(Console.Out);
         FSharpCoreRedirect.Install();
         if (LiveProgress.InNotebook)
         {

@@ -15,11 +15,6 @@ namespace RnnNotebooks.Speech;
 /// <param name="NumLayers">Stacked bidirectional recurrent layers.</param>
 /// <param name="Cell">GRU or LSTM (fused TorchSharp layers).</param>
 /// <param name="Dropout">Dropout after the convolutions, between recurrent layers and before the output layer.</param>
-/// <param name="FrequencyBands">0: the 1-D convolutions read the features as they are. Otherwise the inputs are
-/// cepstral coefficients (MFCC), turned back by the inverse DCT into a smoothed log-mel spectrum of this many bands
-/// (the number of mel filters they came from, e.g. 40), and two 2-D convolutions over (band, frame), each followed by
-/// max-pooling of pairs of bands, read it before the 1-D convolutions (a front end shared along frequency).</param>
-/// <param name="FrequencyChannels">Channels of the two 2-D convolutions when <paramref name="FrequencyBands"/> is set.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record AcousticModelOptions(
     int InputSize = 40,
@@ -29,19 +24,12 @@ public sealed record AcousticModelOptions(
     int HiddenSize = 128,
     int NumLayers = 2,
     CellKind Cell = CellKind.Gru,
-    double Dropout = 0.15,
-    int FrequencyBands = 0,
-    int FrequencyChannels = 8)
+    double Dropout = 0.15)
 {
     internal void Validate()
     {
         if (InputSize < 1 || Classes < 2 || ConvChannels < 1 || HiddenSize < 1 || NumLayers < 1)
             throw new ArgumentException($"Acoustic model sizes must be positive (Classes ≥ 2): {this}.");
-        if (FrequencyBands != 0 && (FrequencyBands < 4 || FrequencyBands < InputSize))
-            throw new ArgumentException($"FrequencyBands must be 0 (no 2-D front end) or at least 4 and at least InputSize " +
-                $"({InputSize} cepstral coefficients), e.g. 40 for the mel filters they came from; got {FrequencyBands}.");
-        if (FrequencyBands > 0 && FrequencyChannels < 1)
-            throw new ArgumentException($"FrequencyChannels must be positive, got {FrequencyChannels}.");
         if (Subsampling is not (1 or 2 or 4))
             throw new ArgumentException($"Subsampling must be 1, 2 or 4, got {Subsampling}.");
         if (Cell == CellKind.Rnn) throw new ArgumentException("The acoustic model uses a GRU or an LSTM.");
@@ -60,14 +48,11 @@ public sealed record AcousticModelOptions(
 /// same result as that utterance inside a batch. In training a GRU runs <see cref="FusedGru.ForwardBidirectional"/>
 /// on the padded batch instead, to the same effect (each utterance reversed within its length for the backward
 /// direction) at half the cost of an update.
-/// state_dict keys: <c>conv1.*</c>, <c>conv2.*</c>, <c>rnn.*</c> (TorchSharp's names), <c>output.*</c>, and with
-/// <see cref="AcousticModelOptions.FrequencyBands"/> set, <c>freq1.*</c> and <c>freq2.*</c>.
+/// state_dict keys: <c>conv1.*</c>, <c>conv2.*</c>, <c>rnn.*</c> (TorchSharp's names), <c>output.*</c>.
 /// Introduced in 05-speech-recognition.
 /// </remarks>
 public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
 {
-    private readonly Conv2d? freq1;
-    private readonly Conv2d? freq2;
     private readonly Conv1d conv1;
     private readonly Conv1d conv2;
     private readonly nn.Module rnn;
@@ -83,24 +68,7 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
         Options = options;
         stride1 = options.Subsampling >= 2 ? 2 : 1;
         stride2 = options.Subsampling == 4 ? 2 : 1;
-        var convInputs = (long)options.InputSize;
-        if (options.FrequencyBands > 0)
-        {
-            // Kernels of 5 bands × 3 frames; each layer is followed by a max over pairs of bands.
-            freq1 = nn.Conv2d(1, options.FrequencyChannels, (5, 3), padding: (2, 1));
-            freq2 = nn.Conv2d(options.FrequencyChannels, options.FrequencyChannels, (5, 3), padding: (2, 1));
-            convInputs = options.FrequencyChannels * (options.FrequencyBands / 2 / 2);
-            // He initialisation (variance kept through ReLU). With TorchSharp's default (uniform, ±1/√fan_in) the two
-            // layers shrank unit-variance features to a tenth and training stayed on CTC's all-blank plateau for 16
-            // epochs instead of 4; this and the per-utterance normalisation in FrequencyFrontEnd together mended it.
-            using (no_grad())
-                foreach (var conv in new[] { freq1, freq2 })
-                {
-                    nn.init.kaiming_normal_(conv.weight!, nonlinearity: nn.init.NonlinearityType.ReLU);
-                    conv.bias!.zero_();
-                }
-        }
-        conv1 = nn.Conv1d(convInputs, options.ConvChannels, 5, stride: stride1, padding: 2);
+        conv1 = nn.Conv1d(options.InputSize, options.ConvChannels, 5, stride: stride1, padding: 2);
         conv2 = nn.Conv1d(options.ConvChannels, options.ConvChannels, 5, stride: stride2, padding: 2);
         var layerDropout = options.NumLayers > 1 ? options.Dropout : 0;
         rnn = options.Cell == CellKind.Lstm
@@ -140,27 +108,12 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
     /// whose true lengths (int64, <c>[batch]</c>) are <paramref name="lengths"/>; frames past a length are padding.</summary>
     public override Tensor forward(Tensor features, Tensor lengths)
     {
-        using var scope = NewDisposeScope();
-        return Run(features, lengths).LogProbs.MoveToOuterDisposeScope();
-    }
-
-    /// <summary><see cref="forward"/>, and the recurrent layers' output <c>[batch, outFrames, 2·hidden]</c> that the
-    /// output layer read (before its dropout), with the output lengths: e.g. for <see cref="SpeakerAdversary"/>.</summary>
-    public (Tensor LogProbs, Tensor Encoded, Tensor OutputLengths) ForwardEncoded(Tensor features, Tensor lengths)
-    {
-        using var scope = NewDisposeScope();
-        var (logProbs, encoded, outLengths) = Run(features, lengths);
-        return (logProbs.MoveToOuterDisposeScope(), encoded.MoveToOuterDisposeScope(), outLengths.MoveToOuterDisposeScope());
-    }
-
-    (Tensor LogProbs, Tensor Encoded, Tensor OutputLengths) Run(Tensor features, Tensor lengths)
-    {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(lengths);
+        using var scope = NewDisposeScope();
         lengths = lengths.cpu().to(ScalarType.Int64);
         var lengthValues = lengths.data<long>().ToArray();
         var x = features.transpose(1, 2);                                       // [batch, features, frames]
-        if (freq1 is not null && freq2 is not null) x = FrequencyFrontEnd(x, lengths);
         x = nn.functional.relu(conv1.call(x));
         // Zero what conv1 computed over padding, so conv2 sees at an utterance's end what it sees alone.
         var midLengths = tensor(lengthValues.Select(n => (n - 1) / stride1 + 1).ToArray());
@@ -178,36 +131,7 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
                 training: true).transpose(0, 1)
             : Packed(x, outLengths);                                            // [batch, outFrames, 2·hidden]
         var logits = output.call(dropout.call(y));
-        return (nn.functional.log_softmax(logits, -1), y, outLengths);
-    }
-
-    /// <summary>Cepstra <c>[batch, coefficients, frames]</c> → smoothed log-mel <c>[batch, 1, bands, frames]</c> (inverse
-    /// orthonormal DCT) → two 2-D convolutions, each with ReLU and a max over pairs of bands →
-    /// <c>[batch, channels · bands / 4, frames]</c>, normalised per utterance (zero mean, unit deviation over its frames,
-    /// padding zero).</summary>
-    internal Tensor FrequencyFrontEnd(Tensor x, Tensor lengths)
-    {
-        var bands = Options.FrequencyBands;
-        var frames = x.shape[2];
-        var mask = FrameMask(lengths, frames).unsqueeze(1).unsqueeze(1);        // [batch, 1, 1, frames]
-        var basis = Audio.LogMelFeatures.DctMatrix(bands, Options.InputSize).to(x.dtype, x.device);   // [bands, coefficients]
-        var spectrum = basis.matmul(x).unsqueeze(1);                           // [batch, 1, bands, frames]
-        var pool = new long[] { 2, 1 };
-        // Padding frames are zeroed after the first convolution, since the second reads a frame either side; after the
-        // second, the normalisation below leaves them out and sets them to zero.
-        var y = nn.functional.max_pool2d(nn.functional.relu(freq1!.call(spectrum)).mul(mask), pool);
-        y = nn.functional.max_pool2d(nn.functional.relu(freq2!.call(y)), pool);
-        y = y.reshape(y.shape[0], y.shape[1] * y.shape[2], frames);               // [batch, channels · bands / 4, frames]
-        // Normalised per utterance, as the features themselves are: each output's mean over the utterance's frames
-        // removed, and its deviation scaled to 1. ReLU and max-pooling leave outputs that are mostly a constant
-        // offset per utterance (mean 0.4, only a third of their spread over time at initialisation), and with them
-        // training stayed on CTC's all-blank plateau far longer than without the front end.
-        var frameMask = mask.squeeze(1);                                        // [batch, 1, frames]
-        var count = frameMask.sum(-1, keepdim: true);                           // [batch, 1, 1]
-        var mean = y.mul(frameMask).sum(-1, keepdim: true).div(count);
-        var centred = y.sub(mean).mul(frameMask);
-        var deviation = centred.mul(centred).sum(-1, keepdim: true).div(count).add(Scalars.VarianceFloor, Scalars.One).sqrt();
-        return centred.div(deviation);
+        return nn.functional.log_softmax(logits, -1).MoveToOuterDisposeScope();
     }
 
     /// <summary>The recurrent layers (TorchSharp's) over <paramref name="x"/> <c>[batch, frames, channels]</c> packed by

@@ -25,26 +25,6 @@ namespace RnnNotebooks.Speech;
 /// <param name="SpecAugment">Masks for training features; null = none.</param>
 /// <param name="Features">Feature settings.</param>
 /// <param name="Model">Acoustic model sizes (input size and classes are filled in).</param>
-/// <param name="SpeakerNormalization">Train on features normalised with each speaker's statistics (per-speaker CMVN,
-/// a training speaker's from 200 clean strings of their training recordings) instead of each utterance's, and validate
-/// the same way. Measured on unheard speakers it was worse (README); recognition by speaker statistics
-/// (<see cref="AsrTraining.Evaluate"/>) helps either way.</param>
-/// <param name="WeightAverageDecay">If above 0, validate, keep and return an exponential moving average of the
-/// weights (<see cref="WeightAverage"/>, this decay per update) instead of the weights as trained.</param>
-/// <param name="AverageBest">With <paramref name="KeepBest"/>: end with the uniform average of the weights of the
-/// epochs with this many lowest <c>val_cer</c>s (<see cref="BestWeights.RestoreAverage"/>), not the single best; 1 = the best.</param>
-/// <param name="DecayFraction">If above 0, the last this fraction of the planned updates (<paramref name="Epochs"/>
-/// of them) lowers the learning rate along a cosine from wherever the plateau cuts left it to zero
-/// (<see cref="LearningRates.Cosine"/>), with no plateau cuts in that phase; 0 = the plateau rule alone.</param>
-/// <param name="SpeakerAdversary">λ of speaker-adversarial training (<see cref="Speech.SpeakerAdversary"/>): if above 0, a
-/// classifier learns to name the training speaker from every frame of the recurrent output, and the acoustic model gets
-/// its gradient reversed and scaled by λ times <see cref="Speech.SpeakerAdversary.Ramp"/> of the progress through the
-/// planned updates; the classifier's frame accuracy on the epoch's batches is recorded as <c>speaker_acc</c>. 0 = off.
-/// The classifier is disposed when training ends; the optimizer returned still lists its parameters, so it can be
-/// saved (for the record) but not stepped again.</param>
-/// <param name="Cycles">If above 0, the learning rate follows <see cref="LearningRates.Cyclic"/> with this many cycles
-/// over the planned updates (<paramref name="Epochs"/> of them) instead of the plateau rule: the weights at the end of
-/// each cycle are the members of a snapshot ensemble (saved, e.g., by <c>rnn asr train --save-epochs</c>). 0 = off.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record AsrTrainingOptions(
     int StringsPerEpoch = 800,
@@ -61,13 +41,7 @@ public sealed record AsrTrainingOptions(
     DigitStringOptions? Strings = null,
     SpecAugmentOptions? SpecAugment = null,
     FeatureOptions? Features = null,
-    AcousticModelOptions? Model = null,
-    double WeightAverageDecay = 0,
-    bool SpeakerNormalization = false,
-    int AverageBest = 1,
-    double DecayFraction = 0,
-    double SpeakerAdversary = 0,
-    int Cycles = 0);
+    AcousticModelOptions? Model = null);
 
 /// <summary>CER/WER of a recognizer on a set of strings.</summary>
 /// <param name="Cer">Character error rate (total character errors / total reference characters).</param>
@@ -115,56 +89,25 @@ public static class AsrTraining
     /// <param name="newBest">Called when a validation sets a new best CER, while the model holds those weights (the
     /// ones kept at the end with <see cref="AsrTrainingOptions.KeepBest"/>), with the epoch (1-based) and the CER:
     /// e.g. to save them, so that a run that dies later still leaves its best model behind (<c>rnn asr train</c> does).</param>
-    /// <param name="validated">Called after every validation, while the model holds the weights just scored, with the
-    /// epoch (1-based) and the CER: e.g. to save every epoch's weights (<c>rnn asr train --save-epochs</c>).</param>
     public static (SpeechRecognizer Recognizer, TrainingState State, optim.Optimizer Optimizer) Train(
         IReadOnlyList<DigitRecording> recordings, IReadOnlyCollection<string> trainSpeakers, AsrTrainingOptions options,
         Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default,
-        Action<SpeechRecognizer, int, double>? newBest = null, Action<SpeechRecognizer, int, double>? validated = null)
+        Action<SpeechRecognizer, int, double>? newBest = null)
     {
         ArgumentNullException.ThrowIfNull(recordings);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.DecayFraction is < 0 or > 1 or double.NaN)
-            throw new ArgumentException($"DecayFraction must be in [0, 1], got {options.DecayFraction}.", nameof(options));
-        if (options.Cycles < 0 || options.Cycles > options.Epochs)
-            throw new ArgumentException($"Cycles must be 0 (off) or 1 to Epochs ({options.Epochs}), got {options.Cycles}.", nameof(options));
-        if (options.Cycles > 0 && options.DecayFraction > 0)
-            throw new ArgumentException("Cycles and DecayFraction both set the learning rate: use one or the other.", nameof(options));
-        if (options.AverageBest < 1)
-            throw new ArgumentException($"AverageBest must be 1 (the best epoch) or more, got {options.AverageBest}.", nameof(options));
-        if (options.SpeakerAdversary is < 0 or double.NaN or double.PositiveInfinity)
-            throw new ArgumentException($"SpeakerAdversary (λ) must be 0 (off) or a positive number, got {options.SpeakerAdversary}.", nameof(options));
-        if (options.SpeakerAdversary > 0 && (options.Strings?.MixSpeakers ?? 0) > 0)
-            throw new ArgumentException("SpeakerAdversary labels every string with its speaker, and Strings.MixSpeakers builds " +
-                "strings of several voices: use one or the other.", nameof(options));
-        if (options.SpeakerNormalization && (options.Strings?.MixSpeakers ?? 0) > 0)
-            throw new ArgumentException("SpeakerNormalization normalises each string with its speaker's statistics, and " +
-                "Strings.MixSpeakers builds strings of several voices: use one or the other.", nameof(options));
         var mine = recordings.Where(r => trainSpeakers.Contains(r.Speaker)).ToList();
         if (mine.Count == 0)
             throw new ArgumentException($"No recordings of the training speakers ({string.Join(", ", trainSpeakers)}).");
         Seeds.Set(options.Seed);
-        var recognizer = SpeechRecognizer.Create(options.Features, options.Model, [.. trainSpeakers.Order(StringComparer.Ordinal)],
-            options.SpeakerNormalization);
-        using var speakers = options.SpeakerNormalization ? new SpeakerStatisticsSet(TrainingSpeakerStatistics(recognizer, mine)) : null;
-        var voices = mine.Select(r => r.Speaker).Distinct().Order(StringComparer.Ordinal).ToList();
-        if (options.SpeakerAdversary > 0 && voices.Count < 2)
-            throw new ArgumentException($"Speaker-adversarial training needs at least two training voices, got {voices.Count}.", nameof(trainSpeakers));
-        using var adversary = options.SpeakerAdversary > 0
-            ? new SpeakerAdversary(2 * recognizer.Model.Options.HiddenSize, voices.Count)
-            : null;
-        // With an adversary, the trainer switches modes and clips the gradients of both. Not disposed: disposing a
-        // module disposes its submodules, and the acoustic model lives on in the recognizer.
-        var trained = adversary is null ? null : new WithAdversary(recognizer.Model, adversary);
+        var recognizer = SpeechRecognizer.Create(options.Features, options.Model, [.. trainSpeakers.Order(StringComparer.Ordinal)]);
         var builder = new DigitStringBuilder(mine.Where(IsTraining), options.Strings ?? DigitStringOptions.Augmented);
         var validation = options.ValidationStrings > 0
             ? new DigitStringBuilder(mine.Where(IsValidation)).BuildMany(options.ValidationStrings, EvaluationSeed + 1)
             : [];
 
-        var optimizer = new FastAdam(adversary is null ? recognizer.Model.parameters() : recognizer.Model.parameters().Concat(adversary.parameters()),
-            options.LearningRate);
-        using var best = new BestWeights(recognizer.Model, options.AverageBest);
-        using var average = options.WeightAverageDecay > 0 ? new WeightAverage(recognizer.Model, options.WeightAverageDecay) : null;
+        var optimizer = new FastAdam(recognizer.Model.parameters(), options.LearningRate);
+        using var best = new BestWeights(recognizer.Model);
         // The second core builds what the first will train on: the next epoch's strings (the slow part) on a
         // worker thread, the next batches' features on another (Prefetch). The same batches in the same order as
         // building them in place, so the same seed gives the same run (2026-11-26, 2 cores, one torch thread: an epoch of the
@@ -183,69 +126,28 @@ public static class AsrTraining
                 var next = aheadEpoch = epoch + 1;
                 ahead = Task.Run(() => EpochStrings(builder, options, next, stopAhead.Token));
             }
-            return Prefetch.Ahead(Batches(recognizer, current.Strings, current.Random, options, speakers?.BySpeaker,
-                adversary is null ? null : voices), b => b.Tensors);
-        }
-
-        // The closing cosine: from update plannedSteps·(1 − DecayFraction) on, the rate falls from where it stands to zero.
-        var plannedSteps = (long)options.Epochs * ((options.StringsPerEpoch + options.BatchSize - 1) / options.BatchSize);
-        double? decayFrom = null;
-        void Decay(long step)
-        {
-            var start = plannedSteps * (1 - options.DecayFraction);
-            if (options.DecayFraction <= 0 || step < start) return;
-            decayFrom ??= optimizer.ParamGroups.First().LearningRate;
-            LearningRates.Set(optimizer, LearningRates.Cosine(decayFrom.Value, (step - start) / (plannedSteps - start)));
-        }
-
-        // Speaker-adversarial training: λ rises along the ramp with the updates; the adversary's frame accuracy is
-        // averaged over each epoch's batches.
-        long adversarySteps = 0;
-        double accuracySum = 0;
-        var accuracyCount = 0;
-        Tensor Loss(SpeechBatch batch)
-        {
-            if (adversary is null) return batch.Loss(recognizer.Model);
-            adversary.Scale = options.SpeakerAdversary * SpeakerAdversary.Ramp((double)adversarySteps++ / plannedSteps);
-            var (loss, ctc, speaker, accuracy) = batch.Loss(recognizer.Model, adversary);
-            ctc.Dispose();
-            speaker.Dispose();
-            accuracySum += accuracy;
-            accuracyCount++;
-            return loss;
+            return Prefetch.Ahead(Batches(recognizer, current.Strings, current.Random, options), b => b.Tensors);
         }
 
         TrainingState state;
         try
         {
             state = Trainer.Fit(
-                trained ?? (nn.Module)recognizer.Model, optimizer,
+                recognizer.Model, optimizer,
                 EpochBatches,
-                Loss,
-                new TrainerOptions(options.Epochs, options.ClipGradNorm, options.TimeBudget, LogEvery: 10,
-                    BeforeStep: options.DecayFraction > 0 ? Decay
-                        : options.Cycles > 0 ? step => LearningRates.Set(optimizer, LearningRates.Cyclic(options.LearningRate, step, plannedSteps, options.Cycles))
-                        : null,
-                    AfterStep: average is null ? null : _ => average.Update()),
+                batch => batch.Loss(recognizer.Model),
+                new TrainerOptions(options.Epochs, options.ClipGradNorm, options.TimeBudget, LogEvery: 10),
                 tokens: batch => batch.Count,
                 validate: validation.Count == 0 ? null : () =>
                 {
-                    double cer;
-                    using (average?.Apply())   // with averaging, the average is what is scored and kept
-                    {
-                        cer = Evaluate(recognizer, validation, CtcDecoding.Greedy, perSpeaker: options.SpeakerNormalization).Cer;
-                        if (best.Offer(cer)) newBest?.Invoke(recognizer, best.Offers, cer);
-                        validated?.Invoke(recognizer, best.Offers, cer);
-                    }
+                    var cer = Evaluate(recognizer, validation, CtcDecoding.Greedy, perSpeaker: false).Cer;
+                    if (best.Offer(cer)) newBest?.Invoke(recognizer, best.Offers, cer);
                     // While the model still emits only blanks the CER is pinned at 100 % and says nothing about progress,
                     // so the learning rate is only cut once something has been recognised.
                     var sinceBest = best.Offers - best.BestOffer;
-                    if (decayFrom is null && options.Cycles == 0 && options.PlateauPatience > 0 && best.BestScore < 1 && sinceBest > 0 && sinceBest % options.PlateauPatience == 0)
+                    if (options.PlateauPatience > 0 && best.BestScore < 1 && sinceBest > 0 && sinceBest % options.PlateauPatience == 0)
                         foreach (var g in optimizer.ParamGroups) g.LearningRate = Math.Max(options.MinLearningRate, g.LearningRate / 2);
-                    var metrics = new Dictionary<string, double> { ["val_cer"] = cer };
-                    if (accuracyCount > 0) metrics["speaker_acc"] = accuracySum / accuracyCount;
-                    (accuracySum, accuracyCount) = (0, 0);
-                    return metrics;
+                    return new Dictionary<string, double> { ["val_cer"] = cer };
                 },
                 progress: progress,
                 cancellationToken: cancellationToken);
@@ -257,27 +159,22 @@ public static class AsrTraining
             try { ahead?.Wait(); }
             catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException)) { }
         }
-        if (options.KeepBest && best.Kept.Count > 0)
-        {
-            if (options.AverageBest > 1) best.RestoreAverage();
-            else best.Restore();
-        }
-        else average?.CopyToModule();   // the average replaces the trained weights for good
+        if (options.KeepBest && best.Kept.Count > 0) best.Restore();
         return (recognizer, state, optimizer);
     }
 
     /// <summary>One epoch of padded batches: fresh strings (seeded by seed and epoch), grouped by length, in random order.</summary>
     public static IEnumerable<SpeechBatch> Batches(SpeechRecognizer recognizer, DigitStringBuilder builder,
-        AsrTrainingOptions options, int epoch, IReadOnlyDictionary<string, FeatureStatistics>? speakers = null)
+        AsrTrainingOptions options, int epoch)
     {
         ArgumentNullException.ThrowIfNull(builder);
         var (strings, random) = EpochStrings(builder, options, epoch);
-        return Batches(recognizer, strings, random, options, speakers);
+        return Batches(recognizer, strings, random, options);
     }
 
     /// <summary>The fresh strings of one training epoch, and the generator (seeded by seed and epoch, already past
     /// the strings) that then shuffles and masks them: the first half of
-    /// <see cref="Batches(SpeechRecognizer, DigitStringBuilder, AsrTrainingOptions, int, IReadOnlyDictionary{string, FeatureStatistics}?)"/>,
+    /// <see cref="Batches(SpeechRecognizer, DigitStringBuilder, AsrTrainingOptions, int)"/>,
     /// the slow one (speed perturbation resamples every recording), so it can run ahead on another thread.</summary>
     /// <param name="builder">Builds the strings; safe to share between threads.</param>
     /// <param name="options">How many strings.</param>
@@ -300,18 +197,13 @@ public static class AsrTraining
 
     /// <summary>Padded batches of <paramref name="strings"/>, grouped by length, in an order drawn from
     /// <paramref name="random"/>, which also draws the SpecAugment masks: the second half of
-    /// <see cref="Batches(SpeechRecognizer, DigitStringBuilder, AsrTrainingOptions, int, IReadOnlyDictionary{string, FeatureStatistics}?)"/>.</summary>
+    /// <see cref="Batches(SpeechRecognizer, DigitStringBuilder, AsrTrainingOptions, int)"/>.</summary>
     /// <param name="recognizer">Computes the features.</param>
     /// <param name="strings">The epoch's strings.</param>
     /// <param name="random">Draws the order and the masks.</param>
     /// <param name="options">Batch size and masks.</param>
-    /// <param name="speakers">Per-speaker feature statistics to normalise with, or null for each string's own.</param>
-    /// <param name="labelSpeakers">If given, every batch carries each string's speaker as its index in this list
-    /// (<see cref="SpeechBatch.Speakers"/>).</param>
-    /// <exception cref="ArgumentException">A string's speaker is not in <paramref name="labelSpeakers"/>.</exception>
     public static IEnumerable<SpeechBatch> Batches(SpeechRecognizer recognizer, IReadOnlyList<DigitString> strings, Random random,
-        AsrTrainingOptions options, IReadOnlyDictionary<string, FeatureStatistics>? speakers = null,
-        IReadOnlyList<string>? labelSpeakers = null)
+        AsrTrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(recognizer);
         ArgumentNullException.ThrowIfNull(strings);
@@ -326,52 +218,13 @@ public static class AsrTraining
             var order = Enumerable.Range(0, batches.Count).OrderBy(_ => random.Next()).ToList();
             foreach (var i in order)
             {
-                var features = batches[i].Select(s =>
-                {
-                    var speaker = speakers?[s.Speaker];
-                    if (options.SpecAugment is not { } masks) return recognizer.Features(s.Audio, speaker);
-                    if (masks.MelBands && recognizer.Config.Features.Mfcc > 0)
-                    {
-                        // Bands of mel filters masked before the DCT, frames after: the same draws, in the same order, as Apply.
-                        var f = recognizer.Features(s.Audio, speaker,
-                            logMel => SpecAugment.MaskFrequencies(logMel, random, masks, fillWithMean: true));
-                        return SpecAugment.MaskTimes(f, random, masks);
-                    }
-                    return SpecAugment.Apply(recognizer.Features(s.Audio, speaker), random, masks);
-                }).ToList();
-                yield return SpeechBatch.Create(features, [.. batches[i].Select(s => s.Transcript)], recognizer.Characters,
-                    labelSpeakers is null ? null : [.. batches[i].Select(s => SpeakerIndex(labelSpeakers, s.Speaker))]);
+                var features = batches[i].Select(s => options.SpecAugment is { } masks
+                    ? SpecAugment.Apply(recognizer.Features(s.Audio), random, masks)
+                    : recognizer.Features(s.Audio)).ToList();
+                yield return SpeechBatch.Create(features, [.. batches[i].Select(s => s.Transcript)], recognizer.Characters);
             }
         }
     }
-
-    static long SpeakerIndex(IReadOnlyList<string> speakers, string speaker)
-    {
-        for (var i = 0; i < speakers.Count; i++)
-            if (speakers[i] == speaker) return i;
-        throw new ArgumentException($"A string of speaker '{speaker}', who is not among the labelled speakers ({string.Join(", ", speakers)}).");
-    }
-
-    /// <summary>The acoustic model and its speaker adversary as one module, for the trainer (train/eval modes, clipping).</summary>
-    sealed class WithAdversary : nn.Module
-    {
-        private readonly AcousticModel model;
-        private readonly SpeakerAdversary adversary;
-
-        public WithAdversary(AcousticModel model, SpeakerAdversary adversary) : base(nameof(WithAdversary))
-        {
-            this.model = model;
-            this.adversary = adversary;
-            RegisterComponents();
-        }
-    }
-
-    /// <summary>Each training speaker's feature statistics, from 200 clean connected-digit strings of their training
-    /// recordings (built like the test strings, so silences between digits count alike).</summary>
-    public static Dictionary<string, FeatureStatistics> TrainingSpeakerStatistics(SpeechRecognizer recognizer,
-        IEnumerable<DigitRecording> recordings) =>
-        recordings.Where(IsTraining).GroupBy(r => r.Speaker).ToDictionary(g => g.Key,
-            g => recognizer.SpeakerStatistics(new DigitStringBuilder(g).BuildMany(200, EvaluationSeed + 2).Select(s => s.Audio)));
 
     sealed class SpeakerStatisticsSet(Dictionary<string, FeatureStatistics> bySpeaker) : IDisposable
     {
@@ -413,8 +266,7 @@ public static class AsrTraining
     /// <param name="decoding">Greedy, prefix beam or lexicon-constrained beam search.</param>
     /// <param name="examples">How many (reference, hypothesis) pairs to keep, the first ones.</param>
     /// <param name="perSpeaker">Normalise each speaker's strings with statistics over all of them (the default), or
-    /// each string with its own (false; a model trained with <see cref="AsrTrainingOptions.SpeakerNormalization"/>
-    /// always uses speaker statistics). The time to compute the statistics counts in the real-time factor.</param>
+    /// each string with its own (false). The time to compute the statistics counts in the real-time factor.</param>
     /// <param name="adaptation">When given, the recognizer is first adapted to each speaker's strings by self-training
     /// (<see cref="SpeakerAdaptation"/>, no transcripts used) and its weights are put back afterwards; the adaptation's
     /// time counts in the real-time factor.</param>
@@ -434,7 +286,7 @@ public static class AsrTraining
         // Each voice is normalised with its own statistics, taken from the strings themselves (no transcripts): unsupervised
         // adaptation to the speaker, as a dictation system adapts to what it has heard so far. A model trained on
         // per-utterance statistics gains from it too: they are a noisy, word-dependent estimate of the same thing.
-        var oneVoice = perSpeaker || recognizer.Config.SpeakerNormalization;
+        var oneVoice = perSpeaker;
         var voteOnly = speeds is not null && adaptation is null;   // voting takes statistics at each speed itself
         using var speakers = oneVoice && !voteOnly
             ? new SpeakerStatisticsSet(strings.GroupBy(s => s.Speaker).ToDictionary(g => g.Key, g => recognizer.SpeakerStatistics(g.Select(s => s.Audio))))
@@ -472,8 +324,7 @@ public static class AsrTraining
     }
 
     /// <summary>Scores <c>transcribe(i)</c> against each string's transcript; the clock's time so far is the cost.</summary>
-    static AsrEvaluation Score(IReadOnlyList<DigitString> strings, Func<int, string> transcribe, int examples, Stopwatch clock,
-        double otherAudioSeconds = 0)
+    static AsrEvaluation Score(IReadOnlyList<DigitString> strings, Func<int, string> transcribe, int examples, Stopwatch clock)
     {
         ErrorCounts chars = ErrorCounts.Zero, words = ErrorCounts.Zero;
         var shown = new List<(string, string)>();
@@ -486,61 +337,7 @@ public static class AsrTraining
             if (shown.Count < examples) shown.Add((s.Transcript, hypothesis));
         }
         return new AsrEvaluation(chars.Rate, words.Rate, strings.Count, chars, words,
-            strings.Sum(s => s.Audio.Seconds) + otherAudioSeconds, clock.Elapsed.TotalSeconds, shown);
-    }
-
-    /// <summary>One speaker's strings in two parts that share no recording: <c>AdaptOn</c> built from their recordings
-    /// 0–24, <c>Score</c> from 25–49, each recording once (about 62 strings a side for FSDD), at most
-    /// <paramref name="count"/> a side, with fixed seeds.</summary>
-    /// <exception cref="ArgumentException">No recordings of <paramref name="speaker"/>, or none on one side.</exception>
-    public static (IReadOnlyList<DigitString> AdaptOn, IReadOnlyList<DigitString> Score) SpeakerSplitStrings(
-        IReadOnlyList<DigitRecording> recordings, string speaker, int count = 100)
-    {
-        var theirs = RecordingsOf(recordings, speaker);
-        var first = theirs.Where(r => r.Index < 25).ToList();
-        var second = theirs.Where(r => r.Index >= 25).ToList();
-        if (first.Count == 0 || second.Count == 0)
-            throw new ArgumentException($"Speaker '{speaker}' needs recordings with indices both below and from 25 to split them.");
-        return (new DigitStringBuilder(first).BuildEachOnce(EvaluationSeed + 3, count),
-                new DigitStringBuilder(second).BuildEachOnce(EvaluationSeed + 4, count));
-    }
-
-    /// <summary>Does adaptation carry over to recordings it never saw? Normalises with statistics of
-    /// <paramref name="adaptOn"/> alone, scores <paramref name="score"/>, adapts on <paramref name="adaptOn"/>'s audio
-    /// (no transcripts) and scores <paramref name="score"/> again; then puts the weights back.</summary>
-    /// <param name="recognizer">The recognizer; its weights are restored before returning.</param>
-    /// <param name="adaptOn">Strings of one voice to adapt on.</param>
-    /// <param name="score">Other strings of the same voice, never adapted on.</param>
-    /// <param name="adaptation">Rounds and settings of <see cref="SpeakerAdaptation.Adapt"/>.</param>
-    /// <param name="decoding">How text is decoded, for the pseudo-labels and the scores.</param>
-    /// <param name="examples">How many (reference, hypothesis) pairs each evaluation keeps.</param>
-    /// <returns>The scores before and after; <c>After</c>'s time and audio include the adaptation's.</returns>
-    /// <exception cref="ArgumentException">A set is empty, or <paramref name="adaptOn"/> holds more than one voice.</exception>
-    public static (AsrEvaluation Before, AsrEvaluation After) EvaluateAdaptationOnNewRecordings(SpeechRecognizer recognizer,
-        IReadOnlyList<DigitString> adaptOn, IReadOnlyList<DigitString> score, SpeakerAdaptationOptions adaptation,
-        CtcDecoding decoding = CtcDecoding.Lexicon, int examples = 5)
-    {
-        ArgumentNullException.ThrowIfNull(recognizer);
-        ArgumentNullException.ThrowIfNull(adaptOn);
-        ArgumentNullException.ThrowIfNull(score);
-        ArgumentNullException.ThrowIfNull(adaptation);
-        if (adaptOn.Count == 0 || score.Count == 0)
-            throw new ArgumentException("Both the strings to adapt on and the strings to score must be non-empty.");
-        var voices = adaptOn.Select(s => s.Speaker).Distinct().ToList();
-        if (voices.Count > 1)
-            throw new ArgumentException($"Adapt on one voice at a time; the strings to adapt on hold {string.Join(", ", voices)}.", nameof(adaptOn));
-        using var stats = recognizer.SpeakerStatistics(adaptOn.Select(s => s.Audio));
-        var before = Score(score, i => recognizer.Transcribe(score[i].Audio, decoding, stats), examples, Stopwatch.StartNew());
-        using var original = new WeightSnapshot(recognizer.Model);
-        try
-        {
-            var clock = Stopwatch.StartNew();
-            SpeakerAdaptation.Adapt(recognizer, [.. adaptOn.Select(s => s.Audio)], stats, adaptation, decoding);
-            var after = Score(score, i => recognizer.Transcribe(score[i].Audio, decoding, stats), examples, clock,
-                otherAudioSeconds: adaptOn.Sum(s => s.Audio.Seconds));
-            return (before, after);
-        }
-        finally { original.Restore(); }
+            strings.Sum(s => s.Audio.Seconds), clock.Elapsed.TotalSeconds, shown);
     }
 
     /// <summary>Transcripts in the strings' order, from <paramref name="transcribe"/> called once per speaker with that

@@ -9,37 +9,30 @@ namespace RnnNotebooks.Speech;
 /// <param name="Targets">All transcripts' labels concatenated <c>[sum of target lengths]</c>, int64, no blanks.</param>
 /// <param name="TargetLengths">Labels per transcript <c>[batch]</c>, int64.</param>
 /// <param name="Transcripts">The transcripts as text.</param>
-/// <param name="Speakers">Each utterance's speaker as an index <c>[batch]</c>, int64, for <see cref="SpeakerAdversary"/>;
-/// null when not needed.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
-public sealed record SpeechBatch(Tensor Features, Tensor Lengths, Tensor Targets, Tensor TargetLengths, IReadOnlyList<string> Transcripts,
-    Tensor? Speakers = null)
+public sealed record SpeechBatch(Tensor Features, Tensor Lengths, Tensor Targets, Tensor TargetLengths, IReadOnlyList<string> Transcripts)
 {
     /// <summary>Pads <paramref name="features"/> (each <c>[frames, dims]</c>) and encodes <paramref name="transcripts"/>.</summary>
     /// <param name="features">Each utterance's features.</param>
     /// <param name="transcripts">Each utterance's transcript.</param>
     /// <param name="characters">Encodes the transcripts.</param>
-    /// <param name="speakers">Each utterance's speaker index (for <see cref="Speakers"/>), or null.</param>
-    public static SpeechBatch Create(IReadOnlyList<Tensor> features, IReadOnlyList<string> transcripts, CharacterSet characters,
-        IReadOnlyList<long>? speakers = null)
+    public static SpeechBatch Create(IReadOnlyList<Tensor> features, IReadOnlyList<string> transcripts, CharacterSet characters)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(transcripts);
         ArgumentNullException.ThrowIfNull(characters);
         if (features.Count == 0 || features.Count != transcripts.Count)
             throw new ArgumentException($"Need one transcript per utterance and at least one utterance; got {features.Count} and {transcripts.Count}.");
-        if (speakers is not null && speakers.Count != features.Count)
-            throw new ArgumentException($"Need one speaker per utterance; got {speakers.Count} for {features.Count} utterances.", nameof(speakers));
         var padded = nn.utils.rnn.pad_sequence(features, batch_first: true);
         var lengths = tensor(features.Select(f => f.shape[0]).ToArray());
         var labels = transcripts.Select(characters.Encode).ToArray();
         var targets = tensor(labels.SelectMany(l => l.Select(x => (long)x)).ToArray());
         var targetLengths = tensor(labels.Select(l => (long)l.Length).ToArray());
-        return new SpeechBatch(padded, lengths, targets, targetLengths, transcripts, speakers is null ? null : tensor(speakers.ToArray()));
+        return new SpeechBatch(padded, lengths, targets, targetLengths, transcripts);
     }
 
     /// <summary>The tensors the batch owns.</summary>
-    public IEnumerable<Tensor> Tensors => Speakers is null ? [Features, Lengths, Targets, TargetLengths] : [Features, Lengths, Targets, TargetLengths, Speakers];
+    public IEnumerable<Tensor> Tensors => [Features, Lengths, Targets, TargetLengths];
 
     /// <summary>Utterances in the batch.</summary>
     public int Count => Transcripts.Count;
@@ -54,24 +47,5 @@ public sealed record SpeechBatch(Tensor Features, Tensor Lengths, Tensor Targets
         var loss = nn.functional.ctc_loss(logProbs.transpose(0, 1), Targets, model.OutputLengths(Lengths), TargetLengths,
             blank: CharacterSet.Blank, zero_infinity: true);
         return loss.MoveToOuterDisposeScope();
-    }
-
-    /// <summary><see cref="Loss(AcousticModel)"/> plus <paramref name="adversary"/>'s speaker cross-entropy on the
-    /// model's recurrent output (whose gradient into the model is reversed, <see cref="SpeakerAdversary"/>), and the
-    /// adversary's frame accuracy.</summary>
-    /// <exception cref="InvalidOperationException">The batch has no <see cref="Speakers"/>.</exception>
-    public (Tensor Loss, Tensor Ctc, Tensor Speaker, double SpeakerAccuracy) Loss(AcousticModel model, SpeakerAdversary adversary)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(adversary);
-        if (Speakers is null)
-            throw new InvalidOperationException("This batch was built without speaker indices; pass speakers to SpeechBatch.Create for adversarial training.");
-        using var scope = NewDisposeScope();
-        var (logProbs, encoded, outLengths) = model.ForwardEncoded(Features, Lengths);
-        var ctc = nn.functional.ctc_loss(logProbs.transpose(0, 1), Targets, outLengths, TargetLengths,
-            blank: CharacterSet.Blank, zero_infinity: true);
-        var (speaker, accuracy) = adversary.Loss(encoded, outLengths, Speakers);
-        var total = ctc.add(speaker, Platform.Scalars.One);
-        return (total.MoveToOuterDisposeScope(), ctc.MoveToOuterDisposeScope(), speaker.MoveToOuterDisposeScope(), accuracy);
     }
 }

@@ -25,9 +25,6 @@ public enum CtcDecoding
 /// <param name="Lexicon">Words allowed by <see cref="CtcDecoding.Lexicon"/>.</param>
 /// <param name="TrainedOn">Speakers whose recordings trained the model.</param>
 /// <param name="Notes">Free-form facts about the run (split, seed, validation CER…).</param>
-/// <param name="SpeakerNormalization">Trained on features normalised with each speaker's statistics
-/// (<see cref="FeatureStatistics"/>) rather than each utterance's; recognition should then be given the statistics of
-/// the voice it hears (<see cref="SpeechRecognizer.SpeakerStatistics"/>).</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record RecognizerConfig(
     AcousticModelOptions Model,
@@ -35,8 +32,7 @@ public sealed record RecognizerConfig(
     string Letters,
     IReadOnlyList<string> Lexicon,
     IReadOnlyList<string> TrainedOn,
-    IReadOnlyDictionary<string, string>? Notes = null,
-    bool SpeakerNormalization = false);
+    IReadOnlyDictionary<string, string>? Notes = null);
 
 /// <summary>An acoustic model with its features, characters and decoder: audio in, text out.</summary>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
@@ -61,10 +57,6 @@ public sealed class SpeechRecognizer : IDisposable
             throw new ArgumentException(
                 $"The model ({model.Options.InputSize} inputs, {model.Options.Classes} classes) does not fit the features " +
                 $"({config.Features.Dimension} per frame) and characters ({Characters.Count} classes).");
-        if (model.Options.FrequencyBands > 0 && config.Features.Mfcc == 0)
-            throw new ArgumentException(
-                $"The model's 2-D front end (FrequencyBands {model.Options.FrequencyBands}) rebuilds a spectrum from cepstral " +
-                "coefficients, but the features are log-mel: use FeatureOptions with Mfcc (e.g. 13), or FrequencyBands 0.");
         members = [model];
         features = new LogMelFeatures(config.Features);
         rawFeatures = new LogMelFeatures(config.Features with { Normalize = false });
@@ -73,7 +65,7 @@ public sealed class SpeechRecognizer : IDisposable
 
     /// <summary>A new, untrained recognizer for the digit words with the given (or default) settings.</summary>
     public static SpeechRecognizer Create(FeatureOptions? featureOptions = null, AcousticModelOptions? modelOptions = null,
-        IReadOnlyList<string>? trainedOn = null, bool speakerNormalization = false)
+        IReadOnlyList<string>? trainedOn = null)
     {
         featureOptions ??= new FeatureOptions();
         var characters = CharacterSet.DigitWords;
@@ -82,8 +74,7 @@ public sealed class SpeechRecognizer : IDisposable
             InputSize = featureOptions.Dimension,
             Classes = characters.Count,
         };
-        var config = new RecognizerConfig(modelOptions, featureOptions, characters.Letters, SpokenDigits.Words, trainedOn ?? [],
-            SpeakerNormalization: speakerNormalization);
+        var config = new RecognizerConfig(modelOptions, featureOptions, characters.Letters, SpokenDigits.Words, trainedOn ?? []);
         return new SpeechRecognizer(new AcousticModel(modelOptions), config);
     }
 
@@ -112,13 +103,11 @@ public sealed class SpeechRecognizer : IDisposable
     /// <paramref name="speaker"/>'s statistics when given, else with the clip's own.</summary>
     /// <param name="clip">The audio.</param>
     /// <param name="speaker">The speaker's statistics, or null for the clip's own.</param>
-    /// <param name="logMel">If given, applied to the log-mel spectrum before the DCT and the normalisation
-    /// (<see cref="LogMelFeatures.Compute(AudioClip, Func{Tensor, Tensor}?)"/>), e.g. to mask mel bands in training.</param>
-    public Tensor Features(AudioClip clip, FeatureStatistics? speaker = null, Func<Tensor, Tensor>? logMel = null)
+    public Tensor Features(AudioClip clip, FeatureStatistics? speaker = null)
     {
-        if (speaker is null) return features.Compute(clip, logMel);
+        if (speaker is null) return features.Compute(clip);
         using var scope = NewDisposeScope();
-        return speaker.Normalize(rawFeatures.Compute(clip, logMel)).MoveToOuterDisposeScope();
+        return speaker.Normalize(rawFeatures.Compute(clip)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The statistics of the un-normalised features of <paramref name="clips"/>, all spoken by one voice:
@@ -296,11 +285,36 @@ public sealed class SpeechRecognizer : IDisposable
             throw new FileNotFoundException(
                 $"{path}: not found; {dir} does not hold a speech model. Train one with `rnn asr train --out {dir}`.", path);
         RecognizerConfig? config;
-        try { config = JsonSerializer.Deserialize<RecognizerConfig>(File.ReadAllText(path), Json.Options); }
+        try
+        {
+            var text = File.ReadAllText(path);
+            RejectRemovedExperiments(path, text);
+            config = JsonSerializer.Deserialize<RecognizerConfig>(text, Json.Options);
+        }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a readable recognizer configuration ({e.Message}).", e); }
         if (config?.Model is null || config.Features is null || config.Letters is null || config.Lexicon is null)
             throw new InvalidDataException($"{path}: the recognizer configuration lacks required fields; train the model again.");
         return config;
+    }
+
+    /// <summary>Models trained with an experiment that the library no longer has (a 2-D front end along frequency,
+    /// training on per-speaker statistics) cannot be rebuilt, so they are refused by name; the same keys at their
+    /// off values, as every other older checkpoint wrote them, are ignored.</summary>
+    static void RejectRemovedExperiments(string path, string text)
+    {
+        using var doc = JsonDocument.Parse(text);
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) return;
+        string? used = null;
+        if (root.TryGetProperty("speaker_normalization", out var norm) && norm.ValueKind == JsonValueKind.True)
+            used = "training on per-speaker statistics (speaker_normalization)";
+        else if (root.TryGetProperty("model", out var model) && model.ValueKind == JsonValueKind.Object
+            && model.TryGetProperty("frequency_bands", out var bands) && bands.ValueKind == JsonValueKind.Number
+            && bands.TryGetInt32(out var n) && n != 0)
+            used = $"the 2-D convolutional front end along frequency (model.frequency_bands {n})";
+        if (used is not null)
+            throw new InvalidDataException($"{path}: this model was trained with {used}, an experiment the library no longer " +
+                "has. Train it again with `rnn asr train`, or load it with commit 0487d90 of RnnNotebooks, which still has the code.");
     }
 
     /// <summary>Loads a recognizer saved with <see cref="Save"/>.</summary>
@@ -324,50 +338,9 @@ public sealed class SpeechRecognizer : IDisposable
     /// </summary>
     /// <param name="dirs">One or more checkpoint directories.</param>
     /// <returns>A recognizer whose <see cref="Members"/> are the loaded models (a single model when there is one).</returns>
-    /// <exception cref="ArgumentException">No directories, or the members' features, characters, lexicon or
-    /// normalisation differ.</exception>
+    /// <exception cref="ArgumentException">No directories, or the members' features, characters or lexicon differ.</exception>
     /// <exception cref="FileNotFoundException">A directory holds no recognizer.</exception>
-    public static SpeechRecognizer LoadEnsemble(IReadOnlyList<string> dirs) => LoadSeveral(dirs, sameSizes: false, (loaded, expanded) =>
-    {
-        var first = loaded[0];
-        if (loaded.Count == 1) return;
-        first.members = [.. loaded.Select(r => r.Model)];
-        first.Config = first.Config with
-        {
-            TrainedOn = [.. loaded.SelectMany(r => r.Config.TrainedOn).Distinct().Order(StringComparer.Ordinal)],
-            Notes = new Dictionary<string, string> { ["ensemble"] = string.Join(",", expanded.Select(Path.GetFullPath)) },
-        };
-        foreach (var r in loaded.Skip(1)) r.DisposeAllButModel();
-    });
-
-    /// <summary>
-    /// Loads several checkpoints of one training run (e.g. the epochs saved by <c>rnn asr train --save-epochs</c>) and
-    /// returns one recognizer whose weights are their uniform average (<see cref="CheckpointAverage"/>): as fast as any
-    /// one of them. Not for models of different runs (seeds), whose hidden units do not correspond.
-    /// </summary>
-    /// <param name="dirs">One or more checkpoint directories (a directory without <c>asr.json</c> stands for its
-    /// sub-directories that have one, as in <see cref="LoadEnsemble"/>).</param>
-    /// <returns>A single recognizer; its notes name the averaged directories.</returns>
-    /// <exception cref="ArgumentException">No directories, or the checkpoints' sizes, features, characters, lexicon or
-    /// normalisation differ.</exception>
-    /// <exception cref="FileNotFoundException">A directory holds no recognizer.</exception>
-    public static SpeechRecognizer LoadAverage(IReadOnlyList<string> dirs) => LoadSeveral(dirs, sameSizes: true, (loaded, expanded) =>
-    {
-        var first = loaded[0];
-        CheckpointAverage.Into(first.Model, [.. loaded.Select(r => (nn.Module)r.Model)], expanded);
-        first.Config = first.Config with
-        {
-            Notes = new Dictionary<string, string> { ["averaged"] = string.Join(",", expanded.Select(Path.GetFullPath)) },
-        };
-        foreach (var r in loaded.Skip(1)) r.Dispose();
-    });
-
-    /// <summary>Loads every recognizer of <paramref name="dirs"/> (directories expanded by
-    /// <see cref="CheckpointDirectories"/>), checks that they share features, characters, lexicon and normalisation
-    /// (and, when <paramref name="sameSizes"/>, model sizes), and lets <paramref name="combine"/> fold them into the
-    /// first, which is returned; it takes over (or disposes) the others. Everything is disposed if a step fails.</summary>
-    static SpeechRecognizer LoadSeveral(IReadOnlyList<string> dirs, bool sameSizes,
-        Action<List<SpeechRecognizer>, List<string>> combine)
+    public static SpeechRecognizer LoadEnsemble(IReadOnlyList<string> dirs)
     {
         ArgumentNullException.ThrowIfNull(dirs);
         var expanded = dirs.SelectMany(CheckpointDirectories).ToList();
@@ -376,24 +349,28 @@ public sealed class SpeechRecognizer : IDisposable
         try
         {
             foreach (var dir in expanded) loaded.Add(Load(dir));
-            var first = loaded[0].Config;
+            var first = loaded[0];
             for (var i = 1; i < loaded.Count; i++)
             {
                 var other = loaded[i].Config;
-                var differs = sameSizes && other.Model != first.Model ? "model sizes"
-                    : other.Features != first.Features ? "features"
-                    : other.Letters != first.Letters ? "characters"
-                    : !other.Lexicon.SequenceEqual(first.Lexicon) ? "lexicon"
-                    : other.SpeakerNormalization != first.SpeakerNormalization ? "normalisation"
+                var differs = other.Features != first.Config.Features ? "features"
+                    : other.Letters != first.Config.Letters ? "characters"
+                    : !other.Lexicon.SequenceEqual(first.Config.Lexicon) ? "lexicon"
                     : null;
                 if (differs is not null)
-                    throw new ArgumentException($"{expanded[i]}: its {differs} differ from those of {expanded[0]}; " + (sameSizes
-                        ? "only checkpoints of one training run (e.g. its epochs, saved with `rnn asr train --save-epochs`) can be averaged."
-                        : "an ensemble needs models trained with the same features, characters, lexicon and normalisation (e.g. one recipe with different seeds)."),
+                    throw new ArgumentException($"{expanded[i]}: its {differs} differ from those of {expanded[0]}; " +
+                        "an ensemble needs models trained with the same features, characters and lexicon (e.g. one recipe with different seeds).",
                         nameof(dirs));
             }
-            combine(loaded, expanded);
-            return loaded[0];
+            if (loaded.Count == 1) return first;
+            first.members = [.. loaded.Select(r => r.Model)];
+            first.Config = first.Config with
+            {
+                TrainedOn = [.. loaded.SelectMany(r => r.Config.TrainedOn).Distinct().Order(StringComparer.Ordinal)],
+                Notes = new Dictionary<string, string> { ["ensemble"] = string.Join(",", expanded.Select(Path.GetFullPath)) },
+            };
+            foreach (var r in loaded.Skip(1)) r.DisposeAllButModel();
+            return first;
         }
         catch
         {
@@ -403,7 +380,7 @@ public sealed class SpeechRecognizer : IDisposable
     }
 
     /// <summary>A checkpoint directory itself, or, when it has no <c>asr.json</c>, its sub-directories that do (sorted
-    /// by name): how <see cref="LoadEnsemble"/> and <see cref="LoadAverage"/> read a directory.</summary>
+    /// by name): how <see cref="LoadEnsemble"/> reads a directory.</summary>
     /// <param name="dir">A checkpoint directory, or a directory of them.</param>
     public static IEnumerable<string> CheckpointDirectories(string dir)
     {

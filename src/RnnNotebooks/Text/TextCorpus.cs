@@ -26,14 +26,14 @@ public sealed record TextCorpus(string Name, string Train, string Validation, st
         Datasets.ReadZipText("ptb", "ptb.zip", "ptb/ptb.test.txt"),
         "standard splits (ptb.train/valid/test.txt)");
 
-    /// <summary>A text file of your own, split like <see cref="TinyShakespeare"/>.</summary>
+    /// <summary>A UTF-8 text file of your own (read with <see cref="TextFile.ReadUtf8"/>), split like <see cref="TinyShakespeare"/>.</summary>
     /// <exception cref="FileNotFoundException">No such file.</exception>
-    /// <exception cref="InvalidDataException">The file is empty or too short to split.</exception>
+    /// <exception cref="InvalidDataException">The file is not UTF-8, or is empty or too short to split.</exception>
     public static TextCorpus FromFile(string path, double trainFraction = 0.9)
     {
-        if (!File.Exists(path))
+        if (!File.Exists(path) && !Directory.Exists(path))
             throw new FileNotFoundException($"{path}: no such file. Give a UTF-8 text file, or a dataset name (tinyshakespeare, ptb).", path);
-        return SplitText(path, File.ReadAllText(path), trainFraction);
+        return SplitText(path, TextFile.ReadUtf8(path), trainFraction);
     }
 
     /// <summary>Splits <paramref name="text"/> into a leading training part and a trailing validation part.</summary>

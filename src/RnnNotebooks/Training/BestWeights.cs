@@ -6,9 +6,7 @@ namespace RnnNotebooks.Training;
 /// <summary>
 /// Keeps copies of a module's weights from the points where a validation score (lower is better) was best, so
 /// training can run past them and still end with the best model: <c>Offer</c> after each validation, <c>Restore</c>
-/// at the end. Keeping more than one (<see cref="Keep"/>) allows ending with the uniform average of the few best
-/// instead (<see cref="RestoreAverage"/>, <see cref="CheckpointAverage"/>): the "average the N best epochs" step of
-/// ESPnet's recipes, without writing every epoch to disk.
+/// at the end.
 /// </summary>
 /// <remarks>A score equal to the worst kept one does not replace it (earlier wins ties). The copies live outside every
 /// dispose scope until this object is disposed or better scores push them out. Introduced in 05-speech-recognition.</remarks>
@@ -75,16 +73,6 @@ public sealed class BestWeights : IDisposable
         if (kept.Count == 0)
             throw new InvalidOperationException("BestWeights.Restore: no score was offered yet, so there are no weights to restore.");
         kept.Single(k => k.Offer == BestOffer).Weights.Restore();
-    }
-
-    /// <summary>Writes the mean of the kept copies (the <see cref="Keep"/> best) into the module.</summary>
-    /// <exception cref="InvalidOperationException">Nothing was offered yet.</exception>
-    public void RestoreAverage()
-    {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        if (kept.Count == 0)
-            throw new InvalidOperationException("BestWeights.RestoreAverage: no score was offered yet, so there are no weights to average.");
-        CheckpointAverage.Into(module.state_dict(), [.. kept.Select(k => k.Weights.Weights)]);
     }
 
     public void Dispose()

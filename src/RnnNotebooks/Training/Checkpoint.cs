@@ -12,47 +12,64 @@ namespace RnnNotebooks.Training;
 /// and torch's random-number state.
 /// </summary>
 /// <remarks>
-/// A checkpoint is a directory holding <c>model.bin</c> (TorchSharp's <c>module.save</c> format),
-/// <c>optimizer.bin</c> (TorchSharp's <c>save_state_dict</c> format; only when an optimizer was given) and
-/// <c>checkpoint.json</c>: the <see cref="TrainingState"/> (epoch, step, seed, options, history), the torch
-/// CPU generator state, and the size and SHA-256 of each binary file.
-/// <para>Every file is written to a temporary file in the same directory and renamed over the old one, and
-/// <c>checkpoint.json</c> is renamed last, so a reader never sees a half-written file. If a save is
-/// interrupted between two renames, <see cref="Load"/> finds that a file does not match its recorded hash
-/// and says so, instead of loading a mixture of two checkpoints.</para>
-/// <para><see cref="Load"/> checks everything before it changes anything: a missing, truncated or corrupt
-/// file, or weights whose names or shapes do not fit the model, throw
+/// A checkpoint is a directory holding the model weights (TorchSharp's <c>module.save</c> format), the optimizer
+/// state (TorchSharp's <c>save_state_dict</c> format; only when an optimizer was given), any extra files the
+/// caller hands to <see cref="Save"/>,
+/// and <c>checkpoint.json</c>: the <see cref="TrainingState"/> (epoch, step, seed, options, history), the torch
+/// CPU generator state, and the stored name, size and SHA-256 of each binary file.
+/// <para>A save is one atomic step for the whole checkpoint. Each binary file is stored under a name that
+/// carries its hash (<c>model.1f2e3d4c5b6a7980.bin</c>), so a new save never writes over a file the current
+/// <c>checkpoint.json</c> lists; the new <c>checkpoint.json</c> is renamed into place last, and only then are
+/// the files it no longer lists deleted. If any write fails (a full disk, a crash), the previous
+/// <c>checkpoint.json</c> and every file it names are untouched. <see cref="PathOf"/> finds a file by its
+/// plain name (<see cref="ModelFile"/>).</para>
+/// <para><see cref="Load"/> checks everything it needs before it changes anything: a missing, truncated or
+/// corrupt file, or weights whose names or shapes do not fit the model, throw
 /// <see cref="FileNotFoundException"/> or <see cref="InvalidDataException"/> naming the file and the fix, and
-/// leave the model untouched. CUDA generator state is not saved.</para>
+/// leave the model untouched. Loading without an optimizer (inference) reads and checks only the weights.
+/// CUDA generator state is not saved.</para>
 /// Introduced in 00-getting-started.
 /// </remarks>
 public static class Checkpoint
 {
     /// <summary>File name of the manifest (training state, hashes, random state).</summary>
     public const string ManifestFile = "checkpoint.json";
-    /// <summary>File name of the model weights.</summary>
+    /// <summary>Plain name of the model weights (stored as <c>model.HASH.bin</c>; see <see cref="PathOf"/>).</summary>
     public const string ModelFile = "model.bin";
-    /// <summary>File name of the optimizer state.</summary>
+    /// <summary>Plain name of the optimizer state (stored as <c>optimizer.HASH.bin</c>; see <see cref="PathOf"/>).</summary>
     public const string OptimizerFile = "optimizer.bin";
 
-    const int FormatVersion = 2;   // 2: snake_case names (the library's one JSON style)
+    // 2: snake_case names (the library's one JSON style); 3: files stored under hashed names (2 still loads)
+    const int FormatVersion = 3;
+    const int OldestReadable = 2;
 
-    /// <summary>Saves the model, the optimizer (if given), the training state and torch's random state to
-    /// <paramref name="dir"/> (created if needed), replacing a checkpoint already there.</summary>
+    /// <summary>Called with each file's plain name before it is written; tests make it throw to simulate a full disk.</summary>
+    internal static Action<string>? BeforeWrite;
+
+    /// <summary>Saves the model, the optimizer (if given), the training state, torch's random state and any
+    /// <paramref name="extraFiles"/> (plain name, e.g. <c>carried-state.bin</c> → writer; read them back through
+    /// <see cref="PathOf"/>) to <paramref name="dir"/> (created if needed), replacing a checkpoint already there in
+    /// one atomic step.</summary>
     /// <exception cref="NotSupportedException">The optimizer cannot save its state in TorchSharp (LBFGS).</exception>
-    public static void Save(string dir, nn.Module model, optim.Optimizer? optimizer, TrainingState state)
+    public static void Save(string dir, nn.Module model, optim.Optimizer? optimizer, TrainingState state,
+        IReadOnlyDictionary<string, Action<BinaryWriter>>? extraFiles = null)
     {
         ArgumentNullException.ThrowIfNull(dir);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(state);
         var helper = optimizer is null ? null : AsSavable(optimizer);
         Directory.CreateDirectory(dir);
+        var earlier = EarlierNames(dir);
 
-        var files = new List<CheckpointFile>
+        var writers = new List<(string Name, Action<BinaryWriter> Write)> { (ModelFile, w => model.save(w)) };
+        if (helper is not null) writers.Add((OptimizerFile, helper.save_state_dict));
+        foreach (var (name, write) in extraFiles ?? new Dictionary<string, Action<BinaryWriter>>())
         {
-            WriteAtomically(dir, ModelFile, w => model.save(w)),
-        };
-        if (helper is not null) files.Add(WriteAtomically(dir, OptimizerFile, helper.save_state_dict));
+            if (name is ManifestFile or ModelFile or OptimizerFile || Path.GetFileName(name) != name || !name.Contains('.'))
+                throw new ArgumentException($"'{name}' cannot be an extra checkpoint file: give a plain file name with an extension, other than the checkpoint's own.", nameof(extraFiles));
+            writers.Add((name, write));
+        }
+        var files = writers.Select(w => WriteHashed(dir, w.Name, w.Write)).ToList();
 
         byte[] rng;
         using (var rngState = torch.random.get_rng_state()) rng = rngState.data<byte>().ToArray();
@@ -60,9 +77,23 @@ public static class Checkpoint
         var manifest = new CheckpointManifest(FormatVersion, DateTimeOffset.UtcNow, files,
             optimizer?.GetType().Name, Convert.ToBase64String(rng), state);
         var json = JsonSerializer.SerializeToUtf8Bytes(manifest, Json.Options);
-        WriteAtomically(dir, ManifestFile, w => w.Write(json));
+        BeforeWrite?.Invoke(ManifestFile);
+        AtomicFile.Write(Path.Combine(dir, ManifestFile), temp => WriteSynced(temp, w => w.Write(json)));
 
-        if (helper is null) File.Delete(Path.Combine(dir, OptimizerFile));
+        RemoveUnlisted(dir, files, earlier);
+    }
+
+    /// <summary>The path of a checkpoint's file given its plain name (<see cref="ModelFile"/>, or an extra file's
+    /// name), after checking its size and SHA-256; null when the checkpoint does not list it.</summary>
+    /// <exception cref="FileNotFoundException">No checkpoint in <paramref name="dir"/>, or the listed file is missing.</exception>
+    /// <exception cref="InvalidDataException">The file is truncated or corrupt.</exception>
+    public static string? PathOf(string dir, string name)
+    {
+        ArgumentNullException.ThrowIfNull(dir);
+        var file = ReadManifest(dir).Files.FirstOrDefault(f => f.Name == name);
+        if (file is null) return null;
+        Verify(dir, file);
+        return Path.Combine(dir, file.StoredName);
     }
 
     /// <summary>
@@ -70,7 +101,8 @@ public static class Checkpoint
     /// torch's CPU random state and the run's seed (<see cref="Seeds.Current"/>, so <see cref="Seeds.CreateRandom"/>
     /// shuffles as before), and returns the training state to pass to
     /// <see cref="Trainer.Fit{TBatch}"/> as <c>resume</c>. Build the model and optimizer exactly as for the
-    /// saved run first; loading happens only after every check passed.
+    /// saved run first; loading happens only after every check passed. With an optimizer (to resume) every file
+    /// of the checkpoint is checked; without one (inference) only the weights are needed and checked.
     /// </summary>
     /// <exception cref="FileNotFoundException">The directory, the manifest or a listed file is missing.</exception>
     /// <exception cref="InvalidDataException">A file is truncated or corrupt, or the checkpoint does not fit
@@ -80,14 +112,14 @@ public static class Checkpoint
         ArgumentNullException.ThrowIfNull(dir);
         ArgumentNullException.ThrowIfNull(model);
         var manifest = ReadManifest(dir);
-        foreach (var file in manifest.Files) Verify(dir, file);
+        var modelEntry = manifest.Files.FirstOrDefault(f => f.Name == ModelFile)
+            ?? throw new InvalidDataException($"{Path.Combine(dir, ManifestFile)}: lists no {ModelFile}. Save the checkpoint again.");
+        foreach (var file in optimizer is null ? [modelEntry] : manifest.Files) Verify(dir, file);
 
-        var modelPath = Path.Combine(dir, ModelFile);
-        if (manifest.Files.All(f => f.Name != ModelFile))
-            throw new InvalidDataException($"{Path.Combine(dir, ManifestFile)}: lists no {ModelFile}. Save the checkpoint again.");
+        var modelPath = Path.Combine(dir, modelEntry.StoredName);
         CheckFitsModel(modelPath, model);
 
-        var optimizerPath = Path.Combine(dir, OptimizerFile);
+        var optimizerPath = Path.Combine(dir, manifest.Files.FirstOrDefault(f => f.Name == OptimizerFile)?.StoredName ?? OptimizerFile);
         OptimizerHelper? helper = null;
         if (optimizer is not null)
         {
@@ -173,19 +205,67 @@ public static class Checkpoint
             $"{optimizer.GetType().Name} cannot save or load its state in TorchSharp; pass optimizer: null to " +
             "checkpoint only the weights, or use an optimizer such as Adam or SGD.");
 
-    static CheckpointFile WriteAtomically(string dir, string name, Action<BinaryWriter> write)
+    /// <summary>Writes a file to a temp name, flushes it to disk, and renames it to its hashed name: a file of
+    /// that name already holds the same bytes, so the rename never changes a file another manifest relies on.</summary>
+    static CheckpointFile WriteHashed(string dir, string name, Action<BinaryWriter> write)
     {
-        var final = Path.Combine(dir, name);
-        AtomicFile.Write(final, temp =>
+        BeforeWrite?.Invoke(name);
+        var temp = Path.Combine(dir, $"{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
         {
-            using var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
-            using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-            write(writer);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        });
-        var (bytes, sha) = Fingerprint(final);
-        return new CheckpointFile(name, bytes, sha);
+            WriteSynced(temp, write);
+            var (bytes, sha) = Fingerprint(temp);
+            var stored = HashedName(name, sha);
+            File.Move(temp, Path.Combine(dir, stored), overwrite: true);
+            return new CheckpointFile(name, bytes, sha, stored);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    static void WriteSynced(string path, Action<BinaryWriter> write)
+    {
+        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        write(writer);
+        writer.Flush();
+        stream.Flush(flushToDisk: true);
+    }
+
+    static string HashedName(string name, string sha) =>
+        $"{Path.GetFileNameWithoutExtension(name)}.{sha[..16]}{Path.GetExtension(name)}";
+
+    /// <summary>After a save: deletes the files of earlier saves (hashed names, and the plain names of format 2)
+    /// that the new manifest does not list. A failure here leaves only litter, never a broken checkpoint.</summary>
+    static void RemoveUnlisted(string dir, IReadOnlyList<CheckpointFile> listed, IEnumerable<string> earlier)
+    {
+        var keep = listed.Select(f => f.StoredName).ToHashSet();
+        var names = listed.Select(f => f.Name).Concat(earlier).Concat([ModelFile, OptimizerFile]).Distinct();
+        foreach (var name in names)
+        {
+            var pattern = $"{Path.GetFileNameWithoutExtension(name)}.*{Path.GetExtension(name)}";
+            foreach (var path in Directory.EnumerateFiles(dir, pattern).Append(Path.Combine(dir, name)))
+            {
+                var file = Path.GetFileName(path);
+                var hashed = file.Length == HashedName(name, new string('0', 16)).Length && file != name;
+                if ((hashed || file == name) && !keep.Contains(file))
+                {
+                    try { File.Delete(path); }
+                    catch (IOException) { }
+                    catch (UnauthorizedAccessException) { }
+                }
+            }
+        }
+    }
+
+    /// <summary>The plain names the checkpoint already in <paramref name="dir"/> lists (none if there is none
+    /// or it is unreadable), so a save can remove the files it no longer needs.</summary>
+    static IReadOnlyList<string> EarlierNames(string dir)
+    {
+        try { return [.. ReadManifest(dir).Files.Select(f => f.Name).Where(n => Path.GetFileName(n) == n)]; }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException) { return []; }
     }
 
     static (long Bytes, string Sha256) Fingerprint(string path)
@@ -213,9 +293,9 @@ public static class Checkpoint
                 $"{path}: not a readable checkpoint manifest ({e.Message}). The file is truncated or was edited; " +
                 "save the checkpoint again or use another one.", e);
         }
-        if (manifest is not null && manifest.FormatVersion != FormatVersion)
+        if (manifest is not null && (manifest.FormatVersion < OldestReadable || manifest.FormatVersion > FormatVersion))
             throw new InvalidDataException(
-                $"{path}: checkpoint format {manifest.FormatVersion}, this library reads format {FormatVersion}. " +
+                $"{path}: checkpoint format {manifest.FormatVersion}, this library reads formats {OldestReadable} to {FormatVersion}. " +
                 "Load it with the library version that saved it.");
         if (manifest?.State?.History is null || manifest.Files is null || manifest.TorchRngState is null)
             throw new InvalidDataException($"{path}: the checkpoint manifest lacks required fields. Save the checkpoint again.");
@@ -224,7 +304,7 @@ public static class Checkpoint
 
     static void Verify(string dir, CheckpointFile file)
     {
-        var path = Path.Combine(dir, file.Name);
+        var path = Path.Combine(dir, file.StoredName);
         if (!File.Exists(path))
             throw new FileNotFoundException(
                 $"{path}: missing, but {ManifestFile} lists it. Copy the whole checkpoint directory, or save again.", path);
@@ -306,8 +386,13 @@ public static class Checkpoint
     };
 }
 
-/// <summary>One binary file of a checkpoint, as recorded in its manifest.</summary>
-sealed record CheckpointFile(string Name, long Bytes, string Sha256);
+/// <summary>One binary file of a checkpoint, as recorded in its manifest: its plain name, and the name it is
+/// stored under (absent in format 2, which stored files under their plain names).</summary>
+sealed record CheckpointFile(string Name, long Bytes, string Sha256, string? Stored = null)
+{
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string StoredName => Stored ?? Name;
+}
 
 /// <summary>The contents of <c>checkpoint.json</c>.</summary>
 sealed record CheckpointManifest(

@@ -35,27 +35,6 @@ public static class LearningRates
         return p <= start ? Cosine(baseRate, 0) : Cosine(baseRate, (p - start) / decayFraction);
     }
 
-    /// <summary>
-    /// Cosine with warm restarts (SGDR; the schedule of snapshot ensembles): the updates are split into
-    /// <paramref name="cycles"/> equal cycles, and within each the rate falls from <paramref name="baseRate"/> to zero
-    /// along <see cref="Cosine"/>, then jumps back up. Each cycle ends in a minimum of its own, so the weights at the
-    /// cycle ends differ more than late epochs of one descent do.
-    /// </summary>
-    /// <param name="baseRate">The rate at the start of every cycle.</param>
-    /// <param name="step">Updates done so far (0-based).</param>
-    /// <param name="totalSteps">Updates planned in all.</param>
-    /// <param name="cycles">Cycles (1 = a plain cosine over the whole run).</param>
-    public static double Cyclic(double baseRate, long step, long totalSteps, int cycles)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(cycles, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(totalSteps, cycles);
-        ArgumentOutOfRangeException.ThrowIfNegative(step);
-        var length = (double)totalSteps / cycles;
-        var into = step % length;
-        if (step >= totalSteps) into = length;    // past the plan: stay at the end of the last cycle
-        return Cosine(baseRate, into / length);
-    }
-
     /// <summary>Sets the learning rate of every parameter group of <paramref name="optimizer"/>.</summary>
     public static void Set(torch.optim.Optimizer optimizer, double rate)
     {

@@ -13,7 +13,7 @@ namespace RnnNotebooks.Training;
 /// <param name="BeforeStep">Called before every optimizer update with the number of updates done so far (counting
 /// those of a resumed run), e.g. to set the learning rate of a schedule. Not saved with a checkpoint (it is code).</param>
 /// <param name="AfterStep">Called after every optimizer update with the number of updates done before it, e.g. to
-/// update a <see cref="WeightAverage"/>. Not saved with a checkpoint.</param>
+/// update a moving average of the weights. Not saved with a checkpoint.</param>
 /// <remarks>Introduced in 00-getting-started.</remarks>
 public sealed record TrainerOptions(
     int Epochs = 1,

@@ -147,47 +147,4 @@ public sealed class DigitStringBuilderTests : IDisposable
         r1.Next();                                                        // the one number the tilt drew
         Assert.Equal(r1.Next(), r2.Next());
     }
-
-    /// <summary>Each speaker's recordings hold a constant of their own sign (alice +0.25, bob −0.25), so a string's
-    /// samples tell whose recordings it was built from.</summary>
-    IReadOnlyList<DigitRecording> SignedVoices()
-    {
-        var list = new List<DigitRecording>();
-        foreach (var (speaker, value) in new[] { ("alice", 0.25f), ("bob", -0.25f) })
-            for (var digit = 0; digit < 10; digit++)
-            {
-                var path = Path.Combine(dir, $"{digit}_{speaker}_0.wav");
-                WavFile.Write(path, new AudioClip(Enumerable.Repeat(value, 400 + 40 * digit).ToArray(), 8000));
-                list.Add(new DigitRecording(digit, speaker, 0, path));
-            }
-        return list;
-    }
-
-    [Fact]
-    public void MixSpeakers_BuildsStringsOfSeveralVoices_AsOftenAsAsked_AndZeroChangesNothing()
-    {
-        var voices = SignedVoices();
-        static (bool Alice, bool Bob) Heard(DigitString s) => (s.Audio.Samples.Any(x => x > 0.1f), s.Audio.Samples.Any(x => x < -0.1f));
-
-        var always = new DigitStringBuilder(voices, new DigitStringOptions(MinDigits: 4, MaxDigits: 7, MixSpeakers: 1)).BuildMany(200, seed: 4);
-        Assert.All(always, s => Assert.Equal(DigitStringBuilder.Mixed, s.Speaker));
-        // Four or more recordings, each of a voice drawn for it: both voices in all but a few (2 · 2⁻⁴ of them at most).
-        Assert.InRange(always.Count(s => Heard(s) == (true, true)), 170, 200);
-        Assert.All(always, s => Assert.Equal(s.Digits.Sum(d => 400 + 40 * d), s.Audio.Samples.Count(x => Math.Abs(x) > 0.1f)));
-
-        var half = new DigitStringBuilder(voices, new DigitStringOptions(MixSpeakers: 0.5)).BuildMany(400, seed: 4);
-        Assert.InRange(half.Count(s => s.Speaker == DigitStringBuilder.Mixed), 160, 240);
-        // A string labelled with one voice holds only that voice.
-        Assert.All(half.Where(s => s.Speaker != DigitStringBuilder.Mixed),
-            s => Assert.Equal(s.Speaker == "alice" ? (true, false) : (false, true), Heard(s)));
-
-        var before = new DigitStringBuilder(voices, new DigitStringOptions()).BuildMany(20, seed: 4);
-        var zero = new DigitStringBuilder(voices, new DigitStringOptions(MixSpeakers: 0)).BuildMany(20, seed: 4);
-        Assert.Equal(before.Select(s => (s.Speaker, string.Join(",", s.Digits))), zero.Select(s => (s.Speaker, string.Join(",", s.Digits))));
-        Assert.Equal(before.SelectMany(s => s.Audio.Samples), zero.SelectMany(s => s.Audio.Samples));
-
-        foreach (var bad in new[] { -0.1, 1.5, double.NaN })
-            Assert.Contains("MixSpeakers", Assert.Throws<ArgumentException>(() =>
-                new DigitStringBuilder(voices, new DigitStringOptions(MixSpeakers: bad))).Message);
-    }
 }

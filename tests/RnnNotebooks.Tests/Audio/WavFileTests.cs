@@ -126,6 +126,42 @@ public sealed class WavFileTests : IDisposable
     }
 
     [Fact]
+    public void Read_ChunkRunningPastTheEndOfTheFile_IsAnErrorNamingTheFileAndTheChunk()
+    {
+        var bytes = Build(extraChunks: ("LIST", new byte[10]));
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(40), 0xFFFFFFF0);   // the LIST chunk's size, after fmt
+        var path = Save(bytes, "long-chunk.wav");
+
+        var e = Assert.Throws<InvalidDataException>(() => WavFile.Read(path));
+
+        Assert.Contains(path, e.Message);
+        Assert.Contains("'LIST' chunk says 4294967280 bytes", e.Message);
+    }
+
+    [Fact]
+    public void Read_StreamingDataSize_ReadsToTheEndOfTheFile()
+    {
+        var data = new byte[] { 0x00, 0x40, 0x00, 0xC0, 0x00, 0x20 };       // +16384, −16384, +8192
+        var path = Save(Build(data: data, declaredDataSize: unchecked((int)0xFFFFFFFF)), "streamed.wav");
+
+        Assert.Equal([0.5f, -0.5f, 0.25f], WavFile.Read(path).Samples);
+    }
+
+    [Fact]
+    public void Read_EmptyDataChunk_OrADirectory_IsAnErrorNamingThePath()
+    {
+        var empty = Save(Build(data: []), "empty.wav");
+        var e = Assert.Throws<InvalidDataException>(() => WavFile.Read(empty));
+        Assert.Contains(empty, e.Message);
+        Assert.Contains("data chunk is empty", e.Message);
+
+        var folder = Directory.CreateDirectory(Path.Combine(dir, "takes.wav")).FullName;
+        e = Assert.Throws<InvalidDataException>(() => WavFile.Read(folder));
+        Assert.Contains(folder, e.Message);
+        Assert.Contains("a directory, not a WAV file", e.Message);
+    }
+
+    [Fact]
     public void Read_FsddRecording_IsMono8kHz()
     {
         var location = RequiredData.Dataset("fsdd");

@@ -19,7 +19,7 @@ public sealed record CliCase(string[] Args, int Code, string Phrase)
     /// <summary>Runs the case and checks its answer; an error never shows a stack trace.</summary>
     public void Check()
     {
-        var (code, output, error) = CliTests.Run(Args);
+        var (code, output, error) = CliRun.Invoke(Args);
         var all = output + error;
         Assert.True(code == Code, $"rnn {this}: exit code {code}, expected {Code}.\n{all}");
         Assert.Contains(Phrase, all);

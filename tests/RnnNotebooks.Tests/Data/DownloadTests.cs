@@ -202,29 +202,85 @@ public sealed class DownloadTests : IDisposable
             FixtureDataset.Sha256(File.ReadAllBytes(Path.Combine(dir, "speakers.csv"))));
     }
 
-    [Fact]
-    public void Ensure_Flickr8kWithoutImages_ThrowsInstructionsAndDownloadsNothing()
+    /// <summary>A dataset whose source serves other bytes than the course's copy (as flickr8k's photos): the
+    /// registered course copy of each file, plus the served bytes, which the server hands out.</summary>
+    private (DatasetInfo Info, Dictionary<string, byte[]> Served) ServedInAnotherVersion(int count)
     {
-        var dir = temp.Combine("flickr8k");
-        var options = new DatasetOptions(ExplicitPath: dir, MirrorBaseUrl: new Uri("http://127.0.0.1:9/"));
+        var served = new Dictionary<string, byte[]>();
+        var files = new List<DatasetFile>();
+        for (var i = 0; i < count; i++)
+        {
+            var path = $"images/{i:D3}.jpg";
+            var course = Encoding.UTF8.GetBytes($"course copy {i}");
+            served[path] = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat($"original photo {i} ", 50 + i)));
+            files.Add(new DatasetFile(path, FixtureDataset.Sha256(course), course.Length, FileSource.Url,
+                new Uri("https://example.invalid/never-used/" + path), FileFixup.None,
+                new FileVersion(FixtureDataset.Sha256(served[path]), served[path].Length)));
+        }
 
-        var ex = Assert.Throws<DatasetException>(() => Datasets.Ensure("flickr8k", options));
+        var info = new DatasetInfo("served-" + Guid.NewGuid().ToString("N")[..8], "Photos.", "Test licence.", "Tests.", files);
+        foreach (var (path, bytes) in served)
+        {
+            var file = Path.Combine(Upstream, info.Name, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllBytes(file, bytes);
+        }
 
-        Assert.StartsWith(Path.Combine(dir, "images"), ex.Message);
-        Assert.Contains("and 8090 other files are missing and cannot be downloaded automatically", ex.Message);
-        Assert.Contains(Datasets.Get("flickr8k").ManualInstructions!, ex.Message);
-        Assert.False(Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any());
+        return (info, served);
     }
 
     [Fact]
-    public void GetFile_Flickr8kImage_ThrowsInstructions()
+    public void Ensure_FilesTheSourceServesInAnotherVersion_AreCheckedAgainstThat_AndVerifyAcceptsThem()
     {
-        var dir = temp.Combine("flickr8k");
-        var image = Datasets.Get("flickr8k").Files.First(f => f.Source == FileSource.Manual).Path;
+        var (info, served) = ServedInAnotherVersion(12);
+        using var server = LocalHttpServer.ServeFolder(Upstream);
+        var progress = new ConcurrentBag<DownloadProgress>();
+        var options = Options(server) with { MaxParallelDownloads = 3, Progress = new SyncProgress<DownloadProgress>(progress.Add) };
 
-        var ex = Assert.Throws<DatasetException>(() => Datasets.GetFile("flickr8k", image, new DatasetOptions(ExplicitPath: dir)));
+        var location = Datasets.Ensure(info, options);
 
-        Assert.StartsWith($"{Path.Combine(dir, image)} is missing and cannot be downloaded automatically", ex.Message);
+        Assert.True(location.IsPresent);
+        foreach (var (path, bytes) in served)
+            Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(location.Directory, path)));
+        Assert.True(Datasets.Verify(info, options).IsValid);
+        Assert.Equal(12, progress.Max(p => p.FilesDone));
+        Assert.Equal(served.Values.Sum(b => (long)b.Length), progress.Max(p => p.BytesDone));
+    }
+
+    [Fact]
+    public void Ensure_AfterAnInterruptedFetch_DownloadsOnlyTheMissingFiles()
+    {
+        var (info, served) = ServedInAnotherVersion(6);
+        using (var failing = LocalHttpServer.ServeFolder(Upstream, (path, bytes) =>
+            path.EndsWith("003.jpg", StringComparison.Ordinal) ? new Reply(500, []) : new Reply(200, bytes)))
+        {
+            Assert.Throws<DatasetException>(() => Datasets.Ensure(info, Options(failing) with { MaxParallelDownloads = 1 }));
+        }
+
+        var have = Directory.GetFiles(Path.Combine(Cache, info.Name, "images")).Length;
+        Assert.InRange(have, 1, 5);
+        using var server = LocalHttpServer.ServeFolder(Upstream);
+        Assert.True(Datasets.Ensure(info, Options(server)).IsPresent);
+        Assert.Equal(6 - have, server.Requests.Count);
+        Assert.Empty(LeftoverTempFiles());
+    }
+
+    [Fact]
+    public void Ensure_ServedFileThatDoesNotMatch_IsRejectedNamingTheExpectedHash()
+    {
+        var (info, _) = ServedInAnotherVersion(2);
+        using var server = LocalHttpServer.ServeFolder(Upstream, (_, bytes) =>
+        {
+            var corrupt = (byte[])bytes.Clone();
+            corrupt[0] ^= 0x20;
+            return new Reply(200, corrupt);
+        });
+
+        var ex = Assert.Throws<DatasetException>(() => Datasets.Ensure(info, Options(server)));
+
+        var failed = info.Files.Single(f => ex.Message.Contains(f.Served!.Sha256, StringComparison.Ordinal));
+        Assert.Contains("SHA-256 mismatch", ex.Message);
+        Assert.False(File.Exists(Path.Combine(Cache, info.Name, failed.Path)));
     }
 
     [Fact]

@@ -162,7 +162,7 @@ public sealed class LocateTests : IDisposable
         Assert.All(status, s => Assert.False(s.IsPresent));
         Assert.All(status, s => Assert.Equal(LocationKind.Cache, s.Kind));
         var flickr = status.Single(s => s.Name == "flickr8k");
-        Assert.Equal((8_096, 110_414_955L, false), (flickr.Files, flickr.Bytes, flickr.CanDownload));
+        Assert.Equal((8_096, 110_414_955L, true), (flickr.Files, flickr.Bytes, flickr.CanDownload));
         Assert.Contains("CC BY-SA 4.0", status.Single(s => s.Name == "fsdd").Licence);
     }
 }

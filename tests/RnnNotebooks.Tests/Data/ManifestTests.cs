@@ -64,15 +64,22 @@ public class ManifestTests
     }
 
     [Fact]
-    public void Flickr8k_Images_AreManualWithInstructions_TextFilesDownload()
+    public void Flickr8k_EveryFileDownloads_ImagesFromThePinnedCommit_CheckedAgainstWhatItServes()
     {
         var info = Datasets.Get("flickr8k");
-        Assert.Equal(8_091, info.Files.Count(f => f.Source == FileSource.Manual));
-        Assert.All(info.Files.Where(f => !f.Path.StartsWith("images/", StringComparison.Ordinal)),
-            f => Assert.Equal(FileSource.Url, f.Source));
-        Assert.False(info.CanDownload);
-        Assert.Contains("cannot be downloaded automatically", info.ManualInstructions);
-        Assert.Contains(Datasets.DataDirVariable, info.ManualInstructions);
+        Assert.True(info.CanDownload);
+        Assert.All(info.Files, f => Assert.Equal(FileSource.Url, f.Source));
+        var images = info.Files.Where(f => f.Path.StartsWith("images/", StringComparison.Ordinal)).ToList();
+        Assert.Equal(8_091, images.Count);
+        Assert.All(images, f =>
+        {
+            Assert.Equal("https://raw.githubusercontent.com/RlNZLER/Image-Text-Matching/56a15d913c3f290e2ee896386ece6076c1eea02e/data/"
+                + f.Path, f.Url!.AbsoluteUri);
+            Assert.NotNull(f.Served);
+            Assert.NotEqual(f.Sha256, f.Served!.Sha256);
+        });
+        Assert.Equal(216_777_822L, images.Sum(f => f.Served!.Bytes));   // SOURCE.md: the commit's 8,091 blobs
+        Assert.All(info.Files.Where(f => !f.Path.StartsWith("images/", StringComparison.Ordinal)), f => Assert.Null(f.Served));
         Assert.Equal(FileFixup.AppendFinalNewline, info.GetFile("Flickr8k.token.txt").Fixup);
     }
 
@@ -120,6 +127,20 @@ public class ManifestTests
         Assert.Equal(["a.jpg", "z/b.txt"], files.Select(f => f.Path));
         Assert.Equal(new DatasetFile("z/b.txt", sha, 12, FileSource.Url, new Uri("https://example.org/b.txt"), FileFixup.AppendFinalNewline), files[1]);
         Assert.False(files[0].CanDownload);
+    }
+
+    [Fact]
+    public void ManifestParse_ServedColumn_ReadsTheVersionTheSourceServes()
+    {
+        var (sha, other) = (new string('b', 64), new string('c', 64));
+        var files = Manifest.Parse(new StringReader(
+            $"{sha}\t12\ta.jpg\thttps://example.org/a.jpg\t-\t{other}:30\n{sha}\t3\tb.txt\thttps://example.org/b.txt\t-\t-\n"), "t.tsv");
+        Assert.Equal(new FileVersion(other, 30), files[0].Served);
+        Assert.Equal([new FileVersion(sha, 12), new FileVersion(other, 30)], files[0].Accepted);
+        Assert.Null(files[1].Served);
+        var bad = Assert.Throws<InvalidDataException>(() => Manifest.Parse(new StringReader(
+            $"{sha}\t12\ta.jpg\thttps://example.org/a.jpg\t-\t{other}\n"), "t.tsv"));
+        Assert.Contains("served column", bad.Message);
     }
 
     [Fact]

@@ -206,23 +206,26 @@ public class LanguageModelTests
     }
 
     [Fact]
-    public void CheckpointLoad_TruncatedCarriedState_NamesTheFile()
+    public void CheckpointLoad_TruncatedCarriedState_NamesTheFileWhenResuming_AndInferenceIgnoresIt()
     {
         var dir = Path.Combine(Path.GetTempPath(), "lm-trunc-" + Guid.NewGuid().ToString("N"));
         var tokenizer = Tokenizer.ForChars(CharVocabulary.FromText("ab"));
         try
         {
             using var model = new LanguageModel(new LanguageModelOptions(2, 4, 1));
+            using var adam = optim.Adam(model.parameters(), 0.01);
             var state = TrainingState.Start(new TrainerOptions()) with { BatchInEpoch = 3 };
             using var carried = new RecurrentState(zeros(1, 2, 4), zeros(1, 2, 4));
-            LanguageModelCheckpoint.Save(dir, model, tokenizer, null, state, carried);
-            var path = Path.Combine(dir, LanguageModelCheckpoint.CarriedStateFile);
+            LanguageModelCheckpoint.Save(dir, model, tokenizer, adam, state, carried);
+            var path = Checkpoint.PathOf(dir, LanguageModelCheckpoint.CarriedStateFile)!;
             var bytes = File.ReadAllBytes(path);
             File.WriteAllBytes(path, bytes[..^5]);
 
-            var error = Assert.Throws<InvalidDataException>(() => LanguageModelCheckpoint.Load(dir));
+            var error = Assert.Throws<InvalidDataException>(() => LanguageModelCheckpoint.Load(dir, m => optim.Adam(m.parameters(), 0.01)));
+            Assert.Contains(path, error.Message);
 
-            Assert.Contains(LanguageModelCheckpoint.CarriedStateFile, error.Message);
+            var forInference = LanguageModelCheckpoint.Load(dir);
+            using (forInference.Model) Assert.Null(forInference.CarriedState);
         }
         finally
         {

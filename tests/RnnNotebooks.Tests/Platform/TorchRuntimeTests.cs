@@ -87,4 +87,30 @@ public class TorchRuntimeTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void Prepare_NeverWritesIntoTheNuGetPackageCache()
+    {
+        var report = TorchRuntime.Prepare();
+        var nuget = Path.GetFullPath(TorchRuntime.NuGetPackagesDirectory) + Path.DirectorySeparatorChar;
+        Assert.All(report.Patched, p =>
+        {
+            Assert.StartsWith(Path.GetFullPath(TorchRuntime.NativeCacheDirectory), p);
+            Assert.DoesNotContain(nuget, p);
+        });
+    }
+
+    [Fact]
+    public void Notice_NamesEachFixInEffect_AndTheVariableThatTurnsItOff()
+    {
+        var none = new NativeReport("/lib/libstdc++.so.6", true, [], ["/app/libLibTorchSharp.so"], [], "not needed (GenuineIntel processor)");
+        Assert.Null(none.Notice);
+
+        var both = none with { Patched = ["/cache/rnn-notebooks/native/0123/libLibTorchSharp.so"], MklDispatch = "patched (MKL takes its fast kernels on this AMD processor)" };
+        Assert.StartsWith("native fixes: ", both.Notice);
+        Assert.Contains("/cache/rnn-notebooks/native/0123/libLibTorchSharp.so", both.Notice);
+        Assert.Contains($"{TorchRuntime.GlibcxxVariable}=0 turns this off", both.Notice);
+        Assert.Contains($"{MklVendorCheck.Variable}=0 turns this off", both.Notice);
+        Assert.Contains("NuGet package is left as it is", both.Notice);
+    }
 }

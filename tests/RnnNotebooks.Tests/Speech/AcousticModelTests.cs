@@ -35,16 +35,11 @@ public class AcousticModelTests
         Assert.True(y.exp().sum(-1).sub(1).abs().max().item<float>() < 1e-5);
     }
 
-    static readonly AcousticModelOptions WithFrequencyConv = Small with { FrequencyBands = 16, FrequencyChannels = 3 };
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void PaddedBatch_GivesEachUtteranceItsOwnResult(bool frequencyConv)
+    [Fact]
+    public void PaddedBatch_GivesEachUtteranceItsOwnResult()
     {
-        // With the 2-D front end too: its convolutions see three frames, so padding must be zeroed after each of them.
         manual_seed(2);
-        using var model = new AcousticModel(frequencyConv ? WithFrequencyConv : Small);
+        using var model = new AcousticModel(Small);
         model.eval();
         using var scope = NewDisposeScope();
         var longer = randn(41, 8);
@@ -60,57 +55,12 @@ public class AcousticModelTests
     }
 
     [Fact]
-    public void FrequencyFrontEnd_SeesTheLogMelSpectrumTheCepstraCameFrom()
-    {
-        // The 2-D convolutions read basis · cepstra: for cepstra taken from smooth log-mel spectra (ones that the first
-        // k cosines describe exactly) that is the spectra themselves.
-        using var scope = NewDisposeScope();
-        const int bands = 12, k = 6, frames = 5;
-        var basis = RnnNotebooks.Audio.LogMelFeatures.DctMatrix(bands, k);           // [bands, k]
-        var smooth = randn(frames, k).matmul(basis.t());                              // [frames, bands], each in the span
-        var cepstra = smooth.matmul(basis);                                           // [frames, k], as LogMelFeatures makes them
-        Assert.True(cepstra.matmul(basis.t()).allclose(smooth, rtol: 1e-5, atol: 1e-5));
-
-        // With both 2-D convolutions set to pass their input through (one channel, centre tap 1, no bias), the front end
-        // gives, per frame, the max over pairs of bands, twice, of the ReLU of the rebuilt spectrum, and then each of
-        // the bands / 4 outputs normalised over the frames (mean 0, deviation 1).
-        using var model = new AcousticModel(WithFrequencyConv with { FrequencyChannels = 1, InputSize = k, FrequencyBands = bands });
-        using (no_grad())
-            foreach (var (name, p) in model.named_parameters())
-                if (name.StartsWith("freq"))
-                {
-                    p.zero_();
-                    if (name.EndsWith("weight")) p[0, 0, 2, 1] = tensor(1f);
-                }
-        var y = model.FrequencyFrontEnd(cepstra.t().unsqueeze(0), tensor(new long[] { frames }));   // [1, bands / 4, frames]
-
-        var pooled = smooth.relu().reshape(frames, bands / 2, 2).amax(2).reshape(frames, bands / 4, 2).amax(2).t();   // [bands / 4, frames]
-        var centred = pooled.sub(pooled.mean([1], keepdim: true));
-        using var epsilon = 1e-5.ToScalar();
-        var expected = centred.div(centred.square().mean([1], keepdim: true).add(epsilon).sqrt());
-        Assert.Equal(new long[] { 1, bands / 4, frames }, y.shape);
-        Assert.True(y[0].allclose(expected, rtol: 1e-4, atol: 1e-4), $"largest difference {y[0].sub(expected).abs().max().ToDouble():g3}");
-    }
-
-    [Theory]
-    [InlineData(3, 6)]
-    [InlineData(40, 41)]
-    public void FrequencyBands_BelowFourOrTheInputs_AreRefused(int bands, int inputs)
-    {
-        var e = Assert.Throws<ArgumentException>(() => new AcousticModel(Small with { InputSize = inputs, FrequencyBands = bands }));
-        Assert.Contains("FrequencyBands", e.Message);
-    }
-
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Training_GivesTheSameLossAndGradients_OnEitherGruPath(bool frequencyConv)
+    public void Training_GivesTheSameLossAndGradients_OnEitherGruPath()
     {
         // In training a GRU model runs FusedGru.ForwardBidirectional (hand-written backward, padded batch) instead
         // of nn.GRU over the packed batch; evaluation keeps nn.GRU. Both must be the same function of the weights.
         manual_seed(5);
-        var options = frequencyConv ? WithFrequencyConv : Small;
-        using var model = new AcousticModel(options);
+        using var model = new AcousticModel(Small);
         model.train();
         using var scope = NewDisposeScope();
         var chars = CharacterSet.DigitWords;

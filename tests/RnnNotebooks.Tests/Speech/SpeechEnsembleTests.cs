@@ -159,47 +159,6 @@ public sealed class SpeechEnsembleTests : IDisposable
     }
 
     [Fact]
-    public void LoadAverage_GivesOneModelWithTheMeanWeights_TheSameModelTwiceBeingItself()
-    {
-        var (a, b) = (Saved("a", 1), Saved("b", 2));
-        using var ra = SpeechRecognizer.Load(a);
-        using var rb = SpeechRecognizer.Load(b);
-        using var mean = SpeechRecognizer.LoadAverage([a, b]);
-        Assert.Single(mean.Members);
-        Assert.Contains(Path.GetFullPath(b), mean.Config.Notes!["averaged"]);
-        var (sa, sb, sm) = (ra.Model.state_dict(), rb.Model.state_dict(), mean.Model.state_dict());
-        foreach (var (name, t) in sm)
-        {
-            using var scope = NewDisposeScope();
-            using Scalar half = 0.5.ToScalar();
-            Assert.True(t.allclose(sa[name].add(sb[name], alpha: RnnNotebooks.Platform.Scalars.One).mul(half), rtol: 1e-6, atol: 1e-7), name);
-        }
-
-        using var twice = SpeechRecognizer.LoadAverage([a, a]);
-        var clip = TinyVoice.Clips()[0];
-        using (var x = twice.LogProbabilities(clip))
-        using (var y = ra.LogProbabilities(clip))
-            Assert.True(x.allclose(y, rtol: 1e-5, atol: 1e-6), "the mean of a model with itself is the model");
-    }
-
-    [Fact]
-    public void LoadAverage_RefusesCheckpointsOfOtherSizesOrFeatures_NamingTheDirectory()
-    {
-        var a = Saved("a", 1);
-        Seeds.Set(2);
-        var wider = Path.Combine(dir, "wider");
-        using (var r = SpeechRecognizer.Create(new FeatureOptions(Mfcc: 13), new AcousticModelOptions(ConvChannels: 8, HiddenSize: 16)))
-            r.Save(wider, null, TrainingState.Start(new TrainerOptions()));
-        var e = Assert.Throws<ArgumentException>(() => SpeechRecognizer.LoadAverage([a, wider]));
-        Assert.Contains(wider, e.Message);
-        Assert.Contains("model sizes", e.Message);
-        var otherFeatures = Saved("c", 3, new FeatureOptions(NMels: 30, Mfcc: 13));   // same sizes, other filterbank
-        e = Assert.Throws<ArgumentException>(() => SpeechRecognizer.LoadAverage([a, otherFeatures]));
-        Assert.Contains("features", e.Message);
-        Assert.Throws<ArgumentException>(() => SpeechRecognizer.LoadAverage([]));
-    }
-
-    [Fact]
     public void Ensemble_LeavesNoTensorsBehind()
     {
         using var ensemble = SpeechRecognizer.LoadEnsemble([Saved("a", 1), Saved("b", 2)]);

@@ -38,37 +38,6 @@ public sealed class SpeechRecognizerTests : IDisposable
     }
 
     [Fact]
-    public void FrequencyFrontEnd_SurvivesSaveAndLoad_AndOldConfigsReadWithoutIt()
-    {
-        Seeds.Set(3);
-        using var recognizer = SpeechRecognizer.Create(new FeatureOptions(NMels: 24, Mfcc: 13),
-            new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8, FrequencyBands: 24, FrequencyChannels: 4));
-        var clip = new AudioClip(ResamplerTests.Tone(500, 8000, 0.3), 8000);
-        using var before = recognizer.LogProbabilities(clip);
-        recognizer.Save(dir, null, TrainingState.Start(new TrainerOptions()));
-        using (var loaded = SpeechRecognizer.Load(dir))
-        {
-            Assert.Equal(24, loaded.Config.Model.FrequencyBands);
-            Assert.Equal(4, loaded.Config.Model.FrequencyChannels);
-            using var after = loaded.LogProbabilities(clip);
-            Assert.True(before.allclose(after));
-        }
-
-        // The front end reads cepstra; with log-mel features it would "rebuild" a spectrum from a spectrum.
-        var e = Assert.Throws<ArgumentException>(() => SpeechRecognizer.Create(new FeatureOptions(NMels: 24),
-            new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8, FrequencyBands: 24)));
-        Assert.Contains("Mfcc", e.Message);
-
-        // A config written before the setting existed has no frequency_bands: it reads as 0 (the 1-D front end).
-        var path = Path.Combine(dir, SpeechRecognizer.ConfigFile);
-        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        var model = json["model"]!.AsObject();
-        Assert.True(model.Remove("frequency_bands") && model.Remove("frequency_channels"), "the config names frequency_bands and frequency_channels");
-        Assert.Equal(0, System.Text.Json.JsonSerializer.Deserialize<RecognizerConfig>(json.ToJsonString(),
-            RnnNotebooks.Json.Options)!.Model.FrequencyBands);
-    }
-
-    [Fact]
     public void SpeakerStatistics_OfOneClip_GiveThePerUtteranceFeatures()
     {
         Seeds.Set(2);
@@ -78,45 +47,6 @@ public sealed class SpeechRecognizerTests : IDisposable
         using var own = recognizer.Features(clip);
         using var bySpeaker = recognizer.Features(clip, stats);
         Assert.True(own.allclose(bySpeaker, rtol: 1e-3, atol: 1e-3));
-    }
-
-    [Fact]
-    public void SpeakerNormalisedModel_KeepsTheSettingThroughSaveAndLoad_AndOldConfigsReadAsPerUtterance()
-    {
-        using var recognizer = SpeechRecognizer.Create(new FeatureOptions(Mfcc: 13), new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8),
-            ["alice"], speakerNormalization: true);
-        recognizer.Save(dir, null, TrainingState.Start(new TrainerOptions()));
-        using (var loaded = SpeechRecognizer.Load(dir)) Assert.True(loaded.Config.SpeakerNormalization);
-
-        var path = Path.Combine(dir, SpeechRecognizer.ConfigFile);
-        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        Assert.True(json.Remove("speaker_normalization"), "the config names the setting speaker_normalization");
-        File.WriteAllText(path, json.ToJsonString());
-        using var old = SpeechRecognizer.Load(dir);
-        Assert.False(old.Config.SpeakerNormalization);
-    }
-
-    [Fact]
-    public void Evaluate_WithASpeakerNormalisedModel_HearsEachVoiceWithItsOwnStatistics()
-    {
-        Seeds.Set(3);
-        using var recognizer = SpeechRecognizer.Create(new FeatureOptions(Mfcc: 13), new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8),
-            speakerNormalization: true);
-        recognizer.BeamWidth = 2;
-        // Two "voices": low tones and loud high tones.
-        DigitString Say(string who, double hz, double gain, int digit) =>
-            new(new AudioClip([.. ResamplerTests.Tone(hz, 8000, 0.4).Select(v => (float)(v * gain))], 8000), [digit], who);
-        var strings = new[] { Say("low", 300, 0.1, 1), Say("high", 2500, 0.9, 2), Say("low", 350, 0.1, 3), Say("high", 2700, 0.9, 4) };
-
-        var evaluation = AsrTraining.Evaluate(recognizer, strings, CtcDecoding.Greedy, examples: 4);
-
-        foreach (var voice in new[] { "low", "high" })
-        {
-            var mine = strings.Where(s => s.Speaker == voice).ToList();
-            using var stats = recognizer.SpeakerStatistics(mine.Select(s => s.Audio));
-            foreach (var s in mine)
-                Assert.Contains((s.Transcript, recognizer.Transcribe(s.Audio, CtcDecoding.Greedy, stats)), evaluation.Examples);
-        }
     }
 
     [Fact]
@@ -135,6 +65,37 @@ public sealed class SpeechRecognizerTests : IDisposable
         Assert.Equal(recognizer.Transcribe(strings[0].Audio, CtcDecoding.Greedy, a), pooled.Examples[0].Hypothesis);
         Assert.Equal(recognizer.Transcribe(strings[1].Audio, CtcDecoding.Greedy, a), pooled.Examples[1].Hypothesis);
         Assert.Equal(recognizer.Transcribe(strings[2].Audio, CtcDecoding.Greedy), pooled.Examples[2].Hypothesis);   // alone in its voice
+    }
+
+    [Fact]
+    public void Load_OlderConfigs_IgnoreRemovedExperimentsWhenOff_AndNameThemWhenOn()
+    {
+        Seeds.Set(2);
+        using (var recognizer = SpeechRecognizer.Create(modelOptions: new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8, NumLayers: 1)))
+            recognizer.Save(dir, null, TrainingState.Start(new TrainerOptions()));
+        var path = Path.Combine(dir, SpeechRecognizer.ConfigFile);
+        var saved = File.ReadAllText(path);
+        void Write(bool speakerNormalization, int frequencyBands)
+        {
+            var node = System.Text.Json.Nodes.JsonNode.Parse(saved)!;
+            node["speaker_normalization"] = speakerNormalization;
+            node["model"]!["frequency_bands"] = frequencyBands;
+            node["model"]!["frequency_channels"] = 8;
+            File.WriteAllText(path, node.ToJsonString());
+        }
+
+        Write(speakerNormalization: false, frequencyBands: 0);            // what every older checkpoint wrote
+        using (var loaded = SpeechRecognizer.Load(dir)) Assert.Equal(8, loaded.Model.Options.HiddenSize);
+
+        Write(speakerNormalization: true, frequencyBands: 0);
+        var e = Assert.Throws<InvalidDataException>(() => SpeechRecognizer.Load(dir));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("per-speaker statistics", e.Message);
+        Assert.Contains("0487d90", e.Message);
+
+        Write(speakerNormalization: false, frequencyBands: 40);
+        e = Assert.Throws<InvalidDataException>(() => SpeechRecognizer.ReadConfig(dir));
+        Assert.Contains("frequency_bands 40", e.Message);
     }
 
     [Fact]

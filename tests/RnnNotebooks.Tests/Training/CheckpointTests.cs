@@ -22,7 +22,10 @@ public class CheckpointTests : IDisposable
 
     static bool Same(Tensor a, Tensor b) => a.allclose(b, rtol: 0, atol: 0);
 
-    string ModelPath => Path.Combine(dir.FullName, Checkpoint.ModelFile);
+    string ModelPath => Stored("model");
+
+    /// <summary>The one stored file of the checkpoint with this stem (they are stored under hashed names).</summary>
+    string Stored(string stem) => Directory.GetFiles(dir.FullName, stem + ".*.bin").Single();
 
     static TrainerOptions Options(int? maxSteps = null) => new(Epochs: 3, ClipGradNorm: 1.0, MaxSteps: maxSteps);
 
@@ -42,18 +45,25 @@ public class CheckpointTests : IDisposable
         using (torch.no_grad()) return model.forward(problem.X);
     }
 
+    /// <summary>Loads the checkpoint into a fresh model (with an Adam optimizer to resume, or none) and returns the
+    /// training state and the model's output on the problem's inputs.</summary>
+    (TrainingState State, Tensor Output) LoadAndRun(bool resume = true)
+    {
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var optimizer = resume ? optim.Adam(model.parameters(), lr: 0.02) : null;
+        var state = Checkpoint.Load(dir.FullName, model, optimizer);
+        model.eval();
+        using (torch.no_grad()) return (state, model.forward(problem.X));
+    }
+
     [Fact]
     public void SaveThenLoad_GivesIdenticalOutputsAndState()
     {
         using var expected = TrainAndSave();
 
         Seeds.Set(99);
-        using var model = new MeanRegressor(numHiddens: 8);
-        using var optimizer = optim.Adam(model.parameters(), lr: 0.02);
-        var state = Checkpoint.Load(dir.FullName, model, optimizer);
-        model.eval();
-        using var noGrad = torch.no_grad();
-        using var actual = model.forward(problem.X);
+        var (state, output) = LoadAndRun();
+        using var actual = output;
 
         Assert.True(Same(actual, expected), "outputs after loading should equal those before saving");
         Assert.Equal((0, 3, 3L, 11), (state.Epoch, state.BatchInEpoch, state.Step, state.Seed ?? -1));
@@ -172,10 +182,11 @@ public class CheckpointTests : IDisposable
         Assert.Contains(Path.Combine(dir.FullName, Checkpoint.ManifestFile), none.Message);
 
         TrainAndSave().Dispose();
-        File.Delete(ModelPath);
+        var modelPath = ModelPath;
+        File.Delete(modelPath);
         var missing = Assert.Throws<FileNotFoundException>(() => Checkpoint.Load(dir.FullName, model));
-        Assert.Equal(ModelPath, missing.FileName);
-        Assert.Contains(ModelPath, missing.Message);
+        Assert.Equal(modelPath, missing.FileName);
+        Assert.Contains(modelPath, missing.Message);
     }
 
     [Fact]
@@ -202,7 +213,7 @@ public class CheckpointTests : IDisposable
         using var sgd = optim.SGD(model.parameters(), learningRate: 0.1);
         var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(dir.FullName, model, sgd));
 
-        Assert.Contains(Path.Combine(dir.FullName, Checkpoint.OptimizerFile), e.Message);
+        Assert.Contains(Stored("optimizer"), e.Message);
         Assert.Contains("Adam", e.Message);
     }
 
@@ -219,7 +230,67 @@ public class CheckpointTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(dir.FullName, fresh, adam));
 
         Assert.Contains("no optimizer state", e.Message);
-        Assert.False(File.Exists(Path.Combine(dir.FullName, Checkpoint.OptimizerFile)));
+        Assert.Empty(Directory.GetFiles(dir.FullName, "optimizer*"));
         Assert.True(Same(nn.utils.parameters_to_vector(fresh.parameters()), nn.utils.parameters_to_vector(model.parameters())));
+    }
+
+    [Theory]
+    [InlineData(Checkpoint.ModelFile)]
+    [InlineData(Checkpoint.OptimizerFile)]
+    [InlineData(Checkpoint.ManifestFile)]
+    public void Save_FailingPartWay_LeavesThePreviousCheckpointLoadable(string failingFile)
+    {
+        using var expected = TrainAndSave();
+        Seeds.Set(12);
+        using (var other = new MeanRegressor(numHiddens: 8))
+        using (var adam = optim.Adam(other.parameters(), lr: 0.02))
+        {
+            Checkpoint.BeforeWrite = name =>
+            {
+                if (name == failingFile) throw new IOException("No space left on device");
+            };
+            try
+            {
+                Assert.Throws<IOException>(() => Checkpoint.Save(dir.FullName, other, adam, TrainingState.Start(Options())));
+            }
+            finally
+            {
+                Checkpoint.BeforeWrite = null;
+            }
+        }
+
+        var (state, output) = LoadAndRun();
+        using var actual = output;
+        Assert.True(Same(actual, expected), "the previous checkpoint's weights should load after a failed save");
+        Assert.Equal(3L, state.Step);
+        Assert.Empty(Directory.GetFiles(dir.FullName, "*.tmp"));
+    }
+
+    [Fact]
+    public void Save_Again_RemovesTheFilesTheNewManifestDoesNotList()
+    {
+        TrainAndSave().Dispose();
+        Seeds.Set(12);
+        using var other = new MeanRegressor(numHiddens: 8);
+        Checkpoint.Save(dir.FullName, other, null, TrainingState.Start(Options()));
+
+        Assert.Equal([Checkpoint.ManifestFile, Path.GetFileName(ModelPath)],
+            Directory.GetFiles(dir.FullName).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void Load_ForInference_NeedsOnlyTheWeights_ButResumeChecksEveryFile()
+    {
+        using var expected = TrainAndSave();
+        var optimizerPath = Stored("optimizer");
+        File.Delete(optimizerPath);
+
+        using (var actual = LoadAndRun(resume: false).Output)
+            Assert.True(Same(actual, expected));
+
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var adam = optim.Adam(model.parameters(), lr: 0.02);
+        var e = Assert.Throws<FileNotFoundException>(() => Checkpoint.Load(dir.FullName, model, adam));
+        Assert.Contains(optimizerPath, e.Message);
     }
 }

@@ -96,27 +96,6 @@ public class TrainerTests : IDisposable
         Assert.Equal(expected, LearningRates.HoldThenCosine(2e-3, progress, decayFraction: 0.3), 12);
 
     [Theory]
-    // 30 updates in 3 cycles of 10: each cycle starts at the base rate and falls along a cosine.
-    [InlineData(0, 2e-3)]
-    [InlineData(5, 1e-3)]                          // halfway through the first cycle
-    [InlineData(9, 4.894348370484647e-5)]          // 2e-3 · (1 + cos 162°) / 2: the last update of a cycle
-    [InlineData(10, 2e-3)]                         // the restart
-    [InlineData(25, 1e-3)]                         // halfway through the third
-    [InlineData(29, 4.894348370484647e-5)]
-    [InlineData(30, 0.0)]                          // past the plan: the end of the last cycle
-    public void Cyclic_RestartsTheCosineAtEveryCycle(long step, double expected) =>
-        Assert.Equal(expected, LearningRates.Cyclic(2e-3, step, totalSteps: 30, cycles: 3), 12);
-
-    [Fact]
-    public void Cyclic_WithOneCycle_IsThePlainCosine_AndRejectsBadArguments()
-    {
-        Assert.Equal(LearningRates.Cosine(2e-3, 7.0 / 20), LearningRates.Cyclic(2e-3, 7, 20, 1), 12);
-        Assert.Throws<ArgumentOutOfRangeException>(() => LearningRates.Cyclic(2e-3, 0, 30, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => LearningRates.Cyclic(2e-3, 0, 2, 3));
-        Assert.Throws<ArgumentOutOfRangeException>(() => LearningRates.Cyclic(2e-3, -1, 30, 3));
-    }
-
-    [Theory]
     [InlineData(0.0)]
     [InlineData(1.5)]
     [InlineData(double.NaN)]
