@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 using RnnNotebooks;
 using RnnNotebooks.Data;
 using RnnNotebooks.Notebook;
+using static RnnNotebooks.Notebook.Host;
 using RnnNotebooks.Training;
 var session = Course.Setup(seed: 42);
-session
+Show(session);

@@ -20,8 +20,9 @@ static class Cli
     public static Command Tree()
     {
         var root = new Command("rnn", "The RnnNotebooks course from the command line.") { new HelpOption() };
-        root.Add(LegacyCommand.Build("course", "Run the notebooks headless and write artifacts/results.md.", CourseCommand.Run));
-        root.Add(LegacyCommand.Build("data", "List the datasets and where they are, check their SHA-256, or download them.", DataCommand.Run));
+        root.Add(CourseCommand.Build());
+        root.Add(NotebooksCommand.Build());
+        root.Add(DataCommand.Build());
         root.Add(LmCommand.Build());
         root.Add(TranslateCommand.Build());
         root.Add(MetricsCommand.Build());

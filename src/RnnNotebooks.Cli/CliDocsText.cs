@@ -32,14 +32,22 @@ static class CliDocsText
     public static readonly IReadOnlyDictionary<string, string> Notes = new Dictionary<string, string>
     {
         ["course"] = """
-            Runs the notebooks headless (all, or the named ones: `00`, `01-vanilla-rnn`, …) and writes `artifacts/results.md`
-            and `artifacts/results.json`; executed copies go to `artifacts/notebooks/` (or `--out DIR`). `--quick` is the CI-sized
+            Runs the lessons headless (all, or the named ones: `00`, `01-vanilla-rnn`, …) and writes `artifacts/results.md`
+            and `artifacts/results.json`; executed copies go to `artifacts/notebooks/` (or `--out DIR`). `--host notebook` (the
+            default) executes `notebooks/NN-name.ipynb` with dotnet-repl; `--host app` runs the lesson's file-based app
+            `notebooks/NN-name.cs` with `dotnet run` and keeps what it printed as `NN-name.app.log`. `--quick` is the CI-sized
             run (`RNN_QUICK=1`), `--full` forces full mode even when `RNN_QUICK` is set; `--no-build` skips building the library
-            first. Exits with 1 if a notebook failed.
+            first. Exits with 1 if a lesson failed.
+            """,
+        ["notebooks"] = """
+            `build` writes every lesson's notebook and app (`notebooks/NN-name.ipynb` and `.cs`) from its source in
+            `tools/notebook-sources/` ([authoring](authoring.md#the-lesson-sources)); only files that changed are written.
+            `--check` writes nothing and exits with 1, naming the files, when a committed notebook or app is stale.
             """,
         ["data"] = """
             `list` shows each dataset, whether it is present, where, and its licence; `verify` checks every file against the
-            SHA-256 in `data/manifests/`; `fetch` downloads into the user cache, checking as it goes.
+            SHA-256 in `data/manifests/`; `fetch` downloads into the user cache, checking as it goes (`fetch --all`: every
+            dataset).
             """,
         ["lm"] = """
             Lesson 03's language models. `--level` defaults to `word` for `ptb`, `char` otherwise, and the defaults of the

@@ -7,7 +7,7 @@ namespace RnnNotebooks.Notebook;
 
 /// <summary>
 /// The course's charts: one obvious call per kind of picture. Each returns a Plotly.NET chart that a
-/// notebook displays by leaving it as a cell's last value.
+/// lesson shows with <see cref="Host.Show"/>: inline in a notebook, as an offline HTML page from an app.
 /// </summary>
 /// <remarks>Introduced in 00-getting-started.</remarks>
 public static class Charts
@@ -132,12 +132,60 @@ public static class Charts
         return WithTitle(grid, title).WithSize(Math.Max(300, columns * 220), Math.Max(250, rows * 220));
     }
 
-    /// <summary>Saves a chart as a self-contained HTML page (plotly.js from its CDN).</summary>
+    /// <summary>
+    /// Saves a chart as a self-contained HTML page that renders offline: plotly.js is inlined from the copy
+    /// Plotly.NET carries, not loaded from a CDN.
+    /// </summary>
     public static void SaveHtml(GenericChart chart, string path) =>
-        AtomicFile.WriteAllText(path, GenericChart.toEmbeddedHTML(chart));
+        AtomicFile.WriteAllText(path, ToPage(chart));
 
-    /// <summary>The chart's HTML fragment, as a notebook shows it.</summary>
-    public static string ToHtml(GenericChart chart) => GenericChart.toChartHTML(chart);
+    /// <summary>The self-contained, offline page <see cref="SaveHtml"/> writes.</summary>
+    public static string ToPage(GenericChart chart) =>
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head><body>\n" + PlotlyScript() + "\n" + ToHtml(chart) + "\n</body></html>\n";
+
+    /// <summary>
+    /// The chart as an HTML fragment that draws itself once <c>window.Plotly</c> exists (see
+    /// <see cref="PlotlyScript"/>); it references no CDN, so it renders without a network.
+    /// </summary>
+    public static string ToHtml(GenericChart chart)
+    {
+        var id = "rnn-chart-" + Guid.NewGuid().ToString("N");
+        var figure = GenericChart.toFigureJson(chart);
+        // Polls for Plotly because a notebook front end may render this output before the one that loads it.
+        return $$"""
+            <div id="{{id}}"></div>
+            <script>(function () {
+              var figure = {{figure}};
+              (function draw() {
+                if (!window.Plotly) { setTimeout(draw, 50); return; }
+                Plotly.newPlot('{{id}}', figure.data, figure.layout, Object.assign({ responsive: true }, figure.config || {}));
+              })();
+            })();</script>
+            """;
+    }
+
+    /// <summary>
+    /// A <c>script</c> element that defines <c>window.Plotly</c> from the plotly.js inside Plotly.NET's assembly
+    /// (resource <c>Plotly.NET.plotly-2.28.0.min.js</c>), so charts need no internet.
+    /// </summary>
+    /// <remarks>
+    /// The code is wrapped so it sees no <c>define</c>/<c>module</c>: Jupyter pages load require.js, and plotly.js
+    /// would otherwise register itself as an anonymous AMD module instead of setting <c>window.Plotly</c>.
+    /// </remarks>
+    public static string PlotlyScript()
+    {
+        var js = PlotlyJs.Value.Replace("</script", "<\\/script", StringComparison.OrdinalIgnoreCase);
+        return "<script>(function (define, module, exports) {\n" + js + "\n}).call(window);</script>";
+    }
+
+    static readonly Lazy<string> PlotlyJs = new(() =>
+    {
+        const string resource = "Plotly.NET.plotly-2.28.0.min.js";
+        using var stream = typeof(GenericChart).Assembly.GetManifestResourceStream(resource)
+            ?? throw new InvalidOperationException($"Plotly.NET no longer carries {resource}; update {nameof(Charts)}.{nameof(PlotlyScript)}.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
 
     static GenericChart Style(GenericChart chart, string title, string xTitle, string yTitle, bool logY)
     {

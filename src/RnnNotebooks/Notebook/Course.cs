@@ -27,10 +27,11 @@ public static class Course
         var native = TorchRuntime.Prepare();
         TorchRuntime.AnnounceOnce(Console.Out);
         FSharpCoreRedirect.Install();
-        if (LiveProgress.InNotebook)
+        if (Host.IsNotebook)
         {
             TensorFormatter.Register();
             Html.Register();
+            SilenceScriptWarnings();
         }
 
         var threadCount = Training.Threads.Apply(threads);
@@ -38,5 +39,39 @@ public static class Course
         var device = Training.Devices.Default;
         var versions = $"TorchSharp {typeof(torch).Assembly.GetName().Version?.ToString(3)}, libtorch {torch.__version__}";
         return new CourseSession(CourseMode.Name, seed, threadCount, device.ToString(), versions, native);
+    }
+
+    /// <summary>
+    /// Stops the notebook's C# kernel from printing compiler warnings under every cell. Jupyter shows them (dotnet-repl
+    /// hides them), and the ones a lesson gets are noise: CS1701 because TorchSharp was built against .NET 8's
+    /// System.Runtime.Numerics, CS8632 because script cells have no nullable context, and <c>#pragma</c> or
+    /// <c>#nullable</c> in one cell does not carry to the next. The same cells compile warning-free as the lesson's
+    /// app, where warnings are errors, so nothing is lost.
+    /// </summary>
+    /// <remarks>
+    /// The kernel (.NET Interactive, frozen at its last release) keeps its Roslyn <c>ScriptOptions</c> in a private
+    /// field; it is set through reflection, and left alone if that field is not there.
+    /// </remarks>
+    static void SilenceScriptWarnings()
+    {
+        var kernel = Microsoft.DotNet.Interactive.KernelInvocationContext.Current?.HandlingKernel;
+        var field = kernel?.GetType().GetField("_scriptOptions", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
+        var options = field?.GetValue(kernel);
+        var withWarningLevel = options?.GetType().GetMethod("WithWarningLevel", [typeof(int)]);
+        if (withWarningLevel is not null) field!.SetValue(kernel, withWarningLevel.Invoke(options, [0]));
+    }
+
+    /// <summary>The folder with <c>RnnNotebooks.sln</c>, found by walking up from <paramref name="start"/>.</summary>
+    public static string FindRepoRoot(string? start = null) =>
+        TryFindRepoRoot(start) ?? throw new DirectoryNotFoundException(
+            $"No RnnNotebooks.sln in {start ?? Directory.GetCurrentDirectory()} or any folder above it. " +
+            "Run this from inside a clone of the course.");
+
+    /// <summary>The folder with <c>RnnNotebooks.sln</c> above <paramref name="start"/>, or null outside a clone.</summary>
+    public static string? TryFindRepoRoot(string? start = null)
+    {
+        for (var dir = new DirectoryInfo(start ?? Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "RnnNotebooks.sln"))) return dir.FullName;
+        return null;
     }
 }

@@ -34,7 +34,11 @@ public static class Exercise
 
     static void Show(ExerciseResult r)
     {
-        if (!LiveProgress.InNotebook) return;
+        if (!Host.IsNotebook)
+        {
+            Console.WriteLine(r.ToString());
+            return;
+        }
         var colour = r.Correct switch { true => "#2a9d8f", false => "#e76f51", null => "#6c757d" };
         Html.Display($"<div style=\"border-left:4px solid {colour};padding:4px 10px\">{WebUtility.HtmlEncode(r.ToString())}</div>");
     }

@@ -17,8 +17,9 @@ public sealed record ProgressReading(
     long Step, long? TotalSteps, IReadOnlyList<KeyValuePair<string, double>> Values, TimeSpan Elapsed, TimeSpan? Eta);
 
 /// <summary>
-/// A throttled progress display: a bar that updates in place in a notebook, or a line at a time in a
-/// terminal. Updates are limited (default once a second) because every notebook update costs time.
+/// A throttled progress display: a bar that updates in place in a notebook and in a terminal (a line at a
+/// time when the output is redirected to a file or a pipe). Updates are limited (default once a second)
+/// because every notebook update costs time.
 /// </summary>
 /// <remarks>Introduced in 00-getting-started.</remarks>
 public sealed class LiveProgress
@@ -26,7 +27,9 @@ public sealed class LiveProgress
     readonly string title;
     readonly TimeSpan minInterval;
     readonly TextWriter console;
+    readonly bool inPlace;
     readonly Stopwatch sinceUpdate = new();
+    int lastWidth;
     DisplayedValue? displayed;
     ProgressReading? last;
 
@@ -39,10 +42,12 @@ public sealed class LiveProgress
         this.title = title;
         this.minInterval = minInterval ?? TimeSpan.FromSeconds(1);
         this.console = console ?? Console.Error;
+        // Redrawing a line with '\r' only makes sense on a terminal; a log gets one line per update.
+        inPlace = console is null && !Console.IsErrorRedirected;
     }
 
     /// <summary>True inside a .NET Interactive kernel (VS Code, Jupyter, dotnet-repl).</summary>
-    public static bool InNotebook => KernelInvocationContext.Current is not null;
+    public static bool InNotebook => Host.IsNotebook;
 
     /// <summary>How many times the display was actually redrawn (the rest were throttled).</summary>
     public int Renders { get; private set; }
@@ -87,6 +92,12 @@ public sealed class LiveProgress
             var html = ToHtml(title, reading, done);
             if (displayed is null) displayed = Html.Display(html);
             else displayed.Update(new Html(html));
+        }
+        else if (inPlace)
+        {
+            var text = ToText(title, reading, done);
+            console.Write("\r" + text.PadRight(lastWidth) + (done ? "\n" : ""));
+            lastWidth = done ? 0 : text.Length;
         }
         else
         {

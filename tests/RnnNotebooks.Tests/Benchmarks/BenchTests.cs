@@ -9,7 +9,7 @@ public class BenchTests
     [Fact]
     public void TinyRun_MeasuresEveryWorkload_AndWritesTheReport()
     {
-        var root = CourseRunner.FindRepoRoot(AppContext.BaseDirectory);
+        var root = Course.FindRepoRoot(AppContext.BaseDirectory);
         // PyTorch is only on machines where bench/setup.sh ran; the TorchSharp side is what this test keeps working.
         var options = BenchOptions.Tiny(Path.Combine(root, "bench", "pytorch_reference.py"), python: null) with { Note = "a test run" };
 
@@ -53,7 +53,7 @@ public class BenchTests
         if (!File.Exists(python) || System.Diagnostics.Process.Start(python, "-c \"import torch\"") is not { } probe
             || !probe.WaitForExit(60_000) || probe.ExitCode != 0)
             Assert.Skip($"No PyTorch for {python}: bench/setup.sh installs it.");
-        var root = CourseRunner.FindRepoRoot(AppContext.BaseDirectory);
+        var root = Course.FindRepoRoot(AppContext.BaseDirectory);
         var options = BenchOptions.Tiny(Path.Combine(root, "bench", "pytorch_reference.py"), python) with { Only = ["seq2seq", "ctc"] };
 
         var report = Bench.Run(options, tiny: true, "rnn bench --tiny --only seq2seq,ctc", _ => { });

@@ -15,7 +15,7 @@ public class BenchCommandTests
     [InlineData("--tiny", "--help")]
     public void Help_PrintsUsage_ExitsZero_AndWritesNoReport(params string[] args)
     {
-        var report = Path.Combine(CourseRunner.FindRepoRoot(AppContext.BaseDirectory), "docs", "benchmarks.md");
+        var report = Path.Combine(Course.FindRepoRoot(AppContext.BaseDirectory), "docs", "benchmarks.md");
         var before = Hash(report);
 
         var (code, output, err) = CliTests.Run(["bench", .. args]);

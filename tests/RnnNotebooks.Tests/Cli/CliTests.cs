@@ -35,6 +35,22 @@ public class CliTests
     public void NoArguments_PrintsHelp_AndExitsTwo() => Assert.Equal(2, Run().Code);
 
     [Fact]
+    public void Course_UnknownHost_ExitsTwo_AndNamesTheChoices()
+    {
+        var (code, _, err) = Run("course", "--host", "browser", "--no-build");
+        Assert.Equal(2, code);
+        Assert.Contains("--host browser", err);
+        Assert.Contains("'app'", err);
+    }
+
+    [Fact]
+    public void Notebooks_Check_PassesOnTheCommittedFiles()
+    {
+        var (code, _, err) = Run("notebooks", "build", "--check");
+        Assert.True(code == 0, err);
+    }
+
+    [Fact]
     public void UnknownCommand_ExitsTwo_AndSaysWhich()
     {
         var (code, _, err) = Run("trian");

@@ -9,7 +9,7 @@ public class CliDocsTests
     [Fact]
     public void CommittedCliPage_IsWhatTheCommandTreeRenders()
     {
-        var page = Path.Combine(CourseRunner.FindRepoRoot(AppContext.BaseDirectory), "docs", "cli.md");
+        var page = Path.Combine(Course.FindRepoRoot(AppContext.BaseDirectory), "docs", "cli.md");
 
         var rendered = RnnNotebooks.Cli.DocsCommand.Render(RnnNotebooks.Cli.Cli.Tree());
 

@@ -9,7 +9,7 @@ namespace RnnNotebooks.Tests.Docs;
 /// <c>#anchor</c> a heading of its target: a moved page or a renamed heading fails here, not in a reader's browser.</summary>
 public class DocsLinksTests
 {
-    static readonly string Root = CourseRunner.FindRepoRoot(AppContext.BaseDirectory);
+    static readonly string Root = Course.FindRepoRoot(AppContext.BaseDirectory);
 
     static IReadOnlyList<string> DocumentationFiles()
     {

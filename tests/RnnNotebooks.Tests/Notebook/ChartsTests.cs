@@ -66,6 +66,8 @@ public class ChartsTests
             var page = File.ReadAllText(path);
             Assert.StartsWith("<!DOCTYPE html>", page.TrimStart(), StringComparison.OrdinalIgnoreCase);
             Assert.Contains("saved", page);
+            Assert.DoesNotContain("<script src=", page);   // plotly.js is inlined, not fetched from a CDN
+            Assert.Contains("window.Plotly", page);
         }
         finally
         {

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
+using RnnNotebooks.Cli;
 using RnnNotebooks.Notebook;
 
 namespace RnnNotebooks.Tests.Notebook;
@@ -8,7 +9,7 @@ namespace RnnNotebooks.Tests.Notebook;
 /// <summary>The committed notebooks: clean, with the shared setup cell and versions that match the build.</summary>
 public partial class NotebookFileTests
 {
-    static readonly string Root = CourseRunner.FindRepoRoot(AppContext.BaseDirectory);
+    static readonly string Root = Course.FindRepoRoot(AppContext.BaseDirectory);
 
     public static TheoryData<string> Notebooks() =>
         new(CourseRunner.Discover(Root).Select(p => Path.GetFileName(p)));

@@ -3,8 +3,18 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using RnnNotebooks.Notebook;
 
-namespace RnnNotebooks.Notebook;
+namespace RnnNotebooks.Cli;
+
+/// <summary>How a lesson is run: as its notebook under dotnet-repl, or as its file-based app under <c>dotnet run</c>.</summary>
+public enum LessonHost
+{
+    /// <summary><c>notebooks/NN-name.ipynb</c>, executed headless by dotnet-repl.</summary>
+    Notebook,
+    /// <summary><c>notebooks/NN-name.cs</c>, run as a program with <c>dotnet run</c>.</summary>
+    App,
+}
 
 /// <summary>What the course runner should do.</summary>
 /// <param name="RepoRoot">The folder holding <c>RnnNotebooks.sln</c>.</param>
@@ -14,13 +24,15 @@ namespace RnnNotebooks.Notebook;
 /// the report is written one level up, as <c>artifacts/results.md</c> and <c>.json</c>).</param>
 /// <param name="Build">Build the library first, so notebooks load the current code.</param>
 /// <param name="Timeout">Longest a single notebook may run.</param>
+/// <param name="Host">Run the notebooks, or the lessons' file-based apps.</param>
 public sealed record CourseRunOptions(
     string RepoRoot,
     bool Quick,
     IReadOnlyList<string>? Only = null,
     string? OutputDirectory = null,
     bool Build = true,
-    TimeSpan? Timeout = null);
+    TimeSpan? Timeout = null,
+    LessonHost Host = LessonHost.Notebook);
 
 /// <summary>How one notebook went.</summary>
 /// <param name="Name">File name without extension, e.g. <c>00-getting-started</c>.</param>
@@ -28,14 +40,14 @@ public sealed record CourseRunOptions(
 /// <param name="WallTime">Wall time of the whole run, kernel start included.</param>
 /// <param name="Results">Headline results the notebook recorded.</param>
 /// <param name="Errors">Error outputs found in the executed notebook (cell number and first lines).</param>
-/// <param name="ExecutedPath">The executed copy, with outputs.</param>
-/// <param name="LogPath">What dotnet-repl printed.</param>
-/// <param name="ExitCode">dotnet-repl's exit code (0 clean, 2 a cell failed), or null after a timeout.</param>
+/// <param name="ExecutedPath">The executed copy, with outputs (for an app: what it printed).</param>
+/// <param name="LogPath">What dotnet-repl or the app printed.</param>
+/// <param name="ExitCode">dotnet-repl's exit code (0 clean, 2 a cell failed) or the app's, or null after a timeout.</param>
 public sealed record NotebookRun(
     string Name, bool Passed, TimeSpan WallTime, IReadOnlyList<HeadlineResult> Results,
     IReadOnlyList<string> Errors, string ExecutedPath, string LogPath, int? ExitCode);
 
-/// <summary>The course run: mode, when, and every notebook's outcome.</summary>
+/// <summary>The course run: mode (and host), when, and every notebook's outcome.</summary>
 public sealed record CourseReport(string Mode, DateTimeOffset Started, TimeSpan WallTime, IReadOnlyList<NotebookRun> Notebooks)
 {
     /// <summary>True when every notebook passed (and there was at least one).</summary>
@@ -43,28 +55,20 @@ public sealed record CourseReport(string Mode, DateTimeOffset Started, TimeSpan 
 }
 
 /// <summary>
-/// Executes the course's notebooks headless with dotnet-repl, one kernel per notebook, and reports
-/// status, wall time and headline results of each.
+/// Executes the course's lessons headless, one process per lesson — the notebooks with dotnet-repl (one kernel
+/// each) or the file-based apps with <c>dotnet run</c> — and reports status, wall time and headline results of each.
 /// </summary>
-/// <remarks>Introduced in 00-getting-started.</remarks>
 public static class CourseRunner
 {
     /// <summary>The folder with <c>RnnNotebooks.sln</c>, found by walking up from <paramref name="start"/>.</summary>
-    public static string FindRepoRoot(string? start = null)
-    {
-        for (var dir = new DirectoryInfo(start ?? Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "RnnNotebooks.sln"))) return dir.FullName;
-        throw new DirectoryNotFoundException(
-            $"No RnnNotebooks.sln in {start ?? Directory.GetCurrentDirectory()} or any folder above it. " +
-            "Run this from inside a clone of the course.");
-    }
+    public static string FindRepoRoot(string? start = null) => Course.FindRepoRoot(start);
 
-    /// <summary>The lesson notebooks (<c>notebooks/NN-name.ipynb</c>), in course order.</summary>
-    public static IReadOnlyList<string> Discover(string repoRoot, IReadOnlyList<string>? only = null)
+    /// <summary>The lessons (<c>notebooks/NN-name.ipynb</c>, or <c>.cs</c> for the apps), in course order.</summary>
+    public static IReadOnlyList<string> Discover(string repoRoot, IReadOnlyList<string>? only = null, LessonHost host = LessonHost.Notebook)
     {
         var dir = Path.Combine(repoRoot, "notebooks");
         var all = Directory.Exists(dir)
-            ? Directory.GetFiles(dir, "*.ipynb")
+            ? Directory.GetFiles(dir, host == LessonHost.App ? "*.cs" : "*.ipynb")
                 .Where(p => IsLessonName(Path.GetFileNameWithoutExtension(p)))
                 .Order(StringComparer.Ordinal).ToList()
             : [];
@@ -97,13 +101,15 @@ public static class CourseRunner
         var root = Path.GetFullPath(options.RepoRoot);
         var outDir = Path.GetFullPath(options.OutputDirectory ?? Path.Combine(root, "artifacts", "notebooks"));
         Directory.CreateDirectory(outDir);
-        var notebooks = Discover(root, options.Only);
+        var notebooks = Discover(root, options.Only, options.Host);
+        var extension = options.Host == LessonHost.App ? ".cs" : ".ipynb";
         if (notebooks.Count == 0)
-            throw new FileNotFoundException($"No notebooks named NN-name.ipynb in {Path.Combine(root, "notebooks")}.");
+            throw new FileNotFoundException($"No lessons named NN-name{extension} in {Path.Combine(root, "notebooks")}.");
 
         var started = DateTimeOffset.Now;
         var clock = Stopwatch.StartNew();
-        Exec(root, ["tool", "restore"], "restoring dotnet-repl (dotnet tool restore)", log);
+        if (options.Host == LessonHost.Notebook)
+            Exec(root, ["tool", "restore"], "restoring dotnet-repl (dotnet tool restore)", log);
         if (options.Build)
             Exec(root, ["build", Path.Combine("src", "RnnNotebooks", "RnnNotebooks.csproj"), "-c", "Debug", "--nologo", "-v", "q"],
                 "building the library", log);
@@ -113,14 +119,18 @@ public static class CourseRunner
         {
             var name = Path.GetFileNameWithoutExtension(notebooks[i]);
             log($"[{i + 1}/{notebooks.Count}] {name} ({(options.Quick ? "quick" : "full")} mode) …");
-            var run = RunOne(notebooks[i], outDir, options.Quick, options.Timeout ?? TimeSpan.FromMinutes(options.Quick ? 10 : 60), log);
+            var timeout = options.Timeout ?? TimeSpan.FromMinutes(options.Quick ? 10 : 60);
+            var run = options.Host == LessonHost.App
+                ? RunApp(notebooks[i], outDir, options.Quick, timeout, log)
+                : RunOne(notebooks[i], outDir, options.Quick, timeout, log);
             runs.Add(run);
             log($"[{i + 1}/{notebooks.Count}] {name} {(run.Passed ? "passed" : "FAILED")} in {run.WallTime.TotalSeconds:F1} s" +
                 (run.Results.Count > 0 ? "  " + string.Join("  ", run.Results.Select(FormatResult)) : ""));
             foreach (var error in run.Errors) log("    " + error.ReplaceLineEndings("\n    "));
         }
 
-        var report = new CourseReport(options.Quick ? "quick" : "full", started, clock.Elapsed, runs);
+        var mode = (options.Quick ? "quick" : "full") + (options.Host == LessonHost.App ? ", as apps" : "");
+        var report = new CourseReport(mode, started, clock.Elapsed, runs);
         var reportDir = Path.GetDirectoryName(outDir)!;
         AtomicFile.WriteAllText(Path.Combine(reportDir, "results.md"), ToMarkdown(report, root));
         AtomicFile.WriteAllText(Path.Combine(reportDir, "results.json"), JsonSerializer.Serialize(report, Json.Options));
@@ -150,11 +160,62 @@ public static class CourseRunner
         psi.Environment[CourseMode.Variable] = quick ? "1" : "0";
         psi.Environment[Results.FileVariable] = resultsPath;
 
+        var (exitCode, wallTime, _) = Execute(psi, name, logPath, timeout, log);
+
+        var errors = new List<string>();
+        if (exitCode is null) errors.Add($"timed out after {timeout.TotalMinutes:F0} min");
+        if (File.Exists(executed)) errors.AddRange(FindErrors(executed));
+        else errors.Add($"dotnet-repl wrote no executed notebook; see {logPath}");
+        if (exitCode is not null and not 0 && errors.Count == 0)
+            errors.Add($"dotnet-repl exited with code {exitCode}; see {logPath}");
+
+        return new NotebookRun(name, errors.Count == 0 && exitCode == 0, wallTime, Results.ReadFile(resultsPath),
+            errors, executed, logPath, exitCode);
+    }
+
+    static NotebookRun RunApp(string app, string outDir, bool quick, TimeSpan timeout, Action<string> log)
+    {
+        var name = Path.GetFileNameWithoutExtension(app);
+        var logPath = Path.Combine(outDir, name + ".app.log");
+        var resultsPath = Path.Combine(outDir, name + ".app.results.json");
+        foreach (var stale in new[] { logPath, resultsPath }) File.Delete(stale);
+
+        // The app's relative paths resolve like the notebook's: from the notebooks folder.
+        var psi = new ProcessStartInfo(DotnetHost)
+        {
+            WorkingDirectory = Path.GetDirectoryName(app)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var arg in new[] { "run", Path.GetFileName(app) }) psi.ArgumentList.Add(arg);
+        psi.Environment[CourseMode.Variable] = quick ? "1" : "0";
+        psi.Environment[Results.FileVariable] = resultsPath;
+
+        var (exitCode, wallTime, lastLines) = Execute(psi, name, logPath, timeout, log);
+        var errors = new List<string>();
+        if (exitCode is null) errors.Add($"timed out after {timeout.TotalMinutes:F0} min");
+        else if (exitCode != 0)
+            errors.Add($"exited with code {exitCode}; see {logPath}" +
+                (lastLines.Count > 0 ? "\n" + string.Join("\n", lastLines) : ""));
+        return new NotebookRun(name, errors.Count == 0, wallTime, Results.ReadFile(resultsPath), errors, logPath, logPath, exitCode);
+    }
+
+    /// <summary>Runs the process, copying what it prints to the log; returns its exit code (null after a
+    /// timeout), wall time, and the last lines it printed (a build error or an exception's trace).</summary>
+    static (int? ExitCode, TimeSpan WallTime, IReadOnlyList<string> LastLines) Execute(
+        ProcessStartInfo psi, string name, string logPath, TimeSpan timeout, Action<string> log)
+    {
         var clock = Stopwatch.StartNew();
         using var logFile = new StreamWriter(logPath, append: false, Encoding.UTF8) { AutoFlush = true };
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start dotnet.");
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (logFile) logFile.WriteLine(e.Data); };
+        var lines = new List<string>();
+        DataReceivedEventHandler copy = (_, e) =>
+        {
+            if (e.Data is null) return;
+            lock (logFile) { logFile.WriteLine(e.Data); lines.Add(e.Data); }
+        };
+        process.OutputDataReceived += copy;
+        process.ErrorDataReceived += copy;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
@@ -177,15 +238,7 @@ public static class CourseRunner
         if (clock.Elapsed <= timeout) { process.WaitForExit(); exitCode = process.ExitCode; }
         clock.Stop();
 
-        var errors = new List<string>();
-        if (exitCode is null) errors.Add($"timed out after {timeout.TotalMinutes:F0} min");
-        if (File.Exists(executed)) errors.AddRange(FindErrors(executed));
-        else errors.Add($"dotnet-repl wrote no executed notebook; see {logPath}");
-        if (exitCode is not null and not 0 && errors.Count == 0)
-            errors.Add($"dotnet-repl exited with code {exitCode}; see {logPath}");
-
-        return new NotebookRun(name, errors.Count == 0 && exitCode == 0, clock.Elapsed, Results.ReadFile(resultsPath),
-            errors, executed, logPath, exitCode);
+        lock (logFile) return (exitCode, clock.Elapsed, lines.TakeLast(12).ToList());
     }
 
     /// <summary>

@@ -1,6 +1,8 @@
+using RnnNotebooks.Cli;
 using RnnNotebooks.Notebook;
+using RnnNotebooks.Tests.Notebook;
 
-namespace RnnNotebooks.Tests.Notebook;
+namespace RnnNotebooks.Tests.Cli;
 
 [Collection(NotebookCollection.Name)]
 public class CourseRunnerTests : IDisposable
@@ -10,7 +12,7 @@ public class CourseRunnerTests : IDisposable
     public CourseRunnerTests()
     {
         // A throwaway course: the real tool manifest, and notebooks we write in each test.
-        var root = CourseRunner.FindRepoRoot(AppContext.BaseDirectory);
+        var root = Course.FindRepoRoot(AppContext.BaseDirectory);
         File.WriteAllText(Path.Combine(repo.FullName, "RnnNotebooks.sln"), "");
         Directory.CreateDirectory(Path.Combine(repo.FullName, ".config"));
         File.Copy(Path.Combine(root, ".config", "dotnet-tools.json"), Path.Combine(repo.FullName, ".config", "dotnet-tools.json"));
@@ -54,6 +56,26 @@ public class CourseRunnerTests : IDisposable
         Assert.Equal(new HeadlineResult("answer", 42, "units"), Assert.Single(run.Results));
         Assert.Contains("answer = 42 units", File.ReadAllText(Path.Combine(repo.FullName, "artifacts", "results.md")));
         Assert.True(File.Exists(Path.Combine(repo.FullName, "artifacts", "results.json")));
+    }
+
+    [Fact]
+    [Trait("Category", "Notebook")]
+    public void Run_App_ThatFails_IsReportedWithItsExitCodeAndLastLines()
+    {
+        File.WriteAllText(Path.Combine(repo.FullName, "notebooks", "00-failing.cs"), """
+            #:property PublishAot=false
+            Console.WriteLine("before the failure");
+            throw new InvalidOperationException("deliberately broken");
+            """);
+
+        var report = CourseRunner.Run(new CourseRunOptions(repo.FullName, Quick: true, Build: false, Host: LessonHost.App), _ => { });
+
+        var run = Assert.Single(report.Notebooks);
+        Assert.False(run.Passed);
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("deliberately broken", Assert.Single(run.Errors));
+        Assert.Contains("before the failure", File.ReadAllText(run.LogPath));
+        Assert.Equal("quick, as apps", report.Mode);
     }
 
     [Fact]
