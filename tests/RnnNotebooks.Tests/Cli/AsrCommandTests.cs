@@ -72,7 +72,7 @@ public sealed class AsrCommandTests : IDisposable
     {
         var (code, _, err) = Run("asr", "train", "--epoch", "3");
         Assert.Equal(2, code);
-        Assert.Contains("unknown option --epoch", err);
+        Assert.Contains("'--epoch'", err);
         Assert.Contains("rnn asr train", err);
     }
 
@@ -107,15 +107,14 @@ public sealed class AsrCommandTests : IDisposable
     {
         var (code, _, err) = Run(value is null ? ["asr", "train", option] : ["asr", "train", option, value]);
         Assert.Equal(2, code);
-        Assert.Contains($"unknown option {option}", err);
+        Assert.Contains($"'{option}'", err);
     }
 
     [Fact]
     public void Train_HasAtMostFifteenOptions()
     {
-        var train = RnnNotebooks.Cli.AsrCommand.Usage.Split("rnn asr eval")[0];
-        var options = System.Text.RegularExpressions.Regex.Matches(train, @"\[--([a-z-]+)").Select(m => m.Groups[1].Value).Distinct().ToList();
-        Assert.InRange(options.Count, 10, 15);
+        var train = RnnNotebooks.Cli.AsrCommand.Build().Subcommands.Single(c => c.Name == "train");
+        Assert.InRange(train.Options.Count, 10, 15);
     }
 
     [Fact]
