@@ -31,7 +31,21 @@ static class Cli
         root.Add(BenchCommand.Build());
         root.Add(EnvCommand.Build());
         root.Add(DocsCommand.Build());
+        RejectOptionsAsArguments(root);
         return root;
+    }
+
+    /// <summary>A command that takes words (files, names, a prompt) would take a misspelt option such as <c>--quik</c> as
+    /// one of them; every such word starting with a dash is an unknown option instead.</summary>
+    static void RejectOptionsAsArguments(Command command)
+    {
+        foreach (var argument in command.Arguments)
+            argument.Validators.Add(r =>
+            {
+                foreach (var token in r.Tokens.Where(t => t.Value.Length > 1 && t.Value.StartsWith('-')))
+                    r.AddError($"unknown option {token.Value}.");
+            });
+        foreach (var sub in command.Subcommands) RejectOptionsAsArguments(sub);
     }
 
     public static int Run(string[] args)

@@ -311,7 +311,7 @@ public sealed class AsrCommandTests : IDisposable
     [InlineData("--adapt 1 --balance 0.9", "--balance 0.9: expected a cap of at least 1")]
     [InlineData("--adapt 1 --balance x", "--balance")]
     [InlineData("--balance 1.25", "--balance chooses the pseudo-labels of adaptation; give --adapt ROUNDS too")]
-    [InlineData("--adapt 1 --new-recordings", "unknown option --new-recordings")]
+    [InlineData("--adapt 1 --new-recordings", "'--new-recordings'")]
     [InlineData("--combine average", "--combine average: expected likelihood or vote")]
     public void Eval_BadOptions_ExitTwoNamingTheMistake(string options, string message)
     {

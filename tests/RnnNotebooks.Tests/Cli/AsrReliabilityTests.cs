@@ -31,6 +31,7 @@ public sealed class AsrReliabilityTests
         CliCase.Of(2, "--strings must be positive", "asr", "eval", "--checkpoint", CliCase.Missing, "--speaker", "theo", "--strings", "0"),
         CliCase.Of(2, "--normalize", "asr", "eval", "--checkpoint", CliCase.Missing, "--speaker", "theo", "--normalize", "global"),
         CliCase.Of(2, "FILE.wav", Transcribe),
+        CliCase.Of(2, "unknown option --new-recordings", [.. Transcribe, "a.wav", "--new-recordings"]),
         CliCase.Of(2, "--decoding", [.. Transcribe, "--decoding", "viterbi", "a.wav"]),
         CliCase.Of(2, "--combine", [.. Transcribe, "--combine", "average", "a.wav"]),
         CliCase.Of(2, "--speeds 0.9,x", [.. Transcribe, "--speeds", "0.9,x", "a.wav"]),

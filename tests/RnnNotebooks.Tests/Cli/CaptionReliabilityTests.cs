@@ -33,6 +33,7 @@ public sealed class CaptionReliabilityTests
         CliCase.Of(2, "--split val", "caption", "eval", "--checkpoint", CliCase.Missing, "--split", "val"),
         CliCase.Of(2, "--beam 0", "caption", "run", "--checkpoint", CliCase.Missing, "--beam", "0", "a.jpg"),
         CliCase.Of(2, "IMAGE", "caption", "run", "--checkpoint", CliCase.Missing),
+        CliCase.Of(2, "unknown option --bean", "caption", "run", "--checkpoint", CliCase.Missing, "--bean", "a.jpg"),
         CliCase.Of(1, CliCase.Missing, "caption", "run", "--checkpoint", CliCase.Missing, "a.jpg"));
 
     [Theory]

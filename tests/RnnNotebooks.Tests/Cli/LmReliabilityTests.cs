@@ -37,6 +37,7 @@ public sealed class LmReliabilityTests
         CliCase.Of(2, "--temperature -1", "lm", "sample", "--checkpoint", CliCase.Missing, "--temperature", "-1"),
         CliCase.Of(2, "--top-k 0", "lm", "sample", "--checkpoint", CliCase.Missing, "--top-k", "0"),
         CliCase.Of(2, "--length -5", "lm", "sample", "--checkpoint", CliCase.Missing, "--length", "-5"),
+        CliCase.Of(2, "unknown option --temprature", "lm", "sample", "--checkpoint", CliCase.Missing, "--temprature"),
         CliCase.Of(2, "give the prompt once", "lm", "sample", "--checkpoint", CliCase.Missing, "--prompt", "A", "ROMEO:"),
         // The prompt given as a word is taken, not dropped: the command goes on to the (missing) checkpoint.
         CliCase.Of(1, CliCase.Missing, "lm", "sample", "--checkpoint", CliCase.Missing, "ROMEO:"));
