@@ -211,10 +211,11 @@ static class AsrCommand
         var balance = BalanceOption();
         var decoding = DecodingOption();
         var threads = CliOptions.Threads();
+        var force = CliOptions.Flag("--force", "replace a model already in --out");
         var files = new Argument<string[]>("FILE.wav") { Description = "recordings of the voice to adapt to", Arity = ArgumentArity.OneOrMore };
         var command = new Command("adapt", "Adapt a model to the voice of the files, no transcripts needed, and save it to --out.")
         {
-            checkpoint, output, rounds, balance, decoding, threads, files,
+            checkpoint, output, rounds, balance, decoding, threads, force, files,
         };
         command.SetAction(p =>
         {
@@ -224,6 +225,9 @@ static class AsrCommand
             Training.Threads.Apply(Threads(p.GetValue(threads), threads));
             if (RealPath.Same(outDir, dir))
                 throw new UsageException($"--out {outDir} leads to the --checkpoint folder {RealPath.Of(dir)}: give another --out, so the unadapted model is kept as it is.");
+            if (!p.GetValue(force) && (RunFolder.HasCheckpoint(outDir) || File.Exists(Path.Combine(outDir, SpeechRecognizer.ConfigFile))))
+                throw new InvalidOperationException($"{outDir} (--out) already holds a speech model. Nothing was changed. Give another --out, " +
+                    "or --force to replace it with the adapted one.");
             return Adapt(dir, outDir, p.GetValue(rounds), cap, Decoding(p.GetValue(decoding)), p.GetValue(files)!);
         });
         return command;

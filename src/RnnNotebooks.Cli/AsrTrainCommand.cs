@@ -33,18 +33,20 @@ static class AsrTrainCommand
         var dropout = CliOptions.Double("--dropout", "dropout, in [0, 1)", new AcousticModelOptions().Dropout);
         var lr = CliOptions.Double("--lr", "Adam's learning rate", 2e-3);
         var mels = CliOptions.Int("--mels", "mel filters (13 MFCCs are taken from them)", new FeatureOptions().NMels);
-        var command = new Command("train", "Train the speech recognizer on FSDD digit strings and score it on the official test split.")
+        var command = new Command("train", "Train the speech recognizer on FSDD digit strings and score it on the official test split; " +
+            "a model in --out trained with the same options is continued.")
         {
             data, exclude, minutes, epochs, strings, seed, threads, output, ensemble, hidden, layers, subsampling, dropout, lr, mels,
         };
+        var existing = CliOptions.Existing(command);
         command.SetAction(p => Train(p.GetValue(data), p.GetValue(exclude) ?? [], p.GetValue(minutes), p.GetValue(epochs), p.GetValue(ensemble),
             p.GetValue(strings), p.GetValue(seed), p.GetValue(output)!, p.GetValue(hidden), p.GetValue(layers), p.GetValue(subsampling),
-            p.GetValue(lr), p.GetValue(dropout), p.GetValue(mels), AsrCommand.Threads(p.GetValue(threads), threads)));
+            p.GetValue(lr), p.GetValue(dropout), p.GetValue(mels), AsrCommand.Threads(p.GetValue(threads), threads), existing.Get(p)));
         return command;
     }
 
     static int Train(string? data, string[] excludedSpeakers, double minutes, int epochs, int ensemble, int strings, int seed, string outDir,
-        int hidden, int layers, int subsampling, double lr, double dropout, int mels, int? threads)
+        int hidden, int layers, int subsampling, double lr, double dropout, int mels, int? threads, ExistingCheckpoint existing)
     {
         if (ensemble < 1) throw new UsageException($"--ensemble {ensemble}: expected a number of models, 1 or more (e.g. 3).");
         // 2 by default. 4 costs about a third as much per update and matched 2 on the four development speakers, but
@@ -70,25 +72,42 @@ static class AsrTrainCommand
         var trainSpeakers = speakers.Where(s => !excluded.Contains(s)).ToList();
         if (trainSpeakers.Count == 0) throw new ArgumentException("Every speaker is excluded; nothing to train on.");
 
-        if (ensemble == 1)
-        {
-            Console.WriteLine(JsonSerializer.Serialize(TrainOne(seed, outDir, ""), Json.Options));
-            return 0;
-        }
+        AsrTrainingOptions Options(int seed) => new(StringsPerEpoch: strings, Epochs: epochs, Seed: seed, LearningRate: lr,
+            TimeBudget: TimeSpan.FromMinutes(minutes),
+            // Frequency masks cover the same share of the features (up to 6 of 40) whatever their number.
+            SpecAugment: new SpecAugmentOptions() with
+            {
+                MaxFrequencyWidth = Math.Max(1, (int)Math.Round(6.0 * mfcc / 40)),
+            },
+            Features: new FeatureOptions(NMels: mels, Mfcc: mfcc),
+            Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed },
+            Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Subsampling: subsampling, Dropout: dropout),
+            Speakers: trainSpeakers);
         // An ensemble: the same recipe with seeds S, S+1, …, each in its own directory, then scored together.
-        var dirs = Enumerable.Range(1, ensemble).Select(k => Path.Combine(outDir, $"model-{k}")).ToList();
+        var dirs = ensemble == 1 ? [outDir] : Enumerable.Range(1, ensemble).Select(k => Path.Combine(outDir, $"model-{k}")).ToList();
+        // Every model's folder is judged before any trains, so a refusal leaves all of them as they were.
+        for (var k = 0; k < ensemble; k++) AsrTraining.Open(dirs[k], Options(seed + k), existing);
+
+        using var ctrlC = new CtrlC();
         var members = new List<object>();
+        TrainingState? last = null;
         for (var k = 0; k < ensemble; k++)
         {
-            // Each model starts from the memory the first started from: everything of the one before is disposed
-            // (TrainOne), collected and its heap pages handed back, so the ensemble's peak is one model's.
-            var live = MemoryFloor();
-            Console.Error.WriteLine($"asr train: model {k + 1} of {ensemble} starts with {live} live tensors, " +
-                $"rss {NativeHeap.ResidentBytes() / 1e6:F0} MB");
-            members.Add(TrainOne(seed + k, dirs[k], $"model {k + 1} of {ensemble}, "));
+            if (ensemble > 1)
+            {
+                // Each model starts from the memory the first started from: everything of the one before is disposed
+                // (TrainOne), collected and its heap pages handed back, so the ensemble's peak is one model's.
+                var live = MemoryFloor();
+                Console.Error.WriteLine($"asr train: model {k + 1} of {ensemble} starts with {live} live tensors, " +
+                    $"rss {NativeHeap.ResidentBytes() / 1e6:F0} MB");
+            }
+            if (TrainOne(seed + k, dirs[k], ensemble == 1 ? "" : $"model {k + 1} of {ensemble}, ") is { } member) members.Add(member);
+            else return TranslateCommand.Stopped(last!, dirs[k]);   // Ctrl-C: the best model so far is saved
         }
-        using (var all = SpeechRecognizer.LoadEnsemble(dirs))
+        if (ensemble == 1) Console.WriteLine(JsonSerializer.Serialize(members[0], Json.Options));
+        else
         {
+            using var all = SpeechRecognizer.LoadEnsemble(dirs);
             var official = AsrTraining.Evaluate(all, AsrTraining.OfficialTestStrings(recordings, trainSpeakers));
             var heldOut = excluded.Order(StringComparer.Ordinal)
                 .ToDictionary(s => s, s => AsrTraining.Evaluate(all, AsrTraining.SpeakerTestStrings(recordings, s)));
@@ -101,79 +120,69 @@ static class AsrTrainCommand
         }
         return 0;
 
-        object TrainOne(int seed, string outDir, string which)
+        object? TrainOne(int seed, string outDir, string which)
         {
-            var options = new AsrTrainingOptions(StringsPerEpoch: strings, Epochs: epochs, Seed: seed, LearningRate: lr,
-                TimeBudget: TimeSpan.FromMinutes(minutes),
-                // Frequency masks cover the same share of the features (up to 6 of 40) whatever their number.
-                SpecAugment: new SpecAugmentOptions() with
-                {
-                    MaxFrequencyWidth = Math.Max(1, (int)Math.Round(6.0 * mfcc / 40)),
-                },
-                Features: new FeatureOptions(NMels: mels, Mfcc: mfcc),
-                Strings: DigitStringOptions.Augmented with { SpeedPerturbation = speed },
-                Model: new AcousticModelOptions(HiddenSize: hidden, NumLayers: layers, Subsampling: subsampling, Dropout: dropout));
+            var options = Options(seed);
             Console.Error.WriteLine($"asr train: {which}seed {seed}, speakers {string.Join(", ", trainSpeakers)}; held out: " +
                 $"{(excluded.Count > 0 ? string.Join(", ", excluded) : "none")}; budget {minutes} min; {Threads.Current} thread(s)");
             var clock = Stopwatch.StartNew();
-            // Every new best is saved at once (no optimizer, a note that the run is unfinished), so a run that dies
-            // later, or is stopped with Ctrl+C, still leaves a model that `rnn asr eval` and `transcribe` can use.
-            // The end of the run replaces it with the full checkpoint.
-            void SaveBest(SpeechRecognizer best, int epoch, double valCer)
+            // Every new best is saved at once (a note that the run is unfinished), so a run that dies later, or is
+            // stopped with Ctrl-C, still leaves a model that `rnn asr eval` and `transcribe` can use, and resumes.
+            Dictionary<string, string> Notes(string status) => new()
             {
-                best.Save(outDir, null, TrainingState.Start(new TrainerOptions(epochs)), new Dictionary<string, string>
-                {
-                    ["status"] = $"unfinished: the best weights so far, saved during training after epoch {epoch}",
-                    ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
-                    ["held_out"] = string.Join(",", excluded.Order(StringComparer.Ordinal)),
-                    ["kept_epoch"] = epoch.ToString(CultureInfo.InvariantCulture),
-                    ["val_cer"] = valCer.ToString("F4", CultureInfo.InvariantCulture),
-                });
-                Console.Error.WriteLine($"  saved the best model so far (epoch {epoch}, val_cer {valCer:P1}) to {outDir}");
-            }
-            var (trained, state, optimizer) = AsrTraining.Train(recordings, trainSpeakers, options, p =>
-                Console.Error.WriteLine($"  epoch {p.Epoch} step {p.Step} loss {p.Loss:F3}" +
+                ["status"] = status,
+                ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
+                ["held_out"] = string.Join(",", excluded.Order(StringComparer.Ordinal)),
+                ["hidden"] = hidden.ToString(CultureInfo.InvariantCulture),
+                ["layers"] = layers.ToString(CultureInfo.InvariantCulture),
+                ["subsampling"] = subsampling.ToString(CultureInfo.InvariantCulture),
+                ["lr"] = lr.ToString(CultureInfo.InvariantCulture),
+                ["speed"] = speed.ToString(CultureInfo.InvariantCulture),
+                ["dropout"] = dropout.ToString(CultureInfo.InvariantCulture),
+                ["mels"] = mels.ToString(CultureInfo.InvariantCulture),
+                ["mfcc"] = mfcc.ToString(CultureInfo.InvariantCulture),
+            };
+            var result = AsrTraining.Train(recordings, trainSpeakers, options, outDir, existing,
+                s => Notes($"unfinished: the best weights so far, saved during training after epoch {s.Epoch}"),
+                m => Console.Error.WriteLine($"  {m}"),
+                p => Console.Error.WriteLine($"  epoch {p.Epoch} step {p.Step} loss {p.Loss:F3}" +
                     (p.Metrics.TryGetValue("val_cer", out var v) ? $" val_cer {v:P1}" : "") +
                     $" {p.Elapsed:mm\\:ss} rss {NativeHeap.ResidentBytes() / 1e6:F0} MB"),
-                newBest: SaveBest);
+                ctrlC.Token);
+            var state = last = result.State;
+            if (state.History.StopReason == StopReason.Cancelled)
+            {
+                result.Recognizer.Dispose();
+                result.Optimizer.Dispose();
+                return null;
+            }
             var trainSeconds = clock.Elapsed.TotalSeconds;
             var bestEpoch = state.History.Epochs
                 .Select((e, i) => (Epoch: i + 1, ValCer: e.Metrics.TryGetValue("val_cer", out var v) ? v : double.NaN))
                 .Where(x => !double.IsNaN(x.ValCer)).OrderBy(x => x.ValCer).ThenBy(x => x.Epoch)
                 .Select(x => ((int Epoch, double ValCer)?)x).FirstOrDefault();
-            using var recognizer = trained;
-            using (optimizer)
+            using var recognizer = result.Recognizer;
+            using (result.Optimizer)
             {
                 var official = AsrTraining.Evaluate(recognizer, AsrTraining.OfficialTestStrings(recordings, trainSpeakers));
                 var heldOut = excluded.Order(StringComparer.Ordinal)
                     .ToDictionary(s => s, s => AsrTraining.Evaluate(recognizer, AsrTraining.SpeakerTestStrings(recordings, s)));
-                var notes = new Dictionary<string, string>
-                {
-                    ["status"] = "complete",
-                    ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
-                    ["held_out"] = string.Join(",", excluded.Order(StringComparer.Ordinal)),
-                    ["train_seconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture),
-                    ["steps"] = state.Step.ToString(CultureInfo.InvariantCulture),
-                    ["official_test_cer"] = official.Cer.ToString("F4", CultureInfo.InvariantCulture),
-                    ["hidden"] = hidden.ToString(CultureInfo.InvariantCulture),
-                    ["layers"] = layers.ToString(CultureInfo.InvariantCulture),
-                    ["subsampling"] = subsampling.ToString(CultureInfo.InvariantCulture),
-                    ["lr"] = lr.ToString(CultureInfo.InvariantCulture),
-                    ["speed"] = speed.ToString(CultureInfo.InvariantCulture),
-                    ["dropout"] = dropout.ToString(CultureInfo.InvariantCulture),
-                    ["mels"] = mels.ToString(CultureInfo.InvariantCulture),
-                    ["mfcc"] = mfcc.ToString(CultureInfo.InvariantCulture),
-                };
+                var notes = Notes("complete");
+                notes["train_seconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture);
+                notes["steps"] = state.Step.ToString(CultureInfo.InvariantCulture);
+                notes["official_test_cer"] = official.Cer.ToString("F4", CultureInfo.InvariantCulture);
                 if (bestEpoch is { } kept)
                 {
                     notes["kept_epoch"] = kept.Epoch.ToString(CultureInfo.InvariantCulture);
                     notes["val_cer"] = kept.ValCer.ToString("F4", CultureInfo.InvariantCulture);
                 }
                 foreach (var (speaker, e) in heldOut) notes[$"cer_{speaker}"] = e.Cer.ToString("F4", CultureInfo.InvariantCulture);
-                recognizer.Save(outDir, optimizer, state, notes);
+                // The folder holds the model evaluated here (the run's best); only its notes are brought up to date.
+                recognizer.SaveNotes(outDir, notes);
                 return new
                 {
                     Checkpoint = Path.GetFullPath(outDir),
+                    Resumed = result.Resumed,
                     TrainSeconds = Math.Round(trainSeconds),
                     Steps = state.Step,
                     Epochs = state.Epoch,
@@ -184,8 +193,8 @@ static class AsrTrainCommand
                     HeldOut = heldOut.ToDictionary(kv => kv.Key, kv => AsrCommand.Summary(kv.Value)),
                 };
             }
-            }
         }
+    }
 
     /// <summary>The number of tensors not disposed (what a model left behind: the garbage collector would free its
     /// memory only when it happens to run, as it cannot see native memory); then collects whatever is unreachable

@@ -11,7 +11,8 @@ static class CliDocsText
         without starting anything. A usage mistake (an unknown command or option, a value out of range) names the option
         and exits with 2; a runtime error (a missing file, bad data) says what went wrong and exits with 1.
 
-        **Training into a folder that already holds a model** (`lm`, `translate` and `caption train`): a checkpoint trained with
+        **Training into a folder that already holds a model** (`lm`, `translate`, `caption` and `asr train`; every
+        model of `asr train --ensemble` in its own folder, all of them checked before any trains): a checkpoint trained with
         the same options (the budget — `--minutes`, `--epochs`, `--threads` — aside) is resumed, so running the same command
         again continues it; any other checkpoint is left untouched and the command stops with exit code 1, saying what differs.
         Then choose: `--resume` continues that checkpoint anyway (its model keeps the saved shape), `--force` starts over and
@@ -58,7 +59,8 @@ static class CliDocsText
         ["asr"] = """
             Lesson 05's speech recognizer over FSDD connected-digit strings. `rnn asr adapt` adapts the model to the voice of
             the files, no transcripts needed, and saves it to another folder: transcribe that voice's further recordings with
-            `--checkpoint` of that folder at the unadapted model's speed.
+            `--checkpoint` of that folder at the unadapted model's speed. A folder that already holds a model is left alone
+            unless `--force` is given.
             """,
         ["caption"] = """
             Lesson 06's captioner: cache ResNet-18 features of Flickr8k (`train` extracts them first if needed), train

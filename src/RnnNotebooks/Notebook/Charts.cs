@@ -33,6 +33,18 @@ public static class Charts
         return Style(CSharpChart.Combine(charts), title, xTitle, yTitle, logY);
     }
 
+    /// <summary>Several named series over one shared x axis, e.g. accuracy of three models against sequence length.</summary>
+    /// <param name="x">The x values every series shares.</param>
+    /// <param name="series">Name → y values, each as long as <paramref name="x"/>.</param>
+    /// <param name="title">Chart title.</param>
+    /// <param name="xTitle">x-axis label.</param>
+    /// <param name="yTitle">y-axis label.</param>
+    /// <param name="logY">Plot y on a log scale.</param>
+    /// <remarks>Introduced in 02-lstm-and-gru.</remarks>
+    public static GenericChart Lines(IReadOnlyList<double> x, IEnumerable<(string Name, double[] Y)> series,
+        string title, string xTitle, string yTitle, bool logY = false) =>
+        Lines(series.Select(s => (s.Name, x, (IReadOnlyList<double>)s.Y)), title, xTitle, yTitle, logY);
+
     /// <summary>One line: y against x.</summary>
     public static GenericChart Line(IReadOnlyList<double> x, IReadOnlyList<double> y, string title,
         string xTitle, string yTitle, bool logY = false) =>

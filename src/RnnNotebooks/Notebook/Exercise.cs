@@ -28,6 +28,54 @@ public static class Exercise
         return result;
     }
 
+    /// <summary>
+    /// Checks code the learner writes: runs <paramref name="answer"/> (which calls the learner's function) and judges
+    /// its result with <paramref name="isRight"/>. A function still throwing <see cref="NotImplementedException"/>
+    /// (the unanswered <c>// TODO:</c> stub) is "not answered yet"; any other exception is a wrong answer whose
+    /// message is shown, so the notebook still runs top to bottom.
+    /// </summary>
+    /// <param name="name">The exercise, as the learner sees it.</param>
+    /// <param name="answer">Calls the learner's code and returns its result.</param>
+    /// <param name="isRight">Null when the result is right, otherwise what is wrong with it (shown to the learner).</param>
+    /// <param name="hint">Shown with a wrong answer.</param>
+    public static ExerciseResult CheckCode<T>(string name, Func<T> answer, Func<T, string?> isRight, string hint)
+    {
+        ExerciseResult result;
+        try
+        {
+            var value = answer();
+            var problem = isRight(value);
+            result = problem is null
+                ? new ExerciseResult(name, true, "right.")
+                : new ExerciseResult(name, false, $"{problem} Hint: {hint}");
+        }
+        catch (NotImplementedException)
+        {
+            result = new ExerciseResult(name, null, "not answered yet — replace the TODO above with your code and run both cells again.");
+        }
+        catch (Exception e)
+        {
+            result = new ExerciseResult(name, false, $"your code threw {e.GetType().Name}: {e.Message} Hint: {hint}");
+        }
+        Show(result);
+        return result;
+    }
+
+    /// <summary>
+    /// <see cref="CheckCode{T}"/> for tensors: right when the learner's tensor has <paramref name="expected"/>'s shape
+    /// and every element is within <paramref name="tolerance"/> of it (absolute).
+    /// </summary>
+    public static ExerciseResult CheckTensor(string name, Func<TorchSharp.torch.Tensor> answer, TorchSharp.torch.Tensor expected,
+        double tolerance, string hint) =>
+        CheckCode(name, answer, got =>
+        {
+            if (got is null) return "your function returned null.";
+            if (!got.shape.SequenceEqual(expected.shape))
+                return $"the shape is [{string.Join(", ", got.shape)}], expected [{string.Join(", ", expected.shape)}].";
+            var diff = (got.detach().to_type(TorchSharp.torch.ScalarType.Float64) - expected.detach().to_type(TorchSharp.torch.ScalarType.Float64)).abs().max().item<double>();
+            return diff <= tolerance ? null : $"the largest difference from the library's answer is {diff:G3} (allowed {tolerance:G3}).";
+        }, hint);
+
     /// <summary>Checks a numeric answer to within <paramref name="tolerance"/> (absolute).</summary>
     public static ExerciseResult CheckNumber(string name, double? answer, double expected, double tolerance, string hint) =>
         Check(name, answer, a => Math.Abs(a!.Value - expected) <= tolerance, hint);

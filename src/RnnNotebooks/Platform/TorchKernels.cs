@@ -45,25 +45,39 @@ public static unsafe class TorchKernels
         }
     }
 
-    /// <summary>Turns oneDNN off until the returned object is disposed, then restores the previous setting.</summary>
+    /// <summary>Turns oneDNN off until the returned object is disposed, then restores the setting from before the
+    /// first of the blocks that are still open.</summary>
+    /// <remarks>The switch is process-wide while these blocks may overlap in any order (decoding on two threads):
+    /// each block saving and restoring the setting on its own would let the first to end turn oneDNN back on under
+    /// the other, and the last to end leave it off for good. So the blocks are counted and only the last restores.</remarks>
     /// <example><c>using (TorchKernels.WithoutOneDnn()) { … step the model token by token … }</c></example>
     public static IDisposable WithoutOneDnn()
     {
-        if (!Bind()) return new Restore(null);
-        var previous = OneDnnEnabled;
-        OneDnnEnabled = false;
-        return new Restore(previous);
+        if (!Bind()) return new Restore(false);
+        lock (Counting)
+        {
+            if (openBlocks++ == 0)
+            {
+                enabledBeforeBlocks = OneDnnEnabled;
+                OneDnnEnabled = false;
+            }
+        }
+        return new Restore(true);
     }
 
-    sealed class Restore(bool? previous) : IDisposable
+    static readonly object Counting = new();
+    static int openBlocks;
+    static bool enabledBeforeBlocks;
+
+    sealed class Restore(bool counted) : IDisposable
     {
-        bool disposed;
+        int disposed;
 
         public void Dispose()
         {
-            if (disposed) return;
-            disposed = true;
-            if (previous is { } p) OneDnnEnabled = p;
+            if (!counted || Interlocked.Exchange(ref disposed, 1) == 1) return;
+            lock (Counting)
+                if (--openBlocks == 0) OneDnnEnabled = enabledBeforeBlocks;
         }
     }
 

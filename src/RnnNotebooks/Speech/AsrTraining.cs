@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 
 namespace RnnNotebooks.Speech;
 
-/// <summary>How <see cref="AsrTraining.Train"/> trains a digit-string recognizer.</summary>
+/// <summary>How <see cref="AsrTraining.Train(IReadOnlyList{DigitRecording}, IReadOnlyCollection{string}, AsrTrainingOptions, Action{TrainingProgress}?, CancellationToken, Action{SpeechRecognizer, int, double}?)"/>
+/// trains a digit-string recognizer; saved beside its checkpoint when it trains into a folder.</summary>
 /// <param name="StringsPerEpoch">Fresh connected digit strings built (and augmented) for every epoch.</param>
 /// <param name="Epochs">Epochs (each a new set of strings).</param>
 /// <param name="BatchSize">Strings per batch; batches group strings of similar length.</param>
@@ -25,6 +26,8 @@ namespace RnnNotebooks.Speech;
 /// <param name="SpecAugment">Masks for training features; null = none.</param>
 /// <param name="Features">Feature settings.</param>
 /// <param name="Model">Acoustic model sizes (input size and classes are filled in).</param>
+/// <param name="Speakers">The voices trained on: filled in by the overload that trains into a folder, so that a run on
+/// other voices is not taken for the same run.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record AsrTrainingOptions(
     int StringsPerEpoch = 800,
@@ -41,7 +44,24 @@ public sealed record AsrTrainingOptions(
     DigitStringOptions? Strings = null,
     SpecAugmentOptions? SpecAugment = null,
     FeatureOptions? Features = null,
-    AcousticModelOptions? Model = null);
+    AcousticModelOptions? Model = null,
+    IReadOnlyList<string>? Speakers = null)
+{
+    /// <summary>The options with what may change between sessions of one run reset (epochs, time budget).</summary>
+    public AsrTrainingOptions WithoutBudget() => this with { Epochs = 0, TimeBudget = null };
+}
+
+/// <summary>The result of training into a folder.</summary>
+/// <param name="Recognizer">The trained recognizer, holding the best weights of the run (also those of an earlier
+/// session when this one found none better); dispose it when done.</param>
+/// <param name="Optimizer">Its optimizer, in the state of the end of training.</param>
+/// <param name="State">Where training stopped.</param>
+/// <param name="BestState">The state when the weights the recognizer holds were taken (null: none of this session's).</param>
+/// <param name="BestValCer">The best validation CER of the run, this session or an earlier one (null: none).</param>
+/// <param name="Resumed">Whether a checkpoint in the folder was continued.</param>
+/// <remarks>Introduced in 05-speech-recognition.</remarks>
+public sealed record AsrTrainingResult(SpeechRecognizer Recognizer, optim.Optimizer Optimizer, TrainingState State,
+    TrainingState? BestState, double? BestValCer, bool Resumed);
 
 /// <summary>CER/WER of a recognizer on a set of strings.</summary>
 /// <param name="Cer">Character error rate (total character errors / total reference characters).</param>
@@ -80,6 +100,9 @@ public static class AsrTraining
     /// <summary>Recordings that training strings are built from: index 10–49.</summary>
     public static bool IsTraining(DigitRecording recording) => recording.Index >= 10;
 
+    /// <summary>The score that chooses the kept weights and the learning-rate cuts: greedy CER on the validation strings.</summary>
+    public static readonly Score ValidationCer = new("val_cer", HigherIsBetter: false);
+
     /// <summary>Trains a new recognizer on <paramref name="trainSpeakers"/>' recordings among <paramref name="recordings"/>.</summary>
     /// <param name="recordings">All recordings; those of <paramref name="trainSpeakers"/> are used.</param>
     /// <param name="trainSpeakers">The voices to train on.</param>
@@ -87,30 +110,140 @@ public static class AsrTraining
     /// <param name="progress">Called every few steps and after each epoch.</param>
     /// <param name="cancellationToken">Stops training; the model is still usable.</param>
     /// <param name="newBest">Called when a validation sets a new best CER, while the model holds those weights (the
-    /// ones kept at the end with <see cref="AsrTrainingOptions.KeepBest"/>), with the epoch (1-based) and the CER:
-    /// e.g. to save them, so that a run that dies later still leaves its best model behind (<c>rnn asr train</c> does).</param>
+    /// ones kept at the end with <see cref="AsrTrainingOptions.KeepBest"/>), with the epoch (1-based) and the CER.</param>
     public static (SpeechRecognizer Recognizer, TrainingState State, optim.Optimizer Optimizer) Train(
         IReadOnlyList<DigitRecording> recordings, IReadOnlyCollection<string> trainSpeakers, AsrTrainingOptions options,
         Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default,
         Action<SpeechRecognizer, int, double>? newBest = null)
     {
-        ArgumentNullException.ThrowIfNull(recordings);
         ArgumentNullException.ThrowIfNull(options);
-        var mine = recordings.Where(r => trainSpeakers.Contains(r.Speaker)).ToList();
-        if (mine.Count == 0)
-            throw new ArgumentException($"No recordings of the training speakers ({string.Join(", ", trainSpeakers)}).");
+        var mine = Mine(recordings, trainSpeakers);
         Seeds.Set(options.Seed);
         var recognizer = SpeechRecognizer.Create(options.Features, options.Model, [.. trainSpeakers.Order(StringComparer.Ordinal)]);
+        var optimizer = new FastAdam(recognizer.Model.parameters(), options.LearningRate);
+        var (state, _) = Fit(recognizer, optimizer, mine, options, null, progress, cancellationToken, best =>
+            newBest is null ? [] : [new EpochAction(end =>
+            {
+                if (best.LastWasBest) newBest(recognizer, end.Summary.Epoch, best.BestScore!.Value);
+            })]);
+        return (recognizer, state, optimizer);
+    }
+
+    /// <summary>
+    /// Trains into <paramref name="output"/> (<see cref="RunFolder"/>'s rule: a folder without a checkpoint starts a new
+    /// run, a checkpoint of the same options resumes, any other is refused), saving the checkpoint with its options
+    /// whenever the validation CER reaches a new best, so the folder always holds the best model of the run.
+    /// </summary>
+    /// <param name="recordings">All recordings; those of <paramref name="trainSpeakers"/> are used.</param>
+    /// <param name="trainSpeakers">The voices to train on (part of the options that must match to resume).</param>
+    /// <param name="options">The recipe; <see cref="AsrTrainingOptions.Epochs"/> counts the epochs of a resumed run.</param>
+    /// <param name="output">The run folder.</param>
+    /// <param name="existing">What to do with a checkpoint already there.</param>
+    /// <param name="notes">Notes saved with each best checkpoint (e.g. the seed), given its state.</param>
+    /// <param name="log">Told when the run resumes and when it saves.</param>
+    /// <param name="progress">Called every few steps and after each epoch.</param>
+    /// <param name="cancellationToken">Stops training after the current step; the best model is saved.</param>
+    /// <exception cref="InvalidOperationException">The folder holds a checkpoint of other options (see <see cref="RunFolder.ShouldResume"/>).</exception>
+    public static AsrTrainingResult Train(IReadOnlyList<DigitRecording> recordings, IReadOnlyCollection<string> trainSpeakers,
+        AsrTrainingOptions options, string output, ExistingCheckpoint existing = ExistingCheckpoint.ResumeIfSame,
+        Func<TrainingState, IReadOnlyDictionary<string, string>>? notes = null, Action<string>? log = null,
+        Action<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
+        var mine = Mine(recordings, trainSpeakers);
+        options = options with { Speakers = [.. trainSpeakers.Order(StringComparer.Ordinal)] };
+        (var resume, options) = Open(output, options, existing);
+        if (resume && !options.Speakers!.SequenceEqual(trainSpeakers.Order(StringComparer.Ordinal)))
+            mine = Mine(recordings, options.Speakers!);
+
+        Seeds.Set(options.Seed);
+        var recognizer = resume ? SpeechRecognizer.Load(output) : SpeechRecognizer.Create(options.Features, options.Model, options.Speakers);
+        var optimizer = new FastAdam(recognizer.Model.parameters(), options.LearningRate);
+        TrainingState? state = null;
+        if (resume)
+        {
+            state = Checkpoint.Load(output, recognizer.Model, optimizer);
+            log?.Invoke($"resuming {output}: epoch {state.Epoch}, step {state.Step}.");
+        }
+        RunFolder.SaveOptions(output, options);
+        void Save(TrainingState s)
+        {
+            recognizer.Save(output, optimizer, s, notes?.Invoke(s));
+            log?.Invoke($"saved the best model so far (epoch {s.Epoch}{(s.BatchInEpoch > 0 ? $" +{s.BatchInEpoch} batches" : "")}) to {output}");
+        }
+        var (end, best) = Fit(recognizer, optimizer, mine, options, state, progress, cancellationToken,
+            best => [new SaveNewBest(best, Save)], scoreAtStop: true);
+        if (best.BestState is null)
+        {
+            if (!resume) Save(end);   // no validation, or stopped before the first epoch ended
+            else
+            {
+                // This session found nothing better than the saved model: the folder keeps it, and so does the result.
+                recognizer.Dispose();
+                optimizer.Dispose();
+                recognizer = SpeechRecognizer.Load(output);
+                optimizer = new FastAdam(recognizer.Model.parameters(), options.LearningRate);
+                Checkpoint.Load(output, recognizer.Model, optimizer);
+            }
+        }
+        return new AsrTrainingResult(recognizer, optimizer, end, best.BestState, best.BestScore, resume);
+    }
+
+    /// <summary>Saves whenever <paramref name="best"/> just took new best weights: at an epoch end, or at a stop inside an
+    /// epoch whose weights score better. Unlike <see cref="SaveCheckpoint"/> it does not save at a stop that found nothing
+    /// better, since a resumed session must leave the better model in the folder.</summary>
+    sealed class SaveNewBest(KeepBest best, Action<TrainingState> save) : IEpochHook
+    {
+        public void OnEpochEnd(EpochEnd end)
+        {
+            if (best.LastWasBest) save(end.State);
+        }
+
+        public void OnTrainingEnd(TrainingState state)
+        {
+            if (best.LastWasBest) save(state);
+        }
+    }
+
+    /// <summary><see cref="RunFolder.Open"/> for a recognizer's run folder: resume, refuse or start over.</summary>
+    /// <exception cref="InvalidOperationException">The folder holds a checkpoint of other options.</exception>
+    public static (bool Resume, AsrTrainingOptions Options) Open(string output, AsrTrainingOptions options, ExistingCheckpoint existing) =>
+        RunFolder.Open(output, options, o => o.WithoutBudget(),
+            (saved, asked) => saved with { Epochs = asked.Epochs, TimeBudget = asked.TimeBudget }, existing, "speech recognizer");
+
+    static List<DigitRecording> Mine(IReadOnlyList<DigitRecording> recordings, IReadOnlyCollection<string> trainSpeakers)
+    {
+        ArgumentNullException.ThrowIfNull(recordings);
+        ArgumentNullException.ThrowIfNull(trainSpeakers);
+        var mine = recordings.Where(r => trainSpeakers.Contains(r.Speaker)).ToList();
+        return mine.Count > 0 ? mine
+            : throw new ArgumentException($"No recordings of the training speakers ({string.Join(", ", trainSpeakers)}).");
+    }
+
+    /// <summary>The recipe's one <see cref="Trainer.Fit{TBatch}"/>: keeping the best validation CER's weights, halving the
+    /// learning rate on a plateau, then <paramref name="more"/> hooks (given the one that keeps the best).</summary>
+    static (TrainingState State, KeepBest Best) Fit(SpeechRecognizer recognizer, FastAdam optimizer, List<DigitRecording> mine,
+        AsrTrainingOptions options, TrainingState? resume, Action<TrainingProgress>? progress, CancellationToken cancellationToken,
+        Func<KeepBest, IEnumerable<IEpochHook>> more, bool scoreAtStop = false)
+    {
         var builder = new DigitStringBuilder(mine.Where(IsTraining), options.Strings ?? DigitStringOptions.Augmented);
         var validation = options.ValidationStrings > 0
             ? new DigitStringBuilder(mine.Where(IsValidation)).BuildMany(options.ValidationStrings, EvaluationSeed + 1)
             : [];
 
-        var optimizer = new FastAdam(recognizer.Model.parameters(), options.LearningRate);
-        using var best = new BestWeights(recognizer.Model);
+        double ValidationCerNow() => Evaluate(recognizer, validation, CtcDecoding.Greedy, perSpeaker: false).Cer;
+        var best = new KeepBest(recognizer.Model, ValidationCer, scoreAtStop && validation.Count > 0 ? ValidationCerNow : null, options.KeepBest);
+        List<IEpochHook> hooks = [best];
+        // While the model still emits only blanks the CER is pinned at 100 % and says nothing about progress,
+        // so the learning rate is only cut once something has been recognised.
+        if (options.PlateauPatience > 0)
+            hooks.Add(new ReduceOnPlateau(optimizer, ValidationCer, 0.5, patience: options.PlateauPatience,
+                minLearningRate: options.MinLearningRate, uninformative: 1));
+        hooks.AddRange(more(best));
         // The second core builds what the first will train on: the next epoch's strings (the slow part) on a
         // worker thread, the next batches' features on another (Prefetch). The same batches in the same order as
-        // building them in place, so the same seed gives the same run (2026-11-26, 2 cores, one torch thread: an epoch of the
+        // building them in place, so the same seed gives the same run (2 cores, one torch thread: an epoch of the
         // notebook's recipe took 28 s instead of 38 s; a second torch thread beside the builders was slower still).
         using var stopAhead = new CancellationTokenSource();
         Task<(IReadOnlyList<DigitString> Strings, Random Random)>? ahead = null;
@@ -129,38 +262,30 @@ public static class AsrTraining
             return Prefetch.Ahead(Batches(recognizer, current.Strings, current.Random, options), b => b.Tensors);
         }
 
-        TrainingState state;
         try
         {
-            state = Trainer.Fit(
+            var state = Trainer.Fit(
                 recognizer.Model, optimizer,
                 EpochBatches,
                 batch => batch.Loss(recognizer.Model),
                 new TrainerOptions(options.Epochs, options.ClipGradNorm, options.TimeBudget, LogEvery: 10),
                 tokens: batch => batch.Count,
                 validate: validation.Count == 0 ? null : () =>
-                {
-                    var cer = Evaluate(recognizer, validation, CtcDecoding.Greedy, perSpeaker: false).Cer;
-                    if (best.Offer(cer)) newBest?.Invoke(recognizer, best.Offers, cer);
-                    // While the model still emits only blanks the CER is pinned at 100 % and says nothing about progress,
-                    // so the learning rate is only cut once something has been recognised.
-                    var sinceBest = best.Offers - best.BestOffer;
-                    if (options.PlateauPatience > 0 && best.BestScore < 1 && sinceBest > 0 && sinceBest % options.PlateauPatience == 0)
-                        foreach (var g in optimizer.ParamGroups) g.LearningRate = Math.Max(options.MinLearningRate, g.LearningRate / 2);
-                    return new Dictionary<string, double> { ["val_cer"] = cer };
-                },
+                    new Dictionary<string, double> { [ValidationCer.Metric] = ValidationCerNow() },
                 progress: progress,
-                cancellationToken: cancellationToken);
+                resume: resume,
+                cancellationToken: cancellationToken,
+                hooks: hooks);
+            return (state, best);
         }
         finally
         {
+            best.Dispose();
             // Training stopped early (time budget, cancellation, an error): the next epoch's strings are not needed.
             stopAhead.Cancel();
             try { ahead?.Wait(); }
             catch (AggregateException e) when (e.InnerExceptions.All(x => x is OperationCanceledException)) { }
         }
-        if (options.KeepBest && best.Kept.Count > 0) best.Restore();
-        return (recognizer, state, optimizer);
     }
 
     /// <summary>One epoch of padded batches: fresh strings (seeded by seed and epoch), grouped by length, in random order.</summary>

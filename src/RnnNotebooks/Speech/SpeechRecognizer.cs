@@ -273,6 +273,14 @@ public sealed class SpeechRecognizer : IDisposable
         AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json.Options));
     }
 
+    /// <summary>Replaces the notes of the recognizer saved in <paramref name="dir"/> (its <c>asr.json</c>, atomically),
+    /// leaving its weights and checkpoint as they are: for results measured after the model was saved.</summary>
+    public void SaveNotes(string dir, IReadOnlyDictionary<string, string> notes)
+    {
+        Config = Config with { Notes = notes };
+        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json.Options));
+    }
+
     /// <summary>The configuration (<c>asr.json</c>: sizes, features, characters, notes) of a saved recognizer, without
     /// loading its weights.</summary>
     /// <exception cref="FileNotFoundException">No <c>asr.json</c> in <paramref name="dir"/>.</exception>

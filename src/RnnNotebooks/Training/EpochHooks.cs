@@ -87,10 +87,11 @@ public sealed class KeepBest(nn.Module model, Score score, Func<double>? scoreNo
 
     public void OnTrainingEnd(TrainingState state)
     {
+        // A resumed run stopped before its first epoch end still knows the best of the run it resumed.
+        if (!seededFromHistory) best = Score.Best(state.History.Epochs);
+        seededFromHistory = true;
         if (state.BatchInEpoch > 0 && scoreNow is not null)
         {
-            if (!seededFromHistory) best = Score.Best(state.History.Epochs);
-            seededFromHistory = true;
             double value;
             model.eval();
             using (no_grad()) value = scoreNow();
@@ -112,17 +113,35 @@ public sealed class KeepBest(nn.Module model, Score score, Func<double>? scoreNo
     public void Dispose() => weights.Dispose();
 }
 
-/// <summary>Multiplies the learning rate by <paramref name="factor"/> after an epoch whose score is no better than the
-/// best of the epochs before it (the whole history, so a resumed run remembers).</summary>
+/// <summary>Multiplies the learning rate by <paramref name="factor"/> after <paramref name="patience"/> epochs whose score is
+/// no better than the best before them, and again after every further <paramref name="patience"/> such epochs (the whole
+/// history counts, so a resumed run remembers).</summary>
+/// <param name="optimizer">Its parameter groups' learning rates are cut.</param>
+/// <param name="score">The watched score.</param>
+/// <param name="factor">Multiplies the learning rate at each cut.</param>
+/// <param name="log">Told about every cut.</param>
+/// <param name="patience">Epochs since the best one before a cut (1: every epoch that is not a new best).</param>
+/// <param name="minLearningRate">A cut never takes the learning rate below this.</param>
+/// <param name="uninformative">A score that says nothing about progress (e.g. a CER of 1 while a CTC model still emits only
+/// blanks): no cut while the best score is still no better than it.</param>
 /// <remarks>Introduced in 03-language-modeling.</remarks>
-public sealed class ReduceOnPlateau(optim.Optimizer optimizer, Score score, double factor = 0.5, Action<string>? log = null) : IEpochHook
+public sealed class ReduceOnPlateau(optim.Optimizer optimizer, Score score, double factor = 0.5, Action<string>? log = null,
+    int patience = 1, double minLearningRate = 0, double? uninformative = null) : IEpochHook
 {
+    readonly int patience = patience >= 1 ? patience : throw new ArgumentOutOfRangeException(nameof(patience), patience, "Expected 1 or more epochs.");
+
     public void OnEpochEnd(EpochEnd end)
     {
         if (score.Of(end.Summary) is not { } value) return;
-        var best = score.Best(end.State.History.Epochs.Take(end.State.History.Epochs.Count - 1));
-        if (best is null || score.Beats(value, best)) return;
-        foreach (var g in optimizer.ParamGroups) g.LearningRate *= factor;
+        var epochs = end.State.History.Epochs;
+        double? best = null;
+        var bestIndex = -1;
+        for (var i = 0; i < epochs.Count; i++)
+            if (score.Of(epochs[i]) is { } v && score.Beats(v, best)) (best, bestIndex) = (v, i);
+        var sinceBest = epochs.Count - 1 - bestIndex;
+        if (sinceBest == 0 || sinceBest % patience != 0) return;
+        if (uninformative is { } u && !score.Beats(best!.Value, u)) return;
+        foreach (var g in optimizer.ParamGroups) g.LearningRate = Math.Max(minLearningRate, g.LearningRate * factor);
         log?.Invoke($"epoch {end.Summary.Epoch}: {score.Metric} {value:0.####} is no better than {best:0.####}; learning rate now " +
             $"{optimizer.ParamGroups.First().LearningRate:g3}.");
     }
@@ -144,7 +163,9 @@ public sealed class SaveCheckpoint(Action<TrainingState> save, KeepBest? onlyBes
 
     public void OnTrainingEnd(TrainingState state)
     {
-        if (onlyBest is null || onlyBest.LastWasBest || Saves == 0) Save(state);
+        // With nothing saved yet, a stop still saves when there is no better model to keep (a first run stopped early,
+        // so it can resume); a resumed run that found nothing better leaves the saved, better model alone.
+        if (onlyBest is null || onlyBest.LastWasBest || (Saves == 0 && onlyBest.BestScore is null)) Save(state);
     }
 
     void Save(TrainingState state)

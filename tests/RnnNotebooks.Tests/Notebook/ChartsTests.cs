@@ -24,6 +24,16 @@ public class ChartsTests
     }
 
     [Fact]
+    public void Lines_SharedX_ContainsEverySeries_AndChecksLengths()
+    {
+        var html = Charts.ToHtml(Charts.Lines([10.0, 25.0], [("RNN", [0.5, 0.1]), ("LSTM", [0.9, 0.8])], "acc", "T", "accuracy"));
+        Assert.Contains("RNN", html);
+        Assert.Contains("LSTM", html);
+        var e = Assert.Throws<ArgumentException>(() => Charts.Lines([10.0, 25.0], [("short", [0.5])], "t", "x", "y"));
+        Assert.Contains("'short'", e.Message);
+    }
+
+    [Fact]
     public void Lines_MismatchedLengths_NameTheSeries()
     {
         var e = Assert.Throws<ArgumentException>(() => Charts.Lines([("bad", [0, 1], [1.0])], "t", "x", "y"));

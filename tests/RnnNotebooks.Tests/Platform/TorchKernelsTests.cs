@@ -20,6 +20,22 @@ public class TorchKernelsTests
         Assert.True(TorchKernels.OneDnnEnabled);
     }
 
+    /// <summary>Two blocks that overlap without nesting, as two decoding threads make them: oneDNN stays off until
+    /// both have ended, then comes back on (each restoring what it saw would do the reverse).</summary>
+    [Fact]
+    public void WithoutOneDnn_BlocksEndingOutOfOrder_KeepItOffUntilTheLastEnds_ThenRestoreIt()
+    {
+        Assert.True(TorchKernels.OneDnnEnabled);
+        var first = TorchKernels.WithoutOneDnn();
+        var second = TorchKernels.WithoutOneDnn();
+        first.Dispose();
+        Assert.False(TorchKernels.OneDnnEnabled);
+        first.Dispose();                                               // a second Dispose counts nothing
+        Assert.False(TorchKernels.OneDnnEnabled);
+        second.Dispose();
+        Assert.True(TorchKernels.OneDnnEnabled);
+    }
+
     [Fact]
     public void Lstm_GivesTheSameOutputWithAndWithoutOneDnn()
     {

@@ -83,7 +83,7 @@ public sealed class AsrTrainingTests : IDisposable
         {
             var (recognizer, state, optimizer) = AsrTraining.Train(recordings, ["ann", "bo"], TinyOptions());
             using (recognizer) optimizer.Dispose();
-            Assert.Equal(3, state.History.Epochs.Count);
+            Assert.True(state.History.Epochs.Count == 3, state.History.StopMessage);
             return state.History.Losses;
         }
 
@@ -125,6 +125,38 @@ public sealed class AsrTrainingTests : IDisposable
             foreach (var (name, weight) in loaded.Model.state_dict())
                 Assert.True(weight.allclose(kept[name], rtol: 0, atol: 0), $"{name} differs from the kept weights");
         }
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void Train_IntoAFolder_FollowsTheSameRun_SavesItsOptions_ResumesThemAndRefusesOthers()
+    {
+        var recordings = ToneRecordings();
+        var options = TinyOptions() with { Epochs = 2 };
+        var (plain, plainState, plainOptimizer) = AsrTraining.Train(recordings, ["ann", "bo"], options);
+        using (plain) plainOptimizer.Dispose();
+        var output = Path.Combine(dir, "run");
+
+        var first = AsrTraining.Train(recordings, ["bo", "ann"], options, output);
+        using (first.Recognizer) first.Optimizer.Dispose();
+
+        Assert.False(first.Resumed);
+        Assert.Equal(plainState.History.Losses, first.State.History.Losses);
+        Assert.Equal(plainState.History.Epochs.Select(e => e.Metrics["val_cer"]), first.State.History.Epochs.Select(e => e.Metrics["val_cer"]));
+        Assert.Equal(["ann", "bo"], RunFolder.ReadOptions<AsrTrainingOptions>(output)!.Speakers);
+
+        var logs = new List<string>();
+        var again = AsrTraining.Train(recordings, ["ann", "bo"], options with { Epochs = 3 }, output, log: logs.Add);
+        using (again.Recognizer) again.Optimizer.Dispose();
+        Assert.True(again.Resumed);
+        Assert.Contains(logs, l => l.StartsWith("resuming", StringComparison.Ordinal));
+        Assert.Equal(3, again.State.Epoch);
+
+        var files = Directory.GetFiles(output).ToDictionary(f => f, File.ReadAllBytes);
+        var refused = Assert.Throws<InvalidOperationException>(() => AsrTraining.Train(recordings, ["ann"], options, output));
+        Assert.Contains("speakers", refused.Message);
+        Assert.Throws<InvalidOperationException>(() => AsrTraining.Train(recordings, ["ann", "bo"], options with { LearningRate = 0.01 }, output));
+        Assert.All(files, f => Assert.Equal(f.Value, File.ReadAllBytes(f.Key)));
     }
 
     [Fact]

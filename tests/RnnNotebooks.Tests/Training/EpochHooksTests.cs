@@ -77,6 +77,35 @@ public sealed class EpochHooksTests : IDisposable
         Assert.Equal([0.01, 0.005, 0.005, 0.0025, 0.0025], rates);
     }
 
+    [Theory]
+    [InlineData(new[] { 1.0, 1.0, 1.0, 0.8, 0.9, 0.9, 0.9, 0.85, 0.95, 0.95, 0.7, 0.9, 0.9, 0.9, 0.9 }, 3)]
+    [InlineData(new[] { 1.0, 0.5, 0.6, 0.6, 0.4, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45, 0.45 }, 2)]
+    public void ReduceOnPlateau_WithPatienceFloorAndAnUninformativeScore_CutsEveryPatienceEpochsSinceTheBest(double[] scores, int patience)
+    {
+        Seeds.Set(3);
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var optimizer = optim.Adam(model.parameters(), lr: 0.01);
+        var rates = new List<double>();
+        Train(model, optimizer, scores, new ReduceOnPlateau(optimizer, new Score("score", HigherIsBetter: false), 0.5, patience: patience,
+                minLearningRate: 0.002, uninformative: 1),
+            new EpochAction(_ => rates.Add(optimizer.ParamGroups.First().LearningRate)));
+
+        // The rule written out: count the epochs since the (strictly) best one; cut at every multiple of the patience,
+        // but not while the best is still the uninformative 1, and never below the floor.
+        var expected = new List<double>();
+        var (rate, best, bestAt) = (0.01, double.PositiveInfinity, 0);
+        for (var i = 0; i < scores.Length; i++)
+        {
+            if (scores[i] < best) (best, bestAt) = (scores[i], i);
+            var since = i - bestAt;
+            if (best < 1 && since > 0 && since % patience == 0) rate = Math.Max(0.002, rate / 2);
+            expected.Add(rate);
+        }
+        Assert.Equal(expected, rates);
+        Assert.Contains(0.002, rates);                                  // the floor was reached
+        Assert.Equal(0.01, rates[patience]);                            // nothing cut while the score was 1
+    }
+
     [Fact]
     public void SaveCheckpoint_WithKeepBest_SavesOnlyNewBests()
     {
@@ -88,6 +117,41 @@ public sealed class EpochHooksTests : IDisposable
         Train(model, optimizer, [0.2, 0.1, 0.3, 0.3], best, new SaveCheckpoint(s => saved.Add(s.Epoch), onlyBest: best));
 
         Assert.Equal([1, 3], saved);
+    }
+
+    [Fact]
+    public void SaveCheckpoint_WithKeepBest_ResumedRunThatFindsNothingBetter_NeverSaves()
+    {
+        Seeds.Set(6);
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var optimizer = optim.Adam(model.parameters(), lr: 0.01);
+        var first = Train(model, optimizer, [0.9, 0.8]);                // the run being resumed: best score 0.9
+        var scores = new Queue<double>([0.5, 0.4]);
+        using var best = new KeepBest(model, new Score("score", HigherIsBetter: true));
+        var saved = new List<int>();
+        Trainer.Fit(model, optimizer, problem.Batches, TinyProblem.Loss(model), new TrainerOptions(Epochs: 4, LogEvery: 0),
+            validate: () => new Dictionary<string, double> { ["score"] = scores.Dequeue() }, resume: first,
+            hooks: [best, new SaveCheckpoint(s => saved.Add(s.Epoch), onlyBest: best)]);
+
+        Assert.Empty(saved);
+        Assert.Equal(0.9, best.BestScore);
+    }
+
+    [Fact]
+    public void SaveCheckpoint_WithKeepBest_FirstRunStoppedBeforeAnyEpochEnd_StillSaves()
+    {
+        Seeds.Set(7);
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var optimizer = optim.Adam(model.parameters(), lr: 0.01);
+        using var cancel = new CancellationTokenSource();
+        using var best = new KeepBest(model, new Score("score", HigherIsBetter: true));
+        var saved = new List<int>();
+        Trainer.Fit(model, optimizer, problem.Batches, TinyProblem.Loss(model), new TrainerOptions(Epochs: 3, LogEvery: 1),
+            validate: () => new Dictionary<string, double> { ["score"] = 1 },
+            progress: p => { if (p.Step == 2) cancel.Cancel(); }, cancellationToken: cancel.Token,
+            hooks: [best, new SaveCheckpoint(s => saved.Add((int)s.Step), onlyBest: best)]);
+
+        Assert.Equal([2], saved);
     }
 
     [Fact]
