@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using RnnNotebooks.Captioning;
@@ -11,46 +12,27 @@ namespace RnnNotebooks.Cli;
 /// <summary><c>rnn caption</c>: extract image features, train a caption model, evaluate BLEU, caption photos.</summary>
 static class CaptionCommand
 {
-    public const string Usage =
-        "rnn caption features [--data flickr8k] [--cache DIR]\n" +
-        "  rnn caption train [--minutes 30] [--epochs 10] [--seed 0] [--out DIR] [--attention soft|none] [--hidden 512]\n" +
-        "                    [--output-layer hidden|deep] [--embedding 256] [--batch 64] [--lr 0.001] [--dropout 0.5]\n" +
-        "                    [--lambda 1] [--min-count 5] [--dev-images 1000]\n" +
-        "                    [--decay 0.5 | --schedule hold-cosine [--decay-fraction 0.3]] [--max-images N] [--threads N (0: auto)] [--cache DIR]\n" +
-        "                    [--force | --resume]   (an existing --out: start over, replacing it | continue it with its own options)\n" +
-        "  rnn caption eval --checkpoint DIR [--checkpoint DIR2 ...] [--split test] [--beam 5] [--length-alpha 0] [--out DIR]\n" +
-        "                   [--max-images N] [--cache DIR]\n" +
-        "  rnn caption run --checkpoint DIR [--checkpoint DIR2 ...] [--beam 5] IMAGE.jpg [...]\n" +
-        "  (several --checkpoint: the models decode as an ensemble, averaging their word probabilities)";
-
-    static readonly HashSet<string> NoFlags = [];
-
-    static readonly HashSet<string> Options =
-    [
-        "attention", "batch", "beam", "cache", "checkpoint", "data", "decay", "decay-fraction", "dev-images", "dropout", "embedding", "epochs", "hidden", "lambda", "length-alpha", "lr",
-        "max-images", "min-count", "minutes", "out", "output-layer", "schedule", "seed", "split", "threads",
-    ];
-
-    public static int Run(string[] argv)
-    {
-        if (argv.Length == 0) throw new UsageException("say what to do: features, train, eval or run.");
-        var args = new CliArgs(argv[1..], argv[0] == "train" ? ["force", "resume"] : NoFlags, Options);
-        return argv[0] switch
+    public static Command Build() =>
+        new("caption", "Extract ResNet-18 features of Flickr8k, train a Show-Attend-and-Tell captioner, evaluate BLEU, caption photos.")
         {
-            "features" => Features(args),
-            "train" => Train(args),
-            "eval" => Eval(args),
-            "run" => RunImages(args),
-            _ => throw new UsageException($"unknown caption command '{argv[0]}'; expected features, train, eval or run."),
+            Features(), Train(), Eval(), RunImages(),
         };
+
+    static Option<string> Data()
+    {
+        var option = CliOptions.Text("--data", "the photos and captions", "flickr8k");
+        return CliOptions.OneOf(option, "flickr8k");
     }
 
-    static CaptionSplits LoadData(CliArgs args)
+    static Option<string> Cache() => CliOptions.Text("--cache", "the folder of cached image features (default: the user cache)", helpName: "DIR");
+
+    static Option<int> MaxImages(string description) => CliOptions.Int("--max-images", description, int.MaxValue);
+
+    static Option<string[]> Checkpoints() => new("--checkpoint")
     {
-        var data = args.Option("data") ?? "flickr8k";
-        if (data != "flickr8k") throw new UsageException($"--data {data}: only flickr8k is supported.");
-        return CaptionData.LoadFlickr8k();
-    }
+        Description = "a trained captioner's run folder; give it several times to decode as an ensemble (averaged word probabilities)",
+        Required = true, Arity = ArgumentArity.OneOrMore, HelpName = "DIR",
+    };
 
     /// <summary>The first <paramref name="maxImages"/> photos of each split (a quick run; its features are cached
     /// separately from the full set's).</summary>
@@ -62,11 +44,16 @@ static class CaptionCommand
             name: splits.Train.Count == 6000 ? "flickr8k-resnet18" : $"flickr8k-resnet18-first{splits.Train.Count}",
             cacheDirectory: cache, log: Console.Error.WriteLine);
 
-    static int Features(CliArgs args)
+    static Command Features()
     {
-        var splits = LoadData(args);
-        var cache = args.Option("cache");
-        args.EnsureAllUsed();
+        var (data, cache) = (Data(), Cache());
+        var command = new Command("features", "Extract and cache the ResNet-18 features of every photo (train does it when needed).") { data, cache };
+        command.SetAction(p => Features(CaptionData.LoadFlickr8k(), p.GetValue(cache)));
+        return command;
+    }
+
+    static int Features(CaptionSplits splits, string? cache)
+    {
         var clock = Stopwatch.StartNew();
         var features = LoadFeatures(splits, cache);
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
@@ -79,50 +66,68 @@ static class CaptionCommand
         return 0;
     }
 
-    static readonly Dictionary<string, string> OptionOf = new()
+    static Command Train()
     {
-        ["Epochs"] = "epochs", ["TimeBudget"] = "minutes", ["BatchSize"] = "batch", ["LearningRate"] = "lr", ["DevImages"] = "dev-images",
-        ["PlateauDecay"] = "decay", ["DecayFraction"] = "decay-fraction", ["Hidden"] = "hidden", ["Embedding"] = "embedding",
-        ["Dropout"] = "dropout", ["DoublyStochastic"] = "lambda",
-    };
+        var d = new CaptionTrainingOptions();
+        var minutes = CliOptions.Double("--minutes", "time budget of this session, feature extraction included", 30);
+        var epochs = CliOptions.Int("--epochs", "passes over the training photos, a resumed run's included", d.Epochs);
+        var seed = CliOptions.Int("--seed", "the seed", 0);
+        var output = CliOptions.Text("--out", "the run folder", Path.Combine("runs", "caption-flickr8k"), helpName: "DIR");
+        var attention = CliOptions.Choice("--attention", "soft attention over the 7x7 regions, or none (the mean feature)", "soft", "none");
+        var outputLayer = CliOptions.Choice("--output-layer", "hidden: words scored from the LSTM state; deep: the paper's deep output layer", "hidden", "deep");
+        var hidden = CliOptions.Int("--hidden", "LSTM hidden size", 512);
+        var embedding = CliOptions.Int("--embedding", "word embedding size", 256);
+        var batch = CliOptions.Int("--batch", "captions per step", d.BatchSize);
+        var lr = CliOptions.Double("--lr", "Adam's learning rate", d.LearningRate);
+        var dropout = CliOptions.Double("--dropout", "dropout before the word scores", 0.5);
+        var lambda = CliOptions.Double("--lambda", "weight of the doubly stochastic attention penalty", 1.0);
+        var minCount = CliOptions.Int("--min-count", "fewest occurrences for a word to be in the vocabulary", 5);
+        var devImages = CliOptions.Int("--dev-images", "dev photos scored (BLEU) after each epoch", 1000);
+        var decay = CliOptions.Double("--decay", "the rate's factor after an epoch without a new best dev BLEU (plateau schedule)", d.PlateauDecay);
+        var schedule = CliOptions.Choice("--schedule", "plateau, or hold-cosine: hold the rate, then fall along a cosine over the last --decay-fraction", "plateau", "hold-cosine");
+        var decayFraction = CliOptions.Double("--decay-fraction", "the decaying share of the budget under hold-cosine", 0.3);
+        var maxImages = MaxImages("train on the first N photos (and as many dev and test photos at most)");
+        var threads = CliOptions.Threads();
+        var cache = Cache();
+        var data = Data();
+        var command = new Command("train", "Train a captioner into --out; an existing checkpoint of the same options is continued.")
+        {
+            data, minutes, epochs, seed, output, attention, hidden, outputLayer, embedding, batch, lr, dropout, lambda, minCount, devImages, decay,
+            schedule, decayFraction, maxImages, threads, cache,
+        };
+        var existing = CliOptions.Existing(command);
+        var optionOf = new Dictionary<string, Option>
+        {
+            ["Epochs"] = epochs, ["TimeBudget"] = minutes, ["BatchSize"] = batch, ["LearningRate"] = lr, ["DevImages"] = devImages,
+            ["PlateauDecay"] = decay, ["DecayFraction"] = decayFraction, ["Hidden"] = hidden, ["Embedding"] = embedding,
+            ["Dropout"] = dropout, ["DoublyStochastic"] = lambda, ["MinCount"] = minCount, ["MaxImages"] = maxImages, ["Threads"] = threads,
+        };
+        command.SetAction(p =>
+        {
+            if (p.GetResult(decayFraction) is { Implicit: false } && p.GetValue(schedule) != "hold-cosine")
+                throw new UsageException("--decay-fraction goes with --schedule hold-cosine.");
+            var outputDir = p.GetValue(output)!;
+            var options = new CaptionTrainingOptions(p.GetValue(epochs), TimeSpan.FromMinutes(p.GetValue(minutes)), p.GetValue(batch), p.GetValue(lr),
+                DevImages: p.GetValue(devImages), LogEvery: 100, OutputDirectory: outputDir, PlateauDecay: p.GetValue(decay),
+                DecayFraction: p.GetValue(schedule) == "hold-cosine" ? p.GetValue(decayFraction) : null);
+            var (attend, hiddenSize, embeddingSize, drop, penalty) =
+                (p.GetValue(attention) == "soft", p.GetValue(hidden), p.GetValue(embedding), p.GetValue(dropout), p.GetValue(lambda));
+            Cli.Check(options.Validate, optionOf);
+            Cli.Check(() => new CaptionModelOptions(4, attend, embeddingSize, hiddenSize, Dropout: drop, DoublyStochastic: penalty).Validate(), optionOf);
+            Cli.Check(() => Recipe.Positive(p.GetValue(minCount), "MinCount"), optionOf);
+            Cli.Check(() => Recipe.Positive(p.GetValue(maxImages), "MaxImages"), optionOf);
+            Cli.Check(() => Recipe.Threads(p.GetValue(threads), "Threads"), optionOf);
+            var threadCount = Training.Threads.Requested(p.GetValue(threads));
+            return Train(options, existing.Get(p), outputDir, p.GetValue(seed), attend, p.GetValue(outputLayer) == "deep", hiddenSize, embeddingSize,
+                drop, penalty, p.GetValue(minCount), p.GetValue(maxImages), threadCount, p.GetValue(cache));
+        });
+        return command;
+    }
 
-    static int Train(CliArgs args)
+    static int Train(CaptionTrainingOptions options, ExistingCheckpoint existing, string output, int seed, bool attention, bool deepOutput,
+        int hidden, int embedding, double dropout, double lambda, int minCount, int maxImages, int? threads, string? cache)
     {
-        var minutes = args.Double("minutes", 30);
-        var seed = args.Int("seed", 0);
-        var output = args.Option("out") ?? Path.Combine("runs", "caption-flickr8k");
-        var attention = (args.Option("attention") ?? "soft") switch
-        {
-            "soft" => true,
-            "none" => false,
-            var other => throw new UsageException($"--attention {other}: expected soft or none."),
-        };
-        var deepOutput = (args.Option("output-layer") ?? "hidden") switch
-        {
-            "hidden" => false,
-            "deep" => true,
-            var other => throw new UsageException($"--output-layer {other}: expected hidden (words scored from the LSTM state) or deep (the paper's deep output layer)."),
-        };
-        var hidden = args.Int("hidden", 512);
-        var embedding = args.Int("embedding", 256);
-        var dropout = args.Double("dropout", 0.5);
-        var lambda = args.Double("lambda", 1.0);
-        var minCount = args.Int("min-count", 5);
-        var maxImages = args.Int("max-images", int.MaxValue);
-        var (scheduleText, decayFraction) = args.Schedule("plateau", "hold-cosine");
-        var threads = args.Threads();
-        var cache = args.Option("cache");
-        var existing = args.Existing();
-        if (minutes <= 0) throw new UsageException($"--minutes {minutes}: expected a positive number.");
-        if (minCount <= 0 || maxImages <= 0) throw new UsageException("--min-count and --max-images must be positive.");
-        var options = new CaptionTrainingOptions(args.Int("epochs", 10), TimeSpan.FromMinutes(minutes), args.Int("batch", 64), args.Double("lr", 1e-3),
-            DevImages: args.Int("dev-images", 1000), LogEvery: 100, OutputDirectory: output, PlateauDecay: args.Double("decay", 0.5),
-            DecayFraction: scheduleText == "hold-cosine" ? decayFraction : null);
-        CliArgs.Check(options.Validate, OptionOf);
-        CliArgs.Check(() => new CaptionModelOptions(4, attention, embedding, hidden, Dropout: dropout, DoublyStochastic: lambda).Validate(), OptionOf);
-        var splits = LoadData(args);
-        args.EnsureAllUsed();
-
+        var splits = CaptionData.LoadFlickr8k();
         Threads.Apply(threads);
         Seeds.Set(seed);
         var clock = Stopwatch.StartNew();
@@ -152,10 +157,6 @@ static class CaptionCommand
         return TranslateCommand.Stopped(result.State, output);
     }
 
-    /// <summary>The --checkpoint directories: at least one; several decode as an ensemble.</summary>
-    static IReadOnlyList<string> CheckpointDirs(CliArgs args) =>
-        args.Options("checkpoint") is { Count: > 0 } dirs ? dirs : throw new UsageException("--checkpoint is required.");
-
     /// <summary>The captioner of each checkpoint directory; several make an ensemble.</summary>
     static Captioner LoadCaptioners(IReadOnlyList<string> dirs)
     {
@@ -163,19 +164,32 @@ static class CaptionCommand
         return dirs.Count == 1 ? captioners[0] : Captioner.Ensemble(captioners, dirs);
     }
 
-    static int Eval(CliArgs args)
+    static Command Eval()
     {
-        var dirs = CheckpointDirs(args);
-        var splitName = args.Option("split") ?? "test";
-        var beam = args.Beam();
-        var lengthAlpha = args.Double("length-alpha", 0.0);
-        var output = args.Option("out") ?? dirs[0];
-        var cache = args.Option("cache");
-        var maxImages = args.Int("max-images", int.MaxValue);
-        args.EnsureAllUsed();
-        if (!(lengthAlpha >= 0)) throw new UsageException($"--length-alpha {lengthAlpha}: expected 0 or more (0: no length normalisation).");
-        if (maxImages < 1) throw new UsageException($"--max-images {maxImages}: expected 1 or more.");
-        if (splitName is not ("train" or "dev" or "test")) throw new UsageException($"--split {splitName}: expected train, dev or test.");
+        var checkpoints = Checkpoints();
+        var split = CliOptions.Choice("--split", "the split to caption and score", "test", "dev", "train");
+        var beam = CliOptions.Beam();
+        var lengthAlpha = CliOptions.Double("--length-alpha", "length normalisation of the beam's scores (0: none)", 0);
+        var output = CliOptions.Text("--out", "where the captions file goes (default: the first checkpoint's folder)", helpName: "DIR");
+        var maxImages = MaxImages("score only the first N photos of the split");
+        var cache = Cache();
+        var command = new Command("eval", "BLEU-1..4 of a captioner (or an ensemble) on a split, as JSON; writes the captions.")
+        {
+            checkpoints, split, beam, lengthAlpha, output, maxImages, cache,
+        };
+        command.SetAction(p =>
+        {
+            if (!(p.GetValue(lengthAlpha) >= 0)) throw new UsageException($"--length-alpha {p.GetValue(lengthAlpha)}: expected 0 or more (0: no length normalisation).");
+            if (p.GetValue(maxImages) < 1) throw new UsageException($"--max-images {p.GetValue(maxImages)}: expected 1 or more.");
+            var dirs = p.GetValue(checkpoints)!;
+            return Eval(dirs, p.GetValue(split)!, p.GetValue(beam), p.GetValue(lengthAlpha), p.GetValue(output) ?? dirs[0], p.GetValue(maxImages),
+                p.GetValue(cache));
+        });
+        return command;
+    }
+
+    static int Eval(IReadOnlyList<string> dirs, string splitName, int beam, double lengthAlpha, string output, int maxImages, string? cache)
+    {
         Threads.Apply();
         var clock = Stopwatch.StartNew();
         var captioner = LoadCaptioners(dirs);
@@ -199,17 +213,23 @@ static class CaptionCommand
         return 0;
     }
 
-    static int RunImages(CliArgs args)
+    static Command RunImages()
     {
-        var dirs = CheckpointDirs(args);
-        var beam = args.Beam();
-        args.EnsureAllUsed();
-        if (args.Positionals.Count == 0) throw new UsageException("name at least one image file.");
+        var checkpoints = Checkpoints();
+        var beam = CliOptions.Beam();
+        var images = new Argument<string[]>("IMAGE") { Description = "the photos to caption (JPEG or PNG)", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("run", "Caption photos, one tab-separated line each.") { checkpoints, beam, images };
+        command.SetAction(p => RunImages(p.GetValue(checkpoints)!, p.GetValue(beam), p.GetValue(images)!));
+        return command;
+    }
+
+    static int RunImages(IReadOnlyList<string> dirs, int beam, IReadOnlyList<string> images)
+    {
         Threads.Apply();
         var captioner = LoadCaptioners(dirs);
         using var encoder = new ResNet18Encoder();
         using var oneDnn = TorchKernels.WithoutOneDnn();
-        foreach (var image in args.Positionals)
+        foreach (var image in images)
         {
             var encoded = encoder.Encode(image);
             using var scope = torch.NewDisposeScope();

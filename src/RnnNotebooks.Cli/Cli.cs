@@ -1,70 +1,122 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 using RnnNotebooks.Platform;
 
 namespace RnnNotebooks.Cli;
 
 /// <summary>The <c>rnn</c> command: the course's pipelines at longer budgets, and the course runner.</summary>
+/// <remarks>
+/// System.CommandLine parses and types the arguments and prints help; the options records of the library validate them.
+/// Exit codes: 0 done, 1 a runtime failure (a missing file, bad data), 2 a usage mistake (parse error or a value the library
+/// rejects, named by its option), 130 stopped by Ctrl-C (<see cref="CtrlC"/>).
+/// </remarks>
 static class Cli
 {
-    sealed record Command(string Name, string Usage, string Summary, Func<string[], int> Run);
+    /// <summary>The exit code of a usage mistake.</summary>
+    public const int UsageError = 2;
 
-    static readonly Command[] Commands =
-    [
-        new("course", CourseCommand.Usage,
-            "run the lessons headless, as notebooks or as apps (all, or the named ones: 00, 01-vanilla-rnn, …) and write artifacts/results.md",
-            CourseCommand.Run),
-        new("notebooks", NotebooksCommand.Usage,
-            "write every lesson's notebook and app (notebooks/NN-name.ipynb and .cs) from tools/notebook-sources; --check only compares",
-            NotebooksCommand.Run),
-        new("data", DataCommand.Usage, "list the datasets and where they are, check their SHA-256, or download them",
-            DataCommand.Run),
-        new("bench", BenchCommand.Usage,
-            "measure training and generation speed, beside PyTorch on the same machine (writes docs/benchmarks.md)",
-            BenchCommand.Run),
-        new("asr", AsrCommand.Usage, "train, evaluate and run the lesson 05 speech recognizer (CTC over FSDD digit strings)", AsrCommand.Run),
-        new("translate", TranslateCommand.Usage,
-            "train an encoder-decoder translator (fra-eng, multi30k), evaluate BLEU on a split, or translate stdin",
-            TranslateCommand.Run),
-        new("caption", CaptionCommand.Usage,
-            "extract ResNet-18 features of Flickr8k, train a Show-Attend-and-Tell captioner, evaluate BLEU, caption photos",
-            CaptionCommand.Run),
-        new("metrics", MetricsCommand.Usage, "corpus BLEU of a hypothesis file against reference files, as JSON",
-            MetricsCommand.Run),
-        new("lm", LmCommand.Usage, "train, score and sample the lesson 03 language models (char or word level)", LmCommand.Run),
-        new("env", "rnn env", "show what the course sees: TorchSharp, threads, native fixes, mode, datasets",
-            EnvCommand.Run),
-    ];
+    /// <summary>The whole command tree; built afresh for every run, so nothing carries over between calls in one process.</summary>
+    public static Command Tree()
+    {
+        var root = new Command("rnn", "The RnnNotebooks course from the command line.") { new HelpOption() };
+        root.Add(CourseCommand.Build());
+        root.Add(NotebooksCommand.Build());
+        root.Add(DataCommand.Build());
+        root.Add(LmCommand.Build());
+        root.Add(TranslateCommand.Build());
+        root.Add(MetricsCommand.Build());
+        root.Add(AsrCommand.Build());
+        root.Add(CaptionCommand.Build());
+        root.Add(BenchCommand.Build());
+        root.Add(EnvCommand.Build());
+        root.Add(DocsCommand.Build());
+        RejectOptionsAsArguments(root);
+        return root;
+    }
+
+    /// <summary>A command that takes words (files, names, a prompt) would take a misspelt option such as <c>--quik</c> as
+    /// one of them; every such word starting with a dash is an unknown option instead.</summary>
+    static void RejectOptionsAsArguments(Command command)
+    {
+        foreach (var argument in command.Arguments)
+            argument.Validators.Add(r =>
+            {
+                foreach (var token in r.Tokens.Where(t => t.Value.Length > 1 && t.Value.StartsWith('-')))
+                    r.AddError($"unknown option {token.Value}.");
+            });
+        foreach (var sub in command.Subcommands) RejectOptionsAsArguments(sub);
+    }
 
     public static int Run(string[] args)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        var root = Tree();
+        var config = new InvocationConfiguration
         {
-            PrintHelp(Console.Out);
-            return args.Length == 0 ? 2 : 0;
+            Output = Console.Out,
+            Error = Console.Error,
+            EnableDefaultExceptionHandler = false,     // Run reports failures itself, without a stack trace
+            ProcessTerminationTimeout = null,          // Ctrl-C belongs to the training commands (CtrlC)
+        };
+        if (args.Length == 0)
+        {
+            root.Parse(["--help"]).Invoke(config);
+            return UsageError;
         }
-        var command = Commands.FirstOrDefault(c => c.Name == args[0]);
-        if (command is null)
+        var parsed = root.Parse(args);
+        var name = CommandPath(parsed.CommandResult.Command);
+        if (parsed.Action is HelpAction) return parsed.Invoke(config);
+        if (parsed.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"rnn: unknown command '{args[0]}'.");
-            PrintHelp(Console.Error);
-            return 2;
+            // A misspelt subcommand also reports that none was given; the unknown word is the news.
+            var misspelt = parsed.UnmatchedTokens.Count > 0;
+            foreach (var error in parsed.Errors)
+                if (!(misspelt && error.SymbolResult is CommandResult { Command: { Action: null, Subcommands.Count: > 0 } }
+                      && !parsed.UnmatchedTokens.Any(error.Message.Contains)))
+                    Console.Error.WriteLine($"{name}: {error.Message}");
+            PrintUsage(parsed.CommandResult.Command);
+            return UsageError;
         }
         try
         {
             TorchRuntime.Prepare();
             TorchRuntime.AnnounceOnce(Console.Error);   // stderr: stdout may be JSON or transcripts for a pipe
-            return command.Run(args[1..]);
+            return parsed.Invoke(config);
         }
         catch (UsageException e)
         {
-            Console.Error.WriteLine($"rnn {command.Name}: {e.Message}");
-            Console.Error.WriteLine($"usage: {command.Usage}");
-            return 2;
+            Console.Error.WriteLine($"{name}: {e.Message}");
+            PrintUsage(parsed.CommandResult.Command);
+            return UsageError;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or ArgumentException
+                                      or InvalidOperationException or NotSupportedException)
         {
-            Console.Error.WriteLine($"rnn {command.Name}: {MessageOf(e)}");
+            Console.Error.WriteLine($"{name}: {MessageOf(e)}");
             return 1;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"{name}: unexpected {e.GetType().Name}: {MessageOf(e)} (a bug: please report it with the command that caused it).");
+            return 1;
+        }
+    }
+
+    static void PrintUsage(Command command)
+    {
+        var name = CommandPath(command);
+        Console.Error.WriteLine(command.Subcommands.Count > 0
+            ? $"usage: {name} {string.Join('|', command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name))} [options]"
+            : $"usage: {DocsCommand.Synopsis(command)}");
+        Console.Error.WriteLine($"'{name} -h' explains every option.");
+    }
+
+    /// <summary>"rnn lm train" for the command <c>train</c> under <c>lm</c>.</summary>
+    public static string CommandPath(Command command)
+    {
+        var names = new List<string>();
+        for (Symbol? s = command; s is Command c; s = s.Parents.FirstOrDefault()) names.Insert(0, c.Name);
+        return string.Join(' ', names);
     }
 
     /// <summary>The message without .NET's "(Parameter 'x')" suffix, and with the library's advice to call
@@ -77,10 +129,21 @@ static class Cli
         return System.Text.RegularExpressions.Regex.Replace(message, @"Datasets\.Verify\(""([^""]+)""\)", "`rnn data verify $1`");
     }
 
-    static void PrintHelp(TextWriter w)
+    /// <summary>Runs the library's check of an options record; a property it rejects becomes a usage error naming its option
+    /// (<paramref name="optionOf"/>: property name to option). Other properties' errors pass through unchanged.</summary>
+    public static void Check(Action validate, IReadOnlyDictionary<string, Option> optionOf)
     {
-        w.WriteLine("rnn — the RnnNotebooks course from the command line");
-        w.WriteLine();
-        foreach (var c in Commands) w.WriteLine($"  {c.Usage}\n      {c.Summary}");
+        try
+        {
+            validate();
+        }
+        catch (ArgumentException e) when (e.ParamName is { } p && optionOf.TryGetValue(p, out var option))
+        {
+            var value = e is ArgumentOutOfRangeException { ActualValue: { } v } ? $" {Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)}" : "";
+            throw new UsageException($"{option.Name}{value}: {e.Message.Split('\n')[0].Split(" (Parameter")[0]}");
+        }
     }
 }
+
+/// <summary>A value the library rejected, named by its option: printed with a pointer to the usage, exit code 2.</summary>
+sealed class UsageException(string message) : Exception(message);

@@ -1,12 +1,20 @@
+using System.CommandLine;
 using RnnNotebooks.Notebook;
 
 namespace RnnNotebooks.Cli;
 
+/// <summary><c>rnn env</c>: what the course sees on this machine.</summary>
 static class EnvCommand
 {
-    public static int Run(string[] argv)
+    public static Command Build()
     {
-        new CliArgs(argv, new HashSet<string>(), new HashSet<string>()).EnsureAllUsed();
+        var command = new Command("env", "Show what the course sees: TorchSharp, threads, native fixes, mode, datasets.");
+        command.SetAction(_ => Run());
+        return command;
+    }
+
+    static int Run()
+    {
         var session = Course.Setup();
         Console.WriteLine($"mode        {session.Mode} ({CourseMode.Variable}={Environment.GetEnvironmentVariable(CourseMode.Variable) ?? "unset"})");
         Console.WriteLine($"torch       {session.TorchSharp}, {session.Threads} thread(s) on {Environment.ProcessorCount} cores, device {session.Device}");

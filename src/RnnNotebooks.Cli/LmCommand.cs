@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -15,89 +16,86 @@ namespace RnnNotebooks.Cli;
 /// <summary><c>rnn lm train | eval | sample</c>: lesson 03's language models at longer budgets.</summary>
 static class LmCommand
 {
-    public const string Usage =
-        "rnn lm train --data tinyshakespeare|ptb|PATH [--level char|word] [--hidden N] [--layers N] [--cell lstm|gru|rnn] " +
-        "[--dropout P] [--tie | --no-tie] [--batch N] [--steps N] [--lr X] [--schedule plateau|cosine|hold-cosine] [--decay-fraction F] [--minutes M] [--epochs N] [--seed N] [--threads N (0: auto)]\n" +
-        "                [--out DIR] [--force | --resume]   (an existing --out: start over, replacing it | continue it with its own options)\n" +
-        "       rnn lm eval --checkpoint DIR --text FILE\n" +
-        "       rnn lm sample --checkpoint DIR [--prompt TEXT] [--temperature T] [--length N] [--top-k K] [--seed N]";
-
     const string MetricsFile = "metrics.json";
 
-    public static int Run(string[] argv)
+    public static Command Build() =>
+        new("lm", "Train, score and sample the lesson 03 language models (char or word level).") { Train(), Eval(), Sample() };
+
+    static Command Train()
     {
-        if (argv.Length == 0) throw new UsageException("say what to do: train, eval or sample.");
-        return argv[0] switch
+        var data = CliOptions.Text("--data", "the text: tinyshakespeare, ptb or a UTF-8 file", required: true, helpName: "NAME|FILE");
+        var level = new Option<string>("--level") { Description = "tokens: char or word (default: word for ptb, char otherwise)" };
+        CliOptions.OneOf(level, "char", "word");
+        var hidden = CliOptions.OptionalInt("--hidden", "hidden size (default 512 char, 256 word)");
+        var layers = CliOptions.Int("--layers", "recurrent layers", 2);
+        var cell = CliOptions.Choice("--cell", "the recurrent cell", "lstm", "gru", "rnn");
+        var dropout = CliOptions.OptionalDouble("--dropout", "dropout (default 0.1 char, 0.4 word)");
+        var tie = CliOptions.Flag("--tie", "the readout shares the embedding's weights (the default for words)");
+        var noTie = CliOptions.Flag("--no-tie", "the readout has its own weights (the default for characters)");
+        var batch = CliOptions.OptionalInt("--batch", "parallel streams (default 32 char, 20 word)");
+        var steps = CliOptions.OptionalInt("--steps", "tokens per truncated-BPTT window (default 100 char, 35 word)");
+        var lr = CliOptions.OptionalDouble("--lr", "Adam's learning rate (default 0.002 char, 0.001 word)");
+        var schedule = CliOptions.Choice("--schedule",
+            "plateau: halve the rate after a pass without a new best; cosine: lower it to zero over the budget; " +
+            "hold-cosine: hold it, then fall along a cosine over the last --decay-fraction", "plateau", "cosine", "hold-cosine");
+        var decayFraction = CliOptions.Double("--decay-fraction", "the decaying share of the budget under hold-cosine", 0.3);
+        var minutes = CliOptions.OptionalDouble("--minutes", "time budget of this session (default: none)");
+        var epochs = CliOptions.OptionalInt("--epochs", "passes over the text, a resumed run's included (default 10 char, 20 word; 1000 with --minutes)");
+        var seed = CliOptions.Int("--seed", "the seed", 42);
+        var threads = CliOptions.Threads();
+        var output = CliOptions.Text("--out", "the run folder (default runs/lm-DATA-LEVEL)", helpName: "DIR");
+        var command = new Command("train", "Train a language model into --out; an existing checkpoint of the same options is continued.")
         {
-            "train" => Train(argv[1..]),
-            "eval" => Eval(argv[1..]),
-            "sample" => Sample(argv[1..]),
-            var other => throw new UsageException($"unknown lm command '{other}': use train, eval or sample."),
+            data, level, hidden, layers, cell, dropout, tie, noTie, batch, steps, lr, schedule, decayFraction, minutes, epochs, seed, threads, output,
         };
+        var existing = CliOptions.Existing(command);
+        CliOptions.Exclusive(command, tie, noTie, "contradict each other.");
+        var optionOf = new Dictionary<string, Option>
+        {
+            ["Data"] = data, ["Level"] = level, ["Hidden"] = hidden, ["Layers"] = layers, ["Cell"] = cell, ["Dropout"] = dropout,
+            ["BatchSize"] = batch, ["Steps"] = steps, ["LearningRate"] = lr, ["DecayFraction"] = decayFraction, ["Minutes"] = minutes,
+            ["Epochs"] = epochs, ["Threads"] = threads,
+        };
+        command.SetAction(p =>
+        {
+            var scheduleText = p.GetValue(schedule)!;
+            if (p.GetResult(decayFraction) is { Implicit: false } && scheduleText != "hold-cosine")
+                throw new UsageException("--decay-fraction goes with --schedule hold-cosine.");
+            var options = new LanguageModelTrainingOptions(
+                Data: p.GetValue(data)!,
+                Level: p.GetValue(level) switch { "char" => TokenLevel.Char, "word" => TokenLevel.Word, _ => null },
+                Hidden: p.GetValue(hidden),
+                Layers: p.GetValue(layers),
+                Cell: p.GetValue(cell) switch { "gru" => RecurrentCell.Gru, "rnn" => RecurrentCell.Rnn, _ => RecurrentCell.Lstm },
+                Dropout: p.GetValue(dropout),
+                TieWeights: p.GetValue(tie) ? true : p.GetValue(noTie) ? false : null,
+                BatchSize: p.GetValue(batch),
+                Steps: p.GetValue(steps),
+                LearningRate: p.GetValue(lr),
+                Schedule: scheduleText switch
+                {
+                    "cosine" => LearningRateSchedule.Cosine,
+                    "hold-cosine" => LearningRateSchedule.HoldCosine,
+                    _ => LearningRateSchedule.Plateau,
+                },
+                DecayFraction: p.GetValue(decayFraction),
+                Minutes: p.GetValue(minutes),
+                Epochs: p.GetValue(epochs),
+                Seed: p.GetValue(seed),
+                Threads: p.GetValue(threads));
+            Cli.Check(options.Validate, optionOf);
+            return Run(options, scheduleText, existing.Get(p), p.GetValue(output));
+        });
+        return command;
     }
 
-    static readonly Dictionary<string, string> OptionOf = new()
+    static int Run(LanguageModelTrainingOptions options, string scheduleText, ExistingCheckpoint existing, string? outOption)
     {
-        ["Data"] = "data", ["Level"] = "level", ["Hidden"] = "hidden", ["Layers"] = "layers", ["Cell"] = "cell", ["Dropout"] = "dropout",
-        ["BatchSize"] = "batch", ["Steps"] = "steps", ["LearningRate"] = "lr", ["DecayFraction"] = "decay-fraction", ["Minutes"] = "minutes",
-        ["Epochs"] = "epochs", ["Threads"] = "threads",
-    };
-
-    static int Train(string[] argv)
-    {
-        var args = new CliArgs(argv, new HashSet<string> { "tie", "no-tie", "force", "resume" }, new HashSet<string>
-        {
-            "data", "level", "hidden", "layers", "cell", "dropout", "batch", "steps", "lr", "schedule", "decay-fraction", "minutes", "epochs", "seed", "out", "threads",
-        });
-        var data = args.Required("data");
-        var levelText = args.Option("level");
-        var (tieFlag, noTieFlag) = (args.Flag("tie"), args.Flag("no-tie"));
-        if (tieFlag && noTieFlag) throw new UsageException("--tie and --no-tie contradict each other.");
-        var (scheduleText, decayFraction) = args.Schedule("plateau", "cosine", "hold-cosine");
-        var options = new LanguageModelTrainingOptions(
-            Data: data,
-            Level: levelText switch
-            {
-                null => null,
-                "char" => TokenLevel.Char,
-                "word" => TokenLevel.Word,
-                _ => throw new UsageException($"--level {levelText}: expected char or word."),
-            },
-            Hidden: Optional(args, "hidden"),
-            Layers: args.Int("layers", 2),
-            Cell: (args.Option("cell") ?? "lstm") switch
-            {
-                "lstm" => RecurrentCell.Lstm,
-                "gru" => RecurrentCell.Gru,
-                "rnn" => RecurrentCell.Rnn,
-                var other => throw new UsageException($"--cell {other}: expected lstm, gru or rnn."),
-            },
-            Dropout: args.Option("dropout") is null ? null : args.Double("dropout", 0),
-            TieWeights: tieFlag ? true : noTieFlag ? false : null,
-            BatchSize: Optional(args, "batch"),
-            Steps: Optional(args, "steps"),
-            LearningRate: args.Option("lr") is null ? null : args.Double("lr", 0),
-            // plateau: halve the rate after a pass whose validation loss is no better than the best so far.
-            // cosine: decay it smoothly to zero over this invocation's budget (--minutes, else --epochs).
-            // hold-cosine: keep it for most of the budget, then decay it to zero over the last --decay-fraction of it.
-            Schedule: scheduleText switch
-            {
-                "cosine" => LearningRateSchedule.Cosine,
-                "hold-cosine" => LearningRateSchedule.HoldCosine,
-                _ => LearningRateSchedule.Plateau,
-            },
-            DecayFraction: decayFraction,
-            Minutes: args.Option("minutes") is null ? null : args.Double("minutes", 0),
-            Epochs: Optional(args, "epochs"),
-            Seed: args.Int("seed", 42),
-            Threads: args.Int("threads", 0));
-        var existing = args.Existing();
-        var output = args.Option("out") ?? Path.Combine("runs", $"lm-{Path.GetFileNameWithoutExtension(data)}-{(options.Resolved().Level == TokenLevel.Word ? "word" : "char")}");
-        args.EnsureAllUsed();
-        CliArgs.Check(options.Validate, OptionOf);
-
         var resolved = options.Resolved();
-        var display = new LiveProgress($"lm {data} {(resolved.Level == TokenLevel.Word ? "word" : "char")}", TimeSpan.FromSeconds(10));
+        var data = options.Data;
+        var unit = resolved.Level == TokenLevel.Word ? "word" : "char";
+        var output = outOption ?? Path.Combine("runs", $"lm-{Path.GetFileNameWithoutExtension(data)}-{unit}");
+        var display = new LiveProgress($"lm {data} {unit}", TimeSpan.FromSeconds(10));
         using var ctrlC = new CtrlC();
         var result = LanguageModelTraining.Train(options, output, existing,
             log: line => { display.Complete(); Console.Error.WriteLine(line); },
@@ -132,14 +130,17 @@ static class LmCommand
         return 0;
     }
 
-    static int? Optional(CliArgs args, string name) => args.Option(name) is null ? null : args.Int(name, 0);
-
-    static int Eval(string[] argv)
+    static Command Eval()
     {
-        var args = new CliArgs(argv, new HashSet<string>(), new HashSet<string> { "checkpoint", "text" });
-        var dir = args.Required("checkpoint");
-        var textPath = args.Required("text");
-        args.EnsureAllUsed();
+        var checkpoint = CliOptions.Text("--checkpoint", "the run folder of a trained model", required: true, helpName: "DIR");
+        var text = CliOptions.Text("--text", "the UTF-8 text to score", required: true, helpName: "FILE");
+        var command = new Command("eval", "Perplexity (and bits per character) of a text under a trained model, as JSON.") { checkpoint, text };
+        command.SetAction(p => Eval(p.GetValue(checkpoint)!, p.GetValue(text)!));
+        return command;
+    }
+
+    static int Eval(string dir, string textPath)
+    {
         if (!File.Exists(textPath) && !Directory.Exists(textPath))
             throw new FileNotFoundException($"{textPath}: no such file. Give the text to score with --text FILE.", textPath);
         var text = TextFile.ReadUtf8(textPath);
@@ -165,21 +166,31 @@ static class LmCommand
         return 0;
     }
 
-    static int Sample(string[] argv)
+    static Command Sample()
     {
-        var args = new CliArgs(argv, new HashSet<string>(), new HashSet<string> { "checkpoint", "prompt", "temperature", "length", "top-k", "seed" });
-        var dir = args.Required("checkpoint");
-        var prompt = args.Option("prompt") ?? "";
-        var temperature = args.Double("temperature", 0.8);
-        var length = args.Int("length", 500);
-        var topKText = args.Option("top-k");
-        int? topK = topKText is null ? null
-            : int.TryParse(topKText, out var k) && k > 0 ? k : throw new UsageException($"--top-k {topKText}: expected a positive integer.");
-        var seed = args.Int("seed", 42);
-        args.EnsureAllUsed();
-        if (temperature < 0) throw new UsageException($"--temperature {temperature}: expected 0 (greedy) or more.");
-        if (length < 0) throw new UsageException($"--length {length}: expected 0 or more.");
+        var checkpoint = CliOptions.Text("--checkpoint", "the run folder of a trained model", required: true, helpName: "DIR");
+        var promptOption = CliOptions.Text("--prompt", "the text to continue (or give it as the last word)", helpName: "TEXT");
+        var promptArgument = new Argument<string?>("PROMPT") { Description = "the text to continue, instead of --prompt", Arity = ArgumentArity.ZeroOrOne };
+        var temperature = CliOptions.Double("--temperature", "sampling temperature (0: greedy)", 0.8);
+        var length = CliOptions.Int("--length", "tokens to generate", 500);
+        var topK = CliOptions.OptionalInt("--top-k", "sample only among the K likeliest tokens (default: all)");
+        var seed = CliOptions.Int("--seed", "the sampling seed", 42);
+        var command = new Command("sample", "Generate text from a trained model.") { checkpoint, promptOption, promptArgument, temperature, length, topK, seed };
+        command.SetAction(p =>
+        {
+            if (p.GetValue(promptOption) is not null && p.GetValue(promptArgument) is not null)
+                throw new UsageException("give the prompt once: --prompt TEXT or as the last word, not both.");
+            if (p.GetValue(temperature) < 0) throw new UsageException($"--temperature {p.GetValue(temperature)}: expected 0 (greedy) or more.");
+            if (p.GetValue(length) < 0) throw new UsageException($"--length {p.GetValue(length)}: expected 0 or more.");
+            if (p.GetValue(topK) is < 1 and var k) throw new UsageException($"--top-k {k}: expected a positive integer.");
+            return Sample(p.GetValue(checkpoint)!, p.GetValue(promptOption) ?? p.GetValue(promptArgument) ?? "",
+                p.GetValue(temperature), p.GetValue(length), p.GetValue(topK), p.GetValue(seed));
+        });
+        return command;
+    }
 
+    static int Sample(string dir, string prompt, double temperature, int length, int? topK, int seed)
+    {
         var loaded = LanguageModelCheckpoint.Load(dir);
         using var model = loaded.Model;
         var tokenizer = loaded.Tokenizer;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using RnnNotebooks.Metrics;
 
@@ -6,26 +7,27 @@ namespace RnnNotebooks.Cli;
 /// <summary><c>rnn metrics bleu</c>: corpus BLEU of a hypothesis file against one or more reference files.</summary>
 static class MetricsCommand
 {
-    public const string Usage =
-        "rnn metrics bleu --hyps FILE --refs FILE [--refs FILE ...] [--tokenize 13a|none] [--lowercase]";
+    public static Command Build() => new("metrics", "Scores of system output against references, as JSON.") { BleuCommand() };
 
-    public static int Run(string[] argv)
+    static Command BleuCommand()
     {
-        var args = new CliArgs(argv, new HashSet<string> { "lowercase" }, new HashSet<string> { "hyps", "refs", "tokenize" });
-        if (args.Positionals.Count != 1 || args.Positionals[0] != "bleu")
-            throw new UsageException(args.Positionals.Count == 0 ? "say which metric: bleu." : $"unknown metric '{string.Join(' ', args.Positionals)}'.");
-        var hypsPath = args.Required("hyps");
-        var refPaths = args.Options("refs");
-        if (refPaths.Count == 0) throw new UsageException("--refs is required (give it once per reference set).");
-        var tokenizer = (args.Option("tokenize") ?? "13a") switch
+        var hyps = CliOptions.Text("--hyps", "the hypotheses, one per line (UTF-8)", required: true, helpName: "FILE");
+        var refs = new Option<string[]>("--refs")
         {
-            "13a" => BleuTokenizer.Thirteen13a,
-            "none" => BleuTokenizer.Whitespace,
-            var other => throw new UsageException($"--tokenize {other}: expected 13a or none."),
+            Description = "a reference file, one line per hypothesis in the same order; give it once per reference set",
+            Required = true, Arity = ArgumentArity.OneOrMore, HelpName = "FILE",
         };
-        var options = new BleuOptions(Tokenizer: tokenizer, Lowercase: args.Flag("lowercase"));
-        args.EnsureAllUsed();
+        var tokenize = CliOptions.Choice("--tokenize", "13a: sacreBLEU's default tokenizer; none: split on whitespace", "13a", "none");
+        var lowercase = CliOptions.Flag("--lowercase", "compare in lower case");
+        var command = new Command("bleu", "Corpus BLEU of a hypothesis file against one or more reference files.") { hyps, refs, tokenize, lowercase };
+        command.SetAction(p => Score(p.GetValue(hyps)!, p.GetValue(refs)!, p.GetValue(tokenize) == "none" ? BleuTokenizer.Whitespace : BleuTokenizer.Thirteen13a,
+            p.GetValue(lowercase)));
+        return command;
+    }
 
+    static int Score(string hypsPath, IReadOnlyList<string> refPaths, BleuTokenizer tokenizer, bool lowercase)
+    {
+        var options = new BleuOptions(Tokenizer: tokenizer, Lowercase: lowercase);
         var hyps = ReadLines(hypsPath);
         var refs = refPaths.Select(p => (IReadOnlyList<string>)ReadLines(p)).ToList();
         for (var k = 0; k < refs.Count; k++)

@@ -1,21 +1,23 @@
+using System.CommandLine;
 using RnnNotebooks.Cli.Lessons;
+using RnnNotebooks.Notebook;
 
 namespace RnnNotebooks.Cli;
 
+/// <summary><c>rnn notebooks build</c>: every lesson's notebook and app written from its source.</summary>
 static class NotebooksCommand
 {
-    public const string Usage = "rnn notebooks build [--check]";
-
-    public static int Run(string[] argv)
+    public static Command Build()
     {
-        if (argv.Length == 0 || argv[0] != "build")
-            throw new UsageException(argv.Length == 0 ? "name a subcommand: build." : $"unknown notebooks command '{argv[0]}'.");
-        var args = new CliArgs(argv[1..], new HashSet<string> { "check" }, new HashSet<string>());
-        var check = args.Flag("check");
-        args.EnsureAllUsed();
-        if (args.Positionals.Count > 0) throw new UsageException($"unexpected argument '{args.Positionals[0]}'.");
+        var check = CliOptions.Flag("--check", "write nothing; exit with 1, naming the files, when a committed notebook or app is stale");
+        var build = new Command("build", "Write every lesson's notebook and app (notebooks/NN-name.ipynb and .cs) from tools/notebook-sources.") { check };
+        build.SetAction(p => Run(p.GetValue(check)));
+        return new Command("notebooks", "The lessons' notebooks and apps, generated from their sources.") { build };
+    }
 
-        var root = CourseRunner.FindRepoRoot();
+    static int Run(bool check)
+    {
+        var root = Course.FindRepoRoot();
         var stale = LessonBuilder.Stale(root);
         if (check)
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using RnnNotebooks.Training;
@@ -9,75 +10,62 @@ namespace RnnNotebooks.Cli;
 /// <summary><c>rnn translate</c>: train a translator, evaluate BLEU on a split, or translate stdin.</summary>
 static class TranslateCommand
 {
-    public const string Usage =
-        "rnn translate train --data fra-eng|multi30k [--src L --tgt L] [--minutes M] [--epochs N] [--seed S] [--out DIR]\n" +
-        "                    [--attention additive|dot|none] [--hidden 256] [--embedding 256] [--batch 64] [--lr 0.002]\n" +
-        "                    [--dropout 0.2] [--min-freq 2] [--max-length N] [--max-pairs N] [--threads N (0: auto)]\n" +
-        "                    [--force | --resume]   (an existing --out: start over, replacing it | continue it with its own options)\n" +
-        "  rnn translate eval --checkpoint DIR [--split test] [--beam 5] [--out DIR]\n" +
-        "  rnn translate run --checkpoint DIR [--beam 5]   (translates stdin, one sentence per line)";
-
-    static readonly HashSet<string> NoFlags = [];
-    static readonly HashSet<string> TrainFlags = ["force", "resume"];
-
-    // Every option of the three subcommands; each subcommand's EnsureAllUsed rejects the ones it does not read.
-    static readonly HashSet<string> Options =
-    [
-        "attention", "batch", "beam", "checkpoint", "data", "dropout", "embedding", "epochs", "hidden", "lr",
-        "max-length", "max-pairs", "min-freq", "minutes", "out", "seed", "split", "src", "tgt", "threads",
-    ];
-
-    public static int Run(string[] argv)
-    {
-        if (argv.Length == 0) throw new UsageException("say what to do: train, eval or run.");
-        return argv[0] switch
+    public static Command Build() =>
+        new("translate", "Train an encoder-decoder translator (fra-eng, multi30k), evaluate BLEU on a split, or translate stdin.")
         {
-            "train" => Train(new CliArgs(argv[1..], TrainFlags, Options)),
-            "eval" => Eval(new CliArgs(argv[1..], NoFlags, Options)),
-            "run" => RunStdin(new CliArgs(argv[1..], NoFlags, Options)),
-            _ => throw new UsageException($"unknown translate command '{argv[0]}'; expected train, eval or run."),
+            Train(), Eval(), RunStdin(),
         };
+
+    static Command Train()
+    {
+        var d = new TranslationTrainingOptions();
+        var data = CliOptions.Text("--data", "the parallel corpus: fra-eng or multi30k", required: true, helpName: "NAME");
+        var src = CliOptions.Text("--src", "source language (default: fra for fra-eng, en for multi30k)", helpName: "LANG");
+        var tgt = CliOptions.Text("--tgt", "target language (default: the other one; de for multi30k)", helpName: "LANG");
+        var minutes = CliOptions.Double("--minutes", "time budget of this session", d.Minutes);
+        var epochs = CliOptions.Int("--epochs", "passes over the training pairs, a resumed run's included", d.Epochs);
+        var seed = CliOptions.Int("--seed", "the seed", d.Seed);
+        var attention = CliOptions.Choice("--attention", "additive (Bahdanau), dot (Luong) or none", "additive", "dot", "none", "bahdanau", "luong");
+        var hidden = CliOptions.Int("--hidden", "hidden size", d.Hidden);
+        var embedding = CliOptions.Int("--embedding", "embedding size", d.Embedding);
+        var batch = CliOptions.Int("--batch", "sentence pairs per step", d.BatchSize);
+        var lr = CliOptions.Double("--lr", "Adam's learning rate", d.LearningRate);
+        var dropout = CliOptions.Double("--dropout", "dropout", d.Dropout);
+        var minFreq = CliOptions.Int("--min-freq", "fewest occurrences for a word to get its own id", d.MinFrequency);
+        var maxLength = CliOptions.OptionalInt("--max-length", "longest sentence kept, in tokens (default 12 fra-eng, 50 multi30k)");
+        var maxPairs = CliOptions.OptionalInt("--max-pairs", "only this many fra-eng pairs (a quick run)");
+        var threads = CliOptions.Threads();
+        var output = CliOptions.Text("--out", "the run folder (default runs/translate-DATA-SRC-TGT)", helpName: "DIR");
+        var command = new Command("train", "Train a translator into --out; an existing checkpoint of the same options is continued.")
+        {
+            data, src, tgt, minutes, epochs, seed, output, attention, hidden, embedding, batch, lr, dropout, minFreq, maxLength, maxPairs, threads,
+        };
+        var existing = CliOptions.Existing(command);
+        var optionOf = new Dictionary<string, Option>
+        {
+            ["Data"] = data, ["Source"] = src, ["Target"] = tgt, ["Minutes"] = minutes, ["Epochs"] = epochs, ["Hidden"] = hidden,
+            ["Embedding"] = embedding, ["BatchSize"] = batch, ["LearningRate"] = lr, ["Dropout"] = dropout, ["MinFrequency"] = minFreq,
+            ["MaxLength"] = maxLength, ["MaxPairs"] = maxPairs, ["Threads"] = threads,
+        };
+        command.SetAction(p =>
+        {
+            var options = new TranslationTrainingOptions(
+                Data: p.GetValue(data)!, Source: p.GetValue(src), Target: p.GetValue(tgt), Minutes: p.GetValue(minutes), Epochs: p.GetValue(epochs),
+                Seed: p.GetValue(seed),
+                Attention: p.GetValue(attention) switch { "dot" or "luong" => AttentionKind.Dot, "none" => AttentionKind.None, _ => AttentionKind.Additive },
+                Hidden: p.GetValue(hidden), Embedding: p.GetValue(embedding), BatchSize: p.GetValue(batch), LearningRate: p.GetValue(lr),
+                Dropout: p.GetValue(dropout), MinFrequency: p.GetValue(minFreq), MaxLength: p.GetValue(maxLength), MaxPairs: p.GetValue(maxPairs),
+                Threads: p.GetValue(threads));
+            Cli.Check(options.Validate, optionOf);
+            var resolved = options.Resolved();
+            var outputDir = p.GetValue(output) ?? Path.Combine("runs", $"translate-{resolved.Data}-{resolved.Source}-{resolved.Target}");
+            return Train(options, existing.Get(p), outputDir);
+        });
+        return command;
     }
 
-    static readonly Dictionary<string, string> OptionOf = new()
+    static int Train(TranslationTrainingOptions options, ExistingCheckpoint existing, string output)
     {
-        ["Data"] = "data", ["Source"] = "src", ["Target"] = "tgt", ["Minutes"] = "minutes", ["Epochs"] = "epochs", ["Hidden"] = "hidden",
-        ["Embedding"] = "embedding", ["BatchSize"] = "batch", ["LearningRate"] = "lr", ["Dropout"] = "dropout", ["MinFrequency"] = "min-freq",
-        ["MaxLength"] = "max-length", ["MaxPairs"] = "max-pairs", ["Threads"] = "threads",
-    };
-
-    static int Train(CliArgs args)
-    {
-        var defaults = new TranslationTrainingOptions();
-        var options = new TranslationTrainingOptions(
-            Data: args.Required("data"),
-            Source: args.Option("src"),
-            Target: args.Option("tgt"),
-            Minutes: args.Double("minutes", defaults.Minutes),
-            Epochs: args.Int("epochs", defaults.Epochs),
-            Seed: args.Int("seed", defaults.Seed),
-            Attention: (args.Option("attention") ?? "additive") switch
-            {
-                "additive" or "bahdanau" => AttentionKind.Additive,
-                "dot" or "luong" => AttentionKind.Dot,
-                "none" => AttentionKind.None,
-                var other => throw new UsageException($"--attention {other}: expected additive, dot or none."),
-            },
-            Hidden: args.Int("hidden", defaults.Hidden),
-            Embedding: args.Int("embedding", defaults.Embedding),
-            BatchSize: args.Int("batch", defaults.BatchSize),
-            LearningRate: args.Double("lr", defaults.LearningRate),
-            Dropout: args.Double("dropout", defaults.Dropout),
-            MinFrequency: args.Int("min-freq", defaults.MinFrequency),
-            MaxLength: args.Option("max-length") is null ? null : args.Int("max-length", 0),
-            MaxPairs: args.Option("max-pairs") is null ? null : args.Int("max-pairs", 0),
-            Threads: args.Int("threads", 0));
-        var existing = args.Existing();
-        var outOption = args.Option("out");
-        args.EnsureAllUsed();
-        CliArgs.Check(options.Validate, OptionOf);
-        var output = outOption ?? Path.Combine("runs", $"translate-{options.Data}-{options.Resolved().Source}-{options.Resolved().Target}");
-
         using var ctrlC = new CtrlC();
         var result = TranslationTraining.Train(options, output, existing, Console.Error.WriteLine, p => Console.Error.WriteLine(p), ctrlC.Token);
         using var model = result.Translator.Model;
@@ -102,16 +90,22 @@ static class TranslateCommand
         return CtrlC.ExitCode;
     }
 
-    static int Eval(CliArgs args)
+    static Command Eval()
     {
-        var dir = args.Required("checkpoint");
-        var splitName = args.Option("split") ?? "test";
-        var beam = args.Beam();
-        var output = args.Option("out") ?? dir;
-        args.EnsureAllUsed();
-        if (splitName is not ("train" or "validation" or "val" or "valid" or "test"))
-            throw new UsageException($"--split {splitName}: expected train, validation or test.");
+        var checkpoint = CliOptions.Text("--checkpoint", "the run folder of a trained translator", required: true, helpName: "DIR");
+        var split = CliOptions.Choice("--split", "the split to translate and score", "test", "validation", "train", "val", "valid");
+        var beam = CliOptions.Beam();
+        var output = CliOptions.Text("--out", "where the hypotheses and references go (default: the checkpoint folder)", helpName: "DIR");
+        var command = new Command("eval", "Corpus BLEU of a trained translator on a split, as JSON; writes the hypotheses and references.")
+        {
+            checkpoint, split, beam, output,
+        };
+        command.SetAction(p => Eval(p.GetValue(checkpoint)!, p.GetValue(split)!, p.GetValue(beam), p.GetValue(output) ?? p.GetValue(checkpoint)!));
+        return command;
+    }
 
+    static int Eval(string dir, string splitName, int beam, string output)
+    {
         Threads.Apply();
         var clock = Stopwatch.StartNew();
         var translator = Translator.Load(dir);
@@ -147,11 +141,17 @@ static class TranslateCommand
         return 0;
     }
 
-    static int RunStdin(CliArgs args)
+    static Command RunStdin()
     {
-        var dir = args.Required("checkpoint");
-        var beam = args.Beam();
-        args.EnsureAllUsed();
+        var checkpoint = CliOptions.Text("--checkpoint", "the run folder of a trained translator", required: true, helpName: "DIR");
+        var beam = CliOptions.Beam();
+        var command = new Command("run", "Translate stdin, one sentence per line.") { checkpoint, beam };
+        command.SetAction(p => RunStdin(p.GetValue(checkpoint)!, p.GetValue(beam)));
+        return command;
+    }
+
+    static int RunStdin(string dir, int beam)
+    {
         Threads.Apply();
         var translator = Translator.Load(dir);
         string? line;

@@ -21,7 +21,7 @@ public class BenchCommandTests
         var (code, output, err) = CliTests.Run(["bench", .. args]);
 
         Assert.Equal(0, code);
-        Assert.StartsWith("rnn bench [--tiny]", output);
+        Assert.Contains("rnn bench [options]", output);
         Assert.Contains("--no-pytorch", output);
         Assert.DoesNotContain("thr", err);             // no workload was measured
         Assert.Equal(before, Hash(report));
@@ -32,6 +32,7 @@ public class BenchCommandTests
     {
         var (code, _, err) = CliTests.Run("bench", "tiny");
         Assert.Equal(2, code);
-        Assert.Contains("unexpected argument 'tiny'", err);
+        Assert.Contains("'tiny'", err);
+        Assert.Contains("usage: rnn bench", err);
     }
 }

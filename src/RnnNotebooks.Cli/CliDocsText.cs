@@ -1,0 +1,76 @@
+namespace RnnNotebooks.Cli;
+
+/// <summary>The hand-written parts of docs/cli.md: what the option tables cannot say.</summary>
+static class CliDocsText
+{
+    public const string Preamble = """
+        # The `rnn` command line
+
+        Inside the repository `rnn` is `dotnet run --project src/RnnNotebooks.Cli --`. `rnn` alone, `rnn -h` or `rnn --help`
+        lists the commands; every command and subcommand takes `-h`/`--help`, which prints its usage and exits with 0
+        without starting anything. A usage mistake (an unknown command or option, a value out of range) names the option
+        and exits with 2; a runtime error (a missing file, bad data) says what went wrong and exits with 1.
+
+        **Training into a folder that already holds a model** (`lm`, `translate`, `caption` and `asr train`; every
+        model of `asr train --ensemble` in its own folder, all of them checked before any trains): a checkpoint trained with
+        the same options (the budget — `--minutes`, `--epochs`, `--threads` — aside) is resumed, so running the same command
+        again continues it; any other checkpoint is left untouched and the command stops with exit code 1, saying what differs.
+        Then choose: `--resume` continues that checkpoint anyway (its model keeps the saved shape), `--force` starts over and
+        replaces it, or give another `--out`. The options of a run are saved beside its checkpoint as `training-options.json`.
+
+        **Ctrl-C** during training stops after the current step, saves the checkpoint, says so and exits with 130; run the same
+        command to continue. A second Ctrl-C quits at once, leaving the last saved checkpoint as it was.
+
+        Numbers are read the invariant way (`0.5`, not `0,5`) and must be finite; `--threads` is 0 (automatic, the default)
+        or 1 up to the number of cores.
+
+        This page is generated from the commands themselves (`rnn docs cli --out docs/cli.md`); a test fails when it differs
+        from them. Results of these commands, with the exact invocations, are in [results.md](results.md).
+
+        """;
+
+    /// <summary>A paragraph under a command's heading, by command name.</summary>
+    public static readonly IReadOnlyDictionary<string, string> Notes = new Dictionary<string, string>
+    {
+        ["course"] = """
+            Runs the lessons headless (all, or the named ones: `00`, `01-vanilla-rnn`, …) and writes `artifacts/results.md`
+            and `artifacts/results.json`; executed copies go to `artifacts/notebooks/` (or `--out DIR`). `--host notebook` (the
+            default) executes `notebooks/NN-name.ipynb` with dotnet-repl; `--host app` runs the lesson's file-based app
+            `notebooks/NN-name.cs` with `dotnet run` and keeps what it printed as `NN-name.app.log`. `--quick` is the CI-sized
+            run (`RNN_QUICK=1`), `--full` forces full mode even when `RNN_QUICK` is set; `--no-build` skips building the library
+            first. Exits with 1 if a lesson failed.
+            """,
+        ["notebooks"] = """
+            `build` writes every lesson's notebook and app (`notebooks/NN-name.ipynb` and `.cs`) from its source in
+            `tools/notebook-sources/` ([authoring](authoring.md#the-lesson-sources)); only files that changed are written.
+            `--check` writes nothing and exits with 1, naming the files, when a committed notebook or app is stale.
+            """,
+        ["data"] = """
+            `list` shows each dataset, whether it is present, where, and its licence; `verify` checks every file against the
+            SHA-256 in `data/manifests/`; `fetch` downloads into the user cache, checking as it goes (`fetch --all`: every
+            dataset).
+            """,
+        ["lm"] = """
+            Lesson 03's language models. `--level` defaults to `word` for `ptb`, `char` otherwise, and the defaults of the
+            model's size and training follow the level.
+            """,
+        ["translate"] = "Lesson 04's encoder–decoder translators; `eval` prints corpus BLEU on a split.",
+        ["metrics"] = "`bleu` takes one line per hypothesis in every file, in the same order.",
+        ["asr"] = """
+            Lesson 05's speech recognizer over FSDD connected-digit strings. `rnn asr adapt` adapts the model to the voice of
+            the files, no transcripts needed, and saves it to another folder: transcribe that voice's further recordings with
+            `--checkpoint` of that folder at the unadapted model's speed. A folder that already holds a model is left alone
+            unless `--force` is given.
+            """,
+        ["caption"] = """
+            Lesson 06's captioner: cache ResNet-18 features of Flickr8k (`train` extracts them first if needed), train
+            Show-Attend-and-Tell, BLEU-1..4 on a split, caption photos. With several `--checkpoint`s the models decode as an
+            ensemble, averaging their word probabilities.
+            """,
+        ["bench"] = """
+            Writes [benchmarks.md](benchmarks.md) (a `--tiny` or `--only` run writes nothing unless `--out` is given).
+            `--tiny --no-pytorch` is the seconds-long version a test runs; `--note` records the machine's state in the report;
+            `bench/setup.sh` installs the PyTorch reference.
+            """,
+    };
+}
