@@ -303,12 +303,13 @@ Show(Charts.Lines(new (string, IReadOnlyList<double>, IReadOnlyList<double>)[] {
 Show(charScore);
 
 // %% [markdown]
-// The training curve falls fastest in the first pass; the validation loss stays close to the training loss, and the
-// samples printed above go from random letters to words, speaker names and line breaks. A perplexity of $e^{\ell}$
-// means that at each character the model is, on average, as unsure as a fair choice among that many characters —
-// compare it with the untrained model's, printed in section 3. Both curves are still falling at the end: at this
-// size, more updates, not more regularisation, is what would help. (How far longer runs go is recorded in the
-// course's results, `docs/results.md`.)
+// The training curve falls fastest in the first pass, and the samples printed after each pass go from random letters
+// towards words, speaker names and line breaks. A perplexity of $e^{\ell}$ means that at each character the model
+// is, on average, as unsure as a fair choice among that many characters — compare it with the untrained model's,
+// printed in section 3. Read the two curves together: when validation follows training closely and both still fall
+// at the end, the model needs more updates, not more regularisation; a validation curve that turns up while training
+// keeps falling would be overfitting. (How far longer runs go is recorded in the course's results,
+// `docs/results.md`.)
 //
 // ## 5. Generating text
 //
@@ -361,7 +362,7 @@ var greedyText = Continue("ROMEO:\n", SamplingOptions.Greedy);
 Console.WriteLine(greedyText);
 
 // %% [markdown]
-// Greedy decoding quickly falls into a loop. Every step picks the single most likely character, so the model
+// Greedy decoding usually falls into a loop. Every step picks the single most likely character, so the model
 // always writes its most typical phrase; and once a phrase has been written, the state it leaves behind is one
 // the model has seen before that phrase many times — so it writes the phrase again. Nothing random ever pushes
 // it out. Sampling is how a language model says something new:
