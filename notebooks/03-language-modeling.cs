@@ -51,7 +51,7 @@ Show(session);
 //
 // ## 1. The data: Tiny Shakespeare
 //
-// Tiny Shakespeare is 1.1 million characters of plays: speaker names on their own line, then verse. We train on
+// Tiny Shakespeare is a little over a million characters of plays: speaker names on their own line, then verse. We train on
 // the **first 90 %** of the characters and validate on the **last 10 %** (cut at a line break) — a split by
 // position, so the validation text comes from scenes the model never saw. The vocabulary is every character
 // that occurs in either part.
@@ -175,7 +175,7 @@ Show(new { StreamsWithCarriedState = Math.Round(streamLoss, 3), RandomWindowsFro
 // %% [markdown]
 // Both models saw the same number of characters and did the same number of updates, and after so few updates the
 // two scores are close; one seed cannot tell a difference this small from noise (exercise 4 asks you to try
-// others). Note that the 400 stream windows cover only the first part of each stream, while random windows sample
+// others). Note that the stream windows cover only the first part of each stream, while random windows sample
 // the whole text. What streams buy is context: the model trains on states that carry everything read so far — the
 // situation it meets when it scores or generates long text — and every character is used exactly once per pass,
 // with nothing spent on warming up a zero state.
@@ -254,8 +254,9 @@ Console.WriteLine($"untrained:     {untrained.NatsPerToken:F3} nats/char = {untr
 // %% [markdown]
 // ## 4. Training
 //
-// Batches of B = 64 streams × T = 100 characters, Adam with a learning rate of 0.005 for the first 80 % of the
-// updates and 0.001 for the rest (smaller steps let the weights settle), gradients clipped to norm 1. Full mode makes
+// Batches of B = 64 streams × T = 100 characters, Adam with a learning rate of 0.005 for the first 800 updates
+// and 0.001 for the rest (smaller steps let the weights settle), gradients clipped to norm 1 (the cell below prints
+// these settings). Full mode makes
 // 1,000 updates, about six passes over the training text. To see progress more often than once per pass, an "epoch"
 // here is a quarter of a pass: the trainer asks for epoch $e$ and gets quarter $e \bmod 4$ of the windows (the
 // state carries across quarters, as they continue each other). After every epoch the trainer measures the
@@ -267,8 +268,9 @@ var streams = new TokenStreams(trainIds, batchSize: 64, steps: 100);
 var quarter = (streams.Count + 3) / 4;
 Func<int, IEnumerable<TokenBatch>> charBatches = e => streams.Batches().Skip(e % 4 * quarter).Take(quarter);
 var updates = CourseMode.Pick(20, 1000);
-Console.WriteLine($"{updates:N0} updates, {streams.Count} windows per pass: {(double)updates / streams.Count:F1} passes");
 var validHead = validIds[..Math.Min(validIds.Length, 30_000)];
+Console.WriteLine($"B = {streams.BatchSize}, T = {streams.Steps}, {streams.Count} windows per pass; {updates:N0} updates = {(double)updates / streams.Count:F1} passes;" +
+    $" learning rate 0.005, from update {updates * 4 / 5} 0.001; validation during training on the first {validHead.Length:N0} characters");
 int validations = 0;
 Dictionary<string, double> Validate()
 {
@@ -419,6 +421,7 @@ Show(sentences.Select(s => new { Sentence = s, LogProb = Math.Round(Perplexities
 //
 // ## 7. What do the hidden units track?
 //
+// <!-- prose-numbers: allow 2015 -->
 // Karpathy, Johnson and Fei-Fei (2015) found single LSTM units with clear jobs: one follows quotes, one counts
 // the position in a line. Tiny Shakespeare has no quotation marks or brackets, but it has lines and speakers.
 // Run the model over a validation passage, take the top layer's hidden state at every character, and look for
