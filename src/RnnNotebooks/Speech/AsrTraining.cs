@@ -227,6 +227,7 @@ public static class AsrTraining
         AsrTrainingOptions options, TrainingState? resume, Action<TrainingProgress>? progress, CancellationToken cancellationToken,
         Func<KeepBest, IEnumerable<IEpochHook>> more, bool scoreAtStop = false)
     {
+        using var kernels = AcousticModel.TrainingKernels();
         var builder = new DigitStringBuilder(mine.Where(IsTraining), options.Strings ?? DigitStringOptions.Augmented);
         var validation = options.ValidationStrings > 0
             ? new DigitStringBuilder(mine.Where(IsValidation)).BuildMany(options.ValidationStrings, EvaluationSeed + 1)

@@ -248,6 +248,7 @@ public static class SpeakerAdaptation
         IReadOnlyList<TorchSharp.Modules.Parameter> parameters)
     {
         var model = recognizer.Model;
+        using var kernels = AcousticModel.TrainingKernels();
         // A fresh optimizer each round: the moments of the last round belong to other labels.
         using var optimizer = new FastAdam(parameters, options.LearningRate);
         model.train();   // dropout on, as in training: the noise is what keeps self-training from merely copying itself

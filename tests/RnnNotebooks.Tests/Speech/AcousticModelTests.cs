@@ -111,6 +111,7 @@ public class AcousticModelTests
         string[] texts = ["one two", "six"];
         using var optimizer = optim.Adam(model.parameters(), 0.02);
         var live = new Dictionary<long, long>();
+        using var kernels = AcousticModel.TrainingKernels();
 
         var state = Trainer.Fit<SpeechBatch>(model, optimizer,
             _ => [SpeechBatch.Create([u1, u2], texts, chars)],
