@@ -72,7 +72,9 @@ public static class Exercise
             if (got is null) return "your function returned null.";
             if (!got.shape.SequenceEqual(expected.shape))
                 return $"the shape is [{string.Join(", ", got.shape)}], expected [{string.Join(", ", expected.shape)}].";
-            var diff = (got.detach().to_type(TorchSharp.torch.ScalarType.Float64) - expected.detach().to_type(TorchSharp.torch.ScalarType.Float64)).abs().max().item<double>();
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            var diff = got.detach().to_type(TorchSharp.torch.ScalarType.Float64)
+                .sub(expected.detach().to_type(TorchSharp.torch.ScalarType.Float64)).abs().max().item<double>();
             return diff <= tolerance ? null : $"the largest difference from the library's answer is {diff:G3} (allowed {tolerance:G3}).";
         }, hint);
 

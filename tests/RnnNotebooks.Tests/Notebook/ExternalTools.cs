@@ -12,7 +12,9 @@ static class ExternalTools
     public static readonly Lazy<bool> JupyterWithDotnetKernel = new(() =>
         OnPath("jupyter") is not null
         && Run("jupyter", ["kernelspec", "list"], TimeSpan.FromSeconds(60)).Output.Contains(".net-csharp", StringComparison.Ordinal)
-        && Run("jupyter", ["nbconvert", "--version"], TimeSpan.FromSeconds(60)).ExitCode == 0);
+        && Run("jupyter", ["nbconvert", "--version"], TimeSpan.FromSeconds(60)).ExitCode == 0
+        // The kernel is started as `dotnet interactive`: a kernel registered by a tool that is not on PATH dies at once.
+        && Run("dotnet", ["interactive", "--version"], TimeSpan.FromSeconds(60)).ExitCode == 0);
 
     static string? OnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
@@ -26,7 +28,8 @@ static class ExternalTools
     public static void RequireJupyter() =>
         Assert.SkipUnless(JupyterWithDotnetKernel.Value,
             "needs jupyter-nbconvert and the .net-csharp kernel (apt-get install jupyter-nbconvert python3-nbclient; " +
-            "dotnet tool install -g Microsoft.dotnet-interactive --version 1.0.712001; dotnet interactive jupyter install)");
+            "dotnet tool install -g Microsoft.dotnet-interactive --version 1.0.712001 with ~/.dotnet/tools on PATH, so that " +
+            "`dotnet interactive --version` runs; dotnet interactive jupyter install)");
 
     /// <summary>Runs a program to the end; its exit code (-1 after a timeout) and everything it printed.</summary>
     public static (int ExitCode, string Output) Run(string program, IEnumerable<string> args, TimeSpan timeout,
