@@ -11,27 +11,30 @@ using RnnNotebooks.Data;
 using RnnNotebooks.Notebook;
 using static RnnNotebooks.Notebook.Host;
 using RnnNotebooks.Training;
-using System.Diagnostics;
 using RnnNotebooks.Translation;
 using RnnNotebooks.Decoding;
 using RnnNotebooks.Metrics;
+using RnnNotebooks.Notebook.Exercises;
 using Plotly.NET;
 
 // %% [markdown]
 // # 04 · Machine translation: encoder–decoder, attention, beam search, BLEU
 //
-// A translation model reads a sentence in one language and writes it in another. Both sentences have their own
-// length, so one recurrent network *encodes* the source and a second one *decodes* the target word by word.
+// A translation model reads a sentence in one language and writes it in another. The two sentences have their own
+// lengths, so one recurrent network *encodes* the source and a second one *decodes* the target word by word.
 // Squeezing a whole sentence into one vector loses detail; **attention** lets the decoder look back at every
 // source word at every step, and it is the idea that later grew into the Transformer.
 //
 // **You will learn**
-// - how variable-length sentences become padded batches with masks, and why the loss and attention must use them;
-// - an encoder–decoder without and with (Bahdanau) attention, trained with teacher forcing;
-// - decoding greedily and with beam search, and scoring translations with corpus BLEU.
+// - how sentences of different lengths become padded batches with masks, and why the loss and attention must use them;
+// - the decoder loop with teacher forcing, and attention (scores, weights, context), without and with which an
+//   encoder–decoder is trained on French–English pairs;
+// - greedy decoding and beam search with length normalisation, and how corpus BLEU scores the translations.
 
 // %% [markdown]
 // ## Setup
+//
+// The same cell as in every notebook.
 
 // %%
 var session = Course.Setup(seed: 42);
@@ -40,6 +43,11 @@ Show(session);
 // %%
 
 // %% [markdown]
+// Quick mode (`RNN_QUICK=1`) trains each model for a few dozen updates on 6,000 pairs: the code runs, the
+// translations are nonsense. **Full mode** trains a fixed number of updates (the training cells print how many), so
+// the same seed prints the same numbers on the same machine. It takes about ten minutes on a 2-core machine with
+// nothing else running, and longer on a busy one; almost all of it is the two training cells.
+//
 // ## 1. Sentence pairs
 //
 // The Tatoeba English–French pairs (about 143,000 lines) are normalised (lowercase, plain apostrophes), split into
@@ -57,64 +65,151 @@ Show(data.Train.Take(4).Select(p => new { French = string.Join(' ', p.Source), E
 
 // %% [markdown]
 // Ids 0–3 are special: `<pad>` fills a batch to one length, `<bos>` starts the decoder, `<eos>` ends a sentence,
-// and `<unk>` stands for a word seen fewer than twice in training.
+// and `<unk>` stands for a word seen fewer than twice in training. $V$ is the size of a vocabulary.
 //
 // ## 2. Padded batches, masks, and a masked loss
 //
-// A batch of sentences of different lengths becomes one rectangle padded with `<pad>`. The **mask** marks the
+// A batch of $B$ sentences of different lengths becomes one rectangle padded with `<pad>`. The **mask** marks the
 // real positions. The decoder reads `<bos> y₁ … yₙ` and is trained to produce `y₁ … yₙ <eos>`: the target shifted by one.
 
 // %%
 var train = data.Train.Select(p => EncodedPair.From(p, sourceVocab, targetVocab)).ToList();
 var validation = data.Validation.Select(p => EncodedPair.From(p, sourceVocab, targetVocab)).ToList();
 var example = TranslationBatch.Collate(train.Take(3).ToList());
-Show(example.Source);          // [3, srcSteps], ends with <eos> = 2, padded with 0
+Show(example.Source);                 // [3, srcSteps], ends with <eos> = 2, padded with <pad> = 0
 Show(example.SourceMask);
-Show(example.TargetOutput);           // [3, tgtSteps]
+Show(example.TargetInput);            // [3, tgtSteps], starts with <bos> = 1
+Show(example.TargetOutput);           // [3, tgtSteps], the same words shifted by one
 
 // %% [markdown]
-// The loss averages cross-entropy over real tokens only:
-// $\mathcal{L} = \frac{1}{\sum m_{t}} \sum_{t} m_{t} \cdot (-\log p(y_{t}))$. Forgetting the mask trains the model to
-// predict padding, and the reported loss depends on how much padding a batch happens to have:
+// With scores $z_t$ and $p_t = \mathrm{softmax}(z_t)$ at every target position $t$ of every sentence, and $m_t$ = 1 at
+// real tokens and 0 at padding, the loss averages the cross-entropy over real tokens only:
+//
+// $$\mathcal{L} = \frac{1}{\sum_t m_t} \sum_t m_t \cdot \big(-\log p_t(y_t)\big).$$
+//
+// In tensor operations: pick each target word's log-probability with `gather`, multiply by the mask, sum, divide by
+// the number of real tokens.
 
 // %%
-var someLogits = torch.randn(3, example.TargetOutput.shape[1], targetVocab.Count);
-var masked = SequenceLoss.MaskedCrossEntropy(someLogits, example.TargetOutput, example.TargetMask).item<float>();
-var unmasked = nn.functional.cross_entropy(someLogits.reshape(-1, targetVocab.Count), example.TargetOutput.reshape(-1)).item<float>();
-Show($"masked {masked:0.000} vs unmasked {unmasked:0.000} (random scores)");
+Tensor MyMaskedLoss(Tensor logits, Tensor targets, Tensor mask)          // [B, T, V], [B, T], [B, T]
+{
+    var logP = logits.log_softmax(-1).gather(-1, targets.unsqueeze(-1)).squeeze(-1);   // [B, T]: log p_t(y_t)
+    var m = mask.to_type(logP.dtype);
+    return -(logP * m).sum() / m.sum();
+}
 
 // %% [markdown]
-// ## 3. Attention from scratch
+// Why it matters: take a "model" that scores every real target word 12 points above the rest, and at the padded
+// positions, where the sentence is over, keeps writing `<eos>` (as a decoder does). It is as good as it gets, and
+// padding the same three sentences with more `<pad>` columns should not change its loss.
+
+// %%
+(Tensor Logits, Tensor Targets, Tensor Mask) PaddedExample(int extraColumns)
+{
+    var targets = torch.cat([example.TargetOutput, torch.zeros(example.Size, extraColumns, dtype: ScalarType.Int64)], 1);
+    var realTokens = targets.ne(Vocabulary.Pad);
+    var guess = torch.where(realTokens, targets, torch.full_like(targets, Vocabulary.Eos));   // right word, then <eos>
+    return (nn.functional.one_hot(guess, targetVocab.Count).to_type(ScalarType.Float32) * 12, targets, realTokens);
+}
+Show(new[] { 0, 5, 20 }.Select(extra =>
+{
+    var (lg, tg, mk) = PaddedExample(extra);
+    return new { PadColumnsAdded = extra, RealTokens = mk.sum().item<long>(), Masked = MyMaskedLoss(lg, tg, mk).item<float>(),
+        Library = SequenceLoss.MaskedCrossEntropy(lg, tg, mk).item<float>(),
+        NoMask = nn.functional.cross_entropy(lg.reshape(-1, targetVocab.Count), tg.reshape(-1)).item<float>() };
+}).ToList());
+
+// %% [markdown]
+// The masked loss is the same for every amount of padding and agrees with the library's
+// `SequenceLoss.MaskedCrossEntropy`. Without the mask the loss is dominated by the padded positions, where the
+// "target" is `<pad>`, and it grows with the padding: a model trained that way spends its effort learning to write
+// `<pad>`, and its loss depends on how a batch happened to be padded.
 //
-// At decoder step $t$ the query is the decoder state $s_{t-1}$; every encoder output $h_j$ gets a score
-// $e_{tj} = v^\top \tanh(W_q s_{t-1} + W_k h_j + b)$ (Bahdanau et al., 2015). A softmax turns the scores into weights
-// $\alpha_{tj}$ and the context is $c_t = \sum_j \alpha_{tj} h_j$. Padding gets score $-\infty$, hence weight exactly 0.
+// ## 3. The encoder–decoder and teacher forcing
+//
+// **Encoder.** The French ids are embedded and read by a bidirectional GRU (lesson 02's GRU, run forwards and
+// backwards), packed so that padding never enters a state. With $H$ = 256 units per direction, every source word $j$
+// gets an output $h_j$ of $2H$ = 512 numbers, the two directions concatenated. The **summary** of the sentence is the
+// two final states, again $2H$ = 512 numbers; a linear layer and tanh turn it into the decoder's first state $s_0$
+// ($H$ numbers).
+//
+// **Decoder.** A GRU cell with state $s_t$. At step $t$ it reads the embedding $e(y_{t-1})$ of the previous word and a
+// **context** $c_t$, and computes the scores of the next word:
+//
+// $$s_t = \mathrm{GRU}\big([e(y_{t-1}); c_t],\ s_{t-1}\big), \qquad z_t = W_{hy} \tanh\big(W_c [s_t; c_t; e(y_{t-1})] + b_c\big) + b_y, \qquad p_t = \mathrm{softmax}(z_t).$$
+//
+// Without attention $c_t$ is the summary at every step (Cho et al., 2014); with attention it is recomputed at every
+// step from $s_{t-1}$ (section 4).
+//
+// **Teacher forcing.** In training the previous word $y_{t-1}$ is the *reference's* word, not the model's own guess,
+// so all steps can be scored in one pass. Here is that loop, one `DecodeStep` (embedding, attention, GRU cell,
+// scores) at a time, on a small untrained model, checked against `forward`, which runs the whole batch:
+
+// %%
+Seeds.Set(1);
+var small = new Seq2Seq(new Seq2SeqOptions(sourceVocab.Count, targetVocab.Count, 16, 16, AttentionKind.Additive));
+small.eval();                                                             // dropout off, so both paths compute the same
+var smallEncoded = small.Encode(example.Source, example.SourceLengths);   // outputs h [3, srcSteps, 2H], s_0 [3, H]
+var decoderState = smallEncoded.InitialHidden;
+var stepLogProbs = new List<Tensor>();
+foreach (var previousWord in example.TargetInput.unbind(1))              // teacher forcing: the reference's previous word
+{
+    var (stepLogP, nextState, _) = small.DecodeStep(previousWord, decoderState, smallEncoded);   // [3, V]
+    stepLogProbs.Add(stepLogP);
+    decoderState = nextState;
+}
+var loopLogProbs = torch.stack(stepLogProbs, 1);                          // [3, tgtSteps, V]
+var forwardLogProbs = small.forward(example).log_softmax(-1);
+Show($"loop {string.Join('×', loopLogProbs.shape)} vs forward: max difference {(loopLogProbs - forwardLogProbs).abs().max().item<float>():g2}");
+
+// %% [markdown]
+// At test time there is no reference: the decoder must read its own previous word. A model trained only on
+// reference prefixes never saw its own mistakes in training, so one wrong word can lead it into states it does not
+// know how to continue from (**exposure bias**). Feeding back the most probable word at each step is **greedy
+// decoding**; you write it in Exercise 2.
+//
+// ## 4. Attention from scratch
+//
+// At decoder step $t$ the query is the state before the step, $s_{t-1}$. Every encoder output $h_j$ gets a score,
+// the **additive** form of Bahdanau et al. (2015):
+//
+// $$e_{tj} = v^\top \tanh(W_q s_{t-1} + W_k h_j + b).$$
+//
+// A softmax over the source positions turns the scores into **weights** $\alpha_{tj}$ (positive, summing to 1), and the
+// **context** is their weighted sum of the outputs, $c_t = \sum_j \alpha_{tj} h_j$. Padding gets score $-\infty$, hence
+// weight exactly 0. With small sizes and two sentences, the second of which has two real positions:
 
 // %%
 var attention = new AdditiveAttention(querySize: 4, keySize: 6, attentionSize: 5);
-var p = attention.state_dict();
-var keys = torch.randn(2, 5, 6);                                    // [batch, srcSteps, keySize]
-var query = torch.randn(2, 4);                                      // [batch, querySize]
+var stored = attention.state_dict();                                     // W_q, W_k, b, v as the library stores them
+var keys = torch.randn(2, 5, 6);                                    // h: [B, srcSteps, keySize]
+var query = torch.randn(2, 4);                                      // s_{t-1}: [B, querySize]
 var mask = torch.tensor(new[] { true, true, true, true, true, true, true, false, false, false }).reshape(2, 5);
-var features = (keys.matmul(p["keyProjection.weight"].t()) + p["keyProjection.bias"]
-                + query.matmul(p["queryProjection.weight"].t()).unsqueeze(1)).tanh();     // [2, 5, 5]
-var scores = features.matmul(p["scorer.weight"].t()).squeeze(-1);                      // [2, 5]
-var byHand = scores.masked_fill(mask.logical_not(), double.NegativeInfinity).softmax(-1);
+var features = (keys.matmul(stored["keyProjection.weight"].t()) + stored["keyProjection.bias"]
+                + query.matmul(stored["queryProjection.weight"].t()).unsqueeze(1)).tanh();     // [2, 5, 5]
+var scores = features.matmul(stored["scorer.weight"].t()).squeeze(-1);                      // e: [2, 5]
+var weightsByHand = scores.masked_fill(mask.logical_not(), double.NegativeInfinity).softmax(-1);   // α: [2, 5]
+var contextByHand = weightsByHand.unsqueeze(1).matmul(keys).squeeze(1);                 // c: [2, 6]
 var (context, weights) = attention.Attend(query, attention.PrepareKeys(keys), keys, mask);
-Show(byHand);
-Show($"library vs by hand: max difference {(weights - byHand).abs().max().item<float>():g2}; row sums {string.Join(", ", weights.sum(-1).data<float>().ToArray())}");
+Show(weightsByHand);
+Show($"library vs by hand: weights {(weights - weightsByHand).abs().max().item<float>():g2}, context {(context - contextByHand).abs().max().item<float>():g2}; row sums {string.Join(", ", weights.sum(-1).data<float>().ToArray())}");
 
 // %% [markdown]
-// The second sentence has two real positions, and its padded positions get weight 0. This ships as
-// `Translation.AdditiveAttention`; `DotProductAttention` is Luong's multiplicative variant, $s^\top W h / \sqrt{d}$.
+// The second sentence's padded positions get weight 0, and each row of weights sums to 1. This ships as
+// `Translation.AdditiveAttention`, which computes $W_k h_j + b$ once per sentence (`PrepareKeys`) and the rest once
+// per step (`Attend`).
 //
-// ## 4. Train an encoder–decoder, without and with attention
+// **Other scores.** Luong et al. (2015) score **multiplicatively** and query with the *current* state $s_t$, after the
+// GRU step: $e_{tj} = s_t^\top W h_j$ (their "general" form; $s_t^\top h_j$ is the "dot" form). Dividing such a score
+// by $\sqrt{d}$, the size of the query, is the Transformer's scaled dot-product attention (Vaswani et al., 2017): it
+// keeps the scores from growing with $d$. The library's `DotProductAttention` is the general form with that scaling,
+// queried with $s_{t-1}$ like the additive one. In Exercise 1 you write Luong's general score, unscaled.
 //
-// `Seq2Seq` encodes the French sentence with a bidirectional GRU (packed, so padding never enters a state). Its
-// decoder is a GRU that reads the previous word and a context: without attention, the same summary of the source
-// at every step (Cho et al., 2014); with attention, $c_t$ from above. Training uses **teacher forcing**: the decoder
-// reads the reference's previous word, not its own guess. For a fair comparison both models get the same data,
-// seed, trainer and **the same time budget**.
+// ## 5. Train an encoder–decoder, without and with attention
+//
+// `Seq2Seq` is the model of section 3 at full size ($H$ = 256, embeddings of 256). Both models get the same data,
+// seed, optimiser (Adam, learning rate 0.002, gradients clipped to norm 1), batches of 64 pairs and **the same number of
+// updates**.
 
 // %%
 Seq2Seq NewModel(AttentionKind kind)
@@ -122,30 +217,30 @@ Seq2Seq NewModel(AttentionKind kind)
     Seeds.Set(42);
     return new Seq2Seq(new Seq2SeqOptions(sourceVocab.Count, targetVocab.Count, 256, 256, kind, Dropout: 0.2));
 }
-TrainingState Train(Seq2Seq model, optim.Optimizer optimizer, TimeSpan budget, TrainingState? resume = null)
+TrainingState Train(Seq2Seq model, optim.Optimizer optimizer, int totalUpdates, TrainingState? resume = null)
 {
     var progress = new LiveProgress($"seq2seq, attention: {model.Options.Attention}");
-    var state = Trainer.Fit(model, optimizer, epoch => TranslationBatch.Batches(train, 64, Seeds.CreateRandom(epoch)),
-        batch => model.Loss(batch), new TrainerOptions(Epochs: 20, ClipGradNorm: 1, TimeBudget: budget, LogEvery: 100),
+    var run = Trainer.Fit(model, optimizer, epoch => TranslationBatch.Batches(train, 64, Seeds.CreateRandom(epoch)),
+        batch => model.Loss(batch), new TrainerOptions(Epochs: 1000, ClipGradNorm: 1, MaxSteps: totalUpdates, LogEvery: 100),
         tokens: b => b.TargetTokens, progress: progress.Report, resume: resume);
     progress.Complete();
-    return state;
+    return run;
 }
 
 // %%
-var clock = Stopwatch.StartNew();
-var sameBudget = CourseMode.Pick(TimeSpan.FromSeconds(15), TimeSpan.FromMinutes(2.5));
+var comparisonUpdates = CourseMode.Pick(30, 800);
 var plain = NewModel(AttentionKind.None);
 var plainOptimizer = optim.Adam(plain.parameters(), 0.002);
-var plainRun = Train(plain, plainOptimizer, sameBudget);
+var plainRun = Train(plain, plainOptimizer, comparisonUpdates);
 var attentive = NewModel(AttentionKind.Additive);
 var attentiveOptimizer = optim.Adam(attentive.parameters(), 0.002);
-var attentiveRun = Train(attentive, attentiveOptimizer, sameBudget);
-Show($"trained both for {sameBudget.TotalMinutes:0.##} min each: {plainRun.Step:N0} and {attentiveRun.Step:N0} steps ({clock.Elapsed.TotalMinutes:0.0} min)");
+var attentiveRun = Train(attentive, attentiveOptimizer, comparisonUpdates);
+Show($"updates: {plainRun.Step:N0} without attention, {attentiveRun.Step:N0} with attention");
 
 // %% [markdown]
-// Attention costs time per step, so in the same minutes it takes fewer steps. Does it still learn faster? The
-// training curves (smoothed over 50 steps) and the loss on held-out validation pairs answer that:
+// An update with attention costs more time (it scores every source word at every target word), but both models
+// took the same number of updates. The training curves (a moving average over 50 updates) and the loss on held-out
+// validation pairs compare them:
 
 // %%
 var validationSample = validation.Take(CourseMode.Pick(300, 3000)).ToList();
@@ -153,32 +248,90 @@ var plainValidation = TranslationAnalysis.MeanLoss(plain, validationSample);
 var attentiveValidation = TranslationAnalysis.MeanLoss(attentive, validationSample);
 Results.Record("valid_loss_no_attention", plainValidation);
 Results.Record("valid_loss_attention", attentiveValidation);
-IReadOnlyList<double> Steps(TrainingState s) => [.. Enumerable.Range(1, s.History.Losses.Count).Select(i => (double)i)];
-Show($"validation loss per word after {sameBudget.TotalMinutes:0.##} min: no attention {plainValidation:0.000}, attention {attentiveValidation:0.000}");
-Show(Charts.Lines([("no attention", Steps(plainRun), Charts.Smooth(plainRun.History.Losses, 50)),
-              ("attention", Steps(attentiveRun), Charts.Smooth(attentiveRun.History.Losses, 50))],
-             "Training loss, same time budget", "step", "cross-entropy per word"));
+IReadOnlyList<double> Updates(TrainingState s) => [.. Enumerable.Range(1, s.History.Losses.Count).Select(i => (double)i)];
+Show($"validation loss per word after {comparisonUpdates:N0} updates: no attention {plainValidation:0.00}, attention {attentiveValidation:0.00}");
+Show(Charts.Lines([("no attention", Updates(plainRun), Charts.Smooth(plainRun.History.Losses, 50)),
+              ("attention", Updates(attentiveRun), Charts.Smooth(attentiveRun.History.Losses, 50))],
+             "Training loss, same number of updates", "update", "cross-entropy per word"));
 
 // %% [markdown]
-// ## 5. Greedy decoding and BLEU
+// ## 6. Greedy decoding and BLEU
 //
-// At test time there is no reference to read: the decoder feeds back its own most probable word (**greedy
-// decoding**) until it writes `<eos>`. **BLEU** compares the outputs with the references: the geometric mean of
-// the clipped 1- to 4-gram precisions over the whole test set, times a brevity penalty $\min(1, e^{1 - r/c})$ that stops
-// a model from scoring well by writing only the words it is sure of. Pairs that share a French sentence are
-// translated once, with all their English sentences as references.
+// To score translations, the models decode the test sentences greedily (`Seq2Seq.Greedy`, the loop you write in
+// Exercise 2) and the outputs are compared with the references by **BLEU** (Papineni et al., 2002). For each order
+// $n$ = 1 to 4, the **clipped precision** $p_n$ counts the hypothesis n-grams that appear in a reference, each at most
+// as often as it appears in the one reference that has it most, over the whole test set:
+//
+// $$p_n = \frac{\sum_{\text{sentences}} \sum_{g} \min\big(\mathrm{count}_{\text{hyp}}(g),\ \max_{\text{ref}} \mathrm{count}_{\text{ref}}(g)\big)}{\sum_{\text{sentences}} \sum_g \mathrm{count}_{\text{hyp}}(g)}.$$
+//
+// Let $c$ be the total length of the hypotheses and $r$ the sum, over sentences, of the reference length closest to
+// the hypothesis's (the shorter on a tie). Then
+//
+// $$\mathrm{BLEU} = \mathrm{BP} \cdot \exp\Big(\tfrac14 \sum_{n=1}^{4} \log p_n\Big), \qquad \mathrm{BP} = \min\big(1,\ e^{1 - r/c}\big).$$
+//
+// Clipping stops "the the the" from scoring on a reference with one "the"; the **brevity penalty** BP stops a model
+// from scoring well by writing only the few words it is sure of. In code, on token arrays:
+
+// %%
+Dictionary<string, int> NGrams(string[] words, int n) =>
+    Enumerable.Range(0, Math.Max(0, words.Length - n + 1)).Select(i => string.Join(' ', words[i..(i + n)]))
+        .GroupBy(g => g).ToDictionary(g => g.Key, g => g.Count());
+(int Matches, int Total) Clipped(string[] hyp, string[][] refs, int n)
+{
+    var counts = NGrams(hyp, n);
+    var matches = counts.Sum(kv => Math.Min(kv.Value, refs.Max(r => NGrams(r, n).GetValueOrDefault(kv.Key))));
+    return (matches, counts.Values.Sum());
+}
+int ClosestLength(string[] hyp, string[][] refs) =>
+    refs.Select(r => r.Length).OrderBy(l => Math.Abs(l - hyp.Length)).ThenBy(l => l).First();
+
+// %%
+double MyBleu(string[][] hyps, string[][][] refs)
+{
+    var logPrecisions = Enumerable.Range(1, 4).Select(n =>
+    {
+        var counts = hyps.Select((h, i) => Clipped(h, refs[i], n)).ToList();
+        return Math.Log((double)counts.Sum(x => x.Matches) / counts.Sum(x => x.Total));
+    });
+    double c = hyps.Sum(h => h.Length), r = hyps.Select((h, i) => ClosestLength(h, refs[i])).Sum();
+    return 100 * Math.Min(1, Math.Exp(1 - r / c)) * Math.Exp(logPrecisions.Average());
+}
+
+// %% [markdown]
+// Two hand-made corpora: one sentence per line, its references after it. In the first, the second hypothesis is
+// short, so the brevity penalty bites; in the second, a repeated word is clipped.
+
+// %%
+string[] Toks(string s) => s.Split(' ');
+var bleuCases = new (string[] Hyps, string[] Refs)[]
+{
+    (["the cat is on the mat .", "he reads"], ["the cat is on the mat . | there is a cat on the mat .", "he reads a book . | he is reading a book ."]),
+    (["the cat the cat is on the mat .", "it is raining hard today ."], ["the cat is on the mat .", "it is raining hard today . | it rains a lot today ."]),
+};
+Show(bleuCases.Select(bc =>
+{
+    var (h, r) = (bc.Hyps.Select(Toks).ToArray(), bc.Refs.Select(x => x.Split(" | ").Select(Toks).ToArray()).ToArray());
+    var library = Bleu.CorpusTokens(h, r);
+    return new { Mine = Math.Round(MyBleu(h, r), 4), Library = Math.Round(library.Score, 4), library.BrevityPenalty, Precisions = string.Join(" / ", library.Precisions.Select(p => p.ToString("0.0"))) };
+}).ToList());
+
+// %% [markdown]
+// Our BLEU and the library's `Bleu.CorpusTokens` agree on both corpora. Note that BLEU is a **corpus** score: the
+// counts are summed over all sentences before dividing, which is not the mean of per-sentence BLEU (a short sentence
+// with no 4-gram match would score 0 alone). Now the two models on the test set; pairs that share a French sentence
+// are translated once, with all their English sentences as references:
 
 // %%
 var testSet = CourseMode.Pick(data.Test.Take(300).ToList(), data.Test.ToList());
 TranslatorConfig Config(Seq2Seq m) => new("fra-eng", "fra", "eng", m.Options, MaxLength: 10, Pretokenized: false);
 var plainResult = new Translator(plain, sourceVocab, targetVocab, Config(plain)).Evaluate(testSet);
 var attentiveTranslator = new Translator(attentive, sourceVocab, targetVocab, Config(attentive));
-var sameBudgetResult = attentiveTranslator.Evaluate(testSet);
+var comparisonResult = attentiveTranslator.Evaluate(testSet);
 Results.Record("bleu_no_attention_greedy", plainResult.Bleu.Score);
-Results.Record("bleu_attention_greedy_same_budget", sameBudgetResult.Bleu.Score);
-Show(plainResult.Bleu.ToString());
-Show(sameBudgetResult.Bleu.ToString());
-Show(sameBudgetResult.Samples.Take(6).Select(s => new { s.Source, s.Hypothesis, Reference = s.References[0] }));
+Results.Record("bleu_attention_greedy_same_updates", comparisonResult.Bleu.Score);
+Show($"no attention: {plainResult.Bleu}");
+Show($"attention:    {comparisonResult.Bleu}");
+Show(comparisonResult.Samples.Take(6).Select(s => new { s.Source, s.Hypothesis, Reference = s.References[0] }));
 
 // %% [markdown]
 // Where does attention help? Split the test sentences by source length and score each group:
@@ -186,7 +339,7 @@ Show(sameBudgetResult.Samples.Take(6).Select(s => new { s.Source, s.Hypothesis, 
 // %%
 int[] lengthBounds = [4, 6, 8, 10];
 var byLength = TranslationAnalysis.BleuByLength(plainResult, lengthBounds)
-    .Zip(TranslationAnalysis.BleuByLength(sameBudgetResult, lengthBounds), (a, b) => new
+    .Zip(TranslationAnalysis.BleuByLength(comparisonResult, lengthBounds), (a, b) => new
     {
         Words = $"{a.MinLength}–{a.MaxLength}", a.Sentences,
         NoAttention = Math.Round(a.Bleu.Score, 1), Attention = Math.Round(b.Bleu.Score, 1), Gain = Math.Round(b.Bleu.Score - a.Bleu.Score, 1),
@@ -194,30 +347,32 @@ var byLength = TranslationAnalysis.BleuByLength(plainResult, lengthBounds)
 Show(byLength);
 
 // %% [markdown]
-// Without attention, everything the decoder knows about the source must pass through one vector of 256 numbers
-// (here the encoder's final states), and the longer the sentence, the more of it is lost; with attention the decoder
-// reads the source again at every word. Compare the gain in the first and last rows.
+// Without attention, everything the decoder knows about the source must pass through the summary, 512 numbers (the
+// encoder's two final states), and the longer the sentence, the more of it is lost; with attention the decoder reads
+// the source again at every word. Compare the gain in the first and last rows of your table.
 //
-// ## 6. Train the attention model further
+// ## 7. Train the attention model further
 //
-// The comparison is done; now give the attention model the rest of the budget, with the learning rate halved so
-// Adam's steps settle into the minimum it has found. Resuming from the returned `TrainingState` continues the
-// same run (step count, epoch, history) instead of starting a new one.
+// The comparison is done; now the attention model trains on, with the learning rate halved so Adam's steps settle
+// into the minimum it has found. Resuming from the returned `TrainingState` continues the same run (update count,
+// epoch, history) instead of starting a new one.
 
 // %%
+var totalUpdates = CourseMode.Pick(50, 3000);
 foreach (var group in attentiveOptimizer.ParamGroups) group.LearningRate = 0.001;
-attentiveRun = Train(attentive, attentiveOptimizer, CourseMode.Pick(TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5)), attentiveRun);
+attentiveRun = Train(attentive, attentiveOptimizer, totalUpdates, attentiveRun);
 var attentiveResult = attentiveTranslator.Evaluate(testSet);
 Results.Record("bleu_attention_greedy", attentiveResult.Bleu.Score);
-Show($"after {attentiveRun.ElapsedSeconds / 60:0.0} min of training in all: {attentiveResult.Bleu}");
+Show($"after {attentiveRun.Step:N0} updates in all ({attentiveRun.Step - comparisonUpdates:N0} more): {attentiveResult.Bleu}");
 
 // %% [markdown]
-// ## 7. What attention looks at
+// ## 8. What attention looks at
 //
 // Each row is one English word the model wrote; each column a French word (the last is `<eos>`; a word the model
 // never saw in training is marked `?`). Bright cells are the source words the decoder attended to while writing
-// that word: mostly a diagonal, bent where the word order differs. French puts most adjectives after the noun
-// (*une voiture rouge*, "a red car"), so in the third example the English word order differs from the French.
+// that word. Where the two languages put words in the same order, the bright cells run down a diagonal; look for
+// where it bends. French puts most adjectives after the noun (*une voiture rouge*, "a red car"), which the third
+// sentence tests: see whether "red" looks at *rouge* and "car" at *voiture*.
 
 // %%
 GenericChart AttentionChart(IReadOnlyList<string> sentence)
@@ -230,26 +385,88 @@ Show(AttentionChart(data.Test.Last(p => p.Source.Count >= 8).Source));
 Show(AttentionChart(attentiveTranslator.TokenizeSource("j'ai acheté une voiture rouge hier .")));
 
 // %% [markdown]
-// ## 8. Beam search
+// ## 9. Beam search
 //
-// Greedy decoding commits to one word at a time; a word that looks best now can lead to a worse sentence.
-// **Beam search** keeps the $k$ most probable prefixes at every step and ranks finished sentences by
-// $\log p / \text{length}^{\alpha}$. `BeamSearch.Search` is generic (a step function, a way to reorder states, and
-// the special tokens), so lesson 06 reuses it for captions. With $k = 1$ it *is* greedy decoding. The translator
-// searches many sentences at once (every beam of every sentence is one row of a batch), and, like every decoder in
-// the library, switches off oneDNN while it steps token by token, which is faster for such small steps on a CPU.
+// Greedy decoding commits to one word at a time; a word that looks best now can lead to a less probable sentence.
+// **Beam search** keeps the $k$ most probable prefixes at every step: it extends each by every word, keeps the best
+// $k$ extensions by log-probability, and sets aside those that end in `<eos>`. Finished sentences are ranked by
+// $\log p / \text{length}^{\alpha}$ (the length counts `<eos>`): with $\alpha$ = 0 by probability alone, which favours
+// short sentences since every word lowers $\log p$; with $\alpha$ = 1 by the mean log-probability per word.
+//
+// A hand-made "decoder" shows it: the next word's probability depends only on the previous word.
 
 // %%
-var beamSubset = testSet.Take(CourseMode.Pick(100, 1000)).ToList();
+string[] toyWords = ["<pad>", "<bos>", "<eos>", "the", "a", "cat", "dog", "sat"];
+var toy = new double[toyWords.Length, toyWords.Length];          // toy[previous, next] = p(next | previous)
+void ToyRow(string previous, params (string Word, double P)[] next)
+{
+    foreach (var (word, pr) in next) toy[Array.IndexOf(toyWords, previous), Array.IndexOf(toyWords, word)] = pr;
+}
+ToyRow("<bos>", ("the", 0.5), ("a", 0.4), ("<eos>", 0.1));
+ToyRow("the", ("cat", 0.4), ("<eos>", 0.35), ("dog", 0.25));
+ToyRow("a", ("dog", 0.9), ("cat", 0.1));
+ToyRow("cat", ("<eos>", 1.0));
+ToyRow("dog", ("sat", 0.6), ("<eos>", 0.4));
+ToyRow("sat", ("<eos>", 1.0));
+
+// %% [markdown]
+// Greedy takes "the" (0.5), then "cat" (0.4), then `<eos>`: probability 0.5 · 0.4 · 1 = 0.2. But "a dog sat" has
+// 0.4 · 0.9 · 0.6 · 1 = 0.216: its first word looked worse. Beam search in a few lines, on word ids
+// (1 = `<bos>`, 2 = `<eos>`):
+
+// %%
+List<(List<int> Words, double LogP)> MyBeam(double[,] table, int k, double alpha, int maxLength)
+{
+    List<(List<int> Words, double LogP)> live = [(new List<int>(), 0.0)], done = [];
+    for (var t = 0; t < maxLength && live.Count > 0; t++)
+    {
+        var grown = (from b in live
+                     let prev = b.Words.Count == 0 ? 1 : b.Words[^1]                  // <bos> = 1 before the first word
+                     from next in Enumerable.Range(0, table.GetLength(1))
+                     where table[prev, next] > 0
+                     select (Words: b.Words.Append(next).ToList(), LogP: b.LogP + Math.Log(table[prev, next])))
+                    .OrderByDescending(x => x.LogP).Take(k).ToList();            // the k best extensions
+        done.AddRange(grown.Where(x => x.Words[^1] == 2));                       // ended with <eos> = 2: finished
+        live = grown.Where(x => x.Words[^1] != 2).ToList();
+    }
+    return [.. done.OrderByDescending(d => d.LogP / Math.Pow(d.Words.Count, alpha))];
+}
+
+// %% [markdown]
+// The library's `BeamSearch.Search` takes any decoder as a step function (last words and state in, log-probabilities
+// of the next word out), so lesson 06 reuses it for captions. On the toy table:
+
+// %%
+string ToyText(IEnumerable<long> ids) => string.Join(' ', ids.Select(i => toyWords[i]).Where(x => x != "<eos>"));
+var toyLogProbs = torch.tensor(toy).log().to_type(ScalarType.Float32);                   // [previous, next]
+BeamStep<Tensor> toyStep = (rows, lastWords) => (toyLogProbs.index_select(0, lastWords), rows);
+Show(new[] { (1, 0.0), (2, 0.0), (2, 0.6) }.Select(c =>
+{
+    var mineBest = MyBeam(toy, c.Item1, c.Item2, 10)[0];
+    var library = BeamSearch.Search(torch.zeros(1, 1), toyStep, (s, rows) => s.index_select(0, rows),
+        new BeamSearchOptions(BosId: 1, EosId: 2, BeamSize: c.Item1, MaxLength: 10, LengthAlpha: c.Item2))[0];
+    return new { Beam = c.Item1, Alpha = c.Item2, Mine = ToyText(mineBest.Words.Select(i => (long)i)),
+        MyLogP = Math.Round(mineBest.LogP, 4), Library = ToyText(library.Tokens), LibraryLogP = Math.Round(library.LogProb, 4) };
+}).ToList());
+
+// %% [markdown]
+// With one beam the search is greedy ("the cat"); with two it finds "a dog sat". Both implementations agree.
+// A beam of one equals greedy decoding only with $\alpha$ = 0: with $\alpha > 0$ the library's search keeps a live
+// prefix after the best one has ended, because a longer sentence divided by a larger $\text{length}^\alpha$ could still
+// outrank it. The translator searches with $\alpha$ = 0.6 (its `lengthAlpha` default) and runs greedy decoding
+// for a beam of one; it decodes many sentences at once (every beam of every sentence is one row of a batch).
+//
+// On the trained model, greedy against beams of 3 and 5:
+
+// %%
+var beamSubset = testSet.Take(CourseMode.Pick(100, 500)).ToList();
 object BeamRow(int k)
 {
-    var watch = Stopwatch.StartNew();
     var score = attentiveTranslator.Evaluate(beamSubset, beamSize: k).Bleu;
     Results.Record($"bleu_attention_beam{k}_subset", score.Score);
-    return new { Beam = k, Bleu = Math.Round(score.Score, 1), BrevityPenalty = Math.Round(score.BrevityPenalty, 3), Seconds = Math.Round(watch.Elapsed.TotalSeconds, 1) };
+    return new { Decoding = k == 1 ? "greedy" : $"beam {k}, α = 0.6", Bleu = Math.Round(score.Score, 1), BrevityPenalty = Math.Round(score.BrevityPenalty, 3) };
 }
-List<object> beamTable = [BeamRow(1), BeamRow(3), BeamRow(5)];
-Show(beamTable);
+Show(new List<object> { BeamRow(1), BeamRow(3), BeamRow(5) });
 
 // %% [markdown]
 // Your own sentences: the tokenizer normalises them as it did the training text. Words the model never saw
@@ -260,60 +477,53 @@ string[] mine = ["je suis très fatigué ce soir .", "il pleut depuis ce matin .
 Show(mine.Select(s => new { French = s, Greedy = attentiveTranslator.Translate(s), Beam5 = attentiveTranslator.Translate(s, beamSize: 5) }));
 
 // %% [markdown]
-// Full mode trains for ten minutes: 2½ minutes for each model on the same budget, then 5 more for the attention
-// model. Measured with `rnn course --full 04` on an idle 2-core VM (AMD EPYC; threads chosen by the library's policy),
-// 650 s for the whole notebook:
-//
-// | | no attention | attention |
-// |---|---|---|
-// | steps in the same 2½ minutes | 979 | 994 |
-// | validation loss per word | 2.32 | 1.97 |
-// | test BLEU, greedy, same budget | 14.2 | 23.5 |
-// | gain by source length (1–4 / 5–6 / 7–8 / 9–10 words) | | +6.1 / +9.5 / +9.1 / +10.6 |
-// | test BLEU, greedy, after 7½ minutes in all | | **37.6** |
-// | beam 1 / 3 / 5 on the first 1,000 test sentences | | 36.8 / 39.3 / 39.6 |
-//
-// Attention gains most on the longest sentences. In the third map, "red" attends to both *voiture* and *rouge* and
-// "car" back to *voiture*: the reordering, learned. On a busy machine the same notebook trains far fewer steps
-// (a run with both cores taken by other jobs managed 22 and 42 steps in the shared budget and ended at BLEU 13), so
-// the figures need free cores. The command line trains longer and on the Multi30k benchmark:
-// `rnn translate train --data multi30k --minutes 120`, then `rnn translate eval --checkpoint DIR --split test --beam 5`.
+// The command line trains the same model longer, and on the Multi30k benchmark too:
+// `rnn translate train --data multi30k --minutes 120`, then `rnn translate eval --checkpoint DIR --split test --beam 5`
+// (its figures are in `docs/results.md`).
 //
 // ## Summary
-// - Padded batches need masks twice: in the loss (mean over real tokens) and in attention (weight 0 on padding).
-// - Attention gives the decoder a fresh, learned summary of the source at every step; the model without it must
-//   fit the whole sentence into one vector, and its BLEU — worst on long sentences — shows it.
-// - Greedy decoding is beam search with a beam of 1; corpus BLEU scores a whole test set at once, with a brevity
-//   penalty against short outputs.
+// - Padded batches need masks twice: in the loss (the mean over real tokens, or padding dominates it) and in
+//   attention (weight 0 on padding).
+// - The decoder is a loop over target words; teacher forcing feeds it the reference's previous word in training.
+//   Attention gives it a fresh, learned summary of the source at every step, where the model without attention must
+//   fit the whole sentence into one vector.
+// - Greedy decoding feeds back the most probable word; beam search keeps $k$ prefixes and ranks finished ones by
+//   $\log p / \text{length}^\alpha$ (a beam of one is greedy only with $\alpha$ = 0). Corpus BLEU sums clipped n-gram
+//   counts over the test set and multiplies by a brevity penalty.
 //
 // ## Exercises
-// **1.** A test set's hypotheses have 90 words in total and the closest references 100. What is the brevity penalty?
+//
+// **1. One attention step, Luong's way.** Write `MyLuongAttention(query, keys, mask, w)`: for a query $s$ `[B, dq]`,
+// encoder outputs $h$ `[B, S, dk]` (keys and values at once), a mask `[B, S]` (true at real positions) and a matrix
+// $W$ `[dq, dk]`, return the context `[B, dk]` and the weights `[B, S]` of the scores $e_j = s^\top W h_j$, unscaled.
+// The check compares with the library on random inputs with padding; the library's `DotProductAttention`, which
+// divides by $\sqrt{d}$, does not pass, and neither does forgetting the mask.
 
 // %%
-double? myPenalty = null;   // a number between 0 and 1
-
-Exercise.CheckNumber("Exercise 1", myPenalty, Math.Exp(1 - 100.0 / 90), 1e-3, "BP = exp(1 − r/c) when c < r.");
+(Tensor Context, Tensor Weights) MyLuongAttention(Tensor query, Tensor keys, Tensor mask, Tensor w)
+{
+    throw new NotImplementedException(); // TODO: scores sᵀ W h_j, −∞ at padding, softmax over source positions, weighted sum of keys
+}
+Lesson04.CheckLuongAttention(MyLuongAttention);
 
 // %% [markdown]
-// **2.** Beam search with beam size 1 and no length normalisation: does it return the same words as greedy
-// decoding, `"same"` or `"different"`? The check decodes a test sentence both ways.
+// **2. Greedy decoding.** Write `MyGreedy(step, state, maxLength)` for one sentence: start with `<bos>`
+// (`Vocabulary.Bos`), call `step(lastWord, state)` (`lastWord` an int64 tensor `[1]`; it returns the log-probabilities
+// of the next word `[1, V]` and the new state), feed back the most probable word, and stop after `<eos>`
+// (`Vocabulary.Eos`, not returned) or `maxLength` words. The check runs it on toy decoders and on your trained model
+// (against `Seq2Seq.Greedy`, with dropout off); calling `BeamSearch` instead of writing the loop does not pass.
 
 // %%
-string? myAnswer = null;   // "same" or "different"
-
-var probe = TranslationBatch.Collate([new EncodedPair(sourceVocab.Encode(data.Test[0].Source), [])]);
-var greedyIds = attentive.Greedy(probe.Source, probe.SourceLengths, 20).Ids[0];
-var beamIds = attentive.Beam(probe.Source, probe.SourceLengths, beamSize: 1, maxLength: 20, lengthAlpha: 0)[0].Tokens;
-var actual = greedyIds.SequenceEqual(beamIds) ? "same" : "different";
-Exercise.Check("Exercise 2", myAnswer, a => a == actual, "keeping the single best prefix at every step is the greedy choice.");
+long[] MyGreedy(Func<Tensor, Tensor, (Tensor LogProbs, Tensor State)> step, Tensor state, int maxLength)
+{
+    throw new NotImplementedException(); // TODO: the loop of section 3, feeding back the argmax instead of the reference
+}
+Lesson04.CheckGreedy(MyGreedy, attentive, sourceVocab.Encode(data.Test[0].Source));
 
 // %% [markdown]
-// **3.** In your run's table of BLEU by length (section 5), which group gained most from attention: the
-// `"shortest"` or the `"longest"` sentences?
+// **3. Brevity penalty.** A test set's hypotheses have 90 words in total and the closest references 100. What is the
+// brevity penalty?
 
 // %%
-string? myGroup = null;   // "shortest" or "longest"
-
-var gains = byLength.Select(r => r.Gain).ToList();
-var largest = gains[^1] > gains[0] ? "longest" : "shortest";
-Exercise.Check("Exercise 3", myGroup, a => a == largest, $"the gains run from {gains[0]} (shortest) to {gains[^1]} (longest) BLEU points.");
+double? myPenalty = null;   // TODO: a number between 0 and 1
+Exercise.CheckNumber("Exercise 3", myPenalty, Math.Exp(1 - 100.0 / 90), 1e-3, "BP = exp(1 − r/c) when c < r, with c the hypotheses' length.");
