@@ -422,8 +422,7 @@ List<(List<int> Words, double LogP)> MyBeam(double[,] table, int k, double alpha
     {
         var grown = (from b in live
                      let prev = b.Words.Count == 0 ? 1 : b.Words[^1]                  // <bos> = 1 before the first word
-                     from next in Enumerable.Range(0, table.GetLength(1))
-                     where table[prev, next] > 0
+                     from next in Enumerable.Range(0, table.GetLength(1)) where table[prev, next] > 0
                      select (Words: b.Words.Append(next).ToList(), LogP: b.LogP + Math.Log(table[prev, next])))
                     .OrderByDescending(x => x.LogP).Take(k).ToList();            // the k best extensions
         done.AddRange(grown.Where(x => x.Words[^1] == 2));                       // ended with <eos> = 2: finished
