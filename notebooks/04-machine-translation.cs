@@ -43,14 +43,14 @@ Show(session);
 // %%
 
 // %% [markdown]
-// Quick mode (`RNN_QUICK=1`) trains each model for a few dozen updates on 6,000 pairs: the code runs, the
+// Quick mode (`RNN_QUICK=1`) trains each model for a few dozen updates on a few thousand pairs: the code runs, the
 // translations are nonsense. **Full mode** trains a fixed number of updates (the training cells print how many), so
 // the same seed prints the same numbers on the same machine. It takes about ten minutes on a 2-core machine with
 // nothing else running, and longer on a busy one; almost all of it is the two training cells.
 //
 // ## 1. Sentence pairs
 //
-// The Tatoeba English–French pairs (about 143,000 lines) are normalised (lowercase, plain apostrophes), split into
+// The Tatoeba English–French sentence pairs are normalised (lowercase, plain apostrophes), split into
 // words and punctuation, and kept when both sides are short. The split is **by source sentence**: many French
 // sentences have several English translations, and all of them go to the same split, so the test set holds
 // sentences the model has never seen, each with all its reference translations.
@@ -127,6 +127,8 @@ Show(new[] { 0, 5, 20 }.Select(extra =>
 //
 // ## 3. The encoder–decoder and teacher forcing
 //
+// <!-- prose-numbers: allow 256 512 2014 -->
+//
 // **Encoder.** The French ids are embedded and read by a bidirectional GRU (lesson 02's GRU, run forwards and
 // backwards), packed so that padding never enters a state. With $H$ = 256 units per direction, every source word $j$
 // gets an output $h_j$ of $2H$ = 512 numbers, the two directions concatenated. The **summary** of the sentence is the
@@ -170,6 +172,8 @@ Show($"loop {string.Join('×', loopLogProbs.shape)} vs forward: max difference {
 //
 // ## 4. Attention from scratch
 //
+// <!-- prose-numbers: allow 2015 -->
+//
 // At decoder step $t$ the query is the state before the step, $s_{t-1}$. Every encoder output $h_j$ gets a score,
 // the **additive** form of Bahdanau et al. (2015):
 //
@@ -199,6 +203,7 @@ Show($"library vs by hand: weights {(weights - weightsByHand).abs().max().item<f
 // `Translation.AdditiveAttention`, which computes $W_k h_j + b$ once per sentence (`PrepareKeys`) and the rest once
 // per step (`Attend`).
 //
+// <!-- prose-numbers: allow 2015 2017 256 0.002 -->
 // **Other scores.** Luong et al. (2015) score **multiplicatively** and query with the *current* state $s_t$, after the
 // GRU step: $e_{tj} = s_t^\top W h_j$ (their "general" form; $s_t^\top h_j$ is the "dot" form). Dividing such a score
 // by $\sqrt{d}$, the size of the query, is the Transformer's scaled dot-product attention (Vaswani et al., 2017): it
@@ -347,6 +352,7 @@ var byLength = TranslationAnalysis.BleuByLength(plainResult, lengthBounds)
 Show(byLength);
 
 // %% [markdown]
+// <!-- prose-numbers: allow 512 -->
 // Without attention, everything the decoder knows about the source must pass through the summary, 512 numbers (the
 // encoder's two final states), and the longer the sentence, the more of it is lost; with attention the decoder reads
 // the source again at every word. Compare the gain in the first and last rows of your table.
@@ -410,6 +416,7 @@ ToyRow("dog", ("sat", 0.6), ("<eos>", 0.4));
 ToyRow("sat", ("<eos>", 1.0));
 
 // %% [markdown]
+// <!-- prose-numbers: allow 0.5 0.4 0.2 0.9 0.6 0.216 -->
 // Greedy takes "the" (0.5), then "cat" (0.4), then `<eos>`: probability 0.5 · 0.4 · 1 = 0.2. But "a dog sat" has
 // 0.4 · 0.9 · 0.6 · 1 = 0.216: its first word looked worse. Beam search in a few lines, on word ids
 // (1 = `<bos>`, 2 = `<eos>`):
@@ -520,6 +527,7 @@ long[] MyGreedy(Func<Tensor, Tensor, (Tensor LogProbs, Tensor State)> step, Tens
 Lesson04.CheckGreedy(MyGreedy, attentive, sourceVocab.Encode(data.Test[0].Source));
 
 // %% [markdown]
+// <!-- prose-numbers: allow 90 100 -->
 // **3. Brevity penalty.** A test set's hypotheses have 90 words in total and the closest references 100. What is the
 // brevity penalty?
 
