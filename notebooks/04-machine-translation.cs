@@ -232,15 +232,32 @@ TrainingState Train(Seq2Seq model, optim.Optimizer optimizer, int totalUpdates, 
     return run;
 }
 
+// %% [markdown]
+// A trained model is kept with its optimiser and training state. `Pretrained.OrTrain` trains it, or, when
+// `RNN_PRETRAINED` names a folder of models prepared in advance (`rnn course --prepare DIR`), loads it from there
+// and says so, so a class need not wait for the training cells.
+
+// %%
+TrainedModel TrainOrLoad(string name, AttentionKind kind, Func<TrainedModel> train) => Pretrained.OrTrain(name, train,
+    save: (t, dir) => Checkpoint.Save(dir, t.Model, t.Optimizer, t.Run),
+    load: dir =>
+    {
+        var model = NewModel(kind);
+        var optimizer = optim.Adam(model.parameters(), 0.002);
+        return new TrainedModel(model, optimizer, Checkpoint.Load(dir, model, optimizer));
+    });
+TrainedModel Fresh(AttentionKind kind, int updates)
+{
+    var model = NewModel(kind);
+    var optimizer = optim.Adam(model.parameters(), 0.002);
+    return new TrainedModel(model, optimizer, Train(model, optimizer, updates));
+}
+
 // %%
 var comparisonUpdates = CourseMode.Pick(30, 800);
-var plain = NewModel(AttentionKind.None);
-var plainOptimizer = optim.Adam(plain.parameters(), 0.002);
-var plainRun = Train(plain, plainOptimizer, comparisonUpdates);
-var attentive = NewModel(AttentionKind.Additive);
-var attentiveOptimizer = optim.Adam(attentive.parameters(), 0.002);
-var attentiveRun = Train(attentive, attentiveOptimizer, comparisonUpdates);
-Show($"updates: {plainRun.Step:N0} without attention, {attentiveRun.Step:N0} with attention");
+var plain = TrainOrLoad("04-no-attention", AttentionKind.None, () => Fresh(AttentionKind.None, comparisonUpdates));
+var attentive = TrainOrLoad("04-attention", AttentionKind.Additive, () => Fresh(AttentionKind.Additive, comparisonUpdates));
+Show($"updates: {plain.Run.Step:N0} without attention, {attentive.Run.Step:N0} with attention");
 
 // %% [markdown]
 // An update with attention costs more time (it scores every source word at every target word), but both models
@@ -249,14 +266,14 @@ Show($"updates: {plainRun.Step:N0} without attention, {attentiveRun.Step:N0} wit
 
 // %%
 var validationSample = validation.Take(CourseMode.Pick(300, 3000)).ToList();
-var plainValidation = TranslationAnalysis.MeanLoss(plain, validationSample);
-var attentiveValidation = TranslationAnalysis.MeanLoss(attentive, validationSample);
+var plainValidation = TranslationAnalysis.MeanLoss(plain.Model, validationSample);
+var attentiveValidation = TranslationAnalysis.MeanLoss(attentive.Model, validationSample);
 Results.Record("valid_loss_no_attention", plainValidation);
 Results.Record("valid_loss_attention", attentiveValidation);
 IReadOnlyList<double> Updates(TrainingState s) => [.. Enumerable.Range(1, s.History.Losses.Count).Select(i => (double)i)];
 Show($"validation loss per word after {comparisonUpdates:N0} updates: no attention {plainValidation:0.00}, attention {attentiveValidation:0.00}");
-Show(Charts.Lines([("no attention", Updates(plainRun), Charts.Smooth(plainRun.History.Losses, 50)),
-              ("attention", Updates(attentiveRun), Charts.Smooth(attentiveRun.History.Losses, 50))],
+Show(Charts.Lines([("no attention", Updates(plain.Run), Charts.Smooth(plain.Run.History.Losses, 50)),
+              ("attention", Updates(attentive.Run), Charts.Smooth(attentive.Run.History.Losses, 50))],
              "Training loss, same number of updates", "update", "cross-entropy per word"));
 
 // %% [markdown]
@@ -329,9 +346,8 @@ Show(bleuCases.Select(bc =>
 // %%
 var testSet = CourseMode.Pick(data.Test.Take(300).ToList(), data.Test.ToList());
 TranslatorConfig Config(Seq2Seq m) => new("fra-eng", "fra", "eng", m.Options, MaxLength: 10, Pretokenized: false);
-var plainResult = new Translator(plain, sourceVocab, targetVocab, Config(plain)).Evaluate(testSet);
-var attentiveTranslator = new Translator(attentive, sourceVocab, targetVocab, Config(attentive));
-var comparisonResult = attentiveTranslator.Evaluate(testSet);
+var plainResult = new Translator(plain.Model, sourceVocab, targetVocab, Config(plain.Model)).Evaluate(testSet);
+var comparisonResult = new Translator(attentive.Model, sourceVocab, targetVocab, Config(attentive.Model)).Evaluate(testSet);
 Results.Record("bleu_no_attention_greedy", plainResult.Bleu.Score);
 Results.Record("bleu_attention_greedy_same_updates", comparisonResult.Bleu.Score);
 Show($"no attention: {plainResult.Bleu}");
@@ -365,11 +381,15 @@ Show(byLength);
 
 // %%
 var totalUpdates = CourseMode.Pick(50, 3000);
-foreach (var group in attentiveOptimizer.ParamGroups) group.LearningRate = 0.001;
-attentiveRun = Train(attentive, attentiveOptimizer, totalUpdates, attentiveRun);
+var final = TrainOrLoad("04-translator", AttentionKind.Additive, () =>
+{
+    foreach (var group in attentive.Optimizer.ParamGroups) group.LearningRate = 0.001;
+    return attentive with { Run = Train(attentive.Model, attentive.Optimizer, totalUpdates, attentive.Run) };
+});
+var attentiveTranslator = new Translator(final.Model, sourceVocab, targetVocab, Config(final.Model));
 var attentiveResult = attentiveTranslator.Evaluate(testSet);
 Results.Record("bleu_attention_greedy", attentiveResult.Bleu.Score);
-Show($"after {attentiveRun.Step:N0} updates in all ({attentiveRun.Step - comparisonUpdates:N0} more): {attentiveResult.Bleu}");
+Show($"after {final.Run.Step:N0} updates in all ({final.Run.Step - comparisonUpdates:N0} more): {attentiveResult.Bleu}");
 
 // %% [markdown]
 // ## 8. What attention looks at
@@ -524,7 +544,7 @@ long[] MyGreedy(Func<Tensor, Tensor, (Tensor LogProbs, Tensor State)> step, Tens
 {
     throw new NotImplementedException(); // TODO: the loop of section 3, feeding back the argmax instead of the reference
 }
-Lesson04.CheckGreedy(MyGreedy, attentive, sourceVocab.Encode(data.Test[0].Source));
+Lesson04.CheckGreedy(MyGreedy, final.Model, sourceVocab.Encode(data.Test[0].Source));
 
 // %% [markdown]
 // <!-- prose-numbers: allow 90 100 -->
@@ -534,3 +554,9 @@ Lesson04.CheckGreedy(MyGreedy, attentive, sourceVocab.Encode(data.Test[0].Source
 // %%
 double? myPenalty = null;   // TODO: a number between 0 and 1
 Exercise.CheckNumber("Exercise 3", myPenalty, Math.Exp(1 - 100.0 / 90), 1e-3, "BP = exp(1 − r/c) when c < r, with c the hypotheses' length.");
+
+// %% [markdown]
+// Types declared in the cells above (a program declares its types after its statements).
+
+// %%
+record TrainedModel(Seq2Seq Model, optim.Optimizer Optimizer, TrainingState Run);
