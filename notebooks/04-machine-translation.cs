@@ -279,6 +279,8 @@ Show(Charts.Lines([("no attention", Updates(plain.Run), Charts.Smooth(plain.Run.
 // %% [markdown]
 // ## 6. Greedy decoding and BLEU
 //
+// <!-- prose-numbers: allow 2002 -->
+//
 // To score translations, the models decode the test sentences greedily (`Seq2Seq.Greedy`, the loop you write in
 // Exercise 2) and the outputs are compared with the references by **BLEU** (Papineni et al., 2002). For each order
 // $n$ = 1 to 4, the **clipped precision** $p_n$ counts the hypothesis n-grams that appear in a reference, each at most
@@ -371,7 +373,8 @@ Show(byLength);
 // <!-- prose-numbers: allow 512 -->
 // Without attention, everything the decoder knows about the source must pass through the summary, 512 numbers (the
 // encoder's two final states), and the longer the sentence, the more of it is lost; with attention the decoder reads
-// the source again at every word. Compare the gain in the first and last rows of your table.
+// the source again at every word. Compare the gains row by row: the shortest sentences, which fit into one vector
+// best, usually gain least.
 //
 // ## 7. Train the attention model further
 //
@@ -476,6 +479,7 @@ Show(new[] { (1, 0.0), (2, 0.0), (2, 0.6) }.Select(c =>
 }).ToList());
 
 // %% [markdown]
+// <!-- prose-numbers: allow 0.6 -->
 // With one beam the search is greedy ("the cat"); with two it finds "a dog sat". Both implementations agree.
 // A beam of one equals greedy decoding only with $\alpha$ = 0: with $\alpha > 0$ the library's search keeps a live
 // prefix after the best one has ended, because a longer sentence divided by a larger $\text{length}^\alpha$ could still
