@@ -21,6 +21,7 @@ static class Cli
     {
         var root = new Command("rnn", "The RnnNotebooks course from the command line.") { new HelpOption() };
         root.Add(DoctorCommand.Build());
+        root.Add(DoctorCommand.BuildEnvAlias());
         root.Add(CourseCommand.Build());
         root.Add(NotebooksCommand.Build());
         root.Add(DataCommand.Build());
@@ -30,7 +31,6 @@ static class Cli
         root.Add(AsrCommand.Build());
         root.Add(CaptionCommand.Build());
         root.Add(BenchCommand.Build());
-        root.Add(DoctorCommand.BuildEnvAlias());
         root.Add(DocsCommand.Build());
         RejectOptionsAsArguments(root);
         return root;

@@ -5,7 +5,7 @@ using RnnNotebooks.Notebook;
 namespace RnnNotebooks.Cli;
 
 /// <summary><c>rnn doctor</c>: can this machine run the course? One line per check with its fix; exit 1 when it cannot.
-/// <c>rnn env</c>, its former name, is a hidden alias of <c>rnn doctor --no-run</c>.</summary>
+/// <c>rnn env</c>, which showed part of this before, is now a short alias of <c>rnn doctor --no-run</c>.</summary>
 static class DoctorCommand
 {
     public static Command Build()
@@ -22,7 +22,7 @@ static class DoctorCommand
     /// <summary><c>rnn env</c>: kept so that scripts and habits from before <c>rnn doctor</c> keep working.</summary>
     public static Command BuildEnvAlias()
     {
-        var command = new Command("env", "The checks of rnn doctor without running notebook 00 (rnn doctor --no-run).") { Hidden = true };
+        var command = new Command("env", "Same as rnn doctor --no-run: every check but the run of notebook 00.");
         command.SetAction(_ => Run(runNotebook: false));
         return command;
     }
