@@ -143,12 +143,14 @@ static partial class ThisMachine
     public static IReadOnlyList<DatasetState> Datasets()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var hosts = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase);   // most datasets share a host: ask each once
         return [.. Data.Datasets.Status().Select(s =>
         {
             var info = Data.Datasets.Get(s.Name);
             var problems = s.IsPresent ? Data.Datasets.Verify(s.Name).Problems.Select(p => p.Path).ToList() : [];
             var source = info.CanDownload ? info.Files.FirstOrDefault(f => f.Url is not null)?.Url : null;
-            bool? reachable = s.IsPresent || source is null ? null : Reachable(http, source);
+            bool? reachable = s.IsPresent || source is null ? null
+                : hosts.TryGetValue(source.Host, out var known) ? known : hosts[source.Host] = Reachable(http, source);
             return new DatasetState(s.Name, s.IsPresent, s.Directory, s.Files, s.Bytes, problems, source, reachable);
         })];
     }
