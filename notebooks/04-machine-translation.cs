@@ -27,7 +27,7 @@ using Plotly.NET;
 //
 // **You will learn**
 // - how sentences of different lengths become padded batches with masks, and why the loss and attention must use them;
-// - the decoder loop with teacher forcing, and attention (scores, weights, context), without and with which an
+// - the decoder loop with teacher forcing and attention (scores, weights, context), and what attention changes when an
 //   encoder–decoder is trained on French–English pairs;
 // - greedy decoding and beam search with length normalisation, and how corpus BLEU scores the translations.
 
