@@ -39,11 +39,25 @@ static class CliDocsText
             `notebooks/NN-name.cs` with `dotnet run` and keeps what it printed as `NN-name.app.log`. `--quick` is the CI-sized
             run (`RNN_QUICK=1`), `--full` forces full mode even when `RNN_QUICK` is set; `--no-build` skips building the library
             first. Exits with 1 if a lesson failed.
+
+            `--grade SUBMISSIONS_DIR` marks students' work instead: SUBMISSIONS_DIR holds one folder per student, named
+            after the student, with the notebooks they hand in (`alice/00-getting-started.ipynb`, matched to a lesson by its
+            number). Each runs in quick mode from `notebooks/`, as in the student's own checkout, and its exercise checks'
+            verdicts go to a CSV (`--out FILE`, default `artifacts/grading/grades.csv`): `student,lesson,exercise,verdict,detail`,
+            a verdict being `right`, `wrong` (the detail says what the check found) or `not-answered`; a notebook that fails
+            to run gets a `(notebook),failed` row with its first error, checks that never ran a `(missing),not-run` row, and
+            each student a closing `(all),(total)` row, e.g. `3 of 5 right`. Executed copies and logs go to
+            `artifacts/grading/<student>/`. A missing folder, or one without submissions, is a usage error (exit 2); a
+            student's failing notebook is a grade, not an error (exit 0). Lesson arguments limit the grading to those lessons.
+            The submissions are code: grade where running it is acceptable.
             """,
         ["notebooks"] = """
             `build` writes every lesson's notebook and app (`notebooks/NN-name.ipynb` and `.cs`) from its source in
             `tools/notebook-sources/` ([authoring](authoring.md#the-lesson-sources)); only files that changed are written.
             `--check` writes nothing and exits with 1, naming the files, when a committed notebook or app is stale.
+            `--solutions --out DIR` writes the instructor edition instead: every lesson's notebook and app with each
+            exercise's `%% solution` cell in place of its `// TODO:` stub, referring to this checkout's library from DIR. It
+            is for teachers and never committed; `notebooks/` is refused as DIR.
             """,
         ["data"] = """
             `list` shows each dataset, whether it is present, where, and its licence; `verify` checks every file against the
