@@ -15,12 +15,12 @@ public sealed record ExerciseVerdict(string Exercise, Verdict Verdict, string? H
 public sealed record ResultsFile(IReadOnlyList<HeadlineResult> Results, IReadOnlyList<ExerciseVerdict> Exercises);
 
 /// <summary>
-/// Headline results of the running notebook, collected by the course runner.
+/// Headline results and exercise verdicts of the running notebook, collected by the course runner.
 /// </summary>
 /// <remarks>
-/// The runner sets <c>RNN_RESULTS_FILE</c> for each notebook it executes; every <see cref="Record"/> rewrites
-/// that JSON file (atomically), so results survive even if a later cell fails. Without the variable the
-/// results are only kept in memory. Introduced in 00-getting-started.
+/// The runner sets <c>RNN_RESULTS_FILE</c> for each notebook it executes; every <see cref="Record"/> and
+/// <see cref="RecordExercise"/> rewrites that JSON file (atomically), so results survive even if a later cell
+/// fails. Without the variable the results and verdicts are only kept in memory. Introduced in 00-getting-started.
 /// </remarks>
 public static class Results
 {
