@@ -127,7 +127,7 @@ public static class PackBuilder
     /// <summary>The pack's feed as the only package source; a relative source is read relative to this file.</summary>
     internal const string NuGetConfig = """
         <?xml version="1.0" encoding="utf-8"?>
-        <!-- The offline pack's feed as the only package source: dotnet restore --configfile, dotnet tool restore --configfile. -->
+        <!-- The offline pack's feed as the only package source, for the configfile option of dotnet restore and dotnet tool. -->
         <configuration>
           <packageSources>
             <clear />
