@@ -10,11 +10,9 @@ static class PackCommand
     public static Command Build()
     {
         var directory = new Argument<string>("DIR") { Description = "the folder to write (new or empty, unless --force)" };
-        var os = CliOptions.OneOf(new Option<string>("--os")
-        {
-            Description = "the system of the machines that use the pack (default: this one)",
-            DefaultValueFactory = _ => PackBuilder.CurrentSystem,
-        }, [.. PackBuilder.Systems]);
+        // No default value in the option: the help and docs/cli.md would then show the system they were made on.
+        var os = CliOptions.OneOf(new Option<string>("--os") { Description = "the system of the machines that use the pack (default: this one)" },
+            [.. PackBuilder.Systems]);
         var datasets = new Option<string[]>("--datasets")
         {
             Description = "the datasets to include, by name (rnn data list), or none (default: every dataset)",
@@ -26,7 +24,7 @@ static class PackCommand
         {
             directory, os, datasets, force,
         };
-        command.SetAction(p => Run(p.GetValue(directory)!, p.GetValue(os)!, DatasetNames(p.GetValue(datasets)), p.GetValue(force)));
+        command.SetAction(p => Run(p.GetValue(directory)!, p.GetValue(os) ?? PackBuilder.CurrentSystem, DatasetNames(p.GetValue(datasets)), p.GetValue(force)));
         return command;
     }
 
