@@ -16,6 +16,8 @@ namespace RnnNotebooks.Cli.Packing;
 /// <param name="PackagesFolder">The NuGet global packages folder; default: the one the solution's restore used.</param>
 /// <param name="ToolStore">Where <c>dotnet tool install -g</c> keeps tools (for the Jupyter kernel's package); default: <c>~/.dotnet/tools/.store</c>.</param>
 /// <param name="FeaturesDirectory">Lesson 06's feature caches; default: <c>artifacts/cache/features</c> of the clone.</param>
+/// <param name="NotebookKernelPackages">Include the packages the notebooks' <c>#r "nuget: …"</c> lines restore (a notebook
+/// kernel's own restore); false packs only what the solution and the lessons' apps restore.</param>
 public sealed record PackOptions(
     string Directory,
     string Os,
@@ -24,7 +26,8 @@ public sealed record PackOptions(
     string? RepoRoot = null,
     string? PackagesFolder = null,
     string? ToolStore = null,
-    string? FeaturesDirectory = null);
+    string? FeaturesDirectory = null,
+    bool NotebookKernelPackages = true);
 
 /// <summary>What went into a pack.</summary>
 public sealed record PackResult(string Directory, int Files, long Bytes, IReadOnlyList<string> Datasets,
@@ -175,7 +178,9 @@ public static class PackBuilder
         }
 
         var (needed, packagesFolder) = SolutionPackages(root, options.PackagesFolder, problems);
-        var notebookRoots = NotebookSources(root).SelectMany(f => NuGetPackages.NotebookReferences(File.ReadAllText(f))).Distinct().ToList();
+        var notebookRoots = options.NotebookKernelPackages
+            ? NotebookSources(root).SelectMany(f => NuGetPackages.NotebookReferences(File.ReadAllText(f))).Distinct().ToList()
+            : [];
         var (kernel, kernelMissing) = NuGetPackages.Closure(notebookRoots, packagesFolder, NuGetPackages.FrameworkPackages());
         problems.AddRange(kernelMissing.Select(m => $"package {m} is not in {packagesFolder}: run notebook 00 once on this machine "
             + "with internet (`rnn course 00 --quick`) so its kernel restores it."));
@@ -187,7 +192,7 @@ public static class PackBuilder
             else problems.Add($"package {package} has no .nupkg in {packagesFolder}: `dotnet restore` with internet puts it there.");
         }
         var natives = $"libtorch-cpu-{options.Os}";
-        if (!packages.Any(p => p.Item1.Id.Equals(natives, StringComparison.OrdinalIgnoreCase)) && problems.Count == 0)
+        if (!packages.Any(p => p.Item1.Id.Equals(natives, StringComparison.OrdinalIgnoreCase)))
             problems.Add($"package {natives} (libtorch for {options.Os}) is not among the packages the course restores here; "
                 + "TorchSharp-cpu brings it, so restore the solution with internet first.");
 

@@ -8,7 +8,7 @@ namespace RnnNotebooks.Data;
 /// <remarks>Layout: <c>datasets/&lt;name&gt;/</c>, <c>features/*.features</c>, <c>nuget/*.nupkg</c> (a folder feed that
 /// also holds the tools' packages), <c>nuget.config</c> (that feed as the only source), <c>README.txt</c>,
 /// <c>pack.json</c> (what is in it) and <c>SHA256SUMS</c> (every other file's SHA-256, in <c>sha256sum</c>'s format).
-/// Introduced in 00-getting-started.</remarks>
+/// Not from a lesson: it serves classrooms without internet (docs/offline.md).</remarks>
 public static class OfflinePack
 {
     /// <summary>Environment variable naming the pack folder.</summary>
