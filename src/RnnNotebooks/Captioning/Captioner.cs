@@ -178,7 +178,7 @@ public static class CaptionFeatures
     {
         var path = Path.Combine(cacheDirectory ?? FeatureCache.DefaultDirectory, name + ".features");
         using var encoder = new ResNet18Encoder();
-        // An offline pack (RNN_PACK) may carry the features a lab machine would otherwise spend half an hour on;
+        // An offline pack (RNN_PACK) may carry the features, which a lab machine would otherwise extract itself;
         // it is read only, so a stale copy there is passed over and the clone's own cache is (re)built as usual.
         if (cacheDirectory is null && Data.OfflinePack.FeatureFile(name + ".features") is { } packed
             && FeatureCache.Check(path, encoder.Fingerprint, images).Status != FeatureCacheStatus.Valid
