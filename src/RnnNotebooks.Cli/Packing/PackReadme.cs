@@ -10,7 +10,8 @@ static class PackReadme
         var windows = os == "win-x64";
         var pack = windows ? "$env:RNN_PACK" : "$RNN_PACK";
         var set = windows ? """$env:RNN_PACK = "D:\rnn-pack"        # this session; `setx RNN_PACK D:\rnn-pack` keeps it for new ones"""
-            : "export RNN_PACK=/media/usb/rnn-pack    # or wherever the folder is; add it to ~/.profile to keep it";
+            : $"export RNN_PACK={(os == "osx-arm64" ? "/Volumes/USB/rnn-pack" : "/media/usb/rnn-pack")}    # or wherever the folder is; add it to ~/.profile to keep it";
+        var then = windows ? ";" : " &&";   // Windows PowerShell 5 has no &&
         var check = os switch
         {
             "linux-x64" => "  cd \"$RNN_PACK\" && sha256sum -c --quiet SHA256SUMS",
@@ -51,7 +52,7 @@ static class PackReadme
                  dotnet build src/RnnNotebooks
             4. Run a lesson:
                  dotnet run notebooks/00-getting-started.cs          (the lesson as a program)
-                 cd notebooks && dotnet repl --run 00-getting-started.ipynb --exit-after-run
+                 cd notebooks{then} dotnet repl --run 00-getting-started.ipynb --exit-after-run
             5. For notebooks in VS Code or Jupyter, whose kernel restores packages with the user's NuGet settings, add the
                pack's feed as a source and, on a machine without internet, turn nuget.org off (`enable` turns it back on):
                  dotnet nuget add source "{pack}/nuget" --name rnn-pack
