@@ -75,6 +75,15 @@ static class CliDocsText
             SHA-256 in `data/manifests/`; `fetch` downloads into the user cache, checking as it goes (`fetch --all`: every
             dataset).
             """,
+        ["pack"] = """
+            Writes an offline pack for a classroom without internet ([offline classroom](offline.md)): the datasets, each
+            file checked against its SHA-256; a local NuGet feed with every package the solution's restore and the notebooks'
+            `#r "nuget: …"` lines use, and the notebook tools; lesson 06's cached image features when there are any; a
+            `nuget.config`, `README.txt` with the steps for the lab machines, `pack.json` and `SHA256SUMS`. Everything is
+            taken from this machine: when something is missing, nothing is written and each missing piece is named with the
+            command that gets it. The pack is built beside `DIR` and renamed into place. On a lab machine, `RNN_PACK=DIR`
+            makes the course read the datasets and features from it and restore NuGet packages from its feed only.
+            """,
         ["lm"] = """
             Lesson 03's language models. `--level` defaults to `word` for `ptb`, `char` otherwise, and the defaults of the
             model's size and training follow the level.
