@@ -166,7 +166,6 @@ public static class LanguageModelTraining
             $"{corpus.Name}, {tokenizer.Unit} level: {trainIds.Length:N0} training and {validIds.Length:N0} validation tokens, vocabulary {tokenizer.Size} " +
             $"({corpus.Split}). Model: {o.NumLayers}×{o.HiddenSize} {o.Cell}, dropout {o.Dropout}, tied {o.TieWeights}; " +
             $"batch {batch} × {steps} steps, Adam lr {optimizer.ParamGroups.First().LearningRate:g3}, {threads} thread(s).");
-        RunFolder.SaveOptions(output, options);
 
         var budget = options.Minutes is { } mins ? TimeSpan.FromMinutes(mins) : (TimeSpan?)null;
         var clock = Stopwatch.StartNew();
@@ -186,7 +185,7 @@ public static class LanguageModelTraining
         if (schedule is null) hooks.Add(new ReduceOnPlateau(optimizer, valLoss, 0.5));
         hooks.Add(new SaveCheckpoint(s =>
         {
-            LanguageModelCheckpoint.Save(output, model, tokenizer, optimizer, s, lossFn.State);
+            LanguageModelCheckpoint.Save(output, model, tokenizer, optimizer, s, lossFn.State, RunFolder.OptionsFiles(options));
             if (s.BatchInEpoch == 0 && s.History.Epochs.Count > 0 && s.History.Epochs[^1] is { } e && valLoss.Of(e) is { } val)
                 log?.Invoke($"epoch {e.Epoch}: train {e.TrainLoss:F4}, validation {val:F4} nats/{tokenizer.Unit} (perplexity {Math.Exp(val):F2}), " +
                     $"{e.TokensPerSecond:F0} tokens/s; checkpoint saved to {output}");

@@ -166,10 +166,9 @@ public static class AsrTraining
             state = Checkpoint.Load(output, recognizer.Model, optimizer);
             log?.Invoke($"resuming {output}: epoch {state.Epoch}, step {state.Step}.");
         }
-        RunFolder.SaveOptions(output, options);
         void Save(TrainingState s)
         {
-            recognizer.Save(output, optimizer, s, notes?.Invoke(s));
+            recognizer.Save(output, optimizer, s, notes?.Invoke(s), RunFolder.OptionsFiles(options));
             log?.Invoke($"saved the best model so far (epoch {s.Epoch}{(s.BatchInEpoch > 0 ? $" +{s.BatchInEpoch} batches" : "")}) to {output}");
         }
         var (end, best) = Fit(recognizer, optimizer, mine, options, state, progress, cancellationToken,

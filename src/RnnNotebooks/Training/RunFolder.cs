@@ -19,7 +19,7 @@ public enum ExistingCheckpoint
 /// finished or better model: a folder without a checkpoint starts a new run; a checkpoint trained with the same options
 /// resumes; any other checkpoint is left alone with an error that names the choices.
 /// </summary>
-/// <remarks>A recipe's options record is saved beside its checkpoint as <see cref="OptionsFile"/> (snake_case JSON), and
+/// <remarks>A recipe's options record is saved as one of its checkpoint's files, <see cref="OptionsFile"/> (snake_case JSON), and
 /// two runs match when their records are equal once the budget (epochs, time, threads) is taken out.
 /// Introduced in 03-language-modeling.</remarks>
 public static class RunFolder
@@ -82,18 +82,13 @@ public static class RunFolder
 
     /// <summary>The options record saved in <paramref name="dir"/>, or null when there is none.</summary>
     /// <exception cref="InvalidDataException">The file is not a valid record.</exception>
-    public static TOptions? ReadOptions<TOptions>(string dir) where TOptions : class
-    {
-        var path = Path.Combine(dir, OptionsFile);
-        return File.Exists(path) ? Json.ReadFile<TOptions>(path, "training options file", _ => { }) : null;
-    }
+    public static TOptions? ReadOptions<TOptions>(string dir) where TOptions : class =>
+        Checkpoint.Locate(dir, OptionsFile) is { } path ? Json.ReadFile<TOptions>(path, "training options file", _ => { }) : null;
 
-    /// <summary>Writes <paramref name="options"/> beside the checkpoint in <paramref name="dir"/>.</summary>
-    public static void SaveOptions<TOptions>(string dir, TOptions options)
-    {
-        Directory.CreateDirectory(dir);
-        AtomicFile.WriteAllText(Path.Combine(dir, OptionsFile), JsonSerializer.Serialize(options, Json.Options));
-    }
+    /// <summary>The options record as a file of the checkpoint (pass it as a model's <c>extraFiles</c> when saving), so the
+    /// options and the weights they trained are replaced together or not at all.</summary>
+    public static IReadOnlyDictionary<string, Action<BinaryWriter>> OptionsFiles<TOptions>(TOptions options) =>
+        new Dictionary<string, Action<BinaryWriter>> { [OptionsFile] = Checkpoint.Text(JsonSerializer.Serialize(options, Json.Options)) };
 
     static string Differences<TOptions>(TOptions saved, TOptions asked, Func<TOptions, TOptions> withoutBudget)
     {

@@ -142,12 +142,11 @@ public static class TranslationTraining
             return new Dictionary<string, double> { ["valid_loss"] = loss, ["valid_bleu"] = bleu };
         }
 
-        RunFolder.SaveOptions(output, options);
         using var best = new KeepBest(model, new Score("valid_bleu", HigherIsBetter: true),
             scoreNow: () => translator.Evaluate(validationSample).Bleu.Score);
         var save = new SaveCheckpoint(s =>
         {
-            translator.Save(output, optimizer, s);
+            translator.Save(output, optimizer, s, RunFolder.OptionsFiles(options));
             log?.Invoke($"epoch {s.Epoch}{(s.BatchInEpoch > 0 ? $" (+{s.BatchInEpoch} batches)" : "")}: validation BLEU {best.BestScore:0.00} (best so far), saved to {output}");
         }, onlyBest: best);
         var left = TimeSpan.FromMinutes(options.Minutes) - clock.Elapsed;

@@ -125,7 +125,7 @@ public sealed class CaptionCliTests : IDisposable
         log.WriteLine(err);
         Assert.True(code == 0, err);
         using (var json = JsonDocument.Parse(output)) Assert.Equal(1, json.RootElement.GetProperty("epochs").GetInt32());
-        Assert.True(File.Exists(Path.Combine(checkpoint, Captioner.ConfigFile)));
+        Assert.NotNull(RnnNotebooks.Training.Checkpoint.PathOf(checkpoint, Captioner.ConfigFile));
 
         (code, output, err) = Run("caption", "eval", "--checkpoint", checkpoint, "--split", "test", "--beam", "2", "--max-images", "12",
             "--cache", cache);

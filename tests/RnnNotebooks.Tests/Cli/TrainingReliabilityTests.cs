@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using RnnNotebooks.Captioning;
 using RnnNotebooks.Data;
 using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Tests.Training;
 using RnnNotebooks.Training;
 using RnnNotebooks.Translation;
 
@@ -122,23 +123,23 @@ public sealed class TrainingReliabilityTests : IDisposable
         return folder;
     }
 
-    static void EditJson(string path, Action<JsonObject> edit)
+    static void EditJson(string folder, string name, Action<JsonObject> edit) => CheckpointText.Edit(folder, name, text =>
     {
-        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var json = JsonNode.Parse(text)!.AsObject();
         edit(json);
-        File.WriteAllText(path, json.ToJsonString());
-    }
+        return json.ToJsonString();
+    });
 
     [Fact]
     public void TranslatorJson_WithoutModel_IsAnErrorNamingTheFileAndTheKey()
     {
         var folder = SaveUntrainedTranslator();
-        EditJson(Path.Combine(folder, "translator.json"), j => j.Remove("model"));
+        EditJson(folder, "translator.json", j => j.Remove("model"));
 
         var (code, _, error) = Run("translate", "eval", "--checkpoint", folder);
 
         Assert.True(code == 1, $"exit {code}: {error}");
-        Assert.Contains("translator.json", error);
+        Assert.Contains(Checkpoint.PathOf(folder, "translator.json")!, error);   // the config's file, stored under its hashed name
         Assert.Contains("\"model\" is missing", error);
     }
 
@@ -146,17 +147,17 @@ public sealed class TrainingReliabilityTests : IDisposable
     public void CaptionerJson_WithoutModel_OrWithHiddenZero_IsAnErrorNamingTheFileAndTheKey()
     {
         var folder = SaveUntrainedCaptioner();
-        var config = Path.Combine(folder, "captioner.json");
-        var original = File.ReadAllText(config);
-        EditJson(config, j => j["model"]!["hidden"] = 0);
+        const string config = "captioner.json";
+        var original = CheckpointText.Read(folder, config);
+        EditJson(folder, config, j => j["model"]!["hidden"] = 0);
 
         var (code, _, error) = Run("caption", "run", "--checkpoint", folder, "x.jpg");
         Assert.True(code == 1, $"exit {code}: {error}");
-        Assert.Contains("captioner.json", error);
+        Assert.Contains(Checkpoint.PathOf(folder, config)!, error);
         Assert.Contains("\"model.hidden\" = 0", error);
 
-        File.WriteAllText(config, original);
-        EditJson(config, j => j.Remove("model"));
+        CheckpointText.Write(folder, config, original);
+        EditJson(folder, config, j => j.Remove("model"));
         (code, _, error) = Run("caption", "run", "--checkpoint", folder, "x.jpg");
         Assert.True(code == 1, $"exit {code}: {error}");
         Assert.Contains("\"model\" is missing", error);
@@ -180,7 +181,7 @@ public sealed class TrainingReliabilityTests : IDisposable
         var forced = Run(TinyLm(text, output, "--epochs", "1", "--lr", "0.01", "--force"));
         Assert.True(forced.Code == 0, forced.Err);
         Assert.DoesNotContain("resuming", forced.Err);
-        using var options = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, RunFolder.OptionsFile)));
+        using var options = JsonDocument.Parse(CheckpointText.Read(output, RunFolder.OptionsFile));
         Assert.Equal(0.01, options.RootElement.GetProperty("learning_rate").GetDouble());
     }
 
@@ -317,7 +318,7 @@ public sealed class TrainingReliabilityTests : IDisposable
         var output = Path.Combine(dir, "asr");
         InterruptOnceSaved(output, ["asr", "train", "--data", data, "--epochs", "100000", "--strings", "16", "--hidden", "8",
             "--layers", "1", "--threads", "1", "--out", output]);
-        Assert.True(File.Exists(Path.Combine(output, RunFolder.OptionsFile)));
+        Assert.NotNull(Checkpoint.PathOf(output, RunFolder.OptionsFile));
         RnnNotebooks.Speech.SpeechRecognizer.Load(output).Dispose();
     }
 }

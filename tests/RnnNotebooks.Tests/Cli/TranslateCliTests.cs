@@ -121,8 +121,8 @@ public sealed class TranslateCliTests : IDisposable
         var train = Run("", "translate", "train", "--data", "fra-eng", "--max-pairs", "600", "--epochs", "1", "--hidden", "16",
             "--embedding", "16", "--batch", "32", "--threads", "1", "--out", output);
         Assert.True(train.Code == 0, train.Err);
-        foreach (var file in new[] { "translator.json", "source-vocab.json", "target-vocab.json", "checkpoint.json" })
-            Assert.True(File.Exists(Path.Combine(output, file)), file);
+        foreach (var file in new[] { "translator.json", "source-vocab.json", "target-vocab.json" })
+            Assert.NotNull(RnnNotebooks.Training.Checkpoint.PathOf(output, file));
         Assert.NotNull(RnnNotebooks.Training.Checkpoint.PathOf(output, RnnNotebooks.Training.Checkpoint.ModelFile));
 
         var eval = Run("", "translate", "eval", "--checkpoint", output, "--split", "test", "--beam", "2");
