@@ -262,9 +262,9 @@ public sealed class TrainingReliabilityTests : IDisposable
     }
 
     /// <summary>Runs <c>rnn</c> with <paramref name="args"/> in its own process, sends it SIGINT (Ctrl-C) half a second
-    /// after <paramref name="output"/> first holds a checkpoint, and checks that it then stops, says so and exits with 130
-    /// printing nothing on stdout.</summary>
-    static void InterruptOnceSaved(string output, string[] args)
+    /// after <paramref name="output"/> first holds a checkpoint (<paramref name="presses"/> times, 20 ms apart), and checks
+    /// that it then ends with 130, printing nothing on stdout; returns what it wrote to stderr.</summary>
+    static string Interrupt(string output, string[] args, int presses)
     {
         var rnn = typeof(RnnNotebooks.Cli.Cli).Assembly.Location;
         Assert.True(File.Exists(Path.ChangeExtension(rnn, ".runtimeconfig.json")), $"no runtimeconfig beside {rnn}");
@@ -283,14 +283,54 @@ public sealed class TrainingReliabilityTests : IDisposable
         Assert.False(process.HasExited, string.Join("\n", errors));
         Thread.Sleep(500);
 
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString()])) kill.WaitForExit();
+        for (var i = 0; i < presses; i++)
+        {
+            if (i > 0) Thread.Sleep(20);
+            using var kill = Process.Start("kill", ["-INT", process.Id.ToString()])!;
+            kill.WaitForExit();
+        }
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "Ctrl-C should stop training within a step");
         process.WaitForExit();
 
         var err = string.Join("\n", errors);
         Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {err}");
-        Assert.Contains("Stopped by Ctrl-C", err);
         Assert.Equal("", stdout.ToString());
+        return err;
+    }
+
+    /// <summary><see cref="Interrupt"/> once: the command stops, saves and says so.</summary>
+    static void InterruptOnceSaved(string output, string[] args) =>
+        Assert.Contains("Stopped by Ctrl-C", Interrupt(output, args, presses: 1));
+
+    [Fact]
+    public void CtrlC_FirstPressCancels_ASecondLetsTheRuntimeEndTheProcess()
+    {
+        var ctrlC = new RnnNotebooks.Cli.CtrlC();
+        try
+        {
+            Assert.False(ctrlC.Token.IsCancellationRequested);
+            Assert.True(ctrlC.Press(), "the first press keeps the process alive, to save");
+            Assert.True(ctrlC.Token.IsCancellationRequested);
+            Assert.False(ctrlC.Press(), "a second press must let the runtime end the process");
+            Assert.False(ctrlC.Press());
+        }
+        finally
+        {
+            ctrlC.Dispose();
+        }
+    }
+
+    [Fact]
+    public void LmTrain_SecondCtrlC_QuitsAtOnce_AndTheFolderStillHoldsALoadableModel()
+    {
+        // The second press may land in the middle of the save the first asked for: whatever it cuts short, the folder
+        // must load as the model before that save or the one after it.
+        var output = Path.Combine(dir, "lm");
+        Interrupt(output, TinyLm(Text(), output, "--epochs", "100000", "--threads", "1"), presses: 2);
+        var loaded = RnnNotebooks.Models.LanguageModelCheckpoint.Load(output, m => new FastAdam(m.parameters(), 0.01));
+        loaded.Model.Dispose();
+        loaded.Optimizer!.Dispose();
+        loaded.CarriedState?.Dispose();
     }
 
     [Fact]
