@@ -62,7 +62,7 @@ public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary targ
 
     /// <summary>Tokens of a raw input line: normalised and split like the training text (Multi30k's Moses
     /// tokenisation also splits punctuation off words and lowercases).</summary>
-    public IReadOnlyList<string> TokenizeSource(string text) => Tokenizer.Tokenize(text);
+    public IReadOnlyList<string> TokenizeSource(string text) => SentenceTokenizer.Tokenize(text);
 
     /// <summary>Translates tokenised sentences in batches of <paramref name="batchSize"/>: greedily
     /// (<paramref name="beamSize"/> 1) or by beam search, every beam of every sentence in one decoder step.</summary>
@@ -104,7 +104,7 @@ public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary targ
 
     /// <summary>Translates one line of text and joins the words back into text.</summary>
     public string Translate(string text, int beamSize = 1) =>
-        Tokenizer.Detokenize(Translate([TokenizeSource(text)], beamSize)[0]);
+        SentenceTokenizer.Detokenize(Translate([TokenizeSource(text)], beamSize)[0]);
 
     /// <summary>
     /// Corpus BLEU (whitespace tokens, as both sides are tokenised) on <paramref name="pairs"/>. With
