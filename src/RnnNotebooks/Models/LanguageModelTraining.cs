@@ -42,7 +42,7 @@ public sealed record LanguageModelTrainingOptions(
     string Data = "tinyshakespeare", TokenLevel? Level = null, int? Hidden = null, int Layers = 2, RecurrentCell Cell = RecurrentCell.Lstm,
     double? Dropout = null, bool? TieWeights = null, int? BatchSize = null, int? Steps = null, double? LearningRate = null,
     LearningRateSchedule Schedule = LearningRateSchedule.Plateau, double DecayFraction = 0.3, double? Minutes = null, int? Epochs = null,
-    int Seed = 42, int Threads = 0)
+    int Seed = 42, int Threads = 0) : IRecipeOptions<LanguageModelTrainingOptions>
 {
     /// <summary>The same options with every level-dependent default filled in.</summary>
     public LanguageModelTrainingOptions Resolved()
@@ -83,7 +83,11 @@ public sealed record LanguageModelTrainingOptions(
         Recipe.Threads(Threads, nameof(Threads));
     }
 
-    internal LanguageModelTrainingOptions WithoutBudget() => Resolved() with { Minutes = null, Epochs = 0, Threads = 0 };
+    LanguageModelTrainingOptions IRecipeOptions<LanguageModelTrainingOptions>.WithoutBudget() =>
+        Resolved() with { Minutes = null, Epochs = 0, Threads = 0 };
+
+    LanguageModelTrainingOptions IRecipeOptions<LanguageModelTrainingOptions>.WithBudgetOf(LanguageModelTrainingOptions asked) =>
+        this with { Minutes = asked.Minutes, Epochs = asked.Epochs, Threads = asked.Threads };
 }
 
 /// <summary>The result of <see cref="LanguageModelTraining.Train"/>.</summary>
@@ -115,12 +119,7 @@ public static class LanguageModelTraining
         ExistingCheckpoint existing = ExistingCheckpoint.ResumeIfSame, Action<string>? log = null, Action<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(output);
-        options.Validate();
-        options = options.Resolved();
-        (var resume, options) = RunFolder.Open(output, options, o => o.WithoutBudget(),
-            (saved, asked) => saved.Resolved() with { Minutes = asked.Minutes, Epochs = asked.Epochs, Threads = asked.Threads }, existing, "language model");
+        (var resume, options) = RunFolder.Start(output, options, existing, "language model");
 
         var corpus = options.Data switch
         {

@@ -80,6 +80,20 @@ public static class RunFolder
             : (resume, options);
     }
 
+    /// <summary>
+    /// The start of a recipe whose options record is an <see cref="IRecipeOptions{TOptions}"/>: checks the options, fills in
+    /// their defaults, and <see cref="Open"/>s <paramref name="output"/> (a resumed run with <see cref="ExistingCheckpoint.Resume"/>
+    /// goes on with the saved options and this session's budget).
+    /// </summary>
+    internal static (bool Resume, TOptions Options) Start<TOptions>(string output, TOptions options, ExistingCheckpoint existing, string what)
+        where TOptions : class, IRecipeOptions<TOptions>
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
+        options.Validate();
+        return Open(output, options.Resolved(), o => o.WithoutBudget(), (saved, asked) => saved.Resolved().WithBudgetOf(asked), existing, what);
+    }
+
     /// <summary>The options record saved in <paramref name="dir"/>, or null when there is none.</summary>
     /// <exception cref="InvalidDataException">The file is not a valid record.</exception>
     public static TOptions? ReadOptions<TOptions>(string dir) where TOptions : class =>
@@ -99,4 +113,17 @@ public static class RunFolder
             .Select(k => $"{k} {a.GetProperty(k).GetRawText()} there, {(b.TryGetProperty(k, out var v) ? v.GetRawText() : "none")} now");
         return string.Join("; ", keys);
     }
+}
+
+/// <summary>What <see cref="RunFolder.Start"/> needs of a recipe's options record.</summary>
+internal interface IRecipeOptions<TOptions> where TOptions : class
+{
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first property out of range.</summary>
+    void Validate();
+    /// <summary>The same options with every default that depends on others filled in.</summary>
+    TOptions Resolved();
+    /// <summary>The options with the budget (time, epochs, threads) reset: what must match for a run to resume.</summary>
+    TOptions WithoutBudget();
+    /// <summary>These (saved) options with the budget of <paramref name="asked"/>.</summary>
+    TOptions WithBudgetOf(TOptions asked);
 }
