@@ -16,19 +16,7 @@ public sealed class AsrCommandTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (RnnNotebooks.Cli.Cli.Run(args), o.ToString(), e.ToString()); }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CliRun.Invoke(args);
 
     string TinyModel()
     {

@@ -18,22 +18,8 @@ public sealed class LmCommandTests : IDisposable
 
     static (int Code, string Out, string Error) Run(params string[] args)
     {
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            var code = RnnNotebooks.Cli.Cli.Run(args);
-            return (code, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-            Environment.SetEnvironmentVariable("RNN_THREADS", null);
-        }
+        try { return CliRun.Invoke(args); }
+        finally { Environment.SetEnvironmentVariable("RNN_THREADS", null); }
     }
 
     string Write(string name, string text)
