@@ -19,7 +19,7 @@ public enum LearningRateSchedule
     HoldCosine,
 }
 
-/// <summary>How <see cref="LanguageModelTraining.Train"/> trains a language model; saved beside its checkpoint. Null sizes
+/// <summary>How <see cref="LanguageModelTraining.Train"/> trains a language model; saved with its checkpoint. Null sizes
 /// take the level's default (<see cref="Resolved"/>).</summary>
 /// <param name="Data">tinyshakespeare, ptb or the path of a text file.</param>
 /// <param name="Level">Characters or words (null: words for ptb, else characters).</param>

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace RnnNotebooks.Speech;
 
-/// <summary>Sizes of an <see cref="AcousticModel"/>. Saved beside its checkpoint.</summary>
+/// <summary>Sizes of an <see cref="AcousticModel"/>. Saved with its checkpoint.</summary>
 /// <param name="InputSize">Features per frame (40 log-mel).</param>
 /// <param name="Classes">Output classes, blank included (<see cref="CharacterSet.Count"/>).</param>
 /// <param name="ConvChannels">Channels of the two 1-D convolutions.</param>

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace RnnNotebooks.Speech;
 
 /// <summary>How <see cref="AsrTraining.Train(IReadOnlyList{DigitRecording}, IReadOnlyCollection{string}, AsrTrainingOptions, Action{TrainingProgress}?, CancellationToken, Action{SpeechRecognizer, int, double}?)"/>
-/// trains a digit-string recognizer; saved beside its checkpoint when it trains into a folder.</summary>
+/// trains a digit-string recognizer; saved with its checkpoint when it trains into a folder.</summary>
 /// <param name="StringsPerEpoch">Fresh connected digit strings built (and augmented) for every epoch.</param>
 /// <param name="Epochs">Epochs (each a new set of strings).</param>
 /// <param name="BatchSize">Strings per batch; batches group strings of similar length.</param>

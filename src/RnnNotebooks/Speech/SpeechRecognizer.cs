@@ -38,7 +38,7 @@ public sealed record RecognizerConfig(
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed class SpeechRecognizer : IDisposable
 {
-    /// <summary>File name of the configuration beside the checkpoint.</summary>
+    /// <summary>Plain name of the configuration, one of the checkpoint's files (see <see cref="Checkpoint.PathOf"/>).</summary>
     public const string ConfigFile = "asr.json";
 
     readonly LogMelFeatures features;

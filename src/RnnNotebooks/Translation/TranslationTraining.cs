@@ -4,7 +4,7 @@ using TorchSharp;
 
 namespace RnnNotebooks.Translation;
 
-/// <summary>How <see cref="TranslationTraining.Train"/> trains a translator; saved beside its checkpoint.</summary>
+/// <summary>How <see cref="TranslationTraining.Train"/> trains a translator; saved with its checkpoint.</summary>
 /// <param name="Data">fra-eng or multi30k.</param>
 /// <param name="Source">Source language (null: the dataset's first, fra or de).</param>
 /// <param name="Target">Target language (null: eng for fra, fra for eng; en for de, de for en).</param>
