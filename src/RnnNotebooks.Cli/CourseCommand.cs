@@ -17,12 +17,22 @@ static class CourseCommand
         host.CompletionSources.Add("notebook", "app");
         var noBuild = CliOptions.Flag("--no-build", "do not build the library first");
         var output = CliOptions.Text("--out", "where the executed copies go (default artifacts/notebooks)", helpName: "DIR");
+        var prepare = CliOptions.Text("--prepare", "train the lessons' models in full mode and save them into DIR, for RNN_PRETRAINED=DIR " +
+            "(default: every lesson that has one)", helpName: "DIR");
+        var force = CliOptions.Flag("--force", "with --prepare: replace models already prepared in DIR");
         var lessons = new Argument<string[]>("LESSON") { Description = "the lessons to run (00, 01-vanilla-rnn, …; default: all)", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("course", "Run the lessons headless, as notebooks or as apps, and write artifacts/results.md.")
         {
-            quick, full, host, noBuild, output, lessons,
+            quick, full, host, noBuild, output, prepare, force, lessons,
         };
         CliOptions.Exclusive(command, quick, full, "contradict each other.");
+        command.Validators.Add(r =>
+        {
+            if (r.GetValue(prepare) is not null && r.GetValue(quick))
+                r.AddError("--prepare trains the full-mode models; it cannot be combined with --quick.");
+            if (r.GetValue(force) && r.GetValue(prepare) is null)
+                r.AddError("--force only replaces models prepared by --prepare DIR; give --prepare DIR too.");
+        });
         command.SetAction(p =>
         {
             var lessonHost = p.GetValue(host) switch
@@ -31,13 +41,17 @@ static class CourseCommand
                 "app" => LessonHost.App,
                 var other => throw new UsageException($"--host {other}: use 'notebook' (the .ipynb under dotnet-repl) or 'app' (the .cs under dotnet run)."),
             };
+            var prepareDir = p.GetValue(prepare);
+            if (prepareDir is { Length: 0 }) throw new UsageException("--prepare needs a folder: --prepare DIR.");
             var options = new CourseRunOptions(
                 RepoRoot: Course.FindRepoRoot(),
-                Quick: p.GetValue(quick) || (!p.GetValue(full) && CourseMode.IsQuick),
+                Quick: prepareDir is null && (p.GetValue(quick) || (!p.GetValue(full) && CourseMode.IsQuick)),
                 Only: p.GetValue(lessons) ?? [],
                 OutputDirectory: p.GetValue(output),
                 Build: !p.GetValue(noBuild),
-                Host: lessonHost);
+                Host: lessonHost,
+                PrepareDirectory: prepareDir,
+                ReplacePrepared: p.GetValue(force));
             return CourseRunner.Run(options).AllPassed ? 0 : 1;
         });
         return command;
