@@ -39,6 +39,10 @@ static class CliDocsText
             `notebooks/NN-name.cs` with `dotnet run` and keeps what it printed as `NN-name.app.log`. `--quick` is the CI-sized
             run (`RNN_QUICK=1`), `--full` forces full mode even when `RNN_QUICK` is set; `--no-build` skips building the library
             first. Exits with 1 if a lesson failed.
+
+            `--prepare DIR` runs, in full mode, the lessons whose training cell can load a prepared model (all of them, or the
+            named ones) and saves each model into `DIR/NAME/`, for `RNN_PRETRAINED=DIR` ([teaching](teaching.md#results-without-the-wait)).
+            A model already in DIR is kept and nothing runs, unless `--force` is given.
             """,
         ["notebooks"] = """
             `build` writes every lesson's notebook and app (`notebooks/NN-name.ipynb` and `.cs`) from its source in
