@@ -32,6 +32,17 @@ static class CliDocsText
     /// <summary>A paragraph under a command's heading, by command name.</summary>
     public static readonly IReadOnlyDictionary<string, string> Notes = new Dictionary<string, string>
     {
+        ["doctor"] = """
+            Run it first on a new machine. One line per check, `ok`, `warn` or `FAIL`, each failure or warning with its fix:
+            the platform against the ones TorchSharp-cpu 0.107.0 ships libtorch for (linux-x64, win-x64, osx-arm64), glibc
+            and libstdc++ against what TorchSharp's native library needs (Linux), TorchSharp loading and computing, memory,
+            the library where the notebooks load it (`artifacts/bin/RnnNotebooks/debug/RnnNotebooks.dll`), the NuGet cache
+            (the notebooks' packages there, or the folder writable), dotnet-repl and the Jupyter kernel (dotnet-interactive
+            1.0.712001), every dataset (present and matching its SHA-256, or its source reachable), disk space, and last
+            notebook 00 in quick mode (as `rnn course --quick 00`; its executed copy goes to `artifacts/doctor/`). Exits with
+            1 when a check failed, 0 otherwise (warnings included). `rnn env` is the same as `rnn doctor --no-run`.
+            [setup](setup.md) lists the supported platforms and what to do on the others.
+            """,
         ["course"] = """
             Runs the lessons headless (all, or the named ones: `00`, `01-vanilla-rnn`, …) and writes `artifacts/results.md`
             and `artifacts/results.json`; executed copies go to `artifacts/notebooks/` (or `--out DIR`). `--host notebook` (the
