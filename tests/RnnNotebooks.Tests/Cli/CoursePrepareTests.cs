@@ -9,13 +9,16 @@ sealed class ScratchCourse : IDisposable
 {
     public readonly DirectoryInfo Repo = Directory.CreateTempSubdirectory("course-prepare-");
 
-    public ScratchCourse()
+    public ScratchCourse() => Populate(Repo);
+
+    /// <summary>Makes <paramref name="repo"/> a course without lessons: the solution marker, the real tool manifest, an empty notebooks folder.</summary>
+    public static void Populate(DirectoryInfo repo)
     {
         var root = Course.FindRepoRoot(AppContext.BaseDirectory);
-        File.WriteAllText(Path.Combine(Repo.FullName, "RnnNotebooks.sln"), "");
-        Directory.CreateDirectory(Path.Combine(Repo.FullName, ".config"));
-        File.Copy(Path.Combine(root, ".config", "dotnet-tools.json"), Path.Combine(Repo.FullName, ".config", "dotnet-tools.json"));
-        Directory.CreateDirectory(Path.Combine(Repo.FullName, "notebooks"));
+        File.WriteAllText(Path.Combine(repo.FullName, "RnnNotebooks.sln"), "");
+        Directory.CreateDirectory(Path.Combine(repo.FullName, ".config"));
+        File.Copy(Path.Combine(root, ".config", "dotnet-tools.json"), Path.Combine(repo.FullName, ".config", "dotnet-tools.json"));
+        Directory.CreateDirectory(Path.Combine(repo.FullName, "notebooks"));
     }
 
     public string Prepared => Path.Combine(Repo.FullName, "prepared");
