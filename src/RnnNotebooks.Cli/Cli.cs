@@ -25,6 +25,7 @@ static class Cli
         root.Add(CourseCommand.Build());
         root.Add(NotebooksCommand.Build());
         root.Add(DataCommand.Build());
+        root.Add(PackCommand.Build());
         root.Add(LmCommand.Build());
         root.Add(TranslateCommand.Build());
         root.Add(MetricsCommand.Build());

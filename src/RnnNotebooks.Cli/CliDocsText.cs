@@ -16,7 +16,13 @@ static class CliDocsText
         the same options (the budget — `--minutes`, `--epochs`, `--threads` — aside) is resumed, so running the same command
         again continues it; any other checkpoint is left untouched and the command stops with exit code 1, saying what differs.
         Then choose: `--resume` continues that checkpoint anyway (its model keeps the saved shape), `--force` starts over and
-        replaces it, or give another `--out`. The options of a run are saved beside its checkpoint as `training-options.json`.
+        replaces it, or give another `--out`. The options of a run are saved with its checkpoint (`training-options.json`).
+
+        **A checkpoint folder** holds `checkpoint.json` and the files it lists: the weights, the optimizer state, the model's
+        configuration and vocabularies (`lm.json`, `asr.json`, `translator.json`, `captioner.json`, `*-vocab.json`) and the run's
+        options, each stored under its name with part of its SHA-256 added (`asr.1f2e3d4c5b6a7980.json`). A save writes the new
+        files first and `checkpoint.json` last, so an interrupted save (a full disk, a crash) leaves the previous model whole.
+        Copy or move the whole folder; a file changed by hand no longer matches its hash and is refused.
 
         **Ctrl-C** during training stops after the current step, saves the checkpoint, says so and exits with 130; run the same
         command to continue. A second Ctrl-C quits at once, leaving the last saved checkpoint as it was.
@@ -54,16 +60,39 @@ static class CliDocsText
             `--prepare DIR` runs, in full mode, the lessons whose training cell can load a prepared model (all of them, or the
             named ones) and saves each model into `DIR/NAME/`, for `RNN_PRETRAINED=DIR` ([teaching](teaching.md#results-without-the-wait)).
             A model already in DIR is kept and nothing runs, unless `--force` is given.
+
+            `--grade SUBMISSIONS_DIR` marks students' work instead: SUBMISSIONS_DIR holds one folder per student, named
+            after the student, with the notebooks they hand in (`alice/00-getting-started.ipynb`, matched to a lesson by its
+            number). Each runs in quick mode from `notebooks/`, as in the student's own checkout, and its exercise checks'
+            verdicts go to a CSV (`--out FILE`, default `artifacts/grading/grades.csv`): `student,lesson,exercise,verdict,detail`,
+            a verdict being `right`, `wrong` (the detail says what the check found) or `not-answered`; a notebook that fails
+            to run gets a `(notebook),failed` row with its first error, checks that never ran a `(missing),not-run` row, and
+            each student a closing `(all),(total)` row, e.g. `3 of 5 right`. Executed copies and logs go to
+            `artifacts/grading/<student>/`. A missing folder, or one without submissions, is a usage error (exit 2); a
+            student's failing notebook is a grade, not an error (exit 0). Lesson arguments limit the grading to those lessons.
+            The submissions are code: grade where running it is acceptable.
             """,
         ["notebooks"] = """
             `build` writes every lesson's notebook and app (`notebooks/NN-name.ipynb` and `.cs`) from its source in
             `tools/notebook-sources/` ([authoring](authoring.md#the-lesson-sources)); only files that changed are written.
             `--check` writes nothing and exits with 1, naming the files, when a committed notebook or app is stale.
+            `--solutions --out DIR` writes the instructor edition instead: every lesson's notebook and app with each
+            exercise's `%% solution` cell in place of its `// TODO:` stub, referring to this checkout's library from DIR. It
+            is for teachers and never committed; `notebooks/` is refused as DIR.
             """,
         ["data"] = """
             `list` shows each dataset, whether it is present, where, and its licence; `verify` checks every file against the
             SHA-256 in `data/manifests/`; `fetch` downloads into the user cache, checking as it goes (`fetch --all`: every
             dataset).
+            """,
+        ["pack"] = """
+            Writes an offline pack for a classroom without internet ([offline classroom](offline.md)): the datasets, each
+            file checked against its SHA-256; a local NuGet feed with every package the solution's restore and the notebooks'
+            `#r "nuget: …"` lines use, and the notebook tools; lesson 06's cached image features when there are any; a
+            `nuget.config`, `README.txt` with the steps for the lab machines, `pack.json` and `SHA256SUMS`. Everything is
+            taken from this machine: when something is missing, nothing is written and each missing piece is named with the
+            command that gets it. The pack is built beside `DIR` and renamed into place. On a lab machine, `RNN_PACK=DIR`
+            makes the course read the datasets and features from it and restore NuGet packages from its feed only.
             """,
         ["lm"] = """
             Lesson 03's language models. `--level` defaults to `word` for `ptb`, `char` otherwise, and the defaults of the

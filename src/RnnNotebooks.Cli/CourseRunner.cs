@@ -77,7 +77,7 @@ public static class CourseRunner
             var timeout = options.Timeout ?? TimeSpan.FromMinutes(options.Quick ? 10 : 60);
             var run = options.Host == LessonHost.App
                 ? RunApp(notebooks[i], outDir, options.Quick, timeout, environment, log)
-                : RunOne(notebooks[i], outDir, options.Quick, timeout, environment, log);
+                : RunOne(notebooks[i], outDir, options.Quick, timeout, log, environment: environment);
             runs.Add(run);
             log($"[{i + 1}/{notebooks.Count}] {name} {(run.Passed ? "passed" : "FAILED")} in {run.WallTime.TotalSeconds:F1} s" +
                 (run.Results.Count > 0 ? "  " + string.Join("  ", run.Results.Select(CourseResults.FormatResult)) : ""));
@@ -95,8 +95,10 @@ public static class CourseRunner
         return report;
     }
 
-    static NotebookRun RunOne(string notebook, string outDir, bool quick, TimeSpan timeout,
-        IReadOnlyDictionary<string, string?> environment, Action<string> log)
+    /// <summary>Executes one notebook with dotnet-repl, in <paramref name="workingDirectory"/> (default: the notebook's
+    /// folder, as VS Code does), writing the executed copy, log and results file into <paramref name="outDir"/>.</summary>
+    internal static NotebookRun RunOne(string notebook, string outDir, bool quick, TimeSpan timeout, Action<string> log,
+        string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var name = Path.GetFileNameWithoutExtension(notebook);
         var executed = Path.Combine(outDir, name + ".ipynb");
@@ -108,7 +110,7 @@ public static class CourseRunner
         {
             // dotnet-repl resolves relative paths against its working directory; VS Code uses the
             // notebook's folder, so run there too.
-            WorkingDirectory = Path.GetDirectoryName(notebook)!,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(notebook)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -117,7 +119,7 @@ public static class CourseRunner
             psi.ArgumentList.Add(arg);
         psi.Environment[CourseMode.Variable] = quick ? "1" : "0";
         psi.Environment[Results.FileVariable] = resultsPath;
-        foreach (var (variable, value) in environment) psi.Environment[variable] = value;
+        if (environment is not null) foreach (var (variable, value) in environment) psi.Environment[variable] = value;
 
         var (exitCode, wallTime, _) = Execute(psi, name, logPath, timeout, log);
 
@@ -128,8 +130,9 @@ public static class CourseRunner
         if (exitCode is not null and not 0 && errors.Count == 0)
             errors.Add($"dotnet-repl exited with code {exitCode}; see {logPath}");
 
-        return new NotebookRun(name, errors.Count == 0 && exitCode == 0, wallTime, Results.ReadFile(resultsPath),
-            errors, executed, logPath, exitCode);
+        var recorded = Results.Read(resultsPath);
+        return new NotebookRun(name, errors.Count == 0 && exitCode == 0, wallTime, recorded.Results,
+            errors, executed, logPath, exitCode) { Exercises = recorded.Exercises };
     }
 
     static NotebookRun RunApp(string app, string outDir, bool quick, TimeSpan timeout,
@@ -158,7 +161,11 @@ public static class CourseRunner
         else if (exitCode != 0)
             errors.Add($"exited with code {exitCode}; see {logPath}" +
                 (lastLines.Count > 0 ? "\n" + string.Join("\n", lastLines) : ""));
-        return new NotebookRun(name, errors.Count == 0, wallTime, Results.ReadFile(resultsPath), errors, logPath, logPath, exitCode);
+        var recorded = Results.Read(resultsPath);
+        return new NotebookRun(name, errors.Count == 0, wallTime, recorded.Results, errors, logPath, logPath, exitCode)
+        {
+            Exercises = recorded.Exercises,
+        };
     }
 
     /// <summary>True when the lesson has a training cell that can load a prepared model (it calls <c>Pretrained.OrTrain</c>).</summary>
@@ -285,7 +292,7 @@ public static class CourseRunner
     static string DotnetHost =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
-    static void Exec(string workingDirectory, IReadOnlyList<string> args, string what, Action<string> log)
+    internal static void Exec(string workingDirectory, IReadOnlyList<string> args, string what, Action<string> log)
     {
         log($"… {what}");
         var psi = new ProcessStartInfo(DotnetHost)

@@ -133,26 +133,24 @@ public sealed class Captioner(CaptionModel model, Vocabulary vocabulary, Caption
         return new CaptionEvaluation(bleu, samples, beamSize);
     }
 
-    /// <summary>Saves weights (and optimizer and training state through <see cref="Checkpoint.Save"/>), config and vocabulary.</summary>
-    public void Save(string dir, optim.Optimizer? optimizer, TrainingState state)
-    {
-        Directory.CreateDirectory(dir);
-        Vocabulary.Save(Path.Combine(dir, VocabularyFile));
-        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json.Options));
-        Checkpoint.Save(dir, Model, optimizer, state);
-    }
+    /// <summary>Saves weights, optimizer and training state, config and vocabulary as one <see cref="Checkpoint"/>, in one
+    /// atomic step; <paramref name="extraFiles"/> are saved with them.</summary>
+    public void Save(string dir, optim.Optimizer? optimizer, TrainingState state,
+        IReadOnlyDictionary<string, Action<BinaryWriter>>? extraFiles = null) =>
+        Checkpoint.Save(dir, Model, optimizer, state, Checkpoint.Files(extraFiles,
+            (VocabularyFile, Vocabulary.ToJson()), (ConfigFile, JsonSerializer.Serialize(Config, Json.Options))));
 
     /// <summary>Loads a captioner saved by <see cref="Save"/>.</summary>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">A file is malformed or does not fit the others.</exception>
     public static Captioner Load(string dir)
     {
-        var configPath = Path.Combine(dir, ConfigFile);
+        var configPath = Checkpoint.Locate(dir, ConfigFile) ?? Path.Combine(dir, ConfigFile);
         if (!File.Exists(configPath))
             throw new FileNotFoundException(
                 $"{configPath} not found: {dir} is not a captioner checkpoint (train one with 'rnn caption train --out {dir}').", configPath);
         var config = Json.ReadFile<CaptionerConfig>(configPath, "captioner config", c => Json.Within(nameof(c.Model), c.Model, () => c.Model.Validate()));
-        var vocabulary = Vocabulary.Load(Path.Combine(dir, VocabularyFile));
+        var vocabulary = Vocabulary.Load(Checkpoint.Locate(dir, VocabularyFile) ?? Path.Combine(dir, VocabularyFile));
         if (vocabulary.Count != config.Model.Vocab)
             throw new InvalidDataException(
                 $"{dir}: the vocabulary has {vocabulary.Count} words but {ConfigFile} says {config.Model.Vocab}; the files come from different runs.");
@@ -170,12 +168,23 @@ public static class CaptionFeatures
     /// <summary>
     /// The spatial ResNet-18 features of <paramref name="images"/> (in <paramref name="imageDirectory"/>), from the
     /// cache file <c>{cacheDirectory}/{name}.features</c>, extracting them first if it is missing, stale or damaged.
+    /// Without <paramref name="cacheDirectory"/>, an up-to-date copy in an offline pack (<c>$RNN_PACK/features/</c>)
+    /// is read when the default cache has none.
     /// </summary>
     public static ImageFeatureSet LoadOrBuild(string imageDirectory, IReadOnlyList<string> images, string name = "flickr8k-resnet18",
         string? cacheDirectory = null, Action<string>? log = null)
     {
         var path = Path.Combine(cacheDirectory ?? FeatureCache.DefaultDirectory, name + ".features");
         using var encoder = new ResNet18Encoder();
+        // An offline pack (RNN_PACK) may carry the features, which a lab machine would otherwise extract itself;
+        // it is read only, so a stale copy there is passed over and the clone's own cache is (re)built as usual.
+        if (cacheDirectory is null && Data.OfflinePack.FeatureFile(name + ".features") is { } packed
+            && FeatureCache.Check(path, encoder.Fingerprint, images).Status != FeatureCacheStatus.Valid
+            && FeatureCache.Check(packed, encoder.Fingerprint, images).Status == FeatureCacheStatus.Valid)
+        {
+            log?.Invoke($"{packed}: features of {images.Count} images from the offline pack.");
+            return FeatureCache.Load(packed, encoder.Fingerprint, images);
+        }
         return FeatureCache.LoadOrBuild(path, encoder.Fingerprint, images,
             image => encoder.Encode(Path.Combine(imageDirectory, image)).RegionsFirst(), log: log);
     }
