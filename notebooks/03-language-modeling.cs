@@ -261,7 +261,9 @@ Console.WriteLine($"untrained:     {untrained.NatsPerToken:F3} nats/char = {untr
 // here is a quarter of a pass: the trainer asks for epoch $e$ and gets quarter $e \bmod 4$ of the windows (the
 // state carries across quarters, as they continue each other). After every epoch the trainer measures the
 // validation loss on the first 30,000 validation characters (cheap; the final score uses all of them), and after
-// every full pass the cell prints a short sample, so you can watch the text improve.
+// every full pass the cell prints a short sample, so you can watch the text improve. In a lab whose teacher prepared
+// this model beforehand (`RNN_PRETRAINED`, see `docs/teaching.md`), the cell loads it instead and says so; the cells
+// after it print the same numbers.
 
 // %%
 var streams = new TokenStreams(trainIds, batchSize: 64, steps: 100);
@@ -283,12 +285,18 @@ Dictionary<string, double> Validate()
 // %%
 var optimizer = optim.Adam(model.parameters(), 5e-3);
 var lossFn = new CarriedStateLoss(model);
-var progress = new LiveProgress("2-layer LSTM on Tiny Shakespeare");
-var run = Trainer.Fit(model, optimizer, charBatches, lossFn.Compute,
-    new TrainerOptions(Epochs: updates / quarter + 2, ClipGradNorm: 1.0, MaxSteps: updates, LogEvery: 10,
-        BeforeStep: step => { if (step == updates * 4 / 5) foreach (var g in optimizer.ParamGroups) g.LearningRate = 1e-3; }),
-    tokens: b => b.Tokens, validate: Validate, progress: progress.Report);
-progress.Complete();
+var run = Pretrained.OrTrain("03-char-lstm", train: () =>
+{
+    var progress = new LiveProgress("2-layer LSTM on Tiny Shakespeare");
+    var trained = Trainer.Fit(model, optimizer, charBatches, lossFn.Compute,
+        new TrainerOptions(Epochs: updates / quarter + 2, ClipGradNorm: 1.0, MaxSteps: updates, LogEvery: 10,
+            BeforeStep: step => { if (step == updates * 4 / 5) foreach (var g in optimizer.ParamGroups) g.LearningRate = 1e-3; }),
+        tokens: b => b.Tokens, validate: Validate, progress: progress.Report);
+    progress.Complete();
+    return trained;
+},
+    save: (trained, dir) => LanguageModelCheckpoint.Save(dir, model, chars, optimizer, trained, lossFn.State),
+    load: dir => LanguageModelCheckpoint.LoadInto(dir, model, optimizer, lossFn));
 Show(run.History.StopMessage);
 
 // %%

@@ -57,6 +57,10 @@ static class CliDocsText
             run (`RNN_QUICK=1`), `--full` forces full mode even when `RNN_QUICK` is set; `--no-build` skips building the library
             first. Exits with 1 if a lesson failed.
 
+            `--prepare DIR` runs, in full mode, the lessons whose training cell can load a prepared model (all of them, or the
+            named ones) and saves each model into `DIR/NAME/`, for `RNN_PRETRAINED=DIR` ([teaching](teaching.md#results-without-the-wait)).
+            A model already in DIR is kept and nothing runs, unless `--force` is given.
+
             `--grade SUBMISSIONS_DIR` marks students' work instead: SUBMISSIONS_DIR holds one folder per student, named
             after the student, with the notebooks they hand in (`alice/00-getting-started.ipynb`, matched to a lesson by its
             number). Each runs in quick mode from `notebooks/`, as in the student's own checkout, and its exercise checks'

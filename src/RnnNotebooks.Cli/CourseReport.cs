@@ -25,6 +25,9 @@ public enum LessonHost
 /// <param name="Build">Build the library first, so notebooks load the current code.</param>
 /// <param name="Timeout">Longest a single notebook may run.</param>
 /// <param name="Host">Run the notebooks, or the lessons' file-based apps.</param>
+/// <param name="PrepareDirectory">Run (in full mode) only lessons with models to prepare, saving each into this folder
+/// (<c>RNN_PREPARE</c>, see <see cref="Pretrained"/>).</param>
+/// <param name="ReplacePrepared">Replace models already prepared in <paramref name="PrepareDirectory"/>.</param>
 public sealed record CourseRunOptions(
     string RepoRoot,
     bool Quick,
@@ -32,7 +35,9 @@ public sealed record CourseRunOptions(
     string? OutputDirectory = null,
     bool Build = true,
     TimeSpan? Timeout = null,
-    LessonHost Host = LessonHost.Notebook);
+    LessonHost Host = LessonHost.Notebook,
+    string? PrepareDirectory = null,
+    bool ReplacePrepared = false);
 
 /// <summary>How one notebook went.</summary>
 /// <param name="Name">File name without extension, e.g. <c>00-getting-started</c>.</param>

@@ -58,6 +58,8 @@ public static class CourseRunner
         var extension = options.Host == LessonHost.App ? ".cs" : ".ipynb";
         if (notebooks.Count == 0)
             throw new FileNotFoundException($"No lessons named NN-name{extension} in {Path.Combine(root, "notebooks")}.");
+        if (options.PrepareDirectory is not null) notebooks = ToPrepare(notebooks, options, log);
+        var environment = ChildEnvironment(options);
 
         var started = DateTimeOffset.Now;
         var clock = Stopwatch.StartNew();
@@ -74,12 +76,14 @@ public static class CourseRunner
             log($"[{i + 1}/{notebooks.Count}] {name} ({(options.Quick ? "quick" : "full")} mode) …");
             var timeout = options.Timeout ?? TimeSpan.FromMinutes(options.Quick ? 10 : 60);
             var run = options.Host == LessonHost.App
-                ? RunApp(notebooks[i], outDir, options.Quick, timeout, log)
-                : RunOne(notebooks[i], outDir, options.Quick, timeout, log);
+                ? RunApp(notebooks[i], outDir, options.Quick, timeout, environment, log)
+                : RunOne(notebooks[i], outDir, options.Quick, timeout, log, environment: environment);
             runs.Add(run);
             log($"[{i + 1}/{notebooks.Count}] {name} {(run.Passed ? "passed" : "FAILED")} in {run.WallTime.TotalSeconds:F1} s" +
                 (run.Results.Count > 0 ? "  " + string.Join("  ", run.Results.Select(CourseResults.FormatResult)) : ""));
             foreach (var error in run.Errors) log("    " + error.ReplaceLineEndings("\n    "));
+            if (options.PrepareDirectory is { } prepared && Directory.Exists(prepared))
+                log($"    prepared: {string.Join(", ", Directory.GetDirectories(prepared, name[..3] + "*").Select(Path.GetFileName).Order(StringComparer.Ordinal))}");
         }
 
         var mode = (options.Quick ? "quick" : "full") + (options.Host == LessonHost.App ? ", as apps" : "");
@@ -94,7 +98,7 @@ public static class CourseRunner
     /// <summary>Executes one notebook with dotnet-repl, in <paramref name="workingDirectory"/> (default: the notebook's
     /// folder, as VS Code does), writing the executed copy, log and results file into <paramref name="outDir"/>.</summary>
     internal static NotebookRun RunOne(string notebook, string outDir, bool quick, TimeSpan timeout, Action<string> log,
-        string? workingDirectory = null)
+        string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var name = Path.GetFileNameWithoutExtension(notebook);
         var executed = Path.Combine(outDir, name + ".ipynb");
@@ -115,6 +119,7 @@ public static class CourseRunner
             psi.ArgumentList.Add(arg);
         psi.Environment[CourseMode.Variable] = quick ? "1" : "0";
         psi.Environment[Results.FileVariable] = resultsPath;
+        if (environment is not null) foreach (var (variable, value) in environment) psi.Environment[variable] = value;
 
         var (exitCode, wallTime, _) = Execute(psi, name, logPath, timeout, log);
 
@@ -130,7 +135,8 @@ public static class CourseRunner
             errors, executed, logPath, exitCode) { Exercises = recorded.Exercises };
     }
 
-    static NotebookRun RunApp(string app, string outDir, bool quick, TimeSpan timeout, Action<string> log)
+    static NotebookRun RunApp(string app, string outDir, bool quick, TimeSpan timeout,
+        IReadOnlyDictionary<string, string?> environment, Action<string> log)
     {
         var name = Path.GetFileNameWithoutExtension(app);
         var logPath = Path.Combine(outDir, name + ".app.log");
@@ -147,6 +153,7 @@ public static class CourseRunner
         foreach (var arg in new[] { "run", Path.GetFileName(app) }) psi.ArgumentList.Add(arg);
         psi.Environment[CourseMode.Variable] = quick ? "1" : "0";
         psi.Environment[Results.FileVariable] = resultsPath;
+        foreach (var (variable, value) in environment) psi.Environment[variable] = value;
 
         var (exitCode, wallTime, lastLines) = Execute(psi, name, logPath, timeout, log);
         var errors = new List<string>();
@@ -160,6 +167,43 @@ public static class CourseRunner
             Exercises = recorded.Exercises,
         };
     }
+
+    /// <summary>True when the lesson has a training cell that can load a prepared model (it calls <c>Pretrained.OrTrain</c>).</summary>
+    public static bool HasPreparedModels(string lesson) => File.ReadAllText(lesson).Contains("Pretrained.OrTrain(", StringComparison.Ordinal);
+
+    /// <summary>The lessons a <c>--prepare</c> run trains: those with prepared models, after checking that it does not
+    /// replace models already prepared unless asked.</summary>
+    static IReadOnlyList<string> ToPrepare(IReadOnlyList<string> lessons, CourseRunOptions options, Action<string> log)
+    {
+        if (options.Quick)
+            throw new ArgumentException("--prepare trains the full-mode models, so it cannot run in quick mode: drop --quick (and RNN_QUICK).");
+        var dir = Path.GetFullPath(options.PrepareDirectory!);
+        var preparing = lessons.Where(HasPreparedModels).ToList();
+        var without = lessons.Except(preparing).Select(Path.GetFileNameWithoutExtension).ToList();
+        if (preparing.Count == 0 || (options.Only is { Count: > 0 } && without.Count > 0))
+            throw new ArgumentException($"{string.Join(", ", without)}: no cell of it loads a prepared model (Pretrained.OrTrain), so there " +
+                "is nothing to prepare. Name lessons that have one, or none to prepare them all.");
+        var existing = Directory.Exists(dir)
+            ? preparing.SelectMany(l => Directory.GetDirectories(dir, Path.GetFileName(l)[..3] + "*")).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()
+            : [];
+        if (existing.Count > 0 && !options.ReplacePrepared)
+            throw new IOException($"{dir} already holds prepared models ({string.Join(", ", existing)}). Nothing was run. " +
+                "Give --force to replace them, or prepare into another folder.");
+        log($"… preparing the models of {string.Join(", ", preparing.Select(Path.GetFileNameWithoutExtension))} in {dir} (full mode" +
+            (existing.Count > 0 ? $"; replacing {string.Join(", ", existing)})" : ")"));
+        return preparing;
+    }
+
+    /// <summary>Variables set (or, when null, removed) for every lesson: only a <c>--prepare</c> run prepares, and it
+    /// never loads what an earlier preparation left.</summary>
+    static Dictionary<string, string?> ChildEnvironment(CourseRunOptions options) => options.PrepareDirectory is { } dir
+        ? new()
+        {
+            [Pretrained.PrepareVariable] = Path.GetFullPath(dir),
+            [Pretrained.ReplaceVariable] = options.ReplacePrepared ? "1" : null,
+            [Pretrained.Variable] = null,
+        }
+        : new() { [Pretrained.PrepareVariable] = null, [Pretrained.ReplaceVariable] = null };
 
     /// <summary>Runs the process, copying what it prints to the log; returns its exit code (null after a
     /// timeout), wall time, and the last lines it printed (a build error or an exception's trace).</summary>

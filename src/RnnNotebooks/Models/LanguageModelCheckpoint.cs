@@ -118,8 +118,7 @@ public static class LanguageModelCheckpoint
         {
             optimizer = makeOptimizer?.Invoke(model);
             var state = Checkpoint.Load(dir, model, optimizer);
-            var carriedPath = optimizer is not null && state.BatchInEpoch > 0 ? Checkpoint.PathOf(dir, CarriedStateFile) : null;
-            var carried = carriedPath is null ? null : ReadState(carriedPath, options);
+            var carried = optimizer is null ? null : ReadCarried(dir, state, options);
             return new LoadedLanguageModel(model, tokenizer, state, optimizer) { CarriedState = carried };
         }
         catch
@@ -129,6 +128,28 @@ public static class LanguageModelCheckpoint
             throw;
         }
     }
+
+    /// <summary>
+    /// Loads a checkpoint into a model built with the same options (and, to resume, into its optimizer and the loss
+    /// that carries the hidden state between batches), e.g. so a notebook's later cells keep using the objects they
+    /// already hold. Returns where training stood.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The directory or a file of the checkpoint is missing.</exception>
+    /// <exception cref="InvalidDataException">A file is corrupt, or the checkpoint holds a model with other options.</exception>
+    public static TrainingState LoadInto(string dir, LanguageModel model, optim.Optimizer? optimizer = null, CarriedStateLoss? carriedLoss = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var (options, _) = ReadConfig(dir);
+        if (options != model.Options)
+            throw new InvalidDataException(
+                $"{Path.Combine(dir, ConfigFile)}: holds a model built with {options}, not {model.Options}. Build the model with the saved options, or use Load.");
+        var state = Checkpoint.Load(dir, model, optimizer);
+        if (carriedLoss is not null && ReadCarried(dir, state, options) is { } carried) carriedLoss.Restore(carried);
+        return state;
+    }
+
+    static RecurrentState? ReadCarried(string dir, TrainingState state, LanguageModelOptions options) =>
+        state.BatchInEpoch > 0 && Checkpoint.PathOf(dir, CarriedStateFile) is { } path ? ReadState(path, options) : null;
 
     const string StateMagic = "RNNSTATE1";
 

@@ -88,7 +88,8 @@ public static class Pretrained
             var folder = Path.Combine(Path.GetFullPath(pretrainedRoot), name);
             if (!Directory.Exists(folder))
             {
-                say.WriteLine($"No prepared model \"{name}\" in {Path.GetFullPath(pretrainedRoot)} ({Variable}); training it now. " +
+                var where = Path.GetFullPath(pretrainedRoot) + (Directory.Exists(pretrainedRoot) ? "" : ", a folder that does not exist");
+                say.WriteLine($"No prepared model \"{name}\" in {where} ({Variable}); training it now. " +
                     $"Prepare it with `rnn course --prepare {pretrainedRoot}{LessonOf(name)}`.");
                 return train();
             }

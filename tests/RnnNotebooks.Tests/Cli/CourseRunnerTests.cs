@@ -9,15 +9,8 @@ public class CourseRunnerTests : IDisposable
 {
     readonly DirectoryInfo repo = Directory.CreateTempSubdirectory("course-");
 
-    public CourseRunnerTests()
-    {
-        // A throwaway course: the real tool manifest, and notebooks we write in each test.
-        var root = Course.FindRepoRoot(AppContext.BaseDirectory);
-        File.WriteAllText(Path.Combine(repo.FullName, "RnnNotebooks.sln"), "");
-        Directory.CreateDirectory(Path.Combine(repo.FullName, ".config"));
-        File.Copy(Path.Combine(root, ".config", "dotnet-tools.json"), Path.Combine(repo.FullName, ".config", "dotnet-tools.json"));
-        Directory.CreateDirectory(Path.Combine(repo.FullName, "notebooks"));
-    }
+    // A throwaway course: the real tool manifest, and notebooks we write in each test.
+    public CourseRunnerTests() => ScratchCourse.Populate(repo);
 
     public void Dispose() => repo.Delete(recursive: true);
 

@@ -206,6 +206,62 @@ public class LanguageModelTests
     }
 
     [Fact]
+    public void LoadInto_FillsTheGivenModelOptimizerAndLoss_SoTrainingContinuesAsAfterLoad()
+    {
+        var ids = Enumerable.Range(0, 401).Select(i => (i * 7 + i / 13) % 10).ToArray();
+        var options = new TrainerOptions(Epochs: 1, ClipGradNorm: 1.0, LogEvery: 0);
+        var modelOptions = new LanguageModelOptions(10, 8, 2);
+        var dir = Path.Combine(Path.GetTempPath(), "lm-into-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            Seeds.Set(11);
+            using var streams = new TokenStreams(ids, 4, 10);
+            using (var model = new LanguageModel(modelOptions))
+            using (var optimizer = optim.Adam(model.parameters(), 0.01))
+            using (var lossFn = new CarriedStateLoss(model))
+            {
+                var stopped = Trainer.Fit(model, optimizer, _ => streams.Batches(), lossFn.Compute, options with { MaxSteps = 4 });
+                LanguageModelCheckpoint.Save(dir, model, Tokenizer.ForChars(CharVocabulary.FromText("0123456789")), optimizer, stopped, lossFn.State);
+            }
+
+            double[] Resume(Func<(LanguageModel, optim.Optimizer, CarriedStateLoss, TrainingState)> load)
+            {
+                var (model, optimizer, lossFn, state) = load();
+                using (model) using (optimizer) using (lossFn)
+                    return Trainer.Fit(model, optimizer, _ => streams.Batches(), lossFn.Compute, options, resume: state).History.Losses.ToArray();
+            }
+            var afterLoad = Resume(() =>
+            {
+                var loaded = LanguageModelCheckpoint.Load(dir, m => optim.Adam(m.parameters(), 0.01));
+                var lossFn = new CarriedStateLoss(loaded.Model);
+                lossFn.Restore(loaded.CarriedState!);
+                return (loaded.Model, loaded.Optimizer!, lossFn, loaded.State);
+            });
+            var afterLoadInto = Resume(() =>
+            {
+                Seeds.Set(3);
+                var model = new LanguageModel(modelOptions);
+                var optimizer = optim.Adam(model.parameters(), 0.01);
+                var lossFn = new CarriedStateLoss(model);
+                var state = LanguageModelCheckpoint.LoadInto(dir, model, optimizer, lossFn);
+                Assert.NotNull(lossFn.State);
+                return (model, optimizer, lossFn, state);
+            });
+
+            Assert.Equal(afterLoad.Length, afterLoadInto.Length);
+            for (var i = 0; i < afterLoad.Length; i++)
+                Assert.Equal(afterLoad[i], afterLoadInto[i], 6);
+            using var other = new LanguageModel(modelOptions with { HiddenSize = 6 });
+            var e = Assert.Throws<InvalidDataException>(() => LanguageModelCheckpoint.LoadInto(dir, other));
+            Assert.Contains(LanguageModelCheckpoint.ConfigFile, e.Message);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void CheckpointLoad_TruncatedCarriedState_NamesTheFileWhenResuming_AndInferenceIgnoresIt()
     {
         var dir = Path.Combine(Path.GetTempPath(), "lm-trunc-" + Guid.NewGuid().ToString("N"));

@@ -98,6 +98,15 @@ public sealed class PretrainedTests : IDisposable
     }
 
     [Fact]
+    public void Pretrained_FolderThatDoesNotExist_Trains_AndSaysSo()
+    {
+        Run(Full(pretrained: root));
+
+        Assert.Equal(1, trainings);
+        Assert.Contains($"No prepared model \"{Name}\" in {root}, a folder that does not exist", output.ToString());
+    }
+
+    [Fact]
     public void Pretrained_FolderWithoutManifest_IsAnErrorNamingTheFolderAndTheFix_NotARetrain()
     {
         var folder = Directory.CreateDirectory(Path.Combine(root, Name)).FullName;
