@@ -666,7 +666,7 @@ RnnNotebooks.Notebook.Exercises.Lesson01.CheckSample(MySample);
 // hidden units? Count all five tensors.
 
 // %%
-double? myParameterCount = null;   // e.g. 12345
+double? myParameterCount = null;   // TODO: your answer, e.g. 12345
 
 Exercise.CheckNumber("Exercise 3", myParameterCount, rnn.Parameters.Sum(p => p.Value.numel()), 0.5,
     "W_xh is H×V, W_hh is H×H, W_hy is V×H; b_h has H entries and b_y has V.");

@@ -570,7 +570,7 @@ Lesson02.CheckParameterCount(MyParameterCount);
 // a batch of shape `[8, 30, 5]`. What are the shapes of its output and of its final hidden state?
 
 // %%
-long[][]? myShapes = null;   // { output shape, hidden-state shape }, e.g. [[…, …, …], […, …, …]]
+long[][]? myShapes = null;   // TODO: { output shape, hidden-state shape }, e.g. [[…, …, …], […, …, …]]
 
 var (gOut, gH) = nn.GRU(5, 16, numLayers: 2, batchFirst: true, bidirectional: true).call(torch.zeros(8, 30, 5));
 Exercise.Check("Exercise 4", myShapes, s => s.Length == 2 && s[0].SequenceEqual(gOut.shape) && s[1].SequenceEqual(gH.shape),

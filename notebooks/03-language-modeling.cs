@@ -524,7 +524,7 @@ Lesson03.CheckProbabilities(MyProbabilities);
 // `"temperature"` or `"random"`; the check generates both and compares.
 
 // %%
-string? myMethod = null;
+string? myMethod = null;   // TODO: "greedy", "temperature" or "random"
 
 var topOne = TextGeneration.Generate(model, chars.EncodePrompt("\n"), 100, new SamplingOptions(1.0, TopK: 1), new Random(11));
 var greedyIds = TextGeneration.Generate(model, chars.EncodePrompt("\n"), 100, SamplingOptions.Greedy, new Random(12));

@@ -10,13 +10,22 @@ static class NotebooksCommand
     public static Command Build()
     {
         var check = CliOptions.Flag("--check", "write nothing; exit with 1, naming the files, when a committed notebook or app is stale");
-        var build = new Command("build", "Write every lesson's notebook and app (notebooks/NN-name.ipynb and .cs) from tools/notebook-sources.") { check };
-        build.SetAction(p => Run(p.GetValue(check)));
+        var solutions = CliOptions.Flag("--solutions",
+            "write the instructor edition (every exercise solved, notebook and app) into --out instead of the student edition");
+        var output = CliOptions.Text("--out", "where --solutions writes the instructor edition (not notebooks/, which holds the student edition)", helpName: "DIR");
+        var build = new Command("build", "Write every lesson's notebook and app (notebooks/NN-name.ipynb and .cs) from tools/notebook-sources.")
+        {
+            check, solutions, output,
+        };
+        CliOptions.Exclusive(build, check, solutions, "contradict each other: --check compares the committed student edition.");
+        build.SetAction(p => p.GetValue(solutions) ? WriteInstructorEdition(p.GetValue(output)) : Run(p.GetValue(check), p.GetValue(output)));
         return new Command("notebooks", "The lessons' notebooks and apps, generated from their sources.") { build };
     }
 
-    static int Run(bool check)
+    static int Run(bool check, string? output)
     {
+        if (output is not null)
+            throw new UsageException($"--out {output}: the student edition always goes to notebooks/; --out is for --solutions.");
         var root = Course.FindRepoRoot();
         var stale = LessonBuilder.Stale(root);
         if (check)
@@ -30,6 +39,22 @@ static class NotebooksCommand
             Console.Error.WriteLine($"wrote {f.RelativePath}");
         }
         Console.Error.WriteLine(stale.Count == 0 ? "every notebook and app is up to date" : $"{stale.Count} files written");
+        return 0;
+    }
+
+    static int WriteInstructorEdition(string? output)
+    {
+        if (output is null)
+            throw new UsageException("--solutions needs --out DIR, the folder for the instructor edition, e.g. --out ../instructor (keep it out of git).");
+        var root = Course.FindRepoRoot();
+        var outDir = Path.GetFullPath(output);
+        if (RealPath.Same(outDir, Path.Combine(root, "notebooks")))
+            throw new UsageException($"--out {output} is notebooks/, the student edition that is committed; give another folder.");
+
+        var files = LessonBuilder.GenerateInstructor(root, outDir);
+        Directory.CreateDirectory(outDir);
+        foreach (var f in files) AtomicFile.WriteAllText(Path.Combine(outDir, f.RelativePath), f.Content);
+        Console.Error.WriteLine($"wrote the instructor edition ({files.Count} files, every exercise solved) to {outDir}");
         return 0;
     }
 }

@@ -10,7 +10,12 @@ namespace RnnNotebooks.Notebook;
 /// <param name="Device">Where tensors live by default.</param>
 /// <param name="TorchSharp">TorchSharp and libtorch versions.</param>
 /// <param name="Native">What the native-loading fixes found and did.</param>
-public sealed record CourseSession(string Mode, int Seed, int Threads, string Device, string TorchSharp, NativeReport Native);
+public sealed record CourseSession(string Mode, int Seed, int Threads, string Device, string TorchSharp, NativeReport Native)
+{
+    /// <summary>One line for the setup cell's output; the native fixes were already announced on their own line.</summary>
+    public override string ToString() =>
+        $"{Mode} mode · seed {Seed} · {Threads} thread{(Threads == 1 ? "" : "s")} · {Device} · {TorchSharp}";
+}
 
 /// <summary>The one call every notebook's setup cell makes.</summary>
 /// <remarks>Introduced in 00-getting-started.</remarks>

@@ -20,6 +20,15 @@ public class HostTests
     }
 
     [Fact]
+    public void ToText_CourseSession_IsOneReadableLine_WithoutTypeNames()
+    {
+        var native = new RnnNotebooks.Platform.NativeReport(null, true, ["a"], [], []);
+        var text = Host.ToText(new CourseSession("full", 42, 1, "cpu", "TorchSharp 0.107.0", native));
+
+        Assert.Equal("full mode · seed 42 · 1 thread · cpu · TorchSharp 0.107.0", text);
+    }
+
+    [Fact]
     public void ToText_NumbersAreCultureInvariant()
     {
         var culture = Thread.CurrentThread.CurrentCulture;
