@@ -18,6 +18,7 @@ using RnnNotebooks.Notebook.Exercises;
 using RnnNotebooks.Translation;   // Vocabulary.Bos
 
 // %% [markdown]
+// <!-- prose-numbers: allow 2015 -->
 // # 06 · Image captioning: a pretrained CNN looks, an attention LSTM tells
 //
 // A caption model writes a sentence about a photo. It is the language model of lesson 03 with one change: every
@@ -78,7 +79,7 @@ Show(Charts.ImageGrid([.. shown.Select(p => (RgbImage.Load(Path.Combine(data.Ima
 //
 // ## 2. The encoder: a pretrained ResNet-18
 //
-// We do not train a CNN on 6,000 photos; we borrow one trained on ImageNet's 1.3 million photos. The NuGet package
+// We do not train a CNN on 6,000 photos; we borrow one trained on the more than a million photos of ImageNet. The NuGet package
 // `Microsoft.ML.DnnImageFeaturizer.ResNet18` ships it as ONNX, and ONNX Runtime runs it. Two details matter:
 //
 // - **Preprocessing.** This network was trained Caffe-style: pixels in **BGR** order, $0 \dots 255$, minus a per-pixel
@@ -125,6 +126,7 @@ Console.WriteLine($"{features.Images.Count} photos × [{features.Regions}, {feat
 // %% [markdown]
 // ## 4. Two decoders
 //
+// <!-- prose-numbers: allow 2015 -->
 // Both decoders are LSTMs (lesson 02) over word embeddings $E w$, with the output of lesson 01: scores (logits)
 // $z_t = W_{hy} h_t + b_y$ and $p_t = \mathrm{softmax}(z_t)$ over the $V$ words of the vocabulary.
 //
@@ -143,7 +145,7 @@ Console.WriteLine($"{features.Images.Count} photos × [{features.Regions}, {feat
 // \hat a_t = \sum_i \alpha_{ti}\, a_i .$$
 //
 // A **gate** scales that vector: the paper's $\beta_t = \sigma(w_\beta^\top h_{t-1} + b_\beta)$ is one number per step,
-// which lets the decoder turn the image down for words such as "a" or "of". The library uses a common variant from
+// so the decoder can weigh, word by word, how much of the photo it uses. The library uses a common variant from
 // tutorial implementations, one gate per feature channel, $\beta_t = \sigma(W_\beta h_{t-1} + b_\beta)$ with $D$
 // entries, applied elementwise. The LSTM reads $x_t = [E w_{t-1};\ \beta_t \odot \hat a_t]$. One step of the library's
 // model, with shapes:
@@ -265,10 +267,11 @@ Console.WriteLine($"regulariser:   by hand {penalty.item<float>():0.0000}, libra
 // ## 6. Training
 //
 // Both decoders train through the library trainer: Adam, gradient clipping at norm 5, dropout before the output
-// layer, batches of 64 captions, every caption of every training photo once per pass. After each pass the trainer
-// scores greedy BLEU-4 (section 7) on the first 250 dev photos, keeps the best weights, and halves the learning rate
-// when the score did not improve. The number of passes is fixed, so the number of updates is too. First the decoder
-// without attention:
+// layer, batches of `BatchSize = 64` captions, every caption of every training photo once per pass (an epoch). After
+// each pass the trainer scores greedy BLEU-4 (section 7) on the first dev photos (`DevImages = 250` in full mode),
+// keeps the best weights, and halves the learning rate when the score did not improve. The number of passes is fixed, so the number of updates is too. A teacher can prepare
+// both models beforehand (`rnn course --prepare DIR`); with `RNN_PRETRAINED=DIR` set, these cells load them instead of
+// training and say so. First the decoder without attention:
 
 // %%
 (baseline, var baselineRun) = Pretrained.OrTrain("06-without-attention", train: () =>
@@ -382,7 +385,7 @@ Console.WriteLine(string.Join("   ", sharpness.Select(p => $"word {(p.Key < 6 ? 
 
 // %% [markdown]
 // How to read the two cells. In the overlays, check whether the nouns light up their objects and whether the count
-// ("two", "a group") lights up all of them; words such as "a", "the" or "is" usually get broad maps, since no single
+// ("two", "a group") lights up all of them; words such as "a", "the" or "is" often get broad maps, since no single
 // region tells the decoder to write them. In the numbers, compare the first words' maps with the later ones'. Each of
 // our region vectors is computed from most of the photo (the receptive field of ResNet-18's last block is wider than
 // the $224 \times 224$ input), so even a broad map delivers the features of the main object, and a $7 \times 7$ grid
