@@ -269,34 +269,31 @@ Console.WriteLine($"regulariser:   by hand {penalty.item<float>():0.0000}, libra
 // Both decoders train through the library trainer: Adam, gradient clipping at norm 5, dropout before the output
 // layer, batches of `BatchSize = 64` captions, every caption of every training photo once per pass (an epoch). After
 // each pass the trainer scores greedy BLEU-4 (section 7) on the first dev photos (`DevImages = 250` in full mode),
-// keeps the best weights, and halves the learning rate when the score did not improve. The number of passes is fixed, so the number of updates is too. A teacher can prepare
-// both models beforehand (`rnn course --prepare DIR`); with `RNN_PRETRAINED=DIR` set, these cells load them instead of
-// training and say so. First the decoder without attention:
+// keeps the best weights, and halves the learning rate when the score did not improve. The number of passes is fixed,
+// so the number of updates is too. A teacher can prepare both models beforehand (`rnn course --prepare DIR`); with
+// `RNN_PRETRAINED=DIR` set, these cells load them instead of training and say so. First the decoder without attention:
 
 // %%
-(baseline, var baselineRun) = Pretrained.OrTrain("06-without-attention", train: () =>
-{
-    var progress1 = new LiveProgress("decoder without attention");
-    var run1 = CaptionTraining.Train(baseline, data.Train, data.Dev, features,
-        new CaptionTrainingOptions(Epochs: CourseMode.Pick(1, 2), DevImages: CourseMode.Pick(12, 250)), progress1.Report);
-    progress1.Complete();
-    return (baseline, run1);
-}, save: (trained, dir) => CaptionTraining.SavePrepared(trained.Item1, trained.Item2, dir), load: CaptionTraining.LoadPrepared);
+// A fixed number of passes, or the model a teacher prepared (RNN_PRETRAINED), loaded instead of trained.
+(Captioner, CaptionTrainingResult) TrainOrLoad(string name, Captioner captioner, int epochs, string label) =>
+    Pretrained.OrTrain(name, train: () =>
+    {
+        var bar = new LiveProgress(label);
+        var run = CaptionTraining.Train(captioner, data.Train, data.Dev, features,
+            new CaptionTrainingOptions(Epochs: epochs, DevImages: CourseMode.Pick(12, 250)), bar.Report);
+        bar.Complete();
+        return (captioner, run);
+    }, save: (trained, dir) => CaptionTraining.SavePrepared(trained.Item1, trained.Item2, dir), load: CaptionTraining.LoadPrepared);
+
+(baseline, var baselineRun) = TrainOrLoad("06-without-attention", baseline, CourseMode.Pick(1, 2), "decoder without attention");
 Console.WriteLine($"{baselineRun.State.Step} updates, epochs: {baselineRun.State.Epoch} of {data.Train.Sum(i => i.Tokens.Count)} captions; best dev BLEU-4 (greedy) {baselineRun.BestDevBleu4:0.00}");
 
 // %% [markdown]
-// Then the attention decoder, for one pass more: it learns more, and each of its updates costs more, since every
-// step attends over 49 regions.
+// Then the attention decoder, for one pass more. Each of its updates also costs more, since every step attends over
+// the 49 regions.
 
 // %%
-(attentive, var attentiveRun) = Pretrained.OrTrain("06-soft-attention", train: () =>
-{
-    var progress2 = new LiveProgress("soft attention decoder");
-    var run2 = CaptionTraining.Train(attentive, data.Train, data.Dev, features,
-        new CaptionTrainingOptions(Epochs: CourseMode.Pick(1, 3), DevImages: CourseMode.Pick(12, 250)), progress2.Report);
-    progress2.Complete();
-    return (attentive, run2);
-}, save: (trained, dir) => CaptionTraining.SavePrepared(trained.Item1, trained.Item2, dir), load: CaptionTraining.LoadPrepared);
+(attentive, var attentiveRun) = TrainOrLoad("06-soft-attention", attentive, CourseMode.Pick(1, 3), "soft attention decoder");
 Console.WriteLine($"{attentiveRun.State.Step} updates, epochs: {attentiveRun.State.Epoch}; best dev BLEU-4 (greedy) {attentiveRun.BestDevBleu4:0.00}");
 Show(Charts.TrainingCurves(attentiveRun.State.History, "Soft attention decoder: training loss"));
 

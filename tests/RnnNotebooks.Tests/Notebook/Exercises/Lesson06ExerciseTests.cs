@@ -8,7 +8,7 @@ namespace RnnNotebooks.Tests.Notebook.Exercises;
 
 public sealed class Lesson06ExerciseTests
 {
-    // The solutions of docs/teaching/solutions/06-image-captioning.md.
+    // The solutions of the lesson's '%% solution' cells (and docs/teaching/solutions/06-image-captioning.md).
     static Tensor MyAttention(Tensor a, Tensor h, Tensor Wa, Tensor ba, Tensor Wh, Tensor v)
     {
         var keys = a.matmul(Wa.t()).add(ba);                          // W_a a_i + b_a: [B, R, A]
@@ -23,14 +23,18 @@ public sealed class Lesson06ExerciseTests
         return totals.neg().add(1).pow(2).sum(1);                      // Σ_i (1 − total)²: [B]
     }
 
-    static (long[] Tokens, double[] LogProbs) MyGreedy(CaptionModel m, Tensor features, int maxLength)
+    static (long[] Tokens, double[] LogProbs) MyGreedy(CaptionModel m, Tensor features, int maxLength) =>
+        Greedy(m, features, maxLength, [Vocabulary.Pad, Vocabulary.Bos, Vocabulary.Unk]);
+
+    // The solution, with the ids it may not choose as a parameter so a test can get it wrong on purpose.
+    static (long[] Tokens, double[] LogProbs) Greedy(CaptionModel m, Tensor features, int maxLength, long[] forbidden)
     {
         var (keys, state, word) = (m.PrepareKeys(features), m.Start(features), Vocabulary.Bos);
         var (tokens, logProbs) = (new List<long>(), new List<double>());
         for (var t = 0; t < maxLength; t++)
         {
             var (logits, next, _) = m.Step(features, keys, state, tensor(new[] { word }));
-            var lp = logits.index_fill(1, tensor(new[] { Vocabulary.Pad, Vocabulary.Bos, Vocabulary.Unk }), double.NegativeInfinity).log_softmax(1)[0];
+            var lp = logits.index_fill(1, tensor(forbidden), double.NegativeInfinity).log_softmax(1)[0];
             word = lp.argmax().item<long>();
             if (word == Vocabulary.Eos) break;
             tokens.Add(word);
@@ -133,22 +137,7 @@ public sealed class Lesson06ExerciseTests
 
     [Fact]
     public void Greedy_AllowingUnk_IsWrong() =>
-        Assert.Contains("<unk>", Lesson06.GreedyProblem((m, f, n) =>
-        {
-            var (keys, state, word) = (m.PrepareKeys(f), m.Start(f), Vocabulary.Bos);
-            var (tokens, logProbs) = (new List<long>(), new List<double>());
-            for (var t = 0; t < n; t++)
-            {
-                var (logits, next, _) = m.Step(f, keys, state, tensor(new[] { word }));
-                var lp = logits.log_softmax(1)[0];
-                word = lp.argmax().item<long>();
-                if (word == Vocabulary.Eos) break;
-                tokens.Add(word);
-                logProbs.Add(lp[word].item<float>());
-                state = next;
-            }
-            return ([.. tokens], [.. logProbs]);
-        }));
+        Assert.Contains("<unk>", Lesson06.GreedyProblem((m, f, n) => Greedy(m, f, n, [Vocabulary.Pad, Vocabulary.Bos])));
 
     [Fact]
     public void Greedy_TheLibrarysWordsWithoutLogProbabilities_IsWrong()
