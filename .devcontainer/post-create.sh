@@ -14,4 +14,6 @@ dotnet interactive jupyter install
 
 dotnet tool restore
 dotnet build RnnNotebooks.sln
+# Stops here, saying why, on a machine the course cannot run on (e.g. the container came up as linux-arm64).
+dotnet run --project src/RnnNotebooks.Cli --no-build -- doctor --no-run
 dotnet test RnnNotebooks.sln

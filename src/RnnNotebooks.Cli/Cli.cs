@@ -20,16 +20,18 @@ static class Cli
     public static Command Tree()
     {
         var root = new Command("rnn", "The RnnNotebooks course from the command line.") { new HelpOption() };
+        root.Add(DoctorCommand.Build());
+        root.Add(DoctorCommand.BuildEnvAlias());
         root.Add(CourseCommand.Build());
         root.Add(NotebooksCommand.Build());
         root.Add(DataCommand.Build());
+        root.Add(PackCommand.Build());
         root.Add(LmCommand.Build());
         root.Add(TranslateCommand.Build());
         root.Add(MetricsCommand.Build());
         root.Add(AsrCommand.Build());
         root.Add(CaptionCommand.Build());
         root.Add(BenchCommand.Build());
-        root.Add(EnvCommand.Build());
         root.Add(DocsCommand.Build());
         RejectOptionsAsArguments(root);
         return root;
@@ -79,8 +81,11 @@ static class Cli
         }
         try
         {
-            TorchRuntime.Prepare();
-            TorchRuntime.AnnounceOnce(Console.Error);   // stderr: stdout may be JSON or transcripts for a pipe
+            if (!DoctorCommand.LoadsTorchItself(parsed.CommandResult.Command))
+            {
+                TorchRuntime.Prepare();
+                TorchRuntime.AnnounceOnce(Console.Error);   // stderr: stdout may be JSON or transcripts for a pipe
+            }
             return parsed.Invoke(config);
         }
         catch (UsageException e)

@@ -32,6 +32,17 @@ static class CliDocsText
     /// <summary>A paragraph under a command's heading, by command name.</summary>
     public static readonly IReadOnlyDictionary<string, string> Notes = new Dictionary<string, string>
     {
+        ["doctor"] = """
+            Run it first on a new machine. One line per check, `ok`, `warn` or `FAIL`, each failure or warning with its fix:
+            the platform against the ones TorchSharp-cpu 0.107.0 ships libtorch for (linux-x64, win-x64, osx-arm64), glibc
+            and libstdc++ against what TorchSharp's native library needs (Linux), TorchSharp loading and computing, memory,
+            the library where the notebooks load it (`artifacts/bin/RnnNotebooks/debug/RnnNotebooks.dll`), the NuGet cache
+            (the notebooks' packages there, or the folder writable), dotnet-repl and the Jupyter kernel (dotnet-interactive
+            1.0.712001), every dataset (present and matching its SHA-256, or its source reachable), disk space, and last
+            notebook 00 in quick mode (as `rnn course --quick 00`; its executed copy goes to `artifacts/doctor/`). Exits with
+            1 when a check failed, 0 otherwise (warnings included). `rnn env` is the same as `rnn doctor --no-run`.
+            [setup](setup.md) lists the supported platforms and what to do on the others.
+            """,
         ["course"] = """
             Runs the lessons headless (all, or the named ones: `00`, `01-vanilla-rnn`, …) and writes `artifacts/results.md`
             and `artifacts/results.json`; executed copies go to `artifacts/notebooks/` (or `--out DIR`). `--host notebook` (the
@@ -39,16 +50,39 @@ static class CliDocsText
             `notebooks/NN-name.cs` with `dotnet run` and keeps what it printed as `NN-name.app.log`. `--quick` is the CI-sized
             run (`RNN_QUICK=1`), `--full` forces full mode even when `RNN_QUICK` is set; `--no-build` skips building the library
             first. Exits with 1 if a lesson failed.
+
+            `--grade SUBMISSIONS_DIR` marks students' work instead: SUBMISSIONS_DIR holds one folder per student, named
+            after the student, with the notebooks they hand in (`alice/00-getting-started.ipynb`, matched to a lesson by its
+            number). Each runs in quick mode from `notebooks/`, as in the student's own checkout, and its exercise checks'
+            verdicts go to a CSV (`--out FILE`, default `artifacts/grading/grades.csv`): `student,lesson,exercise,verdict,detail`,
+            a verdict being `right`, `wrong` (the detail says what the check found) or `not-answered`; a notebook that fails
+            to run gets a `(notebook),failed` row with its first error, checks that never ran a `(missing),not-run` row, and
+            each student a closing `(all),(total)` row, e.g. `3 of 5 right`. Executed copies and logs go to
+            `artifacts/grading/<student>/`. A missing folder, or one without submissions, is a usage error (exit 2); a
+            student's failing notebook is a grade, not an error (exit 0). Lesson arguments limit the grading to those lessons.
+            The submissions are code: grade where running it is acceptable.
             """,
         ["notebooks"] = """
             `build` writes every lesson's notebook and app (`notebooks/NN-name.ipynb` and `.cs`) from its source in
             `tools/notebook-sources/` ([authoring](authoring.md#the-lesson-sources)); only files that changed are written.
             `--check` writes nothing and exits with 1, naming the files, when a committed notebook or app is stale.
+            `--solutions --out DIR` writes the instructor edition instead: every lesson's notebook and app with each
+            exercise's `%% solution` cell in place of its `// TODO:` stub, referring to this checkout's library from DIR. It
+            is for teachers and never committed; `notebooks/` is refused as DIR.
             """,
         ["data"] = """
             `list` shows each dataset, whether it is present, where, and its licence; `verify` checks every file against the
             SHA-256 in `data/manifests/`; `fetch` downloads into the user cache, checking as it goes (`fetch --all`: every
             dataset).
+            """,
+        ["pack"] = """
+            Writes an offline pack for a classroom without internet ([offline classroom](offline.md)): the datasets, each
+            file checked against its SHA-256; a local NuGet feed with every package the solution's restore and the notebooks'
+            `#r "nuget: …"` lines use, and the notebook tools; lesson 06's cached image features when there are any; a
+            `nuget.config`, `README.txt` with the steps for the lab machines, `pack.json` and `SHA256SUMS`. Everything is
+            taken from this machine: when something is missing, nothing is written and each missing piece is named with the
+            command that gets it. The pack is built beside `DIR` and renamed into place. On a lab machine, `RNN_PACK=DIR`
+            makes the course read the datasets and features from it and restore NuGet packages from its feed only.
             """,
         ["lm"] = """
             Lesson 03's language models. `--level` defaults to `word` for `ptb`, `char` otherwise, and the defaults of the

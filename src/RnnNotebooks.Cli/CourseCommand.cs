@@ -16,13 +16,15 @@ static class CourseCommand
         };
         host.CompletionSources.Add("notebook", "app");
         var noBuild = CliOptions.Flag("--no-build", "do not build the library first");
-        var output = CliOptions.Text("--out", "where the executed copies go (default artifacts/notebooks)", helpName: "DIR");
+        var output = CliOptions.Text("--out", "where the executed copies go (default artifacts/notebooks); with --grade, the grades CSV file (default artifacts/grading/grades.csv)", helpName: "DIR");
         var lessons = new Argument<string[]>("LESSON") { Description = "the lessons to run (00, 01-vanilla-rnn, …; default: all)", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("course", "Run the lessons headless, as notebooks or as apps, and write artifacts/results.md.")
         {
             quick, full, host, noBuild, output, lessons,
         };
         CliOptions.Exclusive(command, quick, full, "contradict each other.");
+        var grade = CourseGrader.GradeOption();
+        command.Add(grade);
         command.SetAction(p =>
         {
             var lessonHost = p.GetValue(host) switch
@@ -31,6 +33,8 @@ static class CourseCommand
                 "app" => LessonHost.App,
                 var other => throw new UsageException($"--host {other}: use 'notebook' (the .ipynb under dotnet-repl) or 'app' (the .cs under dotnet run)."),
             };
+            if (p.GetValue(grade) is { } submissions)
+                return CourseGrader.Run(submissions, p.GetValue(output), p.GetValue(lessons) ?? [], !p.GetValue(noBuild), p.GetValue(full), lessonHost);
             var options = new CourseRunOptions(
                 RepoRoot: Course.FindRepoRoot(),
                 Quick: p.GetValue(quick) || (!p.GetValue(full) && CourseMode.IsQuick),

@@ -45,7 +45,11 @@ public sealed record CourseRunOptions(
 /// <param name="ExitCode">dotnet-repl's exit code (0 clean, 2 a cell failed) or the app's, or null after a timeout.</param>
 public sealed record NotebookRun(
     string Name, bool Passed, TimeSpan WallTime, IReadOnlyList<HeadlineResult> Results,
-    IReadOnlyList<string> Errors, string ExecutedPath, string LogPath, int? ExitCode);
+    IReadOnlyList<string> Errors, string ExecutedPath, string LogPath, int? ExitCode)
+{
+    /// <summary>The verdicts of the exercise checks that ran (the latest of each exercise).</summary>
+    public IReadOnlyList<ExerciseVerdict> Exercises { get; init; } = [];
+}
 
 /// <summary>The course run: mode (and host), when, and every notebook's outcome.</summary>
 public sealed record CourseReport(string Mode, DateTimeOffset Started, TimeSpan WallTime, IReadOnlyList<NotebookRun> Notebooks)

@@ -91,7 +91,10 @@ public static class CourseRunner
         return report;
     }
 
-    static NotebookRun RunOne(string notebook, string outDir, bool quick, TimeSpan timeout, Action<string> log)
+    /// <summary>Executes one notebook with dotnet-repl, in <paramref name="workingDirectory"/> (default: the notebook's
+    /// folder, as VS Code does), writing the executed copy, log and results file into <paramref name="outDir"/>.</summary>
+    internal static NotebookRun RunOne(string notebook, string outDir, bool quick, TimeSpan timeout, Action<string> log,
+        string? workingDirectory = null)
     {
         var name = Path.GetFileNameWithoutExtension(notebook);
         var executed = Path.Combine(outDir, name + ".ipynb");
@@ -103,7 +106,7 @@ public static class CourseRunner
         {
             // dotnet-repl resolves relative paths against its working directory; VS Code uses the
             // notebook's folder, so run there too.
-            WorkingDirectory = Path.GetDirectoryName(notebook)!,
+            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(notebook)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
@@ -122,8 +125,9 @@ public static class CourseRunner
         if (exitCode is not null and not 0 && errors.Count == 0)
             errors.Add($"dotnet-repl exited with code {exitCode}; see {logPath}");
 
-        return new NotebookRun(name, errors.Count == 0 && exitCode == 0, wallTime, Results.ReadFile(resultsPath),
-            errors, executed, logPath, exitCode);
+        var recorded = Results.Read(resultsPath);
+        return new NotebookRun(name, errors.Count == 0 && exitCode == 0, wallTime, recorded.Results,
+            errors, executed, logPath, exitCode) { Exercises = recorded.Exercises };
     }
 
     static NotebookRun RunApp(string app, string outDir, bool quick, TimeSpan timeout, Action<string> log)
@@ -150,7 +154,11 @@ public static class CourseRunner
         else if (exitCode != 0)
             errors.Add($"exited with code {exitCode}; see {logPath}" +
                 (lastLines.Count > 0 ? "\n" + string.Join("\n", lastLines) : ""));
-        return new NotebookRun(name, errors.Count == 0, wallTime, Results.ReadFile(resultsPath), errors, logPath, logPath, exitCode);
+        var recorded = Results.Read(resultsPath);
+        return new NotebookRun(name, errors.Count == 0, wallTime, recorded.Results, errors, logPath, logPath, exitCode)
+        {
+            Exercises = recorded.Exercises,
+        };
     }
 
     /// <summary>Runs the process, copying what it prints to the log; returns its exit code (null after a
@@ -240,7 +248,7 @@ public static class CourseRunner
     static string DotnetHost =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
-    static void Exec(string workingDirectory, IReadOnlyList<string> args, string what, Action<string> log)
+    internal static void Exec(string workingDirectory, IReadOnlyList<string> args, string what, Action<string> log)
     {
         log($"… {what}");
         var psi = new ProcessStartInfo(DotnetHost)

@@ -45,7 +45,7 @@ static class NotebooksCommand
     static int WriteInstructorEdition(string? output)
     {
         if (output is null)
-            throw new UsageException("--solutions needs --out DIR, the folder for the instructor edition, e.g. --out ../instructor (keep it out of git).");
+            throw new UsageException("--solutions needs --out DIR, the folder for the instructor edition, e.g. --out artifacts/instructor (git ignores artifacts/).");
         var root = Course.FindRepoRoot();
         var outDir = Path.GetFullPath(output);
         if (RealPath.Same(outDir, Path.Combine(root, "notebooks")))

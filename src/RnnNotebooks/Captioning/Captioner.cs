@@ -170,12 +170,23 @@ public static class CaptionFeatures
     /// <summary>
     /// The spatial ResNet-18 features of <paramref name="images"/> (in <paramref name="imageDirectory"/>), from the
     /// cache file <c>{cacheDirectory}/{name}.features</c>, extracting them first if it is missing, stale or damaged.
+    /// Without <paramref name="cacheDirectory"/>, an up-to-date copy in an offline pack (<c>$RNN_PACK/features/</c>)
+    /// is read when the default cache has none.
     /// </summary>
     public static ImageFeatureSet LoadOrBuild(string imageDirectory, IReadOnlyList<string> images, string name = "flickr8k-resnet18",
         string? cacheDirectory = null, Action<string>? log = null)
     {
         var path = Path.Combine(cacheDirectory ?? FeatureCache.DefaultDirectory, name + ".features");
         using var encoder = new ResNet18Encoder();
+        // An offline pack (RNN_PACK) may carry the features, which a lab machine would otherwise extract itself;
+        // it is read only, so a stale copy there is passed over and the clone's own cache is (re)built as usual.
+        if (cacheDirectory is null && Data.OfflinePack.FeatureFile(name + ".features") is { } packed
+            && FeatureCache.Check(path, encoder.Fingerprint, images).Status != FeatureCacheStatus.Valid
+            && FeatureCache.Check(packed, encoder.Fingerprint, images).Status == FeatureCacheStatus.Valid)
+        {
+            log?.Invoke($"{packed}: features of {images.Count} images from the offline pack.");
+            return FeatureCache.Load(packed, encoder.Fingerprint, images);
+        }
         return FeatureCache.LoadOrBuild(path, encoder.Fingerprint, images,
             image => encoder.Encode(Path.Combine(imageDirectory, image)).RegionsFirst(), log: log);
     }

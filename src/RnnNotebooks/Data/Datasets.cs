@@ -14,6 +14,7 @@ namespace RnnNotebooks.Data;
 /// </summary>
 /// <remarks>
 /// A dataset is looked for, in order: <see cref="DatasetOptions.ExplicitPath"/>; <c>$RNN_DATA_DIR/&lt;name&gt;</c>;
+/// <c>$RNN_PACK/datasets/&lt;name&gt;</c> (an offline pack, <see cref="OfflinePack"/>);
 /// <c>&lt;ancestor&gt;/shared/datasets/&lt;name&gt;</c> for each ancestor of the working directory; the download
 /// cache <c>$XDG_CACHE_HOME/rnn-notebooks/datasets/&lt;name&gt;</c> (default <c>~/.cache/…</c>).
 /// Introduced in 00-setup.
@@ -323,6 +324,21 @@ public static class Datasets
             }
 
             yield return (LocationKind.EnvironmentVariable, Path.GetFullPath(Path.Combine(dataDir, name)));
+        }
+
+        string? packed;
+        try
+        {
+            packed = OfflinePack.DatasetDirectory(name);
+        }
+        catch (DirectoryNotFoundException ex)
+        {
+            throw new DatasetException(name, ex.Message, Environment.GetEnvironmentVariable(OfflinePack.Variable), inner: ex);
+        }
+
+        if (packed is not null)
+        {
+            yield return (LocationKind.Pack, packed);
         }
 
         var root = options.SearchRoot is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.SearchRoot));

@@ -9,6 +9,9 @@ public enum LocationKind
     /// <summary><c>$RNN_DATA_DIR/&lt;name&gt;</c>.</summary>
     EnvironmentVariable,
 
+    /// <summary><c>$RNN_PACK/datasets/&lt;name&gt;</c>, an offline pack written by <c>rnn pack</c>.</summary>
+    Pack,
+
     /// <summary><c>&lt;ancestor&gt;/shared/datasets/&lt;name&gt;</c>, walking up from the working directory.</summary>
     SharedDatasets,
 

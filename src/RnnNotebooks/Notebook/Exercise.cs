@@ -1,17 +1,33 @@
 using System.Net;
+using System.Text.Json.Serialization;
 
 namespace RnnNotebooks.Notebook;
+
+/// <summary>How an exercise check judged the learner's answer.</summary>
+public enum Verdict
+{
+    /// <summary>The answer is still the stub (or null).</summary>
+    [JsonStringEnumMemberName("not-answered")] NotAnswered,
+    /// <summary>The check accepts the answer.</summary>
+    [JsonStringEnumMemberName("right")] Right,
+    /// <summary>The check rejects the answer (or the learner's code threw).</summary>
+    [JsonStringEnumMemberName("wrong")] Wrong,
+}
 
 /// <summary>The verdict on one exercise: not answered yet, right, or wrong with a hint.</summary>
 public sealed record ExerciseResult(string Name, bool? Correct, string Message)
 {
+    /// <summary><see cref="Correct"/> as a <see cref="Notebook.Verdict"/>.</summary>
+    public Verdict Verdict => Correct switch { true => Verdict.Right, false => Verdict.Wrong, null => Verdict.NotAnswered };
+
     /// <summary>Plain-text form, e.g. <c>✓ Exercise 1: right.</c></summary>
     public override string ToString() => $"{(Correct switch { true => "✓", false => "✗", null => "…" })} {Name}: {Message}";
 }
 
 /// <summary>
 /// Checks a learner's answer in a cell. A wrong or missing answer is shown, never thrown, so the
-/// notebook still runs top to bottom.
+/// notebook still runs top to bottom. Every verdict is also recorded (<see cref="Results.RecordExercise"/>), which
+/// is how <c>rnn course --grade</c> marks a student's notebook.
 /// </summary>
 /// <remarks>Introduced in 00-getting-started.</remarks>
 public static class Exercise
@@ -24,7 +40,7 @@ public static class Exercise
             : isRight(answer)
                 ? new ExerciseResult(name, true, "right.")
                 : new ExerciseResult(name, false, "not quite. Hint: " + hint);
-        Show(result);
+        Report(result);
         return result;
     }
 
@@ -57,7 +73,7 @@ public static class Exercise
         {
             result = new ExerciseResult(name, false, $"your code threw {e.GetType().Name}: {e.Message} Hint: {hint}");
         }
-        Show(result);
+        Report(result);
         return result;
     }
 
@@ -82,8 +98,9 @@ public static class Exercise
     public static ExerciseResult CheckNumber(string name, double? answer, double expected, double tolerance, string hint) =>
         Check(name, answer, a => Math.Abs(a!.Value - expected) <= tolerance, hint);
 
-    static void Show(ExerciseResult r)
+    static void Report(ExerciseResult r)
     {
+        Results.RecordExercise(new ExerciseVerdict(r.Name, r.Verdict, r.Correct == false ? r.Message : null));
         if (!Host.IsNotebook)
         {
             Console.WriteLine(r.ToString());

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace RnnNotebooks.Platform;
 
 /// <summary>
-/// Switches libtorch's oneDNN (mkldnn) kernels, which TorchSharp exposes no setting for.
+/// Switches libtorch's oneDNN (mkldnn) and NNPACK kernels, which TorchSharp exposes no setting for.
 /// </summary>
 /// <remarks>
 /// oneDNN's fused LSTM is the faster path for training on batches, but it re-lays out the weights on every
@@ -18,6 +18,8 @@ public static unsafe class TorchKernels
     static delegate* unmanaged<IntPtr> globalContext;
     static delegate* unmanaged<IntPtr, byte, void> setEnabled;
     static delegate* unmanaged<IntPtr, byte> isEnabled;
+    static delegate* unmanaged<IntPtr, byte, void> setNnpack;
+    static delegate* unmanaged<IntPtr, byte> isNnpack;
 
     /// <summary>The environment variable that, set to <c>0</c>, makes the library train GRUs with <c>nn.GRU</c>'s own kernels.</summary>
     public const string FusedGruVariable = "RNN_FUSED_GRU";
@@ -59,7 +61,9 @@ public static unsafe class TorchKernels
             if (openBlocks++ == 0)
             {
                 enabledBeforeBlocks = OneDnnEnabled;
+                nnpackBeforeBlocks = NnpackEnabled;
                 OneDnnEnabled = false;
+                NnpackEnabled = false;
             }
         }
         return new Restore(true);
@@ -68,6 +72,24 @@ public static unsafe class TorchKernels
     static readonly object Counting = new();
     static int openBlocks;
     static bool enabledBeforeBlocks;
+    static bool nnpackBeforeBlocks;
+
+    /// <summary>Whether libtorch may try NNPACK for convolutions (true by default).</summary>
+    /// <remarks>Without oneDNN, libtorch tries NNPACK for a convolution first; where NNPACK does not support the
+    /// processor it prints "Could not initialize NNPACK! Reason: Unsupported hardware." on every call and falls back
+    /// to its own kernels. <see cref="WithoutOneDnn"/> therefore turns NNPACK off too, which leaves the fallback and
+    /// drops the warnings.</remarks>
+    public static bool NnpackEnabled
+    {
+        get => !Bind() || isNnpack(globalContext()) != 0;
+        set
+        {
+            if (!Bind())
+                throw new PlatformNotSupportedException(
+                    "libtorch's NNPACK switch was not found in libtorch_cpu (only the Linux x64 build is supported).");
+            setNnpack(globalContext(), value ? (byte)1 : (byte)0);
+        }
+    }
 
     sealed class Restore(bool counted) : IDisposable
     {
@@ -77,7 +99,11 @@ public static unsafe class TorchKernels
         {
             if (!counted || Interlocked.Exchange(ref disposed, 1) == 1) return;
             lock (Counting)
-                if (--openBlocks == 0) OneDnnEnabled = enabledBeforeBlocks;
+                if (--openBlocks == 0)
+                {
+                    OneDnnEnabled = enabledBeforeBlocks;
+                    NnpackEnabled = nnpackBeforeBlocks;
+                }
         }
     }
 
@@ -95,8 +121,12 @@ public static unsafe class TorchKernels
                 return false;
             if (!NativeLibrary.TryGetExport(lib, "_ZN2at13globalContextEv", out var ctx)
                 || !NativeLibrary.TryGetExport(lib, "_ZN2at7Context20setUserEnabledMkldnnEb", out var set)
-                || !NativeLibrary.TryGetExport(lib, "_ZNK2at7Context17userEnabledMkldnnEv", out var get))
+                || !NativeLibrary.TryGetExport(lib, "_ZNK2at7Context17userEnabledMkldnnEv", out var get)
+                || !NativeLibrary.TryGetExport(lib, "_ZN2at7Context20setUserEnabledNNPACKEb", out var setNn)
+                || !NativeLibrary.TryGetExport(lib, "_ZNK2at7Context17userEnabledNNPACKEv", out var getNn))
                 return false;
+            setNnpack = (delegate* unmanaged<IntPtr, byte, void>)setNn;
+            isNnpack = (delegate* unmanaged<IntPtr, byte>)getNn;
             setEnabled = (delegate* unmanaged<IntPtr, byte, void>)set;
             isEnabled = (delegate* unmanaged<IntPtr, byte>)get;
             globalContext = (delegate* unmanaged<IntPtr>)ctx;

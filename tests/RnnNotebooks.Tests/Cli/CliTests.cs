@@ -26,7 +26,7 @@ public class CliTests
     {
         var (code, output, _) = Run("--help");
         Assert.Equal(0, code);
-        foreach (var command in new[] { "course", "data", "lm", "translate", "metrics", "asr", "caption", "bench", "env" })
+        foreach (var command in new[] { "course", "data", "lm", "translate", "metrics", "asr", "caption", "bench", "doctor", "env" })
             Assert.Contains($"\n  {command} ", output);
         Assert.DoesNotContain("\n  docs ", output);     // the generator of docs/cli.md is hidden
     }

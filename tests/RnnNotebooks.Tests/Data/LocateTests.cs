@@ -3,7 +3,7 @@ using RnnNotebooks.Data;
 namespace RnnNotebooks.Tests.Data;
 
 /// <summary>
-/// The resolution order: explicit path, then $RNN_DATA_DIR, then shared/datasets found walking up, then the cache.
+/// The resolution order: explicit path, then $RNN_DATA_DIR, then $RNN_PACK (PackTests), then shared/datasets found walking up, then the cache.
 /// These tests set environment variables and the working directory, so they run alone (see ProcessStateCollection).
 /// </summary>
 [Collection("ProcessState")]
@@ -13,9 +13,11 @@ public sealed class LocateTests : IDisposable
     private readonly FixtureDataset fixture = FixtureDataset.Create();
     private readonly EnvironmentVariableScope noDataDir = new(Datasets.DataDirVariable, null);
     private readonly EnvironmentVariableScope noXdg = new("XDG_CACHE_HOME", null);
+    private readonly EnvironmentVariableScope noPack = new(OfflinePack.Variable, null);
 
     public void Dispose()
     {
+        noPack.Dispose();
         noXdg.Dispose();
         noDataDir.Dispose();
         temp.Dispose();

@@ -22,7 +22,7 @@ public class CliDocsTests
     {
         var rendered = RnnNotebooks.Cli.DocsCommand.Render(RnnNotebooks.Cli.Cli.Tree());
 
-        foreach (var command in new[] { "course", "data", "lm", "translate", "metrics", "asr", "caption", "bench", "env" })
+        foreach (var command in new[] { "course", "data", "lm", "translate", "metrics", "asr", "caption", "bench", "doctor" })
             Assert.Contains($"\n## rnn {command}\n", rendered);
     }
 }

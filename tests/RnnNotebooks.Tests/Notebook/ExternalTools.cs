@@ -31,9 +31,10 @@ static class ExternalTools
             "dotnet tool install -g Microsoft.dotnet-interactive --version 1.0.712001 with ~/.dotnet/tools on PATH, so that " +
             "`dotnet interactive --version` runs; dotnet interactive jupyter install)");
 
-    /// <summary>Runs a program to the end; its exit code (-1 after a timeout) and everything it printed.</summary>
+    /// <summary>Runs a program to the end; its exit code (-1 after a timeout) and everything it printed. A null value in
+    /// <paramref name="environment"/> removes that variable.</summary>
     public static (int ExitCode, string Output) Run(string program, IEnumerable<string> args, TimeSpan timeout,
-        string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
+        string? workingDirectory = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var psi = new ProcessStartInfo(program)
         {
@@ -42,7 +43,9 @@ static class ExternalTools
             WorkingDirectory = workingDirectory ?? Directory.GetCurrentDirectory(),
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        foreach (var (k, v) in environment ?? new Dictionary<string, string?>())
+            if (v is null) psi.Environment.Remove(k);
+            else psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

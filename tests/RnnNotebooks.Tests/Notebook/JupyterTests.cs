@@ -22,7 +22,7 @@ public sealed class JupyterTests : IDisposable
         var (code, output) = ExternalTools.Run("jupyter",
             ["nbconvert", "--to", "notebook", "--execute", "--ExecutePreprocessor.kernel_name=.net-csharp",
              "--ExecutePreprocessor.timeout=900", "--output-dir", outDir, name + ".ipynb"],
-            TimeSpan.FromMinutes(20), Path.Combine(Root, "notebooks"), new Dictionary<string, string> { [CourseMode.Variable] = "1" });
+            TimeSpan.FromMinutes(20), Path.Combine(Root, "notebooks"), new Dictionary<string, string?> { [CourseMode.Variable] = "1" });
 
         var executed = Path.Combine(outDir, name + ".ipynb");
         Assert.True(code == 0 && File.Exists(executed), $"jupyter nbconvert exited with {code}:\n{output[^Math.Min(output.Length, 3000)..]}");

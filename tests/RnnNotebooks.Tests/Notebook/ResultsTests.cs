@@ -34,6 +34,28 @@ public class ResultsTests : IDisposable
     }
 
     [Fact]
+    public void ExerciseChecks_RecordTheirVerdictsBesideTheResults_LatestVerdictWins()
+    {
+        Exercise.CheckNumber("Exercise 1", null, 2, 1e-9, "two");
+        Exercise.CheckNumber("Exercise 2", 3, 2, 1e-9, "count again");
+        Results.Record("loss", 0.5);
+        Exercise.CheckNumber("Exercise 1", 2, 2, 1e-9, "two");
+        Exercise.CheckCode<int>("Exercise 3", () => throw new NotImplementedException(), _ => null, "h");
+
+        var file = Results.Read(this.file);
+
+        Assert.Equal([new HeadlineResult("loss", 0.5)], file.Results);
+        Assert.Equal(["Exercise 1", "Exercise 2", "Exercise 3"], file.Exercises.Select(v => v.Exercise));
+        Assert.Equal([Verdict.Right, Verdict.Wrong, Verdict.NotAnswered], file.Exercises.Select(v => v.Verdict));
+        Assert.Null(file.Exercises[0].Hint);
+        Assert.Contains("count again", file.Exercises[1].Hint);
+        Assert.Equal(file.Exercises, Results.Exercises);
+        var json = File.ReadAllText(this.file);
+        Assert.Contains("\"verdict\": \"not-answered\"", json);
+        Assert.Contains("\"verdict\": \"wrong\"", json);
+    }
+
+    [Fact]
     public void Record_RejectsNamelessAndNonFiniteResults()
     {
         Assert.Throws<ArgumentException>(() => Results.Record(" ", 1));

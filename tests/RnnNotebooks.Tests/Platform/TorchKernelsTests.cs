@@ -36,6 +36,27 @@ public class TorchKernelsTests
         Assert.True(TorchKernels.OneDnnEnabled);
     }
 
+    /// <summary>Without oneDNN libtorch would try NNPACK for convolutions and, where NNPACK does not support the
+    /// processor, warn on every call; the block turns NNPACK off with oneDNN and restores both.</summary>
+    [Fact]
+    public void WithoutOneDnn_TurnsNnpackOffToo_AndAConvolutionGivesTheSameOutput()
+    {
+        Assert.True(TorchKernels.NnpackEnabled);
+        torch.manual_seed(5);
+        using var conv = nn.Conv1d(13, 32, 3, padding: 1);
+        using var x = randn(4, 13, 50);
+        using var scope = NewDisposeScope();
+        var withOneDnn = conv.forward(x);
+        Tensor without;
+        using (TorchKernels.WithoutOneDnn())
+        {
+            Assert.False(TorchKernels.NnpackEnabled);
+            without = conv.forward(x);
+        }
+        Assert.True(TorchKernels.NnpackEnabled);
+        Assert.True(withOneDnn.allclose(without, rtol: 1e-5, atol: 1e-5));
+    }
+
     [Fact]
     public void Lstm_GivesTheSameOutputWithAndWithoutOneDnn()
     {

@@ -5,7 +5,7 @@ namespace RnnNotebooks.Tests.Notebook.Exercises;
 
 public sealed class Lesson00ExerciseTests
 {
-    // The solutions in docs/teaching/solutions/00-getting-started.md.
+    // The solution cells of tools/notebook-sources/00-getting-started.txt, which the instructor edition runs.
     static (double, double) MseGradient(Tensor x, Tensor y, double w, double b)
     {
         var error = w * x + b - y;                      // [N, 1]

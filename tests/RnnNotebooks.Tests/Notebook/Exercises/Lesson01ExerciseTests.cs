@@ -6,7 +6,7 @@ namespace RnnNotebooks.Tests.Notebook.Exercises;
 
 public sealed class Lesson01ExerciseTests
 {
-    // The solutions in docs/teaching/solutions/01-vanilla-rnn.md.
+    // The solution cells of tools/notebook-sources/01-vanilla-rnn.txt, which the instructor edition runs.
     static IReadOnlyList<Tensor> MyClip(IReadOnlyList<Tensor> grads, double maxNorm)
     {
         var norm = Math.Sqrt(grads.Sum(g => g.square().sum().item<double>()));

@@ -6,7 +6,7 @@ namespace RnnNotebooks.Tests.Notebook.Exercises;
 
 public sealed class Lesson02ExerciseTests
 {
-    // The solutions in docs/teaching/solutions/02-lstm-and-gru.md.
+    // The solution cells of tools/notebook-sources/02-lstm-and-gru.txt, which the instructor edition runs.
     static (Tensor C, Tensor H) RightUpdate(Tensor i, Tensor f, Tensor g, Tensor o, Tensor cPrev)
     {
         var c = f * cPrev + i * g;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace RnnNotebooks.Tests.Notebook.Exercises;
 
-// The answers here are the ones in docs/teaching/solutions/03-language-modeling.md.
+// The answers here are the solution cells of tools/notebook-sources/03-language-modeling.txt, which the instructor edition runs.
 public sealed class Lesson03ExerciseTests
 {
     static Tensor Solution(Tensor logits, double tau, int k)

@@ -5,7 +5,7 @@ namespace RnnNotebooks.Tests.Notebook.Exercises;
 
 public sealed class Lesson05ExerciseTests
 {
-    // The solutions of docs/teaching/solutions/05-speech-recognition.md.
+    // The solution cells of tools/notebook-sources/05-speech-recognition.txt, which the instructor edition runs.
     static double[,] MyAlpha(double[,] p, int[] labels)
     {
         var ext = Enumerable.Range(0, 2 * labels.Length + 1).Select(s => s % 2 == 0 ? 0 : labels[s / 2]).ToArray();

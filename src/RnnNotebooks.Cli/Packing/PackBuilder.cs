@@ -1,0 +1,363 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using RnnNotebooks.Data;
+using RnnNotebooks.Notebook;
+using RnnNotebooks.Vision;
+
+namespace RnnNotebooks.Cli.Packing;
+
+/// <summary>What <c>rnn pack</c> should write.</summary>
+/// <param name="Directory">The pack folder; it must not exist, or be empty, unless <paramref name="Force"/>.</param>
+/// <param name="Os">The system of the machines that use the pack: one of <see cref="PackBuilder.Systems"/>.</param>
+/// <param name="Datasets">The datasets to include; null: every registered one.</param>
+/// <param name="Force">Replace an existing non-empty folder (only one that holds no clone of the course).</param>
+/// <param name="RepoRoot">The clone whose restores say which packages the course needs; default: the one above the working directory.</param>
+/// <param name="PackagesFolder">The NuGet global packages folder; default: the one the solution's restore used.</param>
+/// <param name="ToolStore">Where <c>dotnet tool install -g</c> keeps tools (for the Jupyter kernel's package); default: <c>~/.dotnet/tools/.store</c>.</param>
+/// <param name="FeaturesDirectory">Lesson 06's feature caches; default: <c>artifacts/cache/features</c> of the clone.</param>
+/// <param name="NotebookKernelPackages">Include the packages the notebooks' <c>#r "nuget: …"</c> lines restore (a notebook
+/// kernel's own restore); false packs only what the solution and the lessons' apps restore.</param>
+public sealed record PackOptions(
+    string Directory,
+    string Os,
+    IReadOnlyList<string>? Datasets = null,
+    bool Force = false,
+    string? RepoRoot = null,
+    string? PackagesFolder = null,
+    string? ToolStore = null,
+    string? FeaturesDirectory = null,
+    bool NotebookKernelPackages = true);
+
+/// <summary>What went into a pack.</summary>
+public sealed record PackResult(string Directory, int Files, long Bytes, IReadOnlyList<string> Datasets,
+    IReadOnlyList<PackageId> Packages, IReadOnlyList<PackageId> Tools, IReadOnlyList<string> Features);
+
+/// <summary>
+/// Writes an offline pack (<see cref="OfflinePack"/>): checks that everything it needs is on this machine first, copies
+/// it into a temp folder beside the target, checking each dataset file against its registered SHA-256 and each package
+/// against the SHA-512 NuGet recorded, writes README.txt, pack.json and SHA256SUMS, and then renames the folder into place.
+/// </summary>
+public static class PackBuilder
+{
+    /// <summary>The systems TorchSharp-cpu ships libtorch for.</summary>
+    public static readonly IReadOnlyList<string> Systems = ["linux-x64", "win-x64", "osx-arm64"];
+
+    /// <summary>The system this process runs on, when it is one of <see cref="Systems"/>; else linux-x64.</summary>
+    public static string CurrentSystem =>
+        OperatingSystem.IsWindows() ? "win-x64" : OperatingSystem.IsMacOS() ? "osx-arm64" : "linux-x64";
+
+    /// <summary>The Jupyter kernel's tool (VS Code and Jupyter run notebooks with it); packed when installed here.</summary>
+    const string KernelTool = "microsoft.dotnet-interactive";
+
+    /// <summary>Writes the pack; <paramref name="log"/> is told each step.</summary>
+    /// <exception cref="ArgumentException">An unknown system or dataset.</exception>
+    /// <exception cref="IOException">The target is not empty, something the pack needs is not on this machine, or the disk is too small.</exception>
+    public static PackResult Build(PackOptions options, Action<string>? log = null)
+    {
+        log ??= _ => { };
+        if (!Systems.Contains(options.Os))
+            throw new ArgumentException($"unknown system '{options.Os}'; choose one of {string.Join(", ", Systems)}.", nameof(options.Os));
+        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(options.Directory));
+        var root = Path.GetFullPath(options.RepoRoot ?? Course.FindRepoRoot());
+        CheckTarget(target, root, options.Force);
+
+        var plan = Plan(options, root);
+        var parent = Path.GetDirectoryName(target)!;
+        System.IO.Directory.CreateDirectory(parent);
+        var free = new DriveInfo(parent).AvailableFreeSpace;
+        if (free < plan.Bytes + (64L << 20))
+            throw new IOException($"{parent}: {free / 1e6:N0} MB free, the pack needs {plan.Bytes / 1e6:N0} MB. Choose a folder on a larger disk.");
+
+        var temp = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
+        try
+        {
+            var sums = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var d in plan.Datasets)
+            {
+                log($"{d.Info.Name}: {d.Info.Files.Count} files from {d.Location.Directory}");
+                foreach (var file in d.Info.Files)
+                {
+                    var relative = $"{OfflinePack.DatasetsFolder}/{d.Info.Name}/{file.Path}";
+                    var sha = Copy(d.Location.PathOf(file.Path), Path.Combine(temp, relative), null);
+                    if (!file.Accepted.Any(v => v.Sha256 == sha))
+                        throw new InvalidDataException($"{d.Location.PathOf(file.Path)}: SHA-256 {sha}, expected {file.Sha256}. The copy is damaged; "
+                            + $"run `rnn data verify {d.Info.Name}` and fetch it again before packing.");
+                    sums[relative] = sha;
+                }
+            }
+            log($"{plan.Packages.Count} NuGet packages and {plan.Tools.Count} tool(s), {plan.PackageBytes / 1e6:N0} MB");
+            // A tool's .sha512 beside its package records another hash than the file's (tool installs keep it differently),
+            // so only the packages are checked against NuGet's record; the tools are checked by their install on the lab machine.
+            foreach (var (package, path, sha512) in plan.Packages.Select(p => (p.Package, p.Path, Sha512: (string?)(p.Path + ".sha512")))
+                         .Concat(plan.Tools.Select(t => (t.Package, t.Path, Sha512: (string?)null))))
+            {
+                var relative = $"{OfflinePack.NuGetFolder}/{package.FileName}";
+                sums[relative] = Copy(path, Path.Combine(temp, relative), sha512);
+            }
+            foreach (var path in plan.Features)
+            {
+                var relative = $"{OfflinePack.FeaturesFolder}/{Path.GetFileName(path)}";
+                log($"lesson 06 features: {Path.GetFileName(path)}");
+                sums[relative] = Copy(path, Path.Combine(temp, relative), null);
+            }
+            var datasetNames = plan.Datasets.Select(d => d.Info.Name).ToList();
+            var texts = new Dictionary<string, string>
+            {
+                ["nuget.config"] = NuGetConfig,
+                ["README.txt"] = PackReadme.Text(options.Os, datasetNames, plan.Packages.Count, [.. plan.Tools.Select(t => t.Package)],
+                    [.. plan.Features.Select(Path.GetFileName).OfType<string>()]),
+                [OfflinePack.InfoFile] = Info(options.Os, plan),
+            };
+            foreach (var (name, text) in texts)
+            {
+                var bytes = Encoding.UTF8.GetBytes(text.ReplaceLineEndings(options.Os == "win-x64" && name == "README.txt" ? "\r\n" : "\n"));
+                File.WriteAllBytes(Path.Combine(temp, name), bytes);
+                sums[name] = Convert.ToHexStringLower(SHA256.HashData(bytes));
+            }
+            File.WriteAllText(Path.Combine(temp, OfflinePack.ChecksumsFile), string.Concat(sums.Select(s => $"{s.Value}  {s.Key}\n")));
+            MoveIntoPlace(temp, target);
+            var bytesWritten = new DirectoryInfo(target).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+            return new PackResult(target, sums.Count + 1, bytesWritten, datasetNames, [.. plan.Packages.Select(p => p.Package)],
+                [.. plan.Tools.Select(t => t.Package)], [.. plan.Features.Select(Path.GetFileName).OfType<string>()]);
+        }
+        finally
+        {
+            if (System.IO.Directory.Exists(temp)) System.IO.Directory.Delete(temp, recursive: true);
+        }
+    }
+
+    /// <summary>The pack's feed as the only package source; a relative source is read relative to this file.</summary>
+    internal const string NuGetConfig = """
+        <?xml version="1.0" encoding="utf-8"?>
+        <!-- The offline pack's feed as the only package source, for the configfile option of dotnet restore and dotnet tool. -->
+        <configuration>
+          <packageSources>
+            <clear />
+            <add key="rnn-pack" value="nuget" />
+          </packageSources>
+        </configuration>
+
+        """;
+
+    static void CheckTarget(string target, string root, bool force)
+    {
+        if (File.Exists(target)) throw new IOException($"{target} is a file; name a folder for the pack.");
+        if (!System.IO.Directory.Exists(target) || !System.IO.Directory.EnumerateFileSystemEntries(target).Any()) return;
+        if (!force)
+            throw new IOException($"{target} is not empty. Name a new or empty folder, or pass --force to replace it.");
+        var within = root.StartsWith(target + Path.DirectorySeparatorChar, StringComparison.Ordinal) || root == target;
+        var cwd = Path.GetFullPath(Environment.CurrentDirectory);
+        if (within || cwd == target || cwd.StartsWith(target + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new IOException($"{target} holds the course's clone or the working folder; --force replaces only other folders. Name another folder.");
+    }
+
+    sealed record DatasetPart(DatasetInfo Info, DatasetLocation Location);
+
+    sealed record PackPlan(IReadOnlyList<DatasetPart> Datasets, IReadOnlyList<(PackageId Package, string Path)> Packages,
+        IReadOnlyList<(PackageId Package, string Path)> Tools, IReadOnlyList<string> Features)
+    {
+        public long PackageBytes => Packages.Concat(Tools).Sum(p => new FileInfo(p.Path).Length);
+
+        public long Bytes => Datasets.Sum(d => d.Info.TotalBytes) + PackageBytes + Features.Sum(f => new FileInfo(f).Length);
+    }
+
+    /// <summary>Finds every file the pack needs, or fails naming everything that is missing and how to get it.</summary>
+    static PackPlan Plan(PackOptions options, string root)
+    {
+        var problems = new List<string>();
+
+        var datasets = new List<DatasetPart>();
+        foreach (var name in options.Datasets ?? Datasets.Names)
+        {
+            var info = Datasets.Get(name);
+            var location = Datasets.Locate(name);
+            if (location.IsPresent) datasets.Add(new(info, location));
+            else problems.Add($"dataset {name} is not on this machine (looked in {string.Join("; ", location.Searched)}): "
+                + (info.CanDownload ? $"`rnn data fetch {name}`" : info.ManualInstructions) + ", or leave it out with --datasets.");
+        }
+
+        var (needed, packagesFolder) = SolutionPackages(root, options.PackagesFolder, problems);
+        var notebookRoots = options.NotebookKernelPackages
+            ? NotebookSources(root).SelectMany(f => NuGetPackages.NotebookReferences(File.ReadAllText(f))).Distinct().ToList()
+            : [];
+        var (kernel, kernelMissing) = NuGetPackages.Closure(notebookRoots, packagesFolder, NuGetPackages.FrameworkPackages());
+        problems.AddRange(kernelMissing.Select(m => $"package {m} is not in {packagesFolder}: run notebook 00 once on this machine "
+            + "with internet (`rnn course 00 --quick`) so its kernel restores it."));
+        var packages = new List<(PackageId, string)>();
+        foreach (var package in needed.Concat(kernel).DistinctBy(p => p.Folder))
+        {
+            var path = Path.Combine(packagesFolder, package.Folder, package.FileName);
+            if (File.Exists(path)) packages.Add((package, path));
+            else problems.Add($"package {package} has no .nupkg in {packagesFolder}: `dotnet restore` with internet puts it there.");
+        }
+        var natives = $"libtorch-cpu-{options.Os}";
+        if (!packages.Any(p => p.Item1.Id.Equals(natives, StringComparison.OrdinalIgnoreCase)))
+            problems.Add($"package {natives} (libtorch for {options.Os}) is not among the packages the course restores here; "
+                + "TorchSharp-cpu brings it, so restore the solution with internet first.");
+
+        var tools = Tools(root, packagesFolder, options.ToolStore, problems);
+
+        var featuresDirectory = options.FeaturesDirectory ?? Path.Combine(root, "artifacts", "cache", "features");
+        var features = new List<string>();
+        if (System.IO.Directory.Exists(featuresDirectory))
+            foreach (var path in System.IO.Directory.GetFiles(featuresDirectory, "*.features").Order(StringComparer.Ordinal))
+            {
+                try
+                {
+                    FeatureCache.ReadHeader(path);
+                    features.Add(path);
+                }
+                catch (InvalidDataException e)
+                {
+                    problems.Add($"{e.Message} (or move it out of {featuresDirectory} to pack without it)");
+                }
+            }
+
+        if (problems.Count > 0)
+            throw new IOException($"the pack cannot be made yet; nothing was written. {problems.Count} thing(s) to fix:\n  "
+                + string.Join("\n  ", problems.Distinct().Take(30)) + (problems.Count > 30 ? $"\n  … and {problems.Count - 30} more." : ""));
+        return new PackPlan(datasets, packages, tools, features);
+    }
+
+    /// <summary>Every package the restores of the solution's projects used, and the packages folder to take them from.</summary>
+    static (IReadOnlyList<PackageId> Packages, string Folder) SolutionPackages(string root, string? packagesFolder, List<string> problems)
+    {
+        var packages = new List<PackageId>();
+        string? usedFolder = null;
+        foreach (var (name, projectDirectory) in SolutionProjects(root))
+        {
+            var assets = new[] { Path.Combine(root, "artifacts", "obj", name, "project.assets.json"), Path.Combine(projectDirectory, "obj", "project.assets.json") }
+                .FirstOrDefault(File.Exists);
+            if (assets is null)
+            {
+                problems.Add($"project {name} has not been restored (no obj/project.assets.json): run `dotnet restore` in {root} with internet first.");
+                continue;
+            }
+            var (used, folder) = NuGetPackages.ReadAssets(assets);
+            packages.AddRange(used);
+            usedFolder ??= folder;
+        }
+        var nugetPackages = Environment.GetEnvironmentVariable("NUGET_PACKAGES");
+        var chosen = packagesFolder ?? usedFolder ?? (string.IsNullOrWhiteSpace(nugetPackages)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages")
+            : nugetPackages);
+        return (packages, Path.TrimEndingDirectorySeparator(chosen));
+    }
+
+    /// <summary>The C# projects of RnnNotebooks.sln, by name and folder.</summary>
+    internal static IEnumerable<(string Name, string Directory)> SolutionProjects(string root)
+    {
+        var solution = Path.Combine(root, "RnnNotebooks.sln");
+        foreach (var line in File.ReadLines(solution))
+        {
+            var parts = line.Split('"');
+            if (!line.StartsWith("Project(", StringComparison.Ordinal) || parts.Length < 6 || !parts[5].EndsWith(".csproj", StringComparison.Ordinal)) continue;
+            var path = Path.Combine(root, parts[5].Replace('\\', Path.DirectorySeparatorChar));
+            yield return (Path.GetFileNameWithoutExtension(path), Path.GetDirectoryName(path)!);
+        }
+    }
+
+    /// <summary>The files whose <c>#r "nuget: …"</c> lines a notebook kernel restores: the shared setup cell and the lesson sources.</summary>
+    static IEnumerable<string> NotebookSources(string root)
+    {
+        var tools = Path.Combine(root, "tools");
+        if (File.Exists(Path.Combine(tools, "setup-cell.csx"))) yield return Path.Combine(tools, "setup-cell.csx");
+        var sources = Path.Combine(tools, "notebook-sources");
+        if (System.IO.Directory.Exists(sources))
+            foreach (var f in System.IO.Directory.GetFiles(sources, "*.txt").Order(StringComparer.Ordinal)) yield return f;
+    }
+
+    /// <summary>The notebook tools' packages: every tool of .config/dotnet-tools.json (dotnet-repl runs the notebooks
+    /// headless; required) and the Jupyter kernel's tool when it is installed here (optional).</summary>
+    static IReadOnlyList<(PackageId Package, string Path)> Tools(string root, string packagesFolder, string? toolStore, List<string> problems)
+    {
+        var tools = new List<(PackageId, string)>();
+        var manifest = Path.Combine(root, ".config", "dotnet-tools.json");
+        if (File.Exists(manifest))
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(manifest));
+            foreach (var tool in doc.RootElement.GetProperty("tools").EnumerateObject())
+            {
+                var package = new PackageId(tool.Name, tool.Value.GetProperty("version").GetString()!);
+                var path = Path.Combine(packagesFolder, package.Folder, package.FileName);
+                if (File.Exists(path)) tools.Add((package, path));
+                else problems.Add($"tool {package} has no .nupkg in {packagesFolder}: run `dotnet tool restore` in {root} with internet first.");
+            }
+        }
+        var store = Path.Combine(toolStore ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".dotnet", "tools", ".store"), KernelTool);
+        if (System.IO.Directory.Exists(store))
+        {
+            var version = System.IO.Directory.GetDirectories(store).Select(Path.GetFileName).OfType<string>().Max(NuGetPackages.VersionOrder);
+            if (version is not null)
+            {
+                var package = new PackageId("Microsoft.dotnet-interactive", version);
+                var path = Path.Combine(store, version, KernelTool, version, package.FileName);
+                if (File.Exists(path)) tools.Add((package, path));
+            }
+        }
+        return tools;
+    }
+
+    /// <summary>Copies a file, returning its SHA-256; with <paramref name="sha512File"/> (NuGet's record of a package's
+    /// SHA-512, base64) present, a copy that disagrees with it is an error.</summary>
+    static string Copy(string source, string destination, string? sha512File)
+    {
+        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var sha512 = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+        using (var input = File.OpenRead(source))
+        using (var output = new FileStream(destination, FileMode.CreateNew, FileAccess.Write))
+        {
+            var buffer = new byte[1 << 20];
+            int read;
+            while ((read = input.Read(buffer)) > 0)
+            {
+                sha256.AppendData(buffer, 0, read);
+                sha512.AppendData(buffer, 0, read);
+                output.Write(buffer, 0, read);
+            }
+        }
+        if (sha512File is not null && File.Exists(sha512File))
+        {
+            var recorded = File.ReadAllText(sha512File).Trim();
+            var actual = Convert.ToBase64String(sha512.GetHashAndReset());
+            if (recorded != actual)
+                throw new InvalidDataException($"{source}: its SHA-512 differs from NuGet's record in {sha512File}; the package is damaged. "
+                    + $"Delete its folder ({Path.GetDirectoryName(source)}) and run `dotnet restore` with internet, then pack again.");
+        }
+        return Convert.ToHexStringLower(sha256.GetHashAndReset());
+    }
+
+    static string Info(string os, PackPlan plan) => JsonSerializer.Serialize(new
+    {
+        format = 1,
+        os,
+        datasets = plan.Datasets.Select(d => new { name = d.Info.Name, files = d.Info.Files.Count, bytes = d.Info.TotalBytes }),
+        packages = plan.Packages.Select(p => p.Package.ToString()),
+        tools = plan.Tools.Select(t => t.Package.ToString()),
+        features = plan.Features.Select(Path.GetFileName),
+    }, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+
+    /// <summary>Replaces <paramref name="target"/> (absent, empty, or an old pack) by the finished temp folder: the old one
+    /// is renamed aside first and deleted only after the new one is in place.</summary>
+    static void MoveIntoPlace(string temp, string target)
+    {
+        string? old = null;
+        if (System.IO.Directory.Exists(target))
+        {
+            old = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.old-{Guid.NewGuid():N}");
+            System.IO.Directory.Move(target, old);
+        }
+        try
+        {
+            System.IO.Directory.Move(temp, target);
+        }
+        catch
+        {
+            if (old is not null) System.IO.Directory.Move(old, target);
+            throw;
+        }
+        if (old is not null) System.IO.Directory.Delete(old, recursive: true);
+    }
+}
