@@ -193,7 +193,7 @@ Show($"max |scratch − nn.GRU|: {gruDiff:G3}");
 // %%
 
 var fused1 = nn.LSTM(3, 5, batchFirst: true);
-var scratch1 = new SequenceRnn(new SequenceRnnOptions(CellKind.Lstm, 3, 5));
+var scratch1 = new SequenceRnn(new SequenceRnnOptions(RecurrentCell.Lstm, 3, 5));
 scratch1.CopyFrom(fused1);
 var (out1, _, cN1) = fused1.call(xs);
 var (mine1, state1) = scratch1.call(xs, null);
@@ -230,7 +230,7 @@ Show($"output [{string.Join(", ", deepOut.shape)}], h [{string.Join(", ", deepH.
 
 // %%
 var fused2 = nn.LSTM(3, 5, numLayers: 2, batchFirst: true, bidirectional: true);
-var scratch2 = new SequenceRnn(new SequenceRnnOptions(CellKind.Lstm, 3, 5, NumLayers: 2, Bidirectional: true));
+var scratch2 = new SequenceRnn(new SequenceRnnOptions(RecurrentCell.Lstm, 3, 5, NumLayers: 2, Bidirectional: true));
 scratch2.CopyFrom(fused2);
 var (out2, _, cN2) = fused2.call(xs);
 var (mine2, state2) = scratch2.call(xs, null);
@@ -289,7 +289,7 @@ const int hidden = 32, batchSize = 64, inputFeatures = 2;              // featur
 const double learningRate = 0.01, maxGradNorm = 1.0, solvedAccuracy = 0.95;
 int[] lengths = CourseMode.Pick(new[] { 10, 25 }, new[] { 10, 25, 50, 100 });
 var (stepsPerEpoch, maxEpochs, evalSize) = CourseMode.Pick((20, 2, 200), (100, 30, 1000));
-CellKind[] kinds = [CellKind.Rnn, CellKind.Gru, CellKind.Lstm];
+RecurrentCell[] kinds = [RecurrentCell.Rnn, RecurrentCell.Gru, RecurrentCell.Lstm];
 var options = new AddingExperimentOptions(hidden, batchSize, stepsPerEpoch, maxEpochs, learningRate, solvedAccuracy);
 Show(options);
 
@@ -329,7 +329,7 @@ double TrainStep(SequenceRegressor model, FastAdam optimizer, AddingBatch batch)
 // score after every epoch.
 
 // %%
-(SequenceRegressor Model, int Updates) TrainAdding(CellKind kind, int length, AddingBatch validation, AddingExperimentOptions experiment)
+(SequenceRegressor Model, int Updates) TrainAdding(RecurrentCell kind, int length, AddingBatch validation, AddingExperimentOptions experiment)
 {
     torch.manual_seed(experiment.InitSeed);
     var model = new SequenceRegressor(kind, inputFeatures, experiment.Hidden);
@@ -356,8 +356,8 @@ const int checkEpochs = 2;
 var checkLength = lengths[0];
 var checkValidation = AddingProblem.Generate(evalSize, checkLength, Seeds.CreateRandom(-checkLength));
 var checkOptions = options with { MaxEpochs = checkEpochs, SolvedAccuracy = double.PositiveInfinity };  // never stops early
-var mine = TrainAdding(CellKind.Gru, checkLength, checkValidation, checkOptions);
-var library = AddingExperiment.Train(CellKind.Gru, checkLength, checkValidation, checkOptions);
+var mine = TrainAdding(RecurrentCell.Gru, checkLength, checkValidation, checkOptions);
+var library = AddingExperiment.Train(RecurrentCell.Gru, checkLength, checkValidation, checkOptions);
 var loopDiff = Math.Abs(Score(mine.Model, checkValidation).Mse - library.Mse);
 Results.Record("training_loop_vs_library_mse_diff", loopDiff);
 Show($"after {mine.Updates} updates: validation MSE {library.Mse:F5} (library); |cells − library| = {loopDiff:G3}");
@@ -367,7 +367,7 @@ Show($"after {mine.Updates} updates: validation MSE {library.Mse:F5} (library); 
 // each run shows a progress bar:
 
 // %%
-AddingRun TrainWithProgress(CellKind kind, int length, AddingBatch validation)
+AddingRun TrainWithProgress(RecurrentCell kind, int length, AddingBatch validation)
 {
     var bar = new LiveProgress($"{kind} on T = {length}");
     var run = AddingExperiment.Train(kind, length, validation, options, bar.Report);
@@ -380,8 +380,8 @@ AddingRun TrainWithProgress(CellKind kind, int length, AddingBatch validation)
 // laptop-class CPU, depending on the machine.
 
 // %%
-var trained = new Dictionary<(CellKind, int), SequenceRegressor>();
-var (testAccuracy, testMse, updatesUsed) = (new Dictionary<(CellKind, int), double>(), new Dictionary<(CellKind, int), double>(), new Dictionary<(CellKind, int), long>());
+var trained = new Dictionary<(RecurrentCell, int), SequenceRegressor>();
+var (testAccuracy, testMse, updatesUsed) = (new Dictionary<(RecurrentCell, int), double>(), new Dictionary<(RecurrentCell, int), double>(), new Dictionary<(RecurrentCell, int), long>());
 foreach (var length in lengths)
 {
     using var validation = AddingProblem.Generate(evalSize, length, Seeds.CreateRandom(-length));      // decides when to stop
@@ -399,7 +399,7 @@ foreach (var length in lengths)
 Show(lengths.Select(t => new
 {
     T = t,
-    RNN = $"{testAccuracy[(CellKind.Rnn, t)]:P1}", GRU = $"{testAccuracy[(CellKind.Gru, t)]:P1}", LSTM = $"{testAccuracy[(CellKind.Lstm, t)]:P1}",
+    RNN = $"{testAccuracy[(RecurrentCell.Rnn, t)]:P1}", GRU = $"{testAccuracy[(RecurrentCell.Gru, t)]:P1}", LSTM = $"{testAccuracy[(RecurrentCell.Lstm, t)]:P1}",
     MSE = string.Join(" / ", kinds.Select(k => testMse[(k, t)].ToString("G2"))),
     updates = string.Join(" / ", kinds.Select(k => updatesUsed[(k, t)].ToString("N0"))),
 }));
@@ -470,8 +470,8 @@ Show(gradientSeries.Select(s => new { series = s.Name, norms = string.Join("   "
 // every gate.
 
 // %%
-var lstmModel = trained[(CellKind.Lstm, longest)];
-var inspect = new SequenceRnn(new SequenceRnnOptions(CellKind.Lstm, inputFeatures, hidden));
+var lstmModel = trained[(RecurrentCell.Lstm, longest)];
+var inspect = new SequenceRnn(new SequenceRnnOptions(RecurrentCell.Lstm, inputFeatures, hidden));
 inspect.CopyFrom(lstmModel.Recurrent);
 var cell = (LstmCell)inspect.Cell(0);
 var sample = AddingProblem.Generate(1, longest, new Random(5));
@@ -555,7 +555,7 @@ Lesson02.CheckCellUpdate(MyCellUpdate);
 // four shapes against the real layers; building a layer to count it is not allowed (the check notices).
 
 // %%
-long MyParameterCount(CellKind kind, int inputSize, int hiddenSize, int layers, bool bidirectional)
+long MyParameterCount(RecurrentCell kind, int inputSize, int hiddenSize, int layers, bool bidirectional)
 {
     throw new NotImplementedException(); // TODO: gate blocks × directions × (weights + biases), summed over layers
 }

@@ -537,7 +537,7 @@ Exercise.Check("Exercise 3", myMethod, m => m == "greedy" && topOne.SequenceEqua
 // ## Optional: checkpoints
 //
 // `Training.Checkpoint` saves weights, optimizer state and the training state, but not how to rebuild the model
-// or read its text. `Models.LanguageModelCheckpoint` writes those beside it (`lm.json`: the model options and
+// or read its text. `Models.LanguageModelCheckpoint` saves those with it (`lm.json`: the model options and
 // the vocabulary), so a checkpoint directory is self-contained — the command line (`rnn lm train`, `rnn lm sample`,
 // described in `docs/cli.md`) uses the same files, and `docs/results.md` records longer runs, including a word-level
 // model on the Penn Treebank.

@@ -11,12 +11,7 @@ namespace RnnNotebooks.Benchmarks;
 /// <see cref="Models.SequenceRnn"/> as its recurrent layers.</summary>
 static class BenchModels
 {
-    public static LanguageModel Create(BenchWorkload w) => new(new LanguageModelOptions(w.Vocab, w.Hidden, w.Layers, w.Cell switch
-    {
-        BenchCell.Lstm => RecurrentCell.Lstm,
-        BenchCell.Gru => RecurrentCell.Gru,
-        _ => RecurrentCell.Rnn,
-    }));
+    public static LanguageModel Create(BenchWorkload w) => new(new LanguageModelOptions(w.Vocab, w.Hidden, w.Layers, w.Cell));
 
     /// <summary>A model, the loss of one fixed random batch, and the optimizer settings its lesson trains with.</summary>
     public sealed class Trainable(nn.Module model, Func<Tensor> loss, double learningRate, double? clipGradNorm,
@@ -79,7 +74,7 @@ static class BenchModels
     static Trainable CtcStep(BenchWorkload w)
     {
         var model = new Speech.AcousticModel(new Speech.AcousticModelOptions(w.Features, w.Vocab, w.Channels, 2, w.Hidden, w.Layers,
-            Models.CellKind.Gru));
+            Models.RecurrentCell.Gru));
         var features = w.FrameLengths.Select(n => randn(n, w.Features)).ToList();
         var labels = w.LabelLengths.Select(n => randint(1, w.Vocab, [n])).ToList();   // any class but the blank (0)
         var batch = new Speech.SpeechBatch(nn.utils.rnn.pad_sequence(features, batch_first: true),
@@ -98,7 +93,7 @@ static class BenchModels
         public ScratchLanguageModel(BenchWorkload w) : base(nameof(ScratchLanguageModel))
         {
             embedding = nn.Embedding(w.Vocab, w.Hidden);
-            recurrent = new Models.SequenceRnn(new Models.SequenceRnnOptions(Models.CellKind.Lstm, w.Hidden, w.Hidden, w.Layers));
+            recurrent = new Models.SequenceRnn(new Models.SequenceRnnOptions(Models.RecurrentCell.Lstm, w.Hidden, w.Hidden, w.Layers));
             readout = nn.Linear(w.Hidden, w.Vocab);
             RegisterComponents();
         }

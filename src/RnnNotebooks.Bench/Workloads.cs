@@ -2,9 +2,6 @@ using RnnNotebooks.Models;
 
 namespace RnnNotebooks.Benchmarks;
 
-/// <summary>The recurrent cell of a benchmark model.</summary>
-public enum BenchCell { Lstm, Gru, Rnn }
-
 /// <summary>
 /// One benchmark workload. <c>train</c>: a character language-model step (embedding → recurrent layers →
 /// linear, cross-entropy, backward, Adam) on <c>Batch × Steps</c> tokens. <c>generate</c>: one token at a time
@@ -22,7 +19,7 @@ public enum BenchCell { Lstm, Gru, Rnn }
 /// <see cref="Decoding.TextGeneration.Generate(LanguageModel, IReadOnlyList{int}, int, Decoding.SamplingOptions, Random)"/>
 /// (greedy, prompt and preparation included) instead of a loop over <see cref="LanguageModel.Step"/>.
 /// </summary>
-public sealed record BenchWorkload(string Name, string Kind, BenchCell Cell, int Vocab, int Hidden, int Layers,
+public sealed record BenchWorkload(string Name, string Kind, RecurrentCell Cell, int Vocab, int Hidden, int Layers,
     int Batch, int Steps, bool OneDnn = true, bool Scratch = false,
     int SourceVocab = 0, int Embedding = 0, int Features = 0, int Channels = 0, bool Library = false,
     bool PreTransposed = false)
@@ -38,7 +35,7 @@ public sealed record BenchWorkload(string Name, string Kind, BenchCell Cell, int
             // [batch × H]·[H × 3H] forward and ∂g·W_hh [batch × 3H]·[3H × H] backward.
             if (Kind == "gemm-steps") return Layers * Steps * 2 * (2.0 * Batch * Hidden * 3 * Hidden);
             if (Kind is "seq2seq" or "ctc") return double.NaN;
-            var gates = Cell switch { BenchCell.Lstm => 4, BenchCell.Gru => 3, _ => 1 };
+            var gates = Cell switch { RecurrentCell.Lstm => 4, RecurrentCell.Gru => 3, _ => 1 };
             // Per token and layer: the gate matrices times [input; hidden] (embedding size = hidden here).
             var recurrent = 2.0 * gates * Hidden * (Hidden + Hidden) * Layers;
             var readout = 2.0 * Hidden * Vocab;
@@ -79,28 +76,28 @@ public sealed record BenchWorkload(string Name, string Kind, BenchCell Cell, int
     {
         int v = 65, b = tiny ? 4 : 32, t = tiny ? 16 : 128;
         int Size(int full) => tiny ? Math.Max(16, full / 8) : full;
-        BenchWorkload Train(BenchCell cell, int hidden) =>
+        BenchWorkload Train(RecurrentCell cell, int hidden) =>
             new($"train {cell.ToString().ToUpperInvariant()} 2x{Size(hidden)}", "train", cell, v, Size(hidden), 2, b, t);
         // Lesson 04: fra→eng with sentences of at most 10 words (vocabularies 13,487 / 7,685 at minimum frequency
         // 2), embedding and hidden 256, batch 64. Lesson 05: batches of 16 connected digit strings of ~2.4 s at
         // 100 frames/s, 40 log-mel features, 17 classes, the acoustic model's default sizes.
         var seq2seq = tiny
-            ? new BenchWorkload("seq2seq attention step 16", "seq2seq", BenchCell.Gru, 60, 16, 1, 4, 6, SourceVocab: 50, Embedding: 16)
-            : new BenchWorkload("seq2seq attention step 256", "seq2seq", BenchCell.Gru, 7685, 256, 1, 64, 11, SourceVocab: 13487, Embedding: 256);
+            ? new BenchWorkload("seq2seq attention step 16", "seq2seq", RecurrentCell.Gru, 60, 16, 1, 4, 6, SourceVocab: 50, Embedding: 16)
+            : new BenchWorkload("seq2seq attention step 256", "seq2seq", RecurrentCell.Gru, 7685, 256, 1, 64, 11, SourceVocab: 13487, Embedding: 256);
         var ctc = tiny
-            ? new BenchWorkload("ctc acoustic step 16", "ctc", BenchCell.Gru, 17, 16, 2, 4, 40, Features: 40, Channels: 16)
-            : new BenchWorkload("ctc acoustic step 128", "ctc", BenchCell.Gru, 17, 128, 2, 16, 240, Features: 40, Channels: 128);
+            ? new BenchWorkload("ctc acoustic step 16", "ctc", RecurrentCell.Gru, 17, 16, 2, 4, 40, Features: 40, Channels: 16)
+            : new BenchWorkload("ctc acoustic step 128", "ctc", RecurrentCell.Gru, 17, 128, 2, 16, 240, Features: 40, Channels: 128);
         BenchWorkload Generate(bool oneDnn) =>
-            new($"generate LSTM 2x{Size(256)} (oneDNN {(oneDnn ? "on" : "off")})", "generate", BenchCell.Lstm, v, Size(256), 2, 1, 1, oneDnn);
+            new($"generate LSTM 2x{Size(256)} (oneDNN {(oneDnn ? "on" : "off")})", "generate", RecurrentCell.Lstm, v, Size(256), 2, 1, 1, oneDnn);
         IEnumerable<BenchWorkload> all =
         [
-            new($"gemm {Size(1024)}", "gemm", BenchCell.Lstm, 0, Size(1024), 0, 0, 0),
-            new($"gemm GRU per-step {b}x{Size(256)}x{3 * Size(256)}", "gemm-steps", BenchCell.Gru, 0, Size(256), 2, b, t),
-            new($"gemm GRU per-step {b}x{Size(256)}x{3 * Size(256)} (W_hhT contiguous)", "gemm-steps", BenchCell.Gru, 0, Size(256), 2, b, t,
+            new($"gemm {Size(1024)}", "gemm", RecurrentCell.Lstm, 0, Size(1024), 0, 0, 0),
+            new($"gemm GRU per-step {b}x{Size(256)}x{3 * Size(256)}", "gemm-steps", RecurrentCell.Gru, 0, Size(256), 2, b, t),
+            new($"gemm GRU per-step {b}x{Size(256)}x{3 * Size(256)} (W_hhT contiguous)", "gemm-steps", RecurrentCell.Gru, 0, Size(256), 2, b, t,
                 PreTransposed: true),
-            Train(BenchCell.Lstm, 128), Train(BenchCell.Lstm, 256), Train(BenchCell.Lstm, 512),
-            Train(BenchCell.Gru, 256), Train(BenchCell.Rnn, 256),
-            Train(BenchCell.Lstm, 256) with { Name = $"train scratch LSTM 2x{Size(256)}", Scratch = true },
+            Train(RecurrentCell.Lstm, 128), Train(RecurrentCell.Lstm, 256), Train(RecurrentCell.Lstm, 512),
+            Train(RecurrentCell.Gru, 256), Train(RecurrentCell.Rnn, 256),
+            Train(RecurrentCell.Lstm, 256) with { Name = $"train scratch LSTM 2x{Size(256)}", Scratch = true },
             seq2seq, ctc,
             Generate(oneDnn: true), Generate(oneDnn: false),
             // What a learner's call costs: TextGeneration picks the kernels and the step itself.

@@ -225,7 +225,7 @@ static class AsrCommand
             Training.Threads.Apply(Threads(p.GetValue(threads), threads));
             if (RealPath.Same(outDir, dir))
                 throw new UsageException($"--out {outDir} leads to the --checkpoint folder {RealPath.Of(dir)}: give another --out, so the unadapted model is kept as it is.");
-            if (!p.GetValue(force) && (RunFolder.HasCheckpoint(outDir) || File.Exists(Path.Combine(outDir, SpeechRecognizer.ConfigFile))))
+            if (!p.GetValue(force) && (RunFolder.HasCheckpoint(outDir) || Checkpoint.Has(outDir, SpeechRecognizer.ConfigFile)))
                 throw new InvalidOperationException($"{outDir} (--out) already holds a speech model. Nothing was changed. Give another --out, " +
                     "or --force to replace it with the adapted one.");
             return Adapt(dir, outDir, p.GetValue(rounds), cap, Decoding(p.GetValue(decoding)), p.GetValue(files)!);

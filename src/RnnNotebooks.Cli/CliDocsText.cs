@@ -16,7 +16,13 @@ static class CliDocsText
         the same options (the budget — `--minutes`, `--epochs`, `--threads` — aside) is resumed, so running the same command
         again continues it; any other checkpoint is left untouched and the command stops with exit code 1, saying what differs.
         Then choose: `--resume` continues that checkpoint anyway (its model keeps the saved shape), `--force` starts over and
-        replaces it, or give another `--out`. The options of a run are saved beside its checkpoint as `training-options.json`.
+        replaces it, or give another `--out`. The options of a run are saved with its checkpoint (`training-options.json`).
+
+        **A checkpoint folder** holds `checkpoint.json` and the files it lists: the weights, the optimizer state, the model's
+        configuration and vocabularies (`lm.json`, `asr.json`, `translator.json`, `captioner.json`, `*-vocab.json`) and the run's
+        options, each stored under its name with part of its SHA-256 added (`asr.1f2e3d4c5b6a7980.json`). A save writes the new
+        files first and `checkpoint.json` last, so an interrupted save (a full disk, a crash) leaves the previous model whole.
+        Copy or move the whole folder; a file changed by hand no longer matches its hash and is refused.
 
         **Ctrl-C** during training stops after the current step, saves the checkpoint, says so and exits with 130; run the same
         command to continue. A second Ctrl-C quits at once, leaving the last saved checkpoint as it was.

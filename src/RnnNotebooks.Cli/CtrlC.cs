@@ -2,8 +2,10 @@ namespace RnnNotebooks.Cli;
 
 /// <summary>
 /// Ctrl-C during a training command: the first press asks the library's recipe to stop after the current step (it then
-/// saves and returns, and the command exits with <see cref="ExitCode"/>); a second press ends the process at once, which
-/// leaves the last saved checkpoint intact because every save replaces it atomically.
+/// saves and returns, and the command exits with <see cref="ExitCode"/>); a second press ends the process at once (the
+/// runtime's own SIGINT ending, so the shell also sees 130), for a step or a save that takes too long to wait for. That
+/// may cut a save short, which leaves the last complete checkpoint loadable: every file of a save is written under a new
+/// name and <c>checkpoint.json</c>, renamed into place last, is what makes it count.
 /// </summary>
 /// <remarks>The handler runs on the runtime's signal thread while training runs on the main thread, so it only sets the
 /// token and prints: it must not touch the model, its tensors or the checkpoint.</remarks>
@@ -20,13 +22,17 @@ sealed class CtrlC : IDisposable
     /// <summary>Fires at the first Ctrl-C.</summary>
     public CancellationToken Token => source.Token;
 
-    void OnPress(object? sender, ConsoleCancelEventArgs e)
+    void OnPress(object? sender, ConsoleCancelEventArgs e) => e.Cancel = Press();
+
+    /// <summary>One press: true (the process goes on) at the first, which cancels <see cref="Token"/>; false at any later
+    /// one, so the runtime ends the process.</summary>
+    internal bool Press()
     {
-        if (Interlocked.Increment(ref presses) > 1) return;      // not cancelled: the runtime ends the process now
-        e.Cancel = true;
+        if (Interlocked.Increment(ref presses) > 1) return false;
         source.Cancel();
         Console.Error.WriteLine("\nCtrl-C: stopping after this step and saving the checkpoint; press Ctrl-C again to quit at once " +
             "(the last saved checkpoint stays as it is).");
+        return true;
     }
 
     // The source is not disposed: a late Ctrl-C on the signal thread may still cancel it, and it holds no timer.

@@ -43,7 +43,7 @@ public sealed record CaptionTrainingOptions(int Epochs = 10, TimeSpan? TimeBudge
     }
 }
 
-/// <summary>What a caption checkpoint was trained with, saved beside it (<see cref="RunFolder.OptionsFile"/>): the model,
+/// <summary>What a caption checkpoint was trained with, saved as one of its files (<see cref="RunFolder.OptionsFile"/>): the model,
 /// the training options and the seed.</summary>
 /// <remarks>Introduced in 06-image-captioning.</remarks>
 public sealed record CaptionRun(CaptionerConfig Captioner, CaptionTrainingOptions Training, int? Seed)
@@ -84,14 +84,10 @@ public static class CaptionTraining
         using var optimizer = new FastAdam(model.parameters(), options.LearningRate);
         var devSample = dev.Take(options.DevImages).ToList();
         TrainingState? state = null;
-        if (options.OutputDirectory is { } output)
+        if (options.OutputDirectory is { } output && ShouldResume(captioner, options, existing))
         {
-            if (ShouldResume(captioner, options, existing))
-            {
-                state = Checkpoint.Load(output, model, optimizer);
-                log?.Invoke($"resuming {output}: epoch {state.Epoch}, step {state.Step}.");
-            }
-            RunFolder.SaveOptions(output, Run(captioner, options));
+            state = Checkpoint.Load(output, model, optimizer);
+            log?.Invoke($"resuming {output}: epoch {state.Epoch}, step {state.Step}.");
         }
 
         IReadOnlyDictionary<string, double> Validate()
@@ -122,7 +118,7 @@ public static class CaptionTraining
         if (options.OutputDirectory is { } dir)
             hooks.Add(new SaveCheckpoint(s =>
             {
-                captioner.Save(dir, optimizer, s);
+                captioner.Save(dir, optimizer, s, RunFolder.OptionsFiles(Run(captioner, options)));
                 log?.Invoke($"dev BLEU-4 {best.BestScore:0.00} (best so far), saved to {dir}");
             }, onlyBest: best));
         var left = options.TimeBudget is { } budget ? budget - clock.Elapsed : (TimeSpan?)null;

@@ -133,26 +133,24 @@ public sealed class Captioner(CaptionModel model, Vocabulary vocabulary, Caption
         return new CaptionEvaluation(bleu, samples, beamSize);
     }
 
-    /// <summary>Saves weights (and optimizer and training state through <see cref="Checkpoint.Save"/>), config and vocabulary.</summary>
-    public void Save(string dir, optim.Optimizer? optimizer, TrainingState state)
-    {
-        Directory.CreateDirectory(dir);
-        Vocabulary.Save(Path.Combine(dir, VocabularyFile));
-        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json.Options));
-        Checkpoint.Save(dir, Model, optimizer, state);
-    }
+    /// <summary>Saves weights, optimizer and training state, config and vocabulary as one <see cref="Checkpoint"/>, in one
+    /// atomic step; <paramref name="extraFiles"/> are saved with them.</summary>
+    public void Save(string dir, optim.Optimizer? optimizer, TrainingState state,
+        IReadOnlyDictionary<string, Action<BinaryWriter>>? extraFiles = null) =>
+        Checkpoint.Save(dir, Model, optimizer, state, Checkpoint.Files(extraFiles,
+            (VocabularyFile, Vocabulary.ToJson()), (ConfigFile, JsonSerializer.Serialize(Config, Json.Options))));
 
     /// <summary>Loads a captioner saved by <see cref="Save"/>.</summary>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">A file is malformed or does not fit the others.</exception>
     public static Captioner Load(string dir)
     {
-        var configPath = Path.Combine(dir, ConfigFile);
+        var configPath = Checkpoint.Locate(dir, ConfigFile) ?? Path.Combine(dir, ConfigFile);
         if (!File.Exists(configPath))
             throw new FileNotFoundException(
                 $"{configPath} not found: {dir} is not a captioner checkpoint (train one with 'rnn caption train --out {dir}').", configPath);
         var config = Json.ReadFile<CaptionerConfig>(configPath, "captioner config", c => Json.Within(nameof(c.Model), c.Model, () => c.Model.Validate()));
-        var vocabulary = Vocabulary.Load(Path.Combine(dir, VocabularyFile));
+        var vocabulary = Vocabulary.Load(Checkpoint.Locate(dir, VocabularyFile) ?? Path.Combine(dir, VocabularyFile));
         if (vocabulary.Count != config.Model.Vocab)
             throw new InvalidDataException(
                 $"{dir}: the vocabulary has {vocabulary.Count} words but {ConfigFile} says {config.Model.Vocab}; the files come from different runs.");

@@ -6,18 +6,6 @@ using static TorchSharp.torch;
 
 namespace RnnNotebooks.Models;
 
-/// <summary>Which recurrent layer a <see cref="LanguageModel"/> stacks.</summary>
-/// <remarks>Introduced in 03-language-modeling.</remarks>
-public enum RecurrentCell
-{
-    /// <summary>TorchSharp's <c>nn.LSTM</c>: hidden and cell state.</summary>
-    Lstm,
-    /// <summary>TorchSharp's <c>nn.GRU</c>.</summary>
-    Gru,
-    /// <summary>TorchSharp's <c>nn.RNN</c> (tanh).</summary>
-    Rnn,
-}
-
 /// <summary>Shape of a <see cref="LanguageModel"/>.</summary>
 /// <param name="VocabSize">Token ids in and out.</param>
 /// <param name="HiddenSize">Size of each layer's hidden state.</param>

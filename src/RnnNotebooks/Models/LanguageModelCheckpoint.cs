@@ -24,9 +24,8 @@ public sealed record LoadedLanguageModel(LanguageModel Model, Tokenizer Tokenize
 }
 
 /// <summary>
-/// Saves and loads a <see cref="LanguageModel"/> as a <see cref="Checkpoint"/> directory plus <c>lm.json</c>:
-/// the model's options and the tokenizer, which <see cref="Checkpoint"/> does not store but a reader needs to
-/// rebuild the model before loading weights into it.
+/// Saves and loads a <see cref="LanguageModel"/> as a <see cref="Checkpoint"/> whose files include <c>lm.json</c>:
+/// the model's options and the tokenizer, which a reader needs to rebuild the model before loading weights into it.
 /// </summary>
 /// <remarks>Introduced in 03-language-modeling.</remarks>
 public static class LanguageModelCheckpoint
@@ -40,13 +39,14 @@ public static class LanguageModelCheckpoint
     const int FormatVersion = 1;
 
     /// <summary>
-    /// Writes <c>lm.json</c> (atomically) and then the checkpoint (weights, optimizer, training state) to
-    /// <paramref name="dir"/>. When training stopped inside an epoch, pass the state the loss carries between
+    /// Saves the checkpoint (weights, optimizer, training state) with <c>lm.json</c> to <paramref name="dir"/>, in one
+    /// atomic step. When training stopped inside an epoch, pass the state the loss carries between
     /// batches (<see cref="CarriedStateLoss.State"/>) as <paramref name="carried"/>: without it a resumed run
-    /// would start the rest of the epoch's streams from zeros instead of where they were.
+    /// would start the rest of the epoch's streams from zeros instead of where they were. <paramref name="extraFiles"/>
+    /// are saved with them (e.g. <see cref="RunFolder.OptionsFiles"/>).
     /// </summary>
     public static void Save(string dir, LanguageModel model, Tokenizer tokenizer, optim.Optimizer? optimizer, TrainingState state,
-        RecurrentState? carried = null)
+        RecurrentState? carried = null, IReadOnlyDictionary<string, Action<BinaryWriter>>? extraFiles = null)
     {
         ArgumentNullException.ThrowIfNull(dir);
         ArgumentNullException.ThrowIfNull(model);
@@ -61,13 +61,10 @@ public static class LanguageModelCheckpoint
             ["options"] = JsonSerializer.SerializeToNode(model.Options, Json.Options),
             ["tokenizer"] = JsonNode.Parse(tokenizer.ToJson()),
         };
-        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), config.ToJsonString(Json.Options));
-        // Part of the checkpoint's atomic save; a save without it removes an earlier one, so a stale state cannot
-        // leak into the next epoch's resume.
-        var extras = carried is not null && state.BatchInEpoch > 0
-            ? new Dictionary<string, Action<BinaryWriter>> { [CarriedStateFile] = w => WriteState(w, carried) }
-            : null;
-        Checkpoint.Save(dir, model, optimizer, state, extras);
+        var files = Checkpoint.Files(extraFiles, (ConfigFile, config.ToJsonString(Json.Options)));
+        // A save without the carried state removes an earlier one, so a stale state cannot leak into the next epoch's resume.
+        if (carried is not null && state.BatchInEpoch > 0) files[CarriedStateFile] = w => WriteState(w, carried);
+        Checkpoint.Save(dir, model, optimizer, state, files);
     }
 
     /// <summary>The model options and tokenizer of a checkpoint, without building the model.</summary>
@@ -76,9 +73,9 @@ public static class LanguageModelCheckpoint
     public static (LanguageModelOptions Options, Tokenizer Tokenizer) ReadConfig(string dir)
     {
         ArgumentNullException.ThrowIfNull(dir);
-        var path = Path.Combine(dir, ConfigFile);
         if (!Directory.Exists(dir))
             throw new DirectoryNotFoundException($"{dir}: no such checkpoint directory. Train one first (rnn lm train --out {dir}).");
+        var path = Checkpoint.Locate(dir, ConfigFile) ?? Path.Combine(dir, ConfigFile);
         if (!File.Exists(path))
             throw new FileNotFoundException(
                 $"{path}: missing, so this is not a language-model checkpoint. Point to a directory written by " +

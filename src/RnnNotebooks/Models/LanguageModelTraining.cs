@@ -19,7 +19,7 @@ public enum LearningRateSchedule
     HoldCosine,
 }
 
-/// <summary>How <see cref="LanguageModelTraining.Train"/> trains a language model; saved beside its checkpoint. Null sizes
+/// <summary>How <see cref="LanguageModelTraining.Train"/> trains a language model; saved with its checkpoint. Null sizes
 /// take the level's default (<see cref="Resolved"/>).</summary>
 /// <param name="Data">tinyshakespeare, ptb or the path of a text file.</param>
 /// <param name="Level">Characters or words (null: words for ptb, else characters).</param>
@@ -42,7 +42,7 @@ public sealed record LanguageModelTrainingOptions(
     string Data = "tinyshakespeare", TokenLevel? Level = null, int? Hidden = null, int Layers = 2, RecurrentCell Cell = RecurrentCell.Lstm,
     double? Dropout = null, bool? TieWeights = null, int? BatchSize = null, int? Steps = null, double? LearningRate = null,
     LearningRateSchedule Schedule = LearningRateSchedule.Plateau, double DecayFraction = 0.3, double? Minutes = null, int? Epochs = null,
-    int Seed = 42, int Threads = 0)
+    int Seed = 42, int Threads = 0) : IRecipeOptions<LanguageModelTrainingOptions>
 {
     /// <summary>The same options with every level-dependent default filled in.</summary>
     public LanguageModelTrainingOptions Resolved()
@@ -83,7 +83,11 @@ public sealed record LanguageModelTrainingOptions(
         Recipe.Threads(Threads, nameof(Threads));
     }
 
-    internal LanguageModelTrainingOptions WithoutBudget() => Resolved() with { Minutes = null, Epochs = 0, Threads = 0 };
+    LanguageModelTrainingOptions IRecipeOptions<LanguageModelTrainingOptions>.WithoutBudget() =>
+        Resolved() with { Minutes = null, Epochs = 0, Threads = 0 };
+
+    LanguageModelTrainingOptions IRecipeOptions<LanguageModelTrainingOptions>.WithBudgetOf(LanguageModelTrainingOptions asked) =>
+        this with { Minutes = asked.Minutes, Epochs = asked.Epochs, Threads = asked.Threads };
 }
 
 /// <summary>The result of <see cref="LanguageModelTraining.Train"/>.</summary>
@@ -115,12 +119,7 @@ public static class LanguageModelTraining
         ExistingCheckpoint existing = ExistingCheckpoint.ResumeIfSame, Action<string>? log = null, Action<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(output);
-        options.Validate();
-        options = options.Resolved();
-        (var resume, options) = RunFolder.Open(output, options, o => o.WithoutBudget(),
-            (saved, asked) => saved.Resolved() with { Minutes = asked.Minutes, Epochs = asked.Epochs, Threads = asked.Threads }, existing, "language model");
+        (var resume, options) = RunFolder.Start(output, options, existing, "language model");
 
         var corpus = options.Data switch
         {
@@ -166,7 +165,6 @@ public static class LanguageModelTraining
             $"{corpus.Name}, {tokenizer.Unit} level: {trainIds.Length:N0} training and {validIds.Length:N0} validation tokens, vocabulary {tokenizer.Size} " +
             $"({corpus.Split}). Model: {o.NumLayers}×{o.HiddenSize} {o.Cell}, dropout {o.Dropout}, tied {o.TieWeights}; " +
             $"batch {batch} × {steps} steps, Adam lr {optimizer.ParamGroups.First().LearningRate:g3}, {threads} thread(s).");
-        RunFolder.SaveOptions(output, options);
 
         var budget = options.Minutes is { } mins ? TimeSpan.FromMinutes(mins) : (TimeSpan?)null;
         var clock = Stopwatch.StartNew();
@@ -186,7 +184,7 @@ public static class LanguageModelTraining
         if (schedule is null) hooks.Add(new ReduceOnPlateau(optimizer, valLoss, 0.5));
         hooks.Add(new SaveCheckpoint(s =>
         {
-            LanguageModelCheckpoint.Save(output, model, tokenizer, optimizer, s, lossFn.State);
+            LanguageModelCheckpoint.Save(output, model, tokenizer, optimizer, s, lossFn.State, RunFolder.OptionsFiles(options));
             if (s.BatchInEpoch == 0 && s.History.Epochs.Count > 0 && s.History.Epochs[^1] is { } e && valLoss.Of(e) is { } val)
                 log?.Invoke($"epoch {e.Epoch}: train {e.TrainLoss:F4}, validation {val:F4} nats/{tokenizer.Unit} (perplexity {Math.Exp(val):F2}), " +
                     $"{e.TokensPerSecond:F0} tokens/s; checkpoint saved to {output}");

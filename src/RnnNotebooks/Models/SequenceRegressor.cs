@@ -20,7 +20,7 @@ public sealed class SequenceRegressor : nn.Module<Tensor, Tensor>
     private readonly Linear readout;
 
     /// <summary>A one-layer model with TorchSharp's default initialisation, drawn from torch's generator.</summary>
-    public SequenceRegressor(CellKind kind, int inputSize, int hiddenSize) : base(nameof(SequenceRegressor))
+    public SequenceRegressor(RecurrentCell kind, int inputSize, int hiddenSize) : base(nameof(SequenceRegressor))
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inputSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(hiddenSize, 1);
@@ -28,9 +28,9 @@ public sealed class SequenceRegressor : nn.Module<Tensor, Tensor>
         HiddenSize = hiddenSize;
         rnn = kind switch
         {
-            CellKind.Rnn => nn.RNN(inputSize, hiddenSize, batchFirst: true),
-            CellKind.Gru => nn.GRU(inputSize, hiddenSize, batchFirst: true),
-            CellKind.Lstm => nn.LSTM(inputSize, hiddenSize, batchFirst: true),
+            RecurrentCell.Rnn => nn.RNN(inputSize, hiddenSize, batchFirst: true),
+            RecurrentCell.Gru => nn.GRU(inputSize, hiddenSize, batchFirst: true),
+            RecurrentCell.Lstm => nn.LSTM(inputSize, hiddenSize, batchFirst: true),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Expected Rnn, Gru or Lstm."),
         };
         readout = nn.Linear(hiddenSize, 1);
@@ -38,7 +38,7 @@ public sealed class SequenceRegressor : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The cell this model uses.</summary>
-    public CellKind Kind { get; }
+    public RecurrentCell Kind { get; }
 
     /// <summary>Size of the hidden state.</summary>
     public int HiddenSize { get; }

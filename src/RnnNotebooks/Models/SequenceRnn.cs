@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace RnnNotebooks.Models;
 
 /// <summary>Shape of a <see cref="SequenceRnn"/>.</summary>
-/// <param name="Cell"><see cref="CellKind.Lstm"/> or <see cref="CellKind.Gru"/>.</param>
+/// <param name="Cell"><see cref="RecurrentCell.Lstm"/> or <see cref="RecurrentCell.Gru"/>.</param>
 /// <param name="InputSize">Features per input step.</param>
 /// <param name="HiddenSize">Size of every cell's state.</param>
 /// <param name="NumLayers">Stacked layers; layer k+1 reads the outputs of layer k.</param>
@@ -14,7 +14,7 @@ namespace RnnNotebooks.Models;
 /// <param name="DType">Element type of the parameters.</param>
 /// <remarks>Introduced in 02-lstm-and-gru.</remarks>
 public sealed record SequenceRnnOptions(
-    CellKind Cell,
+    RecurrentCell Cell,
     int InputSize,
     int HiddenSize,
     int NumLayers = 1,
@@ -46,7 +46,7 @@ public sealed class SequenceRnn : nn.Module<Tensor, RecurrentState?, (Tensor Out
     /// <summary>Creates the layers with PyTorch's default initialisation, from torch's generator.</summary>
     public SequenceRnn(SequenceRnnOptions options) : base(nameof(SequenceRnn))
     {
-        if (options.Cell is not (CellKind.Lstm or CellKind.Gru))
+        if (options.Cell is not (RecurrentCell.Lstm or RecurrentCell.Gru))
             throw new ArgumentException(
                 $"SequenceRnn builds LSTM and GRU layers; got {options.Cell}. For the vanilla cell use nn.RNN or ScratchRnn (lesson 01).",
                 nameof(options));
@@ -57,7 +57,7 @@ public sealed class SequenceRnn : nn.Module<Tensor, RecurrentState?, (Tensor Out
         {
             var input = layer == 0 ? options.InputSize : options.Directions * options.HiddenSize;
             for (var d = 0; d < options.Directions; d++)
-                cells.Add(options.Cell == CellKind.Lstm
+                cells.Add(options.Cell == RecurrentCell.Lstm
                     ? new LstmCell(input, options.HiddenSize, options.DType)
                     : new GruCell(input, options.HiddenSize, options.DType));
         }
@@ -88,13 +88,13 @@ public sealed class SequenceRnn : nn.Module<Tensor, RecurrentState?, (Tensor Out
         var batch = x.shape[0];
         var layerCount = o.NumLayers * o.Directions;
         var h0 = state?.H.unbind(0) ?? Enumerable.Range(0, layerCount).Select(_ => zeros(batch, o.HiddenSize, dtype: x.dtype)).ToArray();
-        var c0 = o.Cell == CellKind.Lstm
+        var c0 = o.Cell == RecurrentCell.Lstm
             ? state?.C?.unbind(0) ?? Enumerable.Range(0, layerCount).Select(_ => zeros(batch, o.HiddenSize, dtype: x.dtype)).ToArray()
             : null;
-        if (h0.Length != layerCount || (o.Cell == CellKind.Lstm && c0!.Length != layerCount))
+        if (h0.Length != layerCount || (o.Cell == RecurrentCell.Lstm && c0!.Length != layerCount))
             throw new ArgumentException(
                 $"Expected an initial state of [{layerCount}, batch, {o.HiddenSize}] (layers × directions first)" +
-                (o.Cell == CellKind.Lstm ? " for both H and C" : "") + ".", nameof(state));
+                (o.Cell == RecurrentCell.Lstm ? " for both H and C" : "") + ".", nameof(state));
 
         var steps = x.unbind(1);                                                      // steps × [batch, features]
         var finalH = new Tensor[layerCount];
@@ -117,7 +117,7 @@ public sealed class SequenceRnn : nn.Module<Tensor, RecurrentState?, (Tensor Out
 
         var output = stack(steps, dim: 1);                                            // [batch, steps, directions·hidden]
         if (!o.BatchFirst) output = output.transpose(0, 1);
-        var result = new RecurrentState(stack(finalH), o.Cell == CellKind.Lstm ? stack(finalC) : null);
+        var result = new RecurrentState(stack(finalH), o.Cell == RecurrentCell.Lstm ? stack(finalC) : null);
         scope.MoveToOuter(output, result.H);
         if (result.C is not null) scope.MoveToOuter(result.C);
         return (output, result);

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace RnnNotebooks.Speech;
 
-/// <summary>Sizes of an <see cref="AcousticModel"/>. Saved beside its checkpoint.</summary>
+/// <summary>Sizes of an <see cref="AcousticModel"/>. Saved with its checkpoint.</summary>
 /// <param name="InputSize">Features per frame (40 log-mel).</param>
 /// <param name="Classes">Output classes, blank included (<see cref="CharacterSet.Count"/>).</param>
 /// <param name="ConvChannels">Channels of the two 1-D convolutions.</param>
@@ -23,7 +23,7 @@ public sealed record AcousticModelOptions(
     int Subsampling = 2,
     int HiddenSize = 128,
     int NumLayers = 2,
-    CellKind Cell = CellKind.Gru,
+    RecurrentCell Cell = RecurrentCell.Gru,
     double Dropout = 0.15)
 {
     internal void Validate()
@@ -32,7 +32,7 @@ public sealed record AcousticModelOptions(
             throw new ArgumentException($"Acoustic model sizes must be positive (Classes ≥ 2): {this}.");
         if (Subsampling is not (1 or 2 or 4))
             throw new ArgumentException($"Subsampling must be 1, 2 or 4, got {Subsampling}.");
-        if (Cell == CellKind.Rnn) throw new ArgumentException("The acoustic model uses a GRU or an LSTM.");
+        if (Cell == RecurrentCell.Rnn) throw new ArgumentException("The acoustic model uses a GRU or an LSTM.");
         if (Dropout is < 0 or >= 1) throw new ArgumentException($"Dropout must be in [0, 1), got {Dropout}.");
     }
 }
@@ -71,7 +71,7 @@ public sealed class AcousticModel : nn.Module<Tensor, Tensor, Tensor>
         conv1 = nn.Conv1d(options.InputSize, options.ConvChannels, 5, stride: stride1, padding: 2);
         conv2 = nn.Conv1d(options.ConvChannels, options.ConvChannels, 5, stride: stride2, padding: 2);
         var layerDropout = options.NumLayers > 1 ? options.Dropout : 0;
-        rnn = options.Cell == CellKind.Lstm
+        rnn = options.Cell == RecurrentCell.Lstm
             ? nn.LSTM(options.ConvChannels, options.HiddenSize, options.NumLayers, batchFirst: true, dropout: layerDropout, bidirectional: true)
             : nn.GRU(options.ConvChannels, options.HiddenSize, options.NumLayers, batchFirst: true, dropout: layerDropout, bidirectional: true);
         dropout = nn.Dropout(options.Dropout);

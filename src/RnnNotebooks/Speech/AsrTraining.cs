@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace RnnNotebooks.Speech;
 
 /// <summary>How <see cref="AsrTraining.Train(IReadOnlyList{DigitRecording}, IReadOnlyCollection{string}, AsrTrainingOptions, Action{TrainingProgress}?, CancellationToken, Action{SpeechRecognizer, int, double}?)"/>
-/// trains a digit-string recognizer; saved beside its checkpoint when it trains into a folder.</summary>
+/// trains a digit-string recognizer; saved with its checkpoint when it trains into a folder.</summary>
 /// <param name="StringsPerEpoch">Fresh connected digit strings built (and augmented) for every epoch.</param>
 /// <param name="Epochs">Epochs (each a new set of strings).</param>
 /// <param name="BatchSize">Strings per batch; batches group strings of similar length.</param>
@@ -166,10 +166,9 @@ public static class AsrTraining
             state = Checkpoint.Load(output, recognizer.Model, optimizer);
             log?.Invoke($"resuming {output}: epoch {state.Epoch}, step {state.Step}.");
         }
-        RunFolder.SaveOptions(output, options);
         void Save(TrainingState s)
         {
-            recognizer.Save(output, optimizer, s, notes?.Invoke(s));
+            recognizer.Save(output, optimizer, s, notes?.Invoke(s), RunFolder.OptionsFiles(options));
             log?.Invoke($"saved the best model so far (epoch {s.Epoch}{(s.BatchInEpoch > 0 ? $" +{s.BatchInEpoch} batches" : "")}) to {output}");
         }
         var (end, best) = Fit(recognizer, optimizer, mine, options, state, progress, cancellationToken,

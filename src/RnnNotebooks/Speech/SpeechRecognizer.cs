@@ -18,7 +18,7 @@ public enum CtcDecoding
     Lexicon,
 }
 
-/// <summary>Everything besides the weights that a saved recognizer needs: written as <c>asr.json</c> beside the checkpoint.</summary>
+/// <summary>Everything besides the weights that a saved recognizer needs: saved as the checkpoint's file <c>asr.json</c>.</summary>
 /// <param name="Model">Acoustic model sizes.</param>
 /// <param name="Features">Feature settings.</param>
 /// <param name="Letters">The character set's letters (labels 2…).</param>
@@ -38,7 +38,7 @@ public sealed record RecognizerConfig(
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed class SpeechRecognizer : IDisposable
 {
-    /// <summary>File name of the configuration beside the checkpoint.</summary>
+    /// <summary>Plain name of the configuration, one of the checkpoint's files (see <see cref="Checkpoint.PathOf"/>).</summary>
     public const string ConfigFile = "asr.json";
 
     readonly LogMelFeatures features;
@@ -261,24 +261,27 @@ public sealed class SpeechRecognizer : IDisposable
         }
     }
 
-    /// <summary>Saves weights, optimizer and training state (<see cref="Checkpoint.Save"/>) and <c>asr.json</c>, atomically.</summary>
+    /// <summary>Saves weights, optimizer and training state and <c>asr.json</c> as one <see cref="Checkpoint"/>, in one atomic
+    /// step; <paramref name="extraFiles"/> are saved with them.</summary>
     /// <exception cref="InvalidOperationException">The recognizer is an ensemble (save each member where it was trained).</exception>
-    public void Save(string dir, optim.Optimizer? optimizer, TrainingState state, IReadOnlyDictionary<string, string>? notes = null)
+    public void Save(string dir, optim.Optimizer? optimizer, TrainingState state, IReadOnlyDictionary<string, string>? notes = null,
+        IReadOnlyDictionary<string, Action<BinaryWriter>>? extraFiles = null)
     {
         if (members.Length > 1)
             throw new InvalidOperationException(
                 $"This recognizer is an ensemble of {members.Length} models, loaded from their own directories; it has no single checkpoint to save.");
-        if (notes is not null) Config = Config with { Notes = notes };
-        Checkpoint.Save(dir, Model, optimizer, state);
-        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json.Options));
+        var config = notes is null ? Config : Config with { Notes = notes };
+        Checkpoint.Save(dir, Model, optimizer, state, Checkpoint.Files(extraFiles, (ConfigFile, JsonSerializer.Serialize(config, Json.Options))));
+        Config = config;
     }
 
     /// <summary>Replaces the notes of the recognizer saved in <paramref name="dir"/> (its <c>asr.json</c>, atomically),
     /// leaving its weights and checkpoint as they are: for results measured after the model was saved.</summary>
     public void SaveNotes(string dir, IReadOnlyDictionary<string, string> notes)
     {
-        Config = Config with { Notes = notes };
-        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json.Options));
+        var config = Config with { Notes = notes };
+        Checkpoint.Replace(dir, new Dictionary<string, Action<BinaryWriter>> { [ConfigFile] = Checkpoint.Text(JsonSerializer.Serialize(config, Json.Options)) });
+        Config = config;
     }
 
     /// <summary>The configuration (<c>asr.json</c>: sizes, features, characters, notes) of a saved recognizer, without
@@ -288,7 +291,7 @@ public sealed class SpeechRecognizer : IDisposable
     public static RecognizerConfig ReadConfig(string dir)
     {
         ArgumentNullException.ThrowIfNull(dir);
-        var path = Path.Combine(dir, ConfigFile);
+        var path = Checkpoint.Locate(dir, ConfigFile) ?? Path.Combine(dir, ConfigFile);
         if (!File.Exists(path))
             throw new FileNotFoundException(
                 $"{path}: not found; {dir} does not hold a speech model. Train one with `rnn asr train --out {dir}`.", path);
@@ -393,8 +396,8 @@ public sealed class SpeechRecognizer : IDisposable
     public static IEnumerable<string> CheckpointDirectories(string dir)
     {
         ArgumentNullException.ThrowIfNull(dir);
-        if (File.Exists(Path.Combine(dir, ConfigFile)) || !Directory.Exists(dir)) return [dir];
-        var inside = Directory.GetDirectories(dir).Where(d => File.Exists(Path.Combine(d, ConfigFile)))
+        if (Checkpoint.Has(dir, ConfigFile) || !Directory.Exists(dir)) return [dir];
+        var inside = Directory.GetDirectories(dir).Where(d => Checkpoint.Has(d, ConfigFile))
             .Order(StringComparer.Ordinal).ToList();
         return inside.Count > 0 ? inside : [dir];   // none: Load names the missing asr.json
     }

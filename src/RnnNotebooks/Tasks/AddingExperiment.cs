@@ -45,7 +45,7 @@ public static class AddingExperiment
             AddingProblem.Generate(options.BatchSize, length, Seeds.CreateRandom(length * 1_000_000 + epoch * 1_000 + i)));
 
     /// <summary>Trains one model on sequences of <paramref name="length"/>, early-stopped on <paramref name="validation"/>.</summary>
-    public static AddingRun Train(CellKind kind, int length, AddingBatch validation, AddingExperimentOptions options,
+    public static AddingRun Train(RecurrentCell kind, int length, AddingBatch validation, AddingExperimentOptions options,
         Action<TrainingProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(validation);

@@ -17,12 +17,14 @@ namespace RnnNotebooks.Training;
 /// caller hands to <see cref="Save"/>,
 /// and <c>checkpoint.json</c>: the <see cref="TrainingState"/> (epoch, step, seed, options, history), the torch
 /// CPU generator state, and the stored name, size and SHA-256 of each binary file.
-/// <para>A save is one atomic step for the whole checkpoint. Each binary file is stored under a name that
+/// <para>A save is one atomic step for the whole checkpoint, including what a model kind adds (its configuration
+/// and vocabularies as JSON, e.g. <c>lm.json</c>). Each file is stored under a name that
 /// carries its hash (<c>model.1f2e3d4c5b6a7980.bin</c>), so a new save never writes over a file the current
 /// <c>checkpoint.json</c> lists; the new <c>checkpoint.json</c> is renamed into place last, and only then are
 /// the files it no longer lists deleted. If any write fails (a full disk, a crash), the previous
 /// <c>checkpoint.json</c> and every file it names are untouched. <see cref="PathOf"/> finds a file by its
-/// plain name (<see cref="ModelFile"/>).</para>
+/// plain name (<see cref="ModelFile"/>); <see cref="Locate"/> also finds the files that checkpoints of earlier
+/// versions wrote beside themselves under their plain names.</para>
 /// <para><see cref="Load"/> checks everything it needs before it changes anything: a missing, truncated or
 /// corrupt file, or weights whose names or shapes do not fit the model, throw
 /// <see cref="FileNotFoundException"/> or <see cref="InvalidDataException"/> naming the file and the fix, and
@@ -43,8 +45,9 @@ public static class Checkpoint
     const int FormatVersion = 3;
     const int OldestReadable = 2;
 
-    /// <summary>Called with each file's plain name before it is written; tests make it throw to simulate a full disk.</summary>
-    internal static Action<string>? BeforeWrite;
+    /// <summary>Called with each file's plain name before it is written; tests make it throw to simulate a full disk.
+    /// Per thread, so a test's failing disk never reaches a save that another test runs at the same time.</summary>
+    [ThreadStatic] internal static Action<string>? BeforeWrite;
 
     /// <summary>Saves the model, the optimizer (if given), the training state, torch's random state and any
     /// <paramref name="extraFiles"/> (plain name, e.g. <c>carried-state.bin</c> → writer; read them back through
@@ -65,8 +68,7 @@ public static class Checkpoint
         if (helper is not null) writers.Add((OptimizerFile, helper.save_state_dict));
         foreach (var (name, write) in extraFiles ?? new Dictionary<string, Action<BinaryWriter>>())
         {
-            if (name is ManifestFile or ModelFile or OptimizerFile || Path.GetFileName(name) != name || !name.Contains('.'))
-                throw new ArgumentException($"'{name}' cannot be an extra checkpoint file: give a plain file name with an extension, other than the checkpoint's own.", nameof(extraFiles));
+            CheckExtraName(name, nameof(extraFiles));
             writers.Add((name, write));
         }
         var files = writers.Select(w => WriteHashed(dir, w.Name, w.Write)).ToList();
@@ -74,13 +76,82 @@ public static class Checkpoint
         byte[] rng;
         using (var rngState = torch.random.get_rng_state()) rng = rngState.data<byte>().ToArray();
 
-        var manifest = new CheckpointManifest(FormatVersion, DateTimeOffset.UtcNow, files,
-            optimizer?.GetType().Name, Convert.ToBase64String(rng), state);
+        Commit(dir, new CheckpointManifest(FormatVersion, DateTimeOffset.UtcNow, files,
+            optimizer?.GetType().Name, Convert.ToBase64String(rng), state), earlier);
+    }
+
+    /// <summary>Replaces some extra files of the checkpoint in <paramref name="dir"/> (plain name → writer; a name it
+    /// does not list yet is added), keeping its weights, optimizer and training state, in one atomic step as
+    /// <see cref="Save"/>: e.g. notes measured after the model was saved.</summary>
+    /// <exception cref="FileNotFoundException">No checkpoint in <paramref name="dir"/>.</exception>
+    public static void Replace(string dir, IReadOnlyDictionary<string, Action<BinaryWriter>> files)
+    {
+        ArgumentNullException.ThrowIfNull(dir);
+        ArgumentNullException.ThrowIfNull(files);
+        var manifest = ReadManifest(dir);
+        foreach (var name in files.Keys) CheckExtraName(name, nameof(files));
+        var written = files.Select(f => WriteHashed(dir, f.Key, f.Value)).ToList();
+        var kept = manifest.Files.Where(f => !files.ContainsKey(f.Name));
+        Commit(dir, manifest with { FormatVersion = FormatVersion, SavedUtc = DateTimeOffset.UtcNow, Files = [.. kept, .. written] },
+            [.. manifest.Files.Select(f => f.Name)]);
+    }
+
+    /// <summary>A writer for a text file of a checkpoint (UTF-8), for <see cref="Save"/>'s extra files.</summary>
+    public static Action<BinaryWriter> Text(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var bytes = Encoding.UTF8.GetBytes(text);
+        return w => w.Write(bytes);
+    }
+
+    /// <summary>The path of a checkpoint's file by its plain name, checked as <see cref="PathOf"/> checks it; for a
+    /// checkpoint saved before that file became one of its own (it was written beside it), the plain file in
+    /// <paramref name="dir"/>. Null when there is neither.</summary>
+    /// <exception cref="InvalidDataException">The file is truncated or corrupt, or the manifest is unreadable.</exception>
+    public static string? Locate(string dir, string name)
+    {
+        ArgumentNullException.ThrowIfNull(dir);
+        ArgumentNullException.ThrowIfNull(name);
+        if (File.Exists(Path.Combine(dir, ManifestFile)) && PathOf(dir, name) is { } listed) return listed;
+        var plain = Path.Combine(dir, name);
+        return File.Exists(plain) ? plain : null;
+    }
+
+    /// <summary>Whether <paramref name="dir"/> holds a checkpoint that has a file of this plain name (listed by its manifest,
+    /// or beside it in the older layout), without checking the file.</summary>
+    public static bool Has(string dir, string name)
+    {
+        ArgumentNullException.ThrowIfNull(dir);
+        if (File.Exists(Path.Combine(dir, name))) return true;
+        try { return File.Exists(Path.Combine(dir, ManifestFile)) && ReadManifest(dir).Files.Any(f => f.Name == name); }
+        catch (InvalidDataException) { return false; }
+    }
+
+    /// <summary>A model kind's own extra files (each JSON text) and the caller's <paramref name="more"/>, as one set for <see cref="Save"/>.</summary>
+    internal static Dictionary<string, Action<BinaryWriter>> Files(IReadOnlyDictionary<string, Action<BinaryWriter>>? more,
+        params (string Name, string Json)[] own)
+    {
+        var files = own.ToDictionary(f => f.Name, f => Text(f.Json));
+        foreach (var (name, write) in more ?? new Dictionary<string, Action<BinaryWriter>>())
+            if (!files.TryAdd(name, write))
+                throw new ArgumentException($"'{name}' is a file the model saves itself; give the extra file another name.", nameof(more));
+        return files;
+    }
+
+    static void CheckExtraName(string name, string parameter)
+    {
+        if (name is ManifestFile or ModelFile or OptimizerFile || Path.GetFileName(name) != name || !name.Contains('.'))
+            throw new ArgumentException($"'{name}' cannot be an extra checkpoint file: give a plain file name with an extension, other than the checkpoint's own.", parameter);
+    }
+
+    /// <summary>The step that makes a save happen: the manifest renamed into place; then the files of earlier saves
+    /// that it no longer lists are removed.</summary>
+    static void Commit(string dir, CheckpointManifest manifest, IEnumerable<string> earlier)
+    {
         var json = JsonSerializer.SerializeToUtf8Bytes(manifest, Json.Options);
         BeforeWrite?.Invoke(ManifestFile);
         AtomicFile.Write(Path.Combine(dir, ManifestFile), temp => WriteSynced(temp, w => w.Write(json)));
-
-        RemoveUnlisted(dir, files, earlier);
+        RemoveUnlisted(dir, manifest.Files, earlier);
     }
 
     /// <summary>The path of a checkpoint's file given its plain name (<see cref="ModelFile"/>, or an extra file's

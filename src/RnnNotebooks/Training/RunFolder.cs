@@ -19,7 +19,7 @@ public enum ExistingCheckpoint
 /// finished or better model: a folder without a checkpoint starts a new run; a checkpoint trained with the same options
 /// resumes; any other checkpoint is left alone with an error that names the choices.
 /// </summary>
-/// <remarks>A recipe's options record is saved beside its checkpoint as <see cref="OptionsFile"/> (snake_case JSON), and
+/// <remarks>A recipe's options record is saved as one of its checkpoint's files, <see cref="OptionsFile"/> (snake_case JSON), and
 /// two runs match when their records are equal once the budget (epochs, time, threads) is taken out.
 /// Introduced in 03-language-modeling.</remarks>
 public static class RunFolder
@@ -80,20 +80,29 @@ public static class RunFolder
             : (resume, options);
     }
 
-    /// <summary>The options record saved in <paramref name="dir"/>, or null when there is none.</summary>
-    /// <exception cref="InvalidDataException">The file is not a valid record.</exception>
-    public static TOptions? ReadOptions<TOptions>(string dir) where TOptions : class
+    /// <summary>
+    /// The start of a recipe whose options record is an <see cref="IRecipeOptions{TOptions}"/>: checks the options, fills in
+    /// their defaults, and <see cref="Open"/>s <paramref name="output"/> (a resumed run with <see cref="ExistingCheckpoint.Resume"/>
+    /// goes on with the saved options and this session's budget).
+    /// </summary>
+    internal static (bool Resume, TOptions Options) Start<TOptions>(string output, TOptions options, ExistingCheckpoint existing, string what)
+        where TOptions : class, IRecipeOptions<TOptions>
     {
-        var path = Path.Combine(dir, OptionsFile);
-        return File.Exists(path) ? Json.ReadFile<TOptions>(path, "training options file", _ => { }) : null;
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
+        options.Validate();
+        return Open(output, options.Resolved(), o => o.WithoutBudget(), (saved, asked) => saved.Resolved().WithBudgetOf(asked), existing, what);
     }
 
-    /// <summary>Writes <paramref name="options"/> beside the checkpoint in <paramref name="dir"/>.</summary>
-    public static void SaveOptions<TOptions>(string dir, TOptions options)
-    {
-        Directory.CreateDirectory(dir);
-        AtomicFile.WriteAllText(Path.Combine(dir, OptionsFile), JsonSerializer.Serialize(options, Json.Options));
-    }
+    /// <summary>The options record saved in <paramref name="dir"/>, or null when there is none.</summary>
+    /// <exception cref="InvalidDataException">The file is not a valid record.</exception>
+    public static TOptions? ReadOptions<TOptions>(string dir) where TOptions : class =>
+        Checkpoint.Locate(dir, OptionsFile) is { } path ? Json.ReadFile<TOptions>(path, "training options file", _ => { }) : null;
+
+    /// <summary>The options record as a file of the checkpoint (pass it as a model's <c>extraFiles</c> when saving), so the
+    /// options and the weights they trained are replaced together or not at all.</summary>
+    public static IReadOnlyDictionary<string, Action<BinaryWriter>> OptionsFiles<TOptions>(TOptions options) =>
+        new Dictionary<string, Action<BinaryWriter>> { [OptionsFile] = Checkpoint.Text(JsonSerializer.Serialize(options, Json.Options)) };
 
     static string Differences<TOptions>(TOptions saved, TOptions asked, Func<TOptions, TOptions> withoutBudget)
     {
@@ -104,4 +113,17 @@ public static class RunFolder
             .Select(k => $"{k} {a.GetProperty(k).GetRawText()} there, {(b.TryGetProperty(k, out var v) ? v.GetRawText() : "none")} now");
         return string.Join("; ", keys);
     }
+}
+
+/// <summary>What <see cref="RunFolder.Start"/> needs of a recipe's options record.</summary>
+internal interface IRecipeOptions<TOptions> where TOptions : class
+{
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first property out of range.</summary>
+    void Validate();
+    /// <summary>The same options with every default that depends on others filled in.</summary>
+    TOptions Resolved();
+    /// <summary>The options with the budget (time, epochs, threads) reset: what must match for a run to resume.</summary>
+    TOptions WithoutBudget();
+    /// <summary>These (saved) options with the budget of <paramref name="asked"/>.</summary>
+    TOptions WithBudgetOf(TOptions asked);
 }

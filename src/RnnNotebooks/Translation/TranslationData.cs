@@ -53,7 +53,7 @@ public static class TranslationData
     };
 
     /// <summary>
-    /// Tatoeba pairs (<c>fra-eng.zip/fra.txt</c>): tokenised with <see cref="Tokenizer"/>, filtered to
+    /// Tatoeba pairs (<c>fra-eng.zip/fra.txt</c>): tokenised with <see cref="SentenceTokenizer"/>, filtered to
     /// <see cref="FraEngOptions.MaxLength"/> tokens, and split by source sentence so that no source sentence is in
     /// two splits (its several translations stay together and serve as multiple references).
     /// </summary>
@@ -107,8 +107,8 @@ public static class TranslationData
             if (columns.Length < 2)
                 throw new InvalidDataException(
                     $"fra.txt line {lineNumber}: expected 'English<TAB>French', found {columns.Length} column(s): '{Shorten(line)}'.");
-            var english = Tokenizer.Tokenize(columns[0]);
-            var french = Tokenizer.Tokenize(columns[1]);
+            var english = SentenceTokenizer.Tokenize(columns[0]);
+            var french = SentenceTokenizer.Tokenize(columns[1]);
             if (english.Count == 0 || french.Count == 0 || english.Count > options.MaxLength || french.Count > options.MaxLength)
                 continue;
             pairs.Add(frenchSource ? new SentencePair(french, english) : new SentencePair(english, french));
@@ -145,7 +145,7 @@ public static class TranslationData
             if (src.Count != tgt.Count)
                 throw new InvalidDataException(
                     $"multi30k {split}: {src.Count} {source} lines but {tgt.Count} {target} lines; the files must be parallel.");
-            return [.. src.Zip(tgt, (s, t) => new SentencePair(Tokenizer.SplitPretokenized(s), Tokenizer.SplitPretokenized(t)))
+            return [.. src.Zip(tgt, (s, t) => new SentencePair(SentenceTokenizer.SplitPretokenized(s), SentenceTokenizer.SplitPretokenized(t)))
                 .Where(p => p.Source.Count > 0 && p.Target.Count > 0
                     && (maxLength is null || (p.Source.Count <= maxLength && p.Target.Count <= maxLength)))];
         }

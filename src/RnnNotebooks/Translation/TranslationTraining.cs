@@ -4,7 +4,7 @@ using TorchSharp;
 
 namespace RnnNotebooks.Translation;
 
-/// <summary>How <see cref="TranslationTraining.Train"/> trains a translator; saved beside its checkpoint.</summary>
+/// <summary>How <see cref="TranslationTraining.Train"/> trains a translator; saved with its checkpoint.</summary>
 /// <param name="Data">fra-eng or multi30k.</param>
 /// <param name="Source">Source language (null: the dataset's first, fra or de).</param>
 /// <param name="Target">Target language (null: eng for fra, fra for eng; en for de, de for en).</param>
@@ -26,7 +26,7 @@ public sealed record TranslationTrainingOptions(
     string Data = "fra-eng", string? Source = null, string? Target = null, double Minutes = 10, int Epochs = 30, int Seed = 0,
     AttentionKind Attention = AttentionKind.Additive, int Hidden = 256, int Embedding = 256, int BatchSize = 64,
     double LearningRate = 0.002, double Dropout = 0.2, int MinFrequency = 2, int? MaxLength = null, int? MaxPairs = null,
-    int Threads = 0)
+    int Threads = 0) : IRecipeOptions<TranslationTrainingOptions>
 {
     /// <summary>The same options with the defaults that depend on the dataset filled in.</summary>
     /// <exception cref="ArgumentException">Unknown dataset.</exception>
@@ -62,7 +62,11 @@ public sealed record TranslationTrainingOptions(
         Recipe.Threads(Threads, nameof(Threads));
     }
 
-    internal TranslationTrainingOptions WithoutBudget() => Resolved() with { Minutes = 0, Epochs = 0, Threads = 0 };
+    TranslationTrainingOptions IRecipeOptions<TranslationTrainingOptions>.WithoutBudget() =>
+        Resolved() with { Minutes = 0, Epochs = 0, Threads = 0 };
+
+    TranslationTrainingOptions IRecipeOptions<TranslationTrainingOptions>.WithBudgetOf(TranslationTrainingOptions asked) =>
+        this with { Minutes = asked.Minutes, Epochs = asked.Epochs, Threads = asked.Threads };
 }
 
 /// <summary>The result of <see cref="TranslationTraining.Train"/>.</summary>
@@ -90,12 +94,7 @@ public static class TranslationTraining
         ExistingCheckpoint existing = ExistingCheckpoint.ResumeIfSame, Action<string>? log = null, Action<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(output);
-        options.Validate();
-        options = options.Resolved();
-        (var resume, options) = RunFolder.Open(output, options, o => o.WithoutBudget(),
-            (saved, asked) => saved.Resolved() with { Minutes = asked.Minutes, Epochs = asked.Epochs, Threads = asked.Threads }, existing, "translator");
+        (var resume, options) = RunFolder.Start(output, options, existing, "translator");
 
         Training.Threads.Apply(Training.Threads.Requested(options.Threads));
         Seeds.Set(options.Seed);
@@ -142,12 +141,11 @@ public static class TranslationTraining
             return new Dictionary<string, double> { ["valid_loss"] = loss, ["valid_bleu"] = bleu };
         }
 
-        RunFolder.SaveOptions(output, options);
         using var best = new KeepBest(model, new Score("valid_bleu", HigherIsBetter: true),
             scoreNow: () => translator.Evaluate(validationSample).Bleu.Score);
         var save = new SaveCheckpoint(s =>
         {
-            translator.Save(output, optimizer, s);
+            translator.Save(output, optimizer, s, RunFolder.OptionsFiles(options));
             log?.Invoke($"epoch {s.Epoch}{(s.BatchInEpoch > 0 ? $" (+{s.BatchInEpoch} batches)" : "")}: validation BLEU {best.BestScore:0.00} (best so far), saved to {output}");
         }, onlyBest: best);
         var left = TimeSpan.FromMinutes(options.Minutes) - clock.Elapsed;

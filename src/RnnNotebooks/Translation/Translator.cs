@@ -38,8 +38,8 @@ public sealed record TranslationEvaluation(BleuScore Bleu, IReadOnlyList<Transla
 
 /// <summary>
 /// A trained <see cref="Seq2Seq"/> with its vocabularies and config: translates text, evaluates BLEU, and saves
-/// to / loads from a checkpoint directory (<c>translator.json</c>, <c>source-vocab.json</c>,
-/// <c>target-vocab.json</c> beside <see cref="Checkpoint"/>'s files, all written atomically).
+/// to / loads from a checkpoint directory (<c>translator.json</c>, <c>source-vocab.json</c> and
+/// <c>target-vocab.json</c> are files of the <see cref="Checkpoint"/>, saved with the weights in one atomic step).
 /// </summary>
 /// <remarks>Introduced in 04-machine-translation.</remarks>
 public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary target, TranslatorConfig config)
@@ -62,7 +62,7 @@ public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary targ
 
     /// <summary>Tokens of a raw input line: normalised and split like the training text (Multi30k's Moses
     /// tokenisation also splits punctuation off words and lowercases).</summary>
-    public IReadOnlyList<string> TokenizeSource(string text) => Tokenizer.Tokenize(text);
+    public IReadOnlyList<string> TokenizeSource(string text) => SentenceTokenizer.Tokenize(text);
 
     /// <summary>Translates tokenised sentences in batches of <paramref name="batchSize"/>: greedily
     /// (<paramref name="beamSize"/> 1) or by beam search, every beam of every sentence in one decoder step.</summary>
@@ -104,7 +104,7 @@ public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary targ
 
     /// <summary>Translates one line of text and joins the words back into text.</summary>
     public string Translate(string text, int beamSize = 1) =>
-        Tokenizer.Detokenize(Translate([TokenizeSource(text)], beamSize)[0]);
+        SentenceTokenizer.Detokenize(Translate([TokenizeSource(text)], beamSize)[0]);
 
     /// <summary>
     /// Corpus BLEU (whitespace tokens, as both sides are tokenised) on <paramref name="pairs"/>. With
@@ -124,23 +124,20 @@ public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary targ
         return new TranslationEvaluation(bleu, samples);
     }
 
-    /// <summary>Saves the weights (with optimizer and state through <see cref="Checkpoint.Save"/>), the config and
-    /// the vocabularies to <paramref name="dir"/>.</summary>
-    public void Save(string dir, optim.Optimizer? optimizer, TrainingState state)
-    {
-        Directory.CreateDirectory(dir);
-        Source.Save(Path.Combine(dir, SourceVocabFile));
-        Target.Save(Path.Combine(dir, TargetVocabFile));
-        AtomicFile.WriteAllText(Path.Combine(dir, ConfigFile), JsonSerializer.Serialize(Config, Json.Options));
-        Checkpoint.Save(dir, Model, optimizer, state);
-    }
+    /// <summary>Saves the weights, optimizer and state, the config and the vocabularies to <paramref name="dir"/> as one
+    /// <see cref="Checkpoint"/>, in one atomic step; <paramref name="extraFiles"/> are saved with them.</summary>
+    public void Save(string dir, optim.Optimizer? optimizer, TrainingState state,
+        IReadOnlyDictionary<string, Action<BinaryWriter>>? extraFiles = null) =>
+        Checkpoint.Save(dir, Model, optimizer, state, Checkpoint.Files(extraFiles,
+            (SourceVocabFile, Source.ToJson()), (TargetVocabFile, Target.ToJson()),
+            (ConfigFile, JsonSerializer.Serialize(Config, Json.Options))));
 
     /// <summary>Loads a translator saved by <see cref="Save"/>.</summary>
     /// <exception cref="FileNotFoundException">A file is missing.</exception>
     /// <exception cref="InvalidDataException">A file is malformed or does not fit the others.</exception>
     public static Translator Load(string dir)
     {
-        var configPath = Path.Combine(dir, ConfigFile);
+        var configPath = Checkpoint.Locate(dir, ConfigFile) ?? Path.Combine(dir, ConfigFile);
         if (!File.Exists(configPath))
             throw new FileNotFoundException(
                 $"{configPath} not found: {dir} is not a translator checkpoint (train one with 'rnn translate train --out {dir}').", configPath);
@@ -151,8 +148,8 @@ public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary targ
             if (c.TargetLanguage is null) throw new ArgumentNullException(nameof(c.TargetLanguage));
             Json.Within(nameof(c.Model), c.Model, () => c.Model.Validate());
         });
-        var source = Vocabulary.Load(Path.Combine(dir, SourceVocabFile));
-        var target = Vocabulary.Load(Path.Combine(dir, TargetVocabFile));
+        var source = Vocabulary.Load(Checkpoint.Locate(dir, SourceVocabFile) ?? Path.Combine(dir, SourceVocabFile));
+        var target = Vocabulary.Load(Checkpoint.Locate(dir, TargetVocabFile) ?? Path.Combine(dir, TargetVocabFile));
         if (source.Count != config.Model.SourceVocab || target.Count != config.Model.TargetVocab)
             throw new InvalidDataException(
                 $"{dir}: the vocabularies have {source.Count} and {target.Count} tokens but {ConfigFile} says " +

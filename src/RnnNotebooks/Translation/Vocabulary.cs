@@ -112,8 +112,11 @@ public sealed class Vocabulary
         return result;
     }
 
-    /// <summary>Writes the tokens, in id order, as a JSON array (atomically).</summary>
-    public void Save(string path) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(tokens, Json.Options));
+    /// <summary>The tokens, in id order, as a JSON array.</summary>
+    public string ToJson() => JsonSerializer.Serialize(tokens, Json.Options);
+
+    /// <summary>Writes <see cref="ToJson"/> to <paramref name="path"/> (atomically).</summary>
+    public void Save(string path) => AtomicFile.WriteAllText(path, ToJson());
 
     /// <summary>Reads a vocabulary written by <see cref="Save"/>.</summary>
     /// <exception cref="InvalidDataException">The file is not a JSON array of tokens starting with the specials.</exception>

@@ -1,4 +1,5 @@
 using RnnNotebooks.Benchmarks;
+using RnnNotebooks.Models;
 using RnnNotebooks.Notebook;
 
 namespace RnnNotebooks.Tests.Benchmarks;
@@ -99,7 +100,7 @@ public class BenchTests
     [Fact]
     public void Flops_OfAnLstmTrainingStep_FollowTheGateCount()
     {
-        var lstm = new BenchWorkload("l", "train", BenchCell.Lstm, Vocab: 10, Hidden: 8, Layers: 1, Batch: 2, Steps: 3);
+        var lstm = new BenchWorkload("l", "train", RecurrentCell.Lstm, Vocab: 10, Hidden: 8, Layers: 1, Batch: 2, Steps: 3);
         // forward per token: 2·4·8·(8+8) recurrent + 2·8·10 readout = 1184; × 6 tokens × 3 (forward + backward)
         Assert.Equal(1184.0 * 6 * 3, lstm.FlopsPerStep);
         Assert.Equal(6, lstm.TokensPerStep);

@@ -1,6 +1,7 @@
 using RnnNotebooks.Captioning;
 using RnnNotebooks.Decoding;
 using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Tests.Training;
 using RnnNotebooks.Training;
 using RnnNotebooks.Translation;
 using RnnNotebooks.Vision;
@@ -160,11 +161,10 @@ public sealed class CaptioningTests
         try
         {
             captioner.Save(dir, null, TrainingState.Start(new TrainerOptions()));
-            var config = Path.Combine(dir, Captioner.ConfigFile);
-            var text = File.ReadAllText(config);
+            var text = CheckpointText.Read(dir, Captioner.ConfigFile);
             Assert.Contains("\"deep_output\": false", text);
-            File.WriteAllText(config, text.Replace(",\n    \"deep_output\": false", ""));
-            Assert.DoesNotContain("deep_output", File.ReadAllText(config));
+            CheckpointText.Write(dir, Captioner.ConfigFile, text.Replace(",\n    \"deep_output\": false", ""));
+            Assert.DoesNotContain("deep_output", CheckpointText.Read(dir, Captioner.ConfigFile));
             Assert.False(Captioner.Load(dir).Model.Options.DeepOutput);
         }
         finally

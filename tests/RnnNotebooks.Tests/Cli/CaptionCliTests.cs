@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Text.Json;
 using RnnNotebooks.Captioning;
 using RnnNotebooks.Data;
@@ -26,25 +25,7 @@ public sealed class CaptionCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var cli = Assembly.Load("rnn").GetType("RnnNotebooks.Cli.Cli", throwOnError: true)!;
-        var run = cli.GetMethod("Run", BindingFlags.Public | BindingFlags.Static)!;
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (output, error) = (new StringWriter(), new StringWriter());
-        try
-        {
-            Console.SetOut(output);
-            Console.SetError(error);
-            var code = (int)run.Invoke(null, [args])!;
-            return (code, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CliRun.Invoke(args);
 
     /// <summary>An untrained captioner over 512-d ResNet features, saved to a checkpoint.</summary>
     string SaveUntrainedCheckpoint(string name = "ckpt", string caption = "a dog runs", bool deepOutput = false)
@@ -125,7 +106,7 @@ public sealed class CaptionCliTests : IDisposable
         log.WriteLine(err);
         Assert.True(code == 0, err);
         using (var json = JsonDocument.Parse(output)) Assert.Equal(1, json.RootElement.GetProperty("epochs").GetInt32());
-        Assert.True(File.Exists(Path.Combine(checkpoint, Captioner.ConfigFile)));
+        Assert.NotNull(RnnNotebooks.Training.Checkpoint.PathOf(checkpoint, Captioner.ConfigFile));
 
         (code, output, err) = Run("caption", "eval", "--checkpoint", checkpoint, "--split", "test", "--beam", "2", "--max-images", "12",
             "--cache", cache);

@@ -4,22 +4,7 @@ namespace RnnNotebooks.Tests.Cli;
 [Collection("ProcessState")]
 public class CliTests
 {
-    internal static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (stdout, stderr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            return (RnnNotebooks.Cli.Cli.Run(args), o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    internal static (int Code, string Out, string Err) Run(params string[] args) => CliRun.Invoke(args);
 
     [Fact]
     public void Help_ListsTheCommands_AndExitsZero()

@@ -18,22 +18,8 @@ public sealed class LmCommandTests : IDisposable
 
     static (int Code, string Out, string Error) Run(params string[] args)
     {
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            var code = RnnNotebooks.Cli.Cli.Run(args);
-            return (code, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-            Environment.SetEnvironmentVariable("RNN_THREADS", null);
-        }
+        try { return CliRun.Invoke(args); }
+        finally { Environment.SetEnvironmentVariable("RNN_THREADS", null); }
     }
 
     string Write(string name, string text)
@@ -61,7 +47,7 @@ public sealed class LmCommandTests : IDisposable
         var (code, output, error) = Run("lm", "eval", "--checkpoint", checkpoint, "--text", Write("eval.txt", "to be or not"));
 
         Assert.True(code == 0, error);
-        Assert.True(File.Exists(Path.Combine(checkpoint, "lm.json")));
+        Assert.NotNull(RnnNotebooks.Training.Checkpoint.PathOf(checkpoint, "lm.json"));
         Assert.True(File.Exists(Path.Combine(checkpoint, "metrics.json")));
         using var json = JsonDocument.Parse(output);
         var nats = json.RootElement.GetProperty("nats_per_token").GetDouble();
@@ -99,7 +85,7 @@ public sealed class LmCommandTests : IDisposable
         using var metrics = JsonDocument.Parse(output);
         Assert.Equal("cosine", metrics.RootElement.GetProperty("schedule").GetString());
         Assert.Equal(2, metrics.RootElement.GetProperty("epochs_completed").GetInt32());
-        using var settings = JsonDocument.Parse(File.ReadAllText(Path.Combine(checkpoint, "training-options.json")));
+        using var settings = JsonDocument.Parse(RnnNotebooks.Tests.Training.CheckpointText.Read(checkpoint, "training-options.json"));
         Assert.Equal(0.004, settings.RootElement.GetProperty("learning_rate").GetDouble(), 12);
     }
 

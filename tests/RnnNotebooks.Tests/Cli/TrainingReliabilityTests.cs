@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using RnnNotebooks.Captioning;
 using RnnNotebooks.Data;
 using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Tests.Training;
 using RnnNotebooks.Training;
 using RnnNotebooks.Translation;
 
@@ -27,22 +28,7 @@ public sealed class TrainingReliabilityTests : IDisposable
 
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
-    static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (output, error) = (new StringWriter(), new StringWriter());
-        try
-        {
-            Console.SetOut(output);
-            Console.SetError(error);
-            return (RnnNotebooks.Cli.Cli.Run(args), output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    static (int Code, string Out, string Err) Run(params string[] args) => CliRun.Invoke(args);
 
     string Text()
     {
@@ -122,23 +108,23 @@ public sealed class TrainingReliabilityTests : IDisposable
         return folder;
     }
 
-    static void EditJson(string path, Action<JsonObject> edit)
+    static void EditJson(string folder, string name, Action<JsonObject> edit) => CheckpointText.Edit(folder, name, text =>
     {
-        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var json = JsonNode.Parse(text)!.AsObject();
         edit(json);
-        File.WriteAllText(path, json.ToJsonString());
-    }
+        return json.ToJsonString();
+    });
 
     [Fact]
     public void TranslatorJson_WithoutModel_IsAnErrorNamingTheFileAndTheKey()
     {
         var folder = SaveUntrainedTranslator();
-        EditJson(Path.Combine(folder, "translator.json"), j => j.Remove("model"));
+        EditJson(folder, "translator.json", j => j.Remove("model"));
 
         var (code, _, error) = Run("translate", "eval", "--checkpoint", folder);
 
         Assert.True(code == 1, $"exit {code}: {error}");
-        Assert.Contains("translator.json", error);
+        Assert.Contains(Checkpoint.PathOf(folder, "translator.json")!, error);   // the config's file, stored under its hashed name
         Assert.Contains("\"model\" is missing", error);
     }
 
@@ -146,17 +132,17 @@ public sealed class TrainingReliabilityTests : IDisposable
     public void CaptionerJson_WithoutModel_OrWithHiddenZero_IsAnErrorNamingTheFileAndTheKey()
     {
         var folder = SaveUntrainedCaptioner();
-        var config = Path.Combine(folder, "captioner.json");
-        var original = File.ReadAllText(config);
-        EditJson(config, j => j["model"]!["hidden"] = 0);
+        const string config = "captioner.json";
+        var original = CheckpointText.Read(folder, config);
+        EditJson(folder, config, j => j["model"]!["hidden"] = 0);
 
         var (code, _, error) = Run("caption", "run", "--checkpoint", folder, "x.jpg");
         Assert.True(code == 1, $"exit {code}: {error}");
-        Assert.Contains("captioner.json", error);
+        Assert.Contains(Checkpoint.PathOf(folder, config)!, error);
         Assert.Contains("\"model.hidden\" = 0", error);
 
-        File.WriteAllText(config, original);
-        EditJson(config, j => j.Remove("model"));
+        CheckpointText.Write(folder, config, original);
+        EditJson(folder, config, j => j.Remove("model"));
         (code, _, error) = Run("caption", "run", "--checkpoint", folder, "x.jpg");
         Assert.True(code == 1, $"exit {code}: {error}");
         Assert.Contains("\"model\" is missing", error);
@@ -180,7 +166,7 @@ public sealed class TrainingReliabilityTests : IDisposable
         var forced = Run(TinyLm(text, output, "--epochs", "1", "--lr", "0.01", "--force"));
         Assert.True(forced.Code == 0, forced.Err);
         Assert.DoesNotContain("resuming", forced.Err);
-        using var options = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, RunFolder.OptionsFile)));
+        using var options = JsonDocument.Parse(CheckpointText.Read(output, RunFolder.OptionsFile));
         Assert.Equal(0.01, options.RootElement.GetProperty("learning_rate").GetDouble());
     }
 
@@ -261,9 +247,9 @@ public sealed class TrainingReliabilityTests : IDisposable
     }
 
     /// <summary>Runs <c>rnn</c> with <paramref name="args"/> in its own process, sends it SIGINT (Ctrl-C) half a second
-    /// after <paramref name="output"/> first holds a checkpoint, and checks that it then stops, says so and exits with 130
-    /// printing nothing on stdout.</summary>
-    static void InterruptOnceSaved(string output, string[] args)
+    /// after <paramref name="output"/> first holds a checkpoint (<paramref name="presses"/> times, 20 ms apart), and checks
+    /// that it then ends with 130, printing nothing on stdout; returns what it wrote to stderr.</summary>
+    static string Interrupt(string output, string[] args, int presses)
     {
         var rnn = typeof(RnnNotebooks.Cli.Cli).Assembly.Location;
         Assert.True(File.Exists(Path.ChangeExtension(rnn, ".runtimeconfig.json")), $"no runtimeconfig beside {rnn}");
@@ -282,14 +268,54 @@ public sealed class TrainingReliabilityTests : IDisposable
         Assert.False(process.HasExited, string.Join("\n", errors));
         Thread.Sleep(500);
 
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString()])) kill.WaitForExit();
+        for (var i = 0; i < presses; i++)
+        {
+            if (i > 0) Thread.Sleep(20);
+            using var kill = Process.Start("kill", ["-INT", process.Id.ToString()])!;
+            kill.WaitForExit();
+        }
         Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "Ctrl-C should stop training within a step");
         process.WaitForExit();
 
         var err = string.Join("\n", errors);
         Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {err}");
-        Assert.Contains("Stopped by Ctrl-C", err);
         Assert.Equal("", stdout.ToString());
+        return err;
+    }
+
+    /// <summary><see cref="Interrupt"/> once: the command stops, saves and says so.</summary>
+    static void InterruptOnceSaved(string output, string[] args) =>
+        Assert.Contains("Stopped by Ctrl-C", Interrupt(output, args, presses: 1));
+
+    [Fact]
+    public void CtrlC_FirstPressCancels_ASecondLetsTheRuntimeEndTheProcess()
+    {
+        var ctrlC = new RnnNotebooks.Cli.CtrlC();
+        try
+        {
+            Assert.False(ctrlC.Token.IsCancellationRequested);
+            Assert.True(ctrlC.Press(), "the first press keeps the process alive, to save");
+            Assert.True(ctrlC.Token.IsCancellationRequested);
+            Assert.False(ctrlC.Press(), "a second press must let the runtime end the process");
+            Assert.False(ctrlC.Press());
+        }
+        finally
+        {
+            ctrlC.Dispose();
+        }
+    }
+
+    [Fact]
+    public void LmTrain_SecondCtrlC_QuitsAtOnce_AndTheFolderStillHoldsALoadableModel()
+    {
+        // The second press may land in the middle of the save the first asked for: whatever it cuts short, the folder
+        // must load as the model before that save or the one after it.
+        var output = Path.Combine(dir, "lm");
+        Interrupt(output, TinyLm(Text(), output, "--epochs", "100000", "--threads", "1"), presses: 2);
+        var loaded = RnnNotebooks.Models.LanguageModelCheckpoint.Load(output, m => new FastAdam(m.parameters(), 0.01));
+        loaded.Model.Dispose();
+        loaded.Optimizer!.Dispose();
+        loaded.CarriedState?.Dispose();
     }
 
     [Fact]
@@ -317,7 +343,7 @@ public sealed class TrainingReliabilityTests : IDisposable
         var output = Path.Combine(dir, "asr");
         InterruptOnceSaved(output, ["asr", "train", "--data", data, "--epochs", "100000", "--strings", "16", "--hidden", "8",
             "--layers", "1", "--threads", "1", "--out", output]);
-        Assert.True(File.Exists(Path.Combine(output, RunFolder.OptionsFile)));
+        Assert.NotNull(Checkpoint.PathOf(output, RunFolder.OptionsFile));
         RnnNotebooks.Speech.SpeechRecognizer.Load(output).Dispose();
     }
 }

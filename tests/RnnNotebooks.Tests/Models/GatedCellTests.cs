@@ -76,9 +76,9 @@ public class GatedCellTests
     }
 
     [Theory]
-    [InlineData(CellKind.Lstm)]
-    [InlineData(CellKind.Gru)]
-    public void AutogradGradients_MatchCentralDifferences_InFloat64(CellKind kind)
+    [InlineData(RecurrentCell.Lstm)]
+    [InlineData(RecurrentCell.Gru)]
+    public void AutogradGradients_MatchCentralDifferences_InFloat64(RecurrentCell kind)
     {
         manual_seed(4);
         using var net = new SequenceRnn(new SequenceRnnOptions(kind, 2, 3, DType: ScalarType.Float64));

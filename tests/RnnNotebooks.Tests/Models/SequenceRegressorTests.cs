@@ -8,10 +8,10 @@ public class SequenceRegressorTests
     public SequenceRegressorTests() => SingleThreadedTorch.Ensure();
 
     [Theory]
-    [InlineData(CellKind.Rnn, "rnn.weight_ih_l0")]
-    [InlineData(CellKind.Gru, "rnn.weight_ih_l0")]
-    [InlineData(CellKind.Lstm, "rnn.weight_ih_l0")]
-    public void Forward_GivesOneNumberPerSequence(CellKind kind, string key)
+    [InlineData(RecurrentCell.Rnn, "rnn.weight_ih_l0")]
+    [InlineData(RecurrentCell.Gru, "rnn.weight_ih_l0")]
+    [InlineData(RecurrentCell.Lstm, "rnn.weight_ih_l0")]
+    public void Forward_GivesOneNumberPerSequence(RecurrentCell kind, string key)
     {
         using var model = new SequenceRegressor(kind, 2, 6);
         using var x = randn(5, 9, 2);                                                 // [batch, steps, input]
@@ -28,7 +28,7 @@ public class SequenceRegressorTests
     [Fact]
     public void Forward_RejectsTwoDimensionalInput()
     {
-        using var model = new SequenceRegressor(CellKind.Lstm, 2, 6);
+        using var model = new SequenceRegressor(RecurrentCell.Lstm, 2, 6);
         using var x = randn(9, 2);
 
         Assert.Contains("[batch, steps, features]", Assert.Throws<ArgumentException>(() => model.call(x)).Message);

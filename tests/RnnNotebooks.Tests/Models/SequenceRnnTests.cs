@@ -11,7 +11,7 @@ public class SequenceRnnTests
 
     const ScalarType F64 = ScalarType.Float64;
 
-    static nn.Module Fused(SequenceRnnOptions o) => o.Cell == CellKind.Lstm
+    static nn.Module Fused(SequenceRnnOptions o) => o.Cell == RecurrentCell.Lstm
         ? nn.LSTM(o.InputSize, o.HiddenSize, o.NumLayers, batchFirst: o.BatchFirst, bidirectional: o.Bidirectional, dtype: o.DType)
         : nn.GRU(o.InputSize, o.HiddenSize, o.NumLayers, batchFirst: o.BatchFirst, bidirectional: o.Bidirectional, dtype: o.DType);
 
@@ -23,13 +23,13 @@ public class SequenceRnnTests
     };
 
     [Theory]
-    [InlineData(CellKind.Lstm, 1, false, true)]
-    [InlineData(CellKind.Lstm, 2, true, true)]
-    [InlineData(CellKind.Lstm, 2, false, false)]
-    [InlineData(CellKind.Gru, 1, false, true)]
-    [InlineData(CellKind.Gru, 2, true, true)]
-    [InlineData(CellKind.Gru, 1, true, false)]
-    public void Forward_MatchesTorch_WhenWeightsCopied(CellKind cell, int layers, bool bidirectional, bool batchFirst)
+    [InlineData(RecurrentCell.Lstm, 1, false, true)]
+    [InlineData(RecurrentCell.Lstm, 2, true, true)]
+    [InlineData(RecurrentCell.Lstm, 2, false, false)]
+    [InlineData(RecurrentCell.Gru, 1, false, true)]
+    [InlineData(RecurrentCell.Gru, 2, true, true)]
+    [InlineData(RecurrentCell.Gru, 1, true, false)]
+    public void Forward_MatchesTorch_WhenWeightsCopied(RecurrentCell cell, int layers, bool bidirectional, bool batchFirst)
     {
         manual_seed(5);
         var options = new SequenceRnnOptions(cell, 3, 4, layers, bidirectional, batchFirst, F64);
@@ -39,21 +39,21 @@ public class SequenceRnnTests
         using var scope = NewDisposeScope();
         var x = batchFirst ? randn(2, 6, 3, dtype: F64) : randn(6, 2, 3, dtype: F64);
         var stateShape = new long[] { layers * options.Directions, 2, 4 };
-        var start = new RecurrentState(randn(stateShape, dtype: F64), cell == CellKind.Lstm ? randn(stateShape, dtype: F64) : null);
+        var start = new RecurrentState(randn(stateShape, dtype: F64), cell == RecurrentCell.Lstm ? randn(stateShape, dtype: F64) : null);
 
         var expected = RunFused(fused, x, start);
         var (output, state) = net.call(x, start);
 
         GatedCellTests.AssertClose(expected.Output, output, 1e-12);
         GatedCellTests.AssertClose(expected.H, state.H, 1e-12);
-        if (cell == CellKind.Lstm) GatedCellTests.AssertClose(expected.C!, state.C!, 1e-12);
+        if (cell == RecurrentCell.Lstm) GatedCellTests.AssertClose(expected.C!, state.C!, 1e-12);
         else Assert.Null(state.C);
     }
 
     [Fact]
     public void TwoLayerBidirectionalGru_HasTorchShapes()
     {
-        using var net = new SequenceRnn(new SequenceRnnOptions(CellKind.Gru, 3, 4, NumLayers: 2, Bidirectional: true));
+        using var net = new SequenceRnn(new SequenceRnnOptions(RecurrentCell.Gru, 3, 4, NumLayers: 2, Bidirectional: true));
         using var x = randn(5, 7, 3);                                                 // [batch, steps, input]
 
         var (output, state) = net.call(x, null);
@@ -68,9 +68,9 @@ public class SequenceRnnTests
     }
 
     [Theory]
-    [InlineData(CellKind.Lstm)]
-    [InlineData(CellKind.Gru)]
-    public void State_CarriedAcrossCalls_GivesTheSameAsOneCall(CellKind cell)
+    [InlineData(RecurrentCell.Lstm)]
+    [InlineData(RecurrentCell.Gru)]
+    public void State_CarriedAcrossCalls_GivesTheSameAsOneCall(RecurrentCell cell)
     {
         manual_seed(6);
         using var net = new SequenceRnn(new SequenceRnnOptions(cell, 3, 4, NumLayers: 2, DType: F64));
@@ -83,15 +83,15 @@ public class SequenceRnnTests
 
         GatedCellTests.AssertClose(whole, cat([first, second], dim: 1), 1e-12);
         GatedCellTests.AssertClose(wholeState.H, end.H, 1e-12);
-        if (cell == CellKind.Lstm) GatedCellTests.AssertClose(wholeState.C!, end.C!, 1e-12);
+        if (cell == RecurrentCell.Lstm) GatedCellTests.AssertClose(wholeState.C!, end.C!, 1e-12);
     }
 
     [Fact]
     public void CopyFrom_AnotherShape_ThrowsNamingTheParameter()
     {
         using var fused = nn.LSTM(3, 4, numLayers: 2);
-        using var oneLayer = new SequenceRnn(new SequenceRnnOptions(CellKind.Lstm, 3, 4));
-        using var gru = new SequenceRnn(new SequenceRnnOptions(CellKind.Gru, 3, 4, NumLayers: 2));
+        using var oneLayer = new SequenceRnn(new SequenceRnnOptions(RecurrentCell.Lstm, 3, 4));
+        using var gru = new SequenceRnn(new SequenceRnnOptions(RecurrentCell.Gru, 3, 4, NumLayers: 2));
 
         Assert.Contains("weight_ih_l1", Assert.Throws<ArgumentException>(() => oneLayer.CopyFrom(fused)).Message);
         Assert.Contains("[16, 3]", Assert.Throws<ArgumentException>(() => gru.CopyFrom(fused)).Message);
@@ -101,7 +101,7 @@ public class SequenceRnnTests
     public void TrainingLoop_KeepsTheLiveTensorCountFlat()
     {
         manual_seed(7);
-        using var net = new SequenceRnn(new SequenceRnnOptions(CellKind.Lstm, 2, 4));
+        using var net = new SequenceRnn(new SequenceRnnOptions(RecurrentCell.Lstm, 2, 4));
         using var head = nn.Linear(4, 1);
         var optimizer = optim.Adam(net.parameters().Concat(head.parameters()), 0.01);
         using var x = randn(4, 5, 2);

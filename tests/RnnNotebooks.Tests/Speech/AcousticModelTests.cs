@@ -16,11 +16,11 @@ public class AcousticModelTests
     static readonly AcousticModelOptions Small = new(InputSize: 8, Classes: 17, ConvChannels: 16, HiddenSize: 16, NumLayers: 2, Dropout: 0);
 
     [Theory]
-    [InlineData(1, CellKind.Gru, 100, 100)]
-    [InlineData(2, CellKind.Gru, 100, 50)]
-    [InlineData(2, CellKind.Lstm, 101, 51)]
-    [InlineData(4, CellKind.Gru, 101, 26)]
-    public void Forward_SubsamplesTime_AndGivesLogProbabilities(int subsampling, CellKind cell, int frames, int expected)
+    [InlineData(1, RecurrentCell.Gru, 100, 100)]
+    [InlineData(2, RecurrentCell.Gru, 100, 50)]
+    [InlineData(2, RecurrentCell.Lstm, 101, 51)]
+    [InlineData(4, RecurrentCell.Gru, 101, 26)]
+    public void Forward_SubsamplesTime_AndGivesLogProbabilities(int subsampling, RecurrentCell cell, int frames, int expected)
     {
         manual_seed(1);
         using var model = new AcousticModel(Small with { Subsampling = subsampling, Cell = cell });

@@ -2,6 +2,7 @@ using RnnNotebooks.Audio;
 using RnnNotebooks.Speech;
 using RnnNotebooks.Tests.Audio;
 using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Tests.Training;
 using RnnNotebooks.Training;
 using TorchSharp;
 
@@ -28,7 +29,7 @@ public sealed class SpeechRecognizerTests : IDisposable
         using var loaded = SpeechRecognizer.Load(dir);
         using var after = loaded.LogProbabilities(clip);
 
-        Assert.True(File.Exists(Path.Combine(dir, SpeechRecognizer.ConfigFile)));
+        Assert.NotNull(Checkpoint.PathOf(dir, SpeechRecognizer.ConfigFile));
         Assert.Equal(features, loaded.Config.Features);
         Assert.Equal(recognizer.Config.Model, loaded.Config.Model);
         Assert.Equal(["alice"], loaded.Config.TrainedOn);
@@ -73,15 +74,14 @@ public sealed class SpeechRecognizerTests : IDisposable
         Seeds.Set(2);
         using (var recognizer = SpeechRecognizer.Create(modelOptions: new AcousticModelOptions(ConvChannels: 8, HiddenSize: 8, NumLayers: 1)))
             recognizer.Save(dir, null, TrainingState.Start(new TrainerOptions()));
-        var path = Path.Combine(dir, SpeechRecognizer.ConfigFile);
-        var saved = File.ReadAllText(path);
+        var saved = CheckpointText.Read(dir, SpeechRecognizer.ConfigFile);
         void Write(bool speakerNormalization, int frequencyBands)
         {
             var node = System.Text.Json.Nodes.JsonNode.Parse(saved)!;
             node["speaker_normalization"] = speakerNormalization;
             node["model"]!["frequency_bands"] = frequencyBands;
             node["model"]!["frequency_channels"] = 8;
-            File.WriteAllText(path, node.ToJsonString());
+            CheckpointText.Write(dir, SpeechRecognizer.ConfigFile, node.ToJsonString());
         }
 
         Write(speakerNormalization: false, frequencyBands: 0);            // what every older checkpoint wrote
@@ -89,7 +89,7 @@ public sealed class SpeechRecognizerTests : IDisposable
 
         Write(speakerNormalization: true, frequencyBands: 0);
         var e = Assert.Throws<InvalidDataException>(() => SpeechRecognizer.Load(dir));
-        Assert.Contains(path, e.Message);
+        Assert.Contains(Checkpoint.PathOf(dir, SpeechRecognizer.ConfigFile)!, e.Message);
         Assert.Contains("per-speaker statistics", e.Message);
         Assert.Contains("0487d90", e.Message);
 

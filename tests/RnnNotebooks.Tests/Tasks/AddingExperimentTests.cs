@@ -22,7 +22,7 @@ public class AddingExperimentTests
     {
         using var test = AddingProblem.Generate(50, 6, new Random(-6));
 
-        var run = AddingExperiment.Train(CellKind.Gru, 6, test, Tiny with { SolvedAccuracy = 0 });
+        var run = AddingExperiment.Train(RecurrentCell.Gru, 6, test, Tiny with { SolvedAccuracy = 0 });
         using var model = run.Model;
 
         Assert.Equal(1, run.State.Epoch);
@@ -39,8 +39,8 @@ public class AddingExperimentTests
         using var test = AddingProblem.Generate(50, 6, new Random(-6));
         var options = Tiny with { SolvedAccuracy = 1.01 };
 
-        var first = AddingExperiment.Train(CellKind.Lstm, 6, test, options);
-        var second = AddingExperiment.Train(CellKind.Lstm, 6, test, options);
+        var first = AddingExperiment.Train(RecurrentCell.Lstm, 6, test, options);
+        var second = AddingExperiment.Train(RecurrentCell.Lstm, 6, test, options);
         first.Model.Dispose();
         second.Model.Dispose();
 
@@ -64,7 +64,7 @@ public class AddingExperimentTests
     {
         using var test = AddingProblem.Generate(10, 8, new Random(1));
 
-        var error = Assert.Throws<ArgumentException>(() => AddingExperiment.Train(CellKind.Rnn, 6, test, Tiny));
+        var error = Assert.Throws<ArgumentException>(() => AddingExperiment.Train(RecurrentCell.Rnn, 6, test, Tiny));
 
         Assert.Contains("length 8", error.Message);
     }

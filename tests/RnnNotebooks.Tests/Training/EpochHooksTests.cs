@@ -178,8 +178,8 @@ public sealed class EpochHooksTests : IDisposable
     {
         Seeds.Set(6);
         using var model = new MeanRegressor(numHiddens: 4);
-        Checkpoint.Save(dir, model, null, TrainingState.Start(new TrainerOptions(Epochs: 3)));
-        if (options is not null) RunFolder.SaveOptions(dir, options);
+        Checkpoint.Save(dir, model, null, TrainingState.Start(new TrainerOptions(Epochs: 3)),
+            options is null ? null : RunFolder.OptionsFiles(options));
     }
 
     [Fact]

@@ -8,26 +8,26 @@ public class TokenizerTests
     [Fact]
     public void Tokenize_SplitsPunctuation_AndKeepsElisionsAndHyphens()
     {
-        Assert.Equal(["je", "n'ai", "pas", "d'argent", ",", "peut-être", "!"], Tokenizer.Tokenize("Je n’ai pas d'argent, peut-être !"));
-        Assert.Equal(["i'm", "here", "."], Tokenizer.Tokenize("I\u2019m  here."));
+        Assert.Equal(["je", "n'ai", "pas", "d'argent", ",", "peut-être", "!"], SentenceTokenizer.Tokenize("Je n’ai pas d'argent, peut-être !"));
+        Assert.Equal(["i'm", "here", "."], SentenceTokenizer.Tokenize("I\u2019m  here."));
     }
 
     [Fact]
     public void Tokenize_TreatsNonBreakingSpacesAsSpaces()
     {
-        Assert.Equal(["va", "!"], Tokenizer.Tokenize("Va\u202f!"));
+        Assert.Equal(["va", "!"], SentenceTokenizer.Tokenize("Va\u202f!"));
     }
 
     [Fact]
     public void Detokenize_GluesClosingPunctuation()
     {
-        Assert.Equal("i'm here, really (yes).", Tokenizer.Detokenize(["i'm", "here", ",", "really", "(", "yes", ")", "."]));
+        Assert.Equal("i'm here, really (yes).", SentenceTokenizer.Detokenize(["i'm", "here", ",", "really", "(", "yes", ")", "."]));
     }
 
     [Fact]
     public void SplitPretokenized_UndoesMosesEscapes()
     {
-        Assert.Equal(["a", "kid", "'s", "\"", "toy", "&", "ball"], Tokenizer.SplitPretokenized("a kid &apos;s &quot; toy &amp; ball"));
+        Assert.Equal(["a", "kid", "'s", "\"", "toy", "&", "ball"], SentenceTokenizer.SplitPretokenized("a kid &apos;s &quot; toy &amp; ball"));
     }
 }
 

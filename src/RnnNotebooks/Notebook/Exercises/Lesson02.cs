@@ -41,11 +41,11 @@ public static class Lesson02
     /// several shapes against the modules; creating any tensor (e.g. building the module and counting) is the forbidden shortcut.
     /// </summary>
     /// <param name="myCount">(kind, input, hidden, layers, bidirectional) → number of parameters.</param>
-    public static ExerciseResult CheckParameterCount(Func<CellKind, int, int, int, bool, long> myCount)
+    public static ExerciseResult CheckParameterCount(Func<RecurrentCell, int, int, int, bool, long> myCount)
     {
         ArgumentNullException.ThrowIfNull(myCount);
-        (CellKind Kind, int Input, int Hidden, int Layers, bool Both)[] shapes =
-            [(CellKind.Lstm, 2, 32, 1, false), (CellKind.Gru, 5, 16, 2, true), (CellKind.Lstm, 7, 3, 3, true), (CellKind.Rnn, 4, 6, 2, false)];
+        (RecurrentCell Kind, int Input, int Hidden, int Layers, bool Both)[] shapes =
+            [(RecurrentCell.Lstm, 2, 32, 1, false), (RecurrentCell.Gru, 5, 16, 2, true), (RecurrentCell.Lstm, 7, 3, 3, true), (RecurrentCell.Rnn, 4, 6, 2, false)];
         return Exercise.CheckCode("Exercise 2 (parameters of a recurrent layer)",
             () => shapes.Select(s => (s, Count: CountTensorsCreated(() => myCount(s.Kind, s.Input, s.Hidden, s.Layers, s.Both)))).ToArray(),
             answers =>
@@ -71,13 +71,13 @@ public static class Lesson02
         return (value, stats.CreatedOutsideScopeCount + stats.CreatedInScopeCount - before);
     }
 
-    static long Reference(CellKind kind, int input, int hidden, int layers, bool both)
+    static long Reference(RecurrentCell kind, int input, int hidden, int layers, bool both)
     {
         using var scope = NewDisposeScope();
         nn.Module module = kind switch
         {
-            CellKind.Lstm => nn.LSTM(input, hidden, numLayers: layers, bidirectional: both),
-            CellKind.Gru => nn.GRU(input, hidden, numLayers: layers, bidirectional: both),
+            RecurrentCell.Lstm => nn.LSTM(input, hidden, numLayers: layers, bidirectional: both),
+            RecurrentCell.Gru => nn.GRU(input, hidden, numLayers: layers, bidirectional: both),
             _ => nn.RNN(input, hidden, numLayers: layers, bidirectional: both),
         };
         using (module) return module.parameters().Sum(p => p.numel());

@@ -13,9 +13,9 @@ public sealed class Lesson02ExerciseTests
         return (c, o * c.tanh());
     }
 
-    static long RightCount(CellKind kind, int input, int hidden, int layers, bool bidirectional)
+    static long RightCount(RecurrentCell kind, int input, int hidden, int layers, bool bidirectional)
     {
-        var gates = kind switch { CellKind.Lstm => 4, CellKind.Gru => 3, _ => 1 };
+        var gates = kind switch { RecurrentCell.Lstm => 4, RecurrentCell.Gru => 3, _ => 1 };
         var directions = bidirectional ? 2 : 1;
         long total = 0;
         for (var layer = 0; layer < layers; layer++)
@@ -66,7 +66,7 @@ public sealed class Lesson02ExerciseTests
     [Fact]
     public void CheckParameterCount_OneBiasVector_IsWrong()
     {
-        var r = Lesson02.CheckParameterCount((k, i, h, l, b) => RightCount(k, i, h, l, b) - (k == CellKind.Lstm ? 4 : 3) * h * l * (b ? 2 : 1));
+        var r = Lesson02.CheckParameterCount((k, i, h, l, b) => RightCount(k, i, h, l, b) - (k == RecurrentCell.Lstm ? 4 : 3) * h * l * (b ? 2 : 1));
         Assert.False(r.Correct);
         Assert.Contains("you gave", r.Message);
     }
@@ -76,8 +76,8 @@ public sealed class Lesson02ExerciseTests
     {
         var r = Lesson02.CheckParameterCount((k, i, h, l, b) => k switch
         {
-            CellKind.Lstm => nn.LSTM(i, h, numLayers: l, bidirectional: b).parameters().Sum(p => p.numel()),
-            CellKind.Gru => nn.GRU(i, h, numLayers: l, bidirectional: b).parameters().Sum(p => p.numel()),
+            RecurrentCell.Lstm => nn.LSTM(i, h, numLayers: l, bidirectional: b).parameters().Sum(p => p.numel()),
+            RecurrentCell.Gru => nn.GRU(i, h, numLayers: l, bidirectional: b).parameters().Sum(p => p.numel()),
             _ => nn.RNN(i, h, numLayers: l, bidirectional: b).parameters().Sum(p => p.numel()),
         });
         Assert.False(r.Correct);

@@ -12,7 +12,7 @@ namespace RnnNotebooks.Translation;
 /// punctuation mark is a token of its own. Accents are kept, so French stays French.
 /// Introduced in 04-machine-translation.
 /// </remarks>
-public static partial class Tokenizer
+public static partial class SentenceTokenizer
 {
     [GeneratedRegex(@"[\p{L}\p{N}\p{M}]+(?:['\-][\p{L}\p{N}\p{M}]+)*|[^\s\p{L}\p{N}\p{M}]")]
     private static partial Regex TokenPattern();
