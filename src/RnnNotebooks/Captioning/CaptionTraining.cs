@@ -151,6 +151,37 @@ public static class CaptionTraining
             RunFolder.ShouldResume(output, Run(captioner, options), r => r.WithoutBudget(), existing, "captioner");
     }
 
+    /// <summary>The file <see cref="SavePrepared"/> writes beside the checkpoint: the result's figures the checkpoint does not hold.</summary>
+    public const string ResultFile = "training-result.json";
+
+    internal sealed record ResultFigures(double BestDevBleu4, double Seconds);
+
+    /// <summary>
+    /// Saves a trained captioner and its training result into <paramref name="dir"/>: the checkpoint (weights, config,
+    /// vocabulary, training state with its history) and <see cref="ResultFile"/>. The <c>save</c> of a lesson's
+    /// <see cref="Notebook.Pretrained.OrTrain{T}"/>; <see cref="LoadPrepared"/> reads it back.
+    /// </summary>
+    public static void SavePrepared(Captioner captioner, CaptionTrainingResult result, string dir)
+    {
+        ArgumentNullException.ThrowIfNull(captioner);
+        ArgumentNullException.ThrowIfNull(result);
+        captioner.Save(dir, null, result.State);
+        AtomicFile.WriteAllText(Path.Combine(dir, ResultFile),
+            System.Text.Json.JsonSerializer.Serialize(new ResultFigures(result.BestDevBleu4, result.Seconds), Json.Options));
+    }
+
+    /// <summary>Reads what <see cref="SavePrepared"/> wrote: the captioner (in eval mode) and its training result.</summary>
+    /// <exception cref="FileNotFoundException">A file is missing.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed or does not fit the others.</exception>
+    public static (Captioner Captioner, CaptionTrainingResult Result) LoadPrepared(string dir)
+    {
+        var captioner = Captioner.Load(dir);
+        var state = Checkpoint.Load(dir, captioner.Model);
+        captioner.Model.eval();
+        var figures = Json.ReadFile<ResultFigures>(Path.Combine(dir, ResultFile), "captioner training result", _ => { });
+        return (captioner, new CaptionTrainingResult(state, figures.BestDevBleu4, figures.Seconds));
+    }
+
     static CaptionRun Run(Captioner captioner, CaptionTrainingOptions options) =>
         new(captioner.Config, options with { OutputDirectory = null }, Seeds.Current);
 

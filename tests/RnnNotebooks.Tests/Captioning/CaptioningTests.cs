@@ -349,6 +349,33 @@ public sealed class CaptioningTests
         Assert.Equal(counts[5], counts[^1]);
     }
 
+    [Fact]
+    public void SavePrepared_LoadPrepared_RoundTrips_ModelHistoryAndFigures()
+    {
+        var (images, features) = ToyData(4);
+        var captioner = ToyCaptioner(images);
+        var result = CaptionTraining.Train(captioner, images, images, features,
+            new CaptionTrainingOptions(Epochs: 2, BatchSize: 2, LogEvery: 0, DevImages: 2));
+        var dir = Path.Combine(Path.GetTempPath(), $"captioner-prepared-{Guid.NewGuid():N}");
+        try
+        {
+            CaptionTraining.SavePrepared(captioner, result, dir);
+            var (loaded, loadedResult) = CaptionTraining.LoadPrepared(dir);
+            using var scope = NewDisposeScope();
+            var f = features.Batch(["img2.jpg"]);
+            Assert.Equal(captioner.Caption(f)[0].Words, loaded.Caption(f)[0].Words);
+            Assert.False(loaded.Model.training);
+            Assert.Equal(result.State.Step, loadedResult.State.Step);
+            Assert.Equal(result.State.History.Epochs.Count, loadedResult.State.History.Epochs.Count);
+            Assert.Equal(result.BestDevBleu4, loadedResult.BestDevBleu4);
+            Assert.Equal(result.Seconds, loadedResult.Seconds);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
