@@ -24,6 +24,10 @@ public sealed record LanguageModelScore(double NatsPerToken, double BitsPerToken
         return new LanguageModelScore(nats, Perplexities.Bits(nats), Perplexities.FromNats(nats), tokens);
     }
 
+    /// <summary>One line for a lesson's output, e.g. "1.485 nats/token = 2.14 bits/token, perplexity 4.42, over 111,536 tokens".</summary>
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{NatsPerToken:F3} nats/token = {BitsPerToken:F2} bits/token, perplexity {Perplexity:F2}, over {Tokens:N0} tokens");
+
     /// <summary>The score as the JSON the CLI prints (snake_case keys).</summary>
     public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, Json.Options);
 }

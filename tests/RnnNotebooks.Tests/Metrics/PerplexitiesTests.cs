@@ -23,6 +23,14 @@ public class PerplexitiesTests
     }
 
     [Fact]
+    public void Score_ToString_IsOneLine_WithUnits_AndNoRecordDump()
+    {
+        var score = LanguageModelScore.FromTotal(totalNats: 2 * Math.Log(4), tokens: 2);
+
+        Assert.Equal("1.386 nats/token = 2.00 bits/token, perplexity 4.00, over 2 tokens", score.ToString());
+    }
+
+    [Fact]
     public void UniformModel_HasPerplexityEqualToTheVocabularySize()
     {
         using var model = ConstantModel(new float[7]);
