@@ -299,6 +299,8 @@ var options = new AsrTrainingOptions(
     SpecAugment: new SpecAugmentOptions(MaxFrequencyWidth: 2),
     Strings: DigitStringOptions.Augmented with { SpeedPerturbation = 0.3 }, Features: new FeatureOptions(Mfcc: 13),
     Seed: 42);
+
+// %%
 var (recognizer, run, _) = Pretrained.OrTrain("05-digit-asr", train: () =>
 {
     var progress = new LiveProgress($"BiGRU + CTC, held out: {speaker}");
