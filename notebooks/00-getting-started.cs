@@ -49,8 +49,8 @@ Show(session);
 // ## 1. Which datasets are here?
 //
 // The course uses a handful of public datasets. None is committed to the repository: the library looks for each one
-// in a folder you name, in `RNN_DATA_DIR`, in a `shared/datasets` folder beside the repository, and in your
-// user cache — where it downloads a missing one when a lesson asks, checking every file's SHA-256.
+// in a folder you name, in `RNN_DATA_DIR`, in an offline pack named by `RNN_PACK` (a teacher may hand one out), in a
+// `shared/datasets` folder beside the repository, and in your user cache — where it downloads a missing one when a lesson asks, checking every file's SHA-256.
 
 // %%
 var datasets = Datasets.Status();
