@@ -301,15 +301,14 @@ var options = new AsrTrainingOptions(
     Seed: 42);
 
 // %%
-var (recognizer, run, _) = Pretrained.OrTrain("05-digit-asr", train: () =>
+var (recognizer, run) = Pretrained.OrTrain("05-digit-asr", train: () =>
 {
     var progress = new LiveProgress($"BiGRU + CTC, held out: {speaker}");
     var trained = AsrTraining.Train(recordings, trainSpeakers, options, progress.Report);
     progress.Complete();
-    return trained;
+    return (trained.Recognizer, trained.State);
 },
-    save: (trained, dir) => trained.Recognizer.Save(dir, null, trained.State),
-    load: dir => (SpeechRecognizer.Load(dir), Checkpoint.ReadState(dir), null!));
+    save: (t, dir) => AsrTraining.SavePrepared(t.Recognizer, t.State, dir), load: AsrTraining.LoadPrepared);
 Results.Record("asr_training_seconds", run.ElapsedSeconds, "s");
 Show(Charts.TrainingCurves(run.History, "CTC loss per label and validation CER", "loss / CER"));
 Show(run.History.StopMessage);

@@ -129,6 +129,21 @@ public static class AsrTraining
         return (recognizer, state, optimizer);
     }
 
+    /// <summary>Saves a trained recognizer with its training state (and so its history) into <paramref name="dir"/>, as one
+    /// atomic checkpoint without optimizer state: the <c>save</c> of a lesson's <see cref="Notebook.Pretrained.OrTrain{T}"/>;
+    /// <see cref="LoadPrepared"/> reads it back.</summary>
+    public static void SavePrepared(SpeechRecognizer recognizer, TrainingState state, string dir)
+    {
+        ArgumentNullException.ThrowIfNull(recognizer);
+        recognizer.Save(dir, null, state);
+    }
+
+    /// <summary>Reads what <see cref="SavePrepared"/> wrote: the recognizer and the training state it was saved with.</summary>
+    /// <exception cref="FileNotFoundException">A file is missing.</exception>
+    /// <exception cref="InvalidDataException">A file is malformed or does not fit the others.</exception>
+    public static (SpeechRecognizer Recognizer, TrainingState State) LoadPrepared(string dir) =>
+        (SpeechRecognizer.Load(dir), Checkpoint.ReadState(dir));
+
     /// <summary>
     /// Trains into <paramref name="output"/> (<see cref="RunFolder"/>'s rule: a folder without a checkpoint starts a new
     /// run, a checkpoint of the same options resumes, any other is refused), saving the checkpoint with its options

@@ -97,6 +97,29 @@ public sealed class AsrTrainingTests : IDisposable
     }
 
     [Fact]
+    public void SavePrepared_LoadPrepared_RoundTrips_TheRecognizerAndItsHistory()
+    {
+        var (recognizer, state, optimizer) = AsrTraining.Train(ToneRecordings(), ["ann", "bo"], TinyOptions());
+        optimizer.Dispose();
+        var prepared = Path.Combine(dir, "prepared");
+        var clip = new AudioClip(ResamplerTests.Tone(440, 8000, 0.3), 8000);
+        using (recognizer)
+        {
+            AsrTraining.SavePrepared(recognizer, state, prepared);
+            var (loaded, loadedState) = AsrTraining.LoadPrepared(prepared);
+            using (loaded)
+            using (var scope = NewDisposeScope())
+            {
+                Assert.True(recognizer.LogProbabilities(clip).allclose(loaded.LogProbabilities(clip)));
+                Assert.Equal(state.Step, loadedState.Step);
+                Assert.Equal(state.History.Losses, loadedState.History.Losses);
+                Assert.Equal(state.History.Series("val_cer"), loadedState.History.Series("val_cer"));
+            }
+        }
+        Assert.Throws<FileNotFoundException>(() => AsrTraining.LoadPrepared(Path.Combine(dir, "missing")));
+    }
+
+    [Fact]
     public void Train_ReportsEveryNewBest_WithTheWeightsItEndsWith()
     {
         var calls = new List<(int Epoch, double Cer)>();
