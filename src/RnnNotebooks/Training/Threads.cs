@@ -16,14 +16,14 @@ namespace RnnNotebooks.Training;
 /// <item>else <see cref="ForWorkload(long)"/>: one thread on a machine with at most two cores when a training step
 /// costs less than <see cref="SmallWorkloadFlops"/>, otherwise one thread per core.</item>
 /// </list>
-/// On Linux the count is then capped by the cores other processes are using right now (<see cref="BusyCores"/>):
-/// when the cores are shared, torch's threads wait for each other at every operation, and two threads on a
-/// 2-core machine with one other busy process measured 10–40 times slower than one thread (2026-11-25:
-/// lesson 04's seq2seq trained at 69 tokens/s on two contended threads and ~3,000 tokens/s when the cores were
-/// free). The trainer checks again every <see cref="RecheckInterval"/>.
+/// The choice depends on the model and the machine's core count only, never on what else is running: the thread
+/// count changes the order of parallel sums (training the same model on one thread and on two gives different
+/// digits after a few dozen updates), so a choice that followed the load would make the same seed print different
+/// numbers from run to run. On a machine whose cores other jobs keep busy, torch's threads wait for each other at
+/// every operation and training runs several times slower: set <c>RNN_THREADS=1</c> there
+/// (docs/troubleshooting.md, "Training is slower than expected on a small machine").
 /// A rough cost of an LSTM training step: 3 × 2 × 4·hidden·(input + hidden) × batch × steps floating-point
 /// operations (forward pass ≈ one third, backward ≈ two thirds), summed over layers.
-/// The thread count changes the order of parallel sums, so keep it fixed when comparing runs bit for bit.
 /// Introduced in 00-getting-started.
 /// </remarks>
 public static class Threads
@@ -42,9 +42,6 @@ public static class Threads
     // Two threads start to pay between 0.17 and 0.55 GFLOP per step; below that they can be far slower.
     public const long SmallWorkloadFlops = 300_000_000;
 
-    /// <summary>How often <see cref="Trainer.Fit{TBatch}"/> re-applies the policy while it trains.</summary>
-    public static readonly TimeSpan RecheckInterval = TimeSpan.FromSeconds(30);
-
     /// <summary>The thread count torch uses now.</summary>
     public static int Current => torch.get_num_threads();
 
@@ -53,64 +50,6 @@ public static class Threads
     {
         var cores = Environment.ProcessorCount;
         return cores <= 2 && approxFlopsPerStep < SmallWorkloadFlops ? 1 : cores;
-    }
-
-    /// <summary>
-    /// The policy's count for a step of <paramref name="approxFlopsPerStep"/> when other processes keep
-    /// <paramref name="busyCores"/> cores busy: never more threads than free cores, and at least one.
-    /// </summary>
-    public static int ForWorkload(long approxFlopsPerStep, int busyCores) =>
-        Math.Max(1, Math.Min(ForWorkload(approxFlopsPerStep), Environment.ProcessorCount - Math.Max(0, busyCores)));
-
-    /// <summary>
-    /// Cores other processes are running on now: the median over a few samples of the runnable tasks in
-    /// <c>/proc/loadavg</c> minus this process's own runnable threads. 0 where <c>/proc</c> is not available.
-    /// </summary>
-    public static int BusyCores()
-    {
-        try
-        {
-            var samples = new List<int>();
-            for (var i = 0; i < 5; i++)
-            {
-                if (i > 0) Thread.Sleep(10);
-                var running = RunnableTasks(File.ReadAllText("/proc/loadavg"));
-                var own = Directory.EnumerateDirectories("/proc/self/task").Count(IsRunning);
-                samples.Add(Math.Max(0, running - own));
-            }
-            samples.Sort();
-            return samples[samples.Count / 2];
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-        {
-            return 0;
-        }
-    }
-
-    /// <summary>The runnable-task count of a <c>/proc/loadavg</c> line (its fourth field, <c>running/total</c>).</summary>
-    /// <exception cref="FormatException">The line does not have that field.</exception>
-    public static int RunnableTasks(string loadavgLine)
-    {
-        ArgumentNullException.ThrowIfNull(loadavgLine);
-        var fields = loadavgLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (fields.Length < 4 || fields[3].Split('/') is not [var running, _] || !int.TryParse(running, out var n))
-            throw new FormatException($"Expected a /proc/loadavg line such as \"0.10 0.20 0.30 2/345 6789\", got \"{loadavgLine.Trim()}\".");
-        return n;
-    }
-
-    static bool IsRunning(string taskDirectory)
-    {
-        try
-        {
-            // The state is the field after the parenthesised command name, which may itself hold spaces.
-            var stat = File.ReadAllText(Path.Combine(taskDirectory, "stat"));
-            var close = stat.LastIndexOf(')');
-            return close >= 0 && close + 2 < stat.Length && stat[close + 2] == 'R';
-        }
-        catch (IOException)
-        {
-            return false;       // the thread ended while we looked
-        }
     }
 
     /// <summary>
@@ -154,7 +93,7 @@ public static class Threads
     public static int ForTraining(nn.Module model, long tokensPerStep)
     {
         if (!IsAutomatic) return torch.get_num_threads();
-        var chosen = ForWorkload(EstimateTrainingFlops(model, tokensPerStep), BusyCores());
+        var chosen = ForWorkload(EstimateTrainingFlops(model, tokensPerStep));
         if (torch.get_num_threads() != chosen) torch.set_num_threads(chosen);
         return chosen;
     }

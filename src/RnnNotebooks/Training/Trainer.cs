@@ -107,7 +107,7 @@ public static class Trainer
 
         double Elapsed => start.ElapsedSeconds + clock.Elapsed.TotalSeconds;
 
-        double? threadsCheckedAt;
+        bool threadsChosen;
 
         public TrainingState Execute()
         {
@@ -236,10 +236,10 @@ public static class Trainer
             if (!enumerator.MoveNext()) return null;
             var batch = enumerator.Current;
             long? batchTokens = tokenCount?.Invoke(batch);
-            if (batchTokens is { } t && (threadsCheckedAt is null || Elapsed - threadsCheckedAt >= Threads.RecheckInterval.TotalSeconds))
+            if (batchTokens is { } t && !threadsChosen)
             {
                 Threads.ForTraining(model, t);
-                threadsCheckedAt = Elapsed;
+                threadsChosen = true;
             }
 
             optimizer.zero_grad();

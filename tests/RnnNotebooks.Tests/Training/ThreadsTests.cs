@@ -33,11 +33,10 @@ public class ThreadsTests : IDisposable
 
         Threads.Apply();
         Assert.True(Threads.IsAutomatic);
-        // Other processes (e.g. parallel test runs) may hold cores, so the exact count depends on the moment.
-        var bigCount = Threads.ForTraining(big, tokensPerStep: 4096);
-        Assert.Equal(bigCount, torch.get_num_threads());
-        Assert.InRange(bigCount, 1, Environment.ProcessorCount);
-        Assert.InRange(Threads.ForTraining(small, tokensPerStep: 16), 1, Threads.ForWorkload(0));
+        // The count follows the model and the core count only, whatever else the machine is running.
+        Assert.Equal(Environment.ProcessorCount, Threads.ForTraining(big, tokensPerStep: 4096));
+        Assert.Equal(Environment.ProcessorCount, torch.get_num_threads());
+        Assert.Equal(Threads.ForWorkload(0), Threads.ForTraining(small, tokensPerStep: 16));
 
         Threads.Apply(1);
         Assert.False(Threads.IsAutomatic);
@@ -75,36 +74,5 @@ public class ThreadsTests : IDisposable
 
         Assert.Contains("RNN_THREADS=many", e.Message);
         Assert.Contains("positive integer", e.Message);
-    }
-
-    [Fact]
-    public void ForWorkload_NeverUsesMoreThreadsThanFreeCores_AndAtLeastOne()
-    {
-        var cores = Environment.ProcessorCount;
-        var big = Threads.SmallWorkloadFlops * 10;
-
-        Assert.Equal(cores, Threads.ForWorkload(big, busyCores: 0));
-        Assert.Equal(Math.Max(1, cores - 1), Threads.ForWorkload(big, busyCores: 1));
-        Assert.Equal(1, Threads.ForWorkload(big, busyCores: cores + 3));
-        Assert.Equal(Threads.ForWorkload(1_000), Threads.ForWorkload(1_000, busyCores: -2));
-    }
-
-    [Fact]
-    public void RunnableTasks_ReadsTheFourthFieldOfLoadavg()
-    {
-        Assert.Equal(3, Threads.RunnableTasks("0.52 0.61 0.70 3/245 12345\n"));
-        Assert.Equal(17, Threads.RunnableTasks("16.57 13.33 11.05 17/1201 9999"));
-        var error = Assert.Throws<FormatException>(() => Threads.RunnableTasks("0.5 0.6"));
-        Assert.Contains("/proc/loadavg", error.Message);
-    }
-
-    [Fact]
-    public void BusyCores_OnThisMachine_IsANonNegativeCount()
-    {
-        var busy = Threads.BusyCores();
-
-        Assert.InRange(busy, 0, 4096);
-        if (File.Exists("/proc/loadavg"))
-            Assert.True(Threads.RunnableTasks(File.ReadAllText("/proc/loadavg")) >= 1);   // at least this thread runs
     }
 }
