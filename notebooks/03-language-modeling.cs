@@ -254,10 +254,10 @@ Console.WriteLine($"untrained:     {untrained.NatsPerToken:F3} nats/char = {untr
 // %% [markdown]
 // ## 4. Training
 //
-// Batches of B = 64 streams × T = 100 characters, Adam with a learning rate of 0.005 for the first 800 updates
+// Batches of B = 64 streams × T = 100 characters, Adam with a learning rate of 0.005 for the first 500 updates
 // and 0.001 for the rest (smaller steps let the weights settle), gradients clipped to norm 1 (the cell below prints
 // these settings). Full mode makes
-// 1,000 updates, about six passes over the training text. To see progress more often than once per pass, an "epoch"
+// 625 updates, four passes over the training text. To see progress more often than once per pass, an "epoch"
 // here is a quarter of a pass: the trainer asks for epoch $e$ and gets quarter $e \bmod 4$ of the windows (the
 // state carries across quarters, as they continue each other). After every epoch the trainer measures the
 // validation loss on the first 30,000 validation characters (cheap; the final score uses all of them), and after
@@ -269,7 +269,7 @@ Console.WriteLine($"untrained:     {untrained.NatsPerToken:F3} nats/char = {untr
 var streams = new TokenStreams(trainIds, batchSize: 64, steps: 100);
 var quarter = (streams.Count + 3) / 4;
 Func<int, IEnumerable<TokenBatch>> charBatches = e => streams.Batches().Skip(e % 4 * quarter).Take(quarter);
-var updates = CourseMode.Pick(20, 1000);
+var updates = CourseMode.Pick(20, 625);
 var validHead = validIds[..Math.Min(validIds.Length, 30_000)];
 Console.WriteLine($"B = {streams.BatchSize}, T = {streams.Steps}, {streams.Count} windows per pass; {updates:N0} updates = {(double)updates / streams.Count:F1} passes;" +
     $" learning rate 0.005, from update {updates * 4 / 5} 0.001; validation during training on the first {validHead.Length:N0} characters");
