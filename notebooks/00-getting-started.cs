@@ -33,8 +33,9 @@ using RnnNotebooks.Training;
 // and Plotly.NET from NuGet, then the course's own library, `RnnNotebooks.dll`, which you build once with
 // `dotnet build` from the repository root. `Course.Setup` makes the native libraries load on older Linux
 // systems, lets charts render, picks the number of threads, and seeds every random number generator, so a run
-// is repeatable: the same seed draws the same random numbers. (Another processor or math library may round
-// differently, so the last digits of a long training run can differ from one machine to another.)
+// is repeatable: the same seed draws the same random numbers, and the same machine prints the same figures. (Another
+// processor, math library or thread count may round differently, so the last digits of a long training run can
+// differ from one machine to another; `RNN_THREADS=N` fixes the thread count.)
 
 // %%
 var session = Course.Setup(seed: 42);
