@@ -1,13 +1,12 @@
-using RnnNotebooks.Speech;
+using RnnNotebooks.Audio;
 using RnnNotebooks.Text;
-using SequenceVocabulary = RnnNotebooks.Translation.Vocabulary;
 
 namespace RnnNotebooks.Tests.Text;
 
 /// <summary>
 /// Pins the id of every token for each kind of vocabulary on small fixed inputs, so that models and numbers
-/// produced with earlier builds keep their meaning. The expected maps were taken from the classes the
-/// vocabulary replaced (CharVocabulary, WordVocabulary, Translation.Vocabulary, CharacterSet).
+/// produced with earlier builds keep their meaning. The expected maps and JSON shapes were checked against the four
+/// classes this type replaced, in the commit that added this test.
 /// </summary>
 public class VocabularyIdsTests
 {
@@ -18,44 +17,44 @@ public class VocabularyIdsTests
     [Fact]
     public void Characters_AreNumberedInOrdinalOrder()
     {
-        Assert.Equal("\n !,Hdehilorw", string.Concat(CharVocabulary.FromText(CharText).Chars));
-        Assert.Equal("\n !,?Hdehilorw", string.Concat(CharVocabulary.FromText(CharText, unknown: '?').Chars));
-        Assert.Equal(['a', 'b', '\uD83D', '\uDE00'], CharVocabulary.FromText("b\uD83D\uDE00a").Chars);
-        Assert.Equal([7, 8, 1, 12, 10, 11, 9, 5, 2], CharVocabulary.FromText(CharText).Encode("hi world!"));
-        Assert.Equal([8, 4, 1, 13], CharVocabulary.FromText(CharText, unknown: '?').Encode("hx w"));
+        Assert.Equal("\n !,Hdehilorw", string.Concat(Vocabulary.OfCharacters(CharText).Tokens));
+        Assert.Equal("\n !,?Hdehilorw", string.Concat(Vocabulary.OfCharacters(CharText, unknown: '?').Tokens));
+        Assert.Equal(["a", "b", "\uD83D", "\uDE00"], Vocabulary.OfCharacters("b\uD83D\uDE00a").Tokens);
+        Assert.Equal([7, 8, 1, 12, 10, 11, 9, 5, 2], Vocabulary.OfCharacters(CharText).Encode("hi world!"));
+        Assert.Equal([8, 4, 1, 13], Vocabulary.OfCharacters(CharText, unknown: '?').Encode("hx w"));
     }
 
     [Fact]
     public void Words_AreUnkEosThenByFrequencyThenOrdinal()
     {
-        Assert.Equal(["<unk>", "<eos>", "the", "cat", "sat", "dog", "mat", "on", "ran"], WordVocabulary.FromText(WordText).Words);
-        Assert.Equal(["<unk>", "<eos>", "the", "cat", "sat"], WordVocabulary.FromText(WordText, maxSize: 5).Words);
-        Assert.Equal(["<unk>", "<eos>", "the", "cat", "sat"], WordVocabulary.FromText(WordText, minCount: 2).Words);
-        Assert.Equal(["<unk>", "<eos>", "B", "a", "b"], WordVocabulary.FromText("b B a").Words);
-        Assert.Equal([2, 5, 8, 0, 1, 0, 1], WordVocabulary.FromText(WordText).Encode("the dog ran far\nzzz"));
+        Assert.Equal(["<unk>", "<eos>", "the", "cat", "sat", "dog", "mat", "on", "ran"], Vocabulary.OfWords(WordText).Tokens);
+        Assert.Equal(["<unk>", "<eos>", "the", "cat", "sat"], Vocabulary.OfWords(WordText, maxSize: 5).Tokens);
+        Assert.Equal(["<unk>", "<eos>", "the", "cat", "sat"], Vocabulary.OfWords(WordText, minCount: 2).Tokens);
+        Assert.Equal(["<unk>", "<eos>", "B", "a", "b"], Vocabulary.OfWords("b B a").Tokens);
+        Assert.Equal([2, 5, 8, 0, 1, 0, 1], Vocabulary.OfWords(WordText).Encode("the dog ran far\nzzz"));
     }
 
     [Fact]
     public void Sequences_ArePadBosEosUnkThenByFrequencyThenOrdinal()
     {
-        Assert.Equal(["<pad>", "<bos>", "<eos>", "<unk>", "cat", "dog", "the", ".", "The", "a", "sat"], SequenceVocabulary.Build(Sentences).Tokens);
-        Assert.Equal(["<pad>", "<bos>", "<eos>", "<unk>", "cat", "dog", "the"], SequenceVocabulary.Build(Sentences, minFrequency: 2).Tokens);
-        Assert.Equal(["<pad>", "<bos>", "<eos>", "<unk>", "cat", "dog"], SequenceVocabulary.Build(Sentences, maxSize: 6).Tokens);
-        Assert.Equal([1L, 6, 3, 4, 2], SequenceVocabulary.Build(Sentences).Encode(["the", "zebra", "cat"], addBos: true, addEos: true));
-        Assert.Equal((0L, 1L, 2L, 3L), (SequenceVocabulary.Pad, SequenceVocabulary.Bos, SequenceVocabulary.Eos, SequenceVocabulary.Unk));
+        Assert.Equal(["<pad>", "<bos>", "<eos>", "<unk>", "cat", "dog", "the", ".", "The", "a", "sat"], Vocabulary.OfSentences(Sentences).Tokens);
+        Assert.Equal(["<pad>", "<bos>", "<eos>", "<unk>", "cat", "dog", "the"], Vocabulary.OfSentences(Sentences, minCount: 2).Tokens);
+        Assert.Equal(["<pad>", "<bos>", "<eos>", "<unk>", "cat", "dog"], Vocabulary.OfSentences(Sentences, maxSize: 6).Tokens);
+        Assert.Equal([1L, 6, 3, 4, 2], Vocabulary.OfSentences(Sentences).EncodeTokens(["the", "zebra", "cat"], addBos: true, addEos: true));
+        Assert.Equal((0L, 1L, 2L, 3L), (Vocabulary.Pad, Vocabulary.Bos, Vocabulary.Eos, Vocabulary.Unk));
     }
 
     [Fact]
     public void CtcCharacters_AreBlankSpaceThenLettersInTheOrderGiven()
     {
-        Assert.Equal("efghinorstuvwxz", CharacterSet.DigitWords.Letters);
-        Assert.Equal([8, 7, 2, 1, 11, 14, 8], CharacterSet.DigitWords.Encode("one two"));
-        Assert.Equal([2, 3, 4, 1], new CharacterSet("cba").Encode("cba "));
-        Assert.Equal(0, CharacterSet.Blank);
+        Assert.Equal("efghinorstuvwxz", SpokenDigits.Letters);
+        Assert.Equal([8, 7, 2, 1, 11, 14, 8], Vocabulary.ForCtc(SpokenDigits.Letters).Encode("one two"));
+        Assert.Equal([2, 3, 4, 1], Vocabulary.ForCtc("cba").Encode("cba "));
+        Assert.Equal(0, Vocabulary.Blank);
     }
 
-    // The shapes earlier builds saved: CharVocabulary.ToJson, WordVocabulary.ToJson, both inside lm.json's
-    // "tokenizer" section, and Translation.Vocabulary.Save (translator and captioner vocabulary files).
+    // The shapes earlier builds saved: a character and a word vocabulary, both also inside lm.json's "tokenizer"
+    // section, and the token array of the translator's and captioner's vocabulary files.
     const string OldCharJson = """
         {
           "codeUnits": [10, 32, 33, 44, 63, 72],
@@ -84,16 +83,22 @@ public class VocabularyIdsTests
     [Fact]
     public void OldFormats_Load()
     {
-        var chars = CharVocabulary.FromJson(OldCharJson);
-        Assert.Equal("\n !,?H", string.Concat(chars.Chars));
+        var chars = Vocabulary.FromJson(OldCharJson);
+        Assert.Equal("\n !,?H", string.Concat(chars.Tokens));
         Assert.Equal([5, 4, 1], chars.Encode("Hx "));
-        Assert.Equal(["<unk>", "<eos>", "the", "cat"], WordVocabulary.FromJson(OldWordJson).Words);
-        Assert.Equal(["<unk>", "<eos>", "the", "cat"], Tokenizer.FromJson(OldTokenizerJson).Words!.Words);
+        Assert.Equal(TokenLevel.Char, chars.Level);
+        foreach (var words in new[] { Vocabulary.FromJson(OldWordJson), Vocabulary.FromJson(OldTokenizerJson) })
+        {
+            Assert.Equal(["<unk>", "<eos>", "the", "cat"], words.Tokens);
+            Assert.Equal([2, 0, 1], words.Encode("the dog\n"));
+        }
         var path = Path.GetTempFileName();
         try
         {
             File.WriteAllText(path, OldSequenceJson);
-            Assert.Equal(["<pad>", "<bos>", "<eos>", "<unk>", "cat", "dog"], SequenceVocabulary.Load(path).Tokens);
+            var sentences = Vocabulary.Load(path);
+            Assert.Equal(["<pad>", "<bos>", "<eos>", "<unk>", "cat", "dog"], sentences.Tokens);
+            Assert.Equal([Vocabulary.Bos, 5, Vocabulary.Unk, Vocabulary.Eos], sentences.EncodeTokens(["dog", "cow"], addBos: true, addEos: true));
         }
         finally { File.Delete(path); }
     }
