@@ -410,7 +410,7 @@ public sealed class Vocabulary
             return kind == "words" ? new Vocabulary(Kind.Words, tokens, 0) : new Vocabulary(Kind.Sentences, tokens, (int)Unk);
         }
         if (kind is not ("characters" or "ctc")) throw new InvalidDataException($"unknown kind \"{kind}\".");
-        var codes = o["codeUnits"] is JsonArray c ? c.Select(n => n!.GetValue<int>()).ToArray() : [];
+        var codes = o["codeUnits"] is JsonArray c ? c.Select(n => n?.GetValue<int>() ?? -1).ToArray() : [];
         if (codes.Length == 0 || codes.Any(u => u is < 0 or > char.MaxValue))
             throw new InvalidDataException("\"codeUnits\" must be a non-empty array of UTF-16 code units (0…65535).");
         var chars = codes.Select(u => (char)u).ToArray();
