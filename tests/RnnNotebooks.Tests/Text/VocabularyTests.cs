@@ -224,6 +224,7 @@ public class VocabularyTests
     [Theory]
     [InlineData("{}")]
     [InlineData("""{"codeUnits": [98, 97]}""")]
+    [InlineData("""{"codeUnits": [null]}""")]
     [InlineData("""{"kind": "words", "tokens": ["the", "<unk>"]}""")]
     [InlineData("""{"kind": "sentences", "tokens": ["<pad>", "<bos>", "<eos>", "<unk>", "a", "a"]}""")]
     [InlineData("""{"kind": "letters"}""")]
