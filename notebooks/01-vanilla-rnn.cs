@@ -125,12 +125,12 @@ Show(session);
 
 var raw = Datasets.ReadText("timemachine", "timemachine.txt");
 var text = Regex.Replace(raw.ToLowerInvariant(), @"\s+", " ").Trim();
-var vocab = CharVocabulary.FromText(text);
+var vocab = Vocabulary.OfCharacters(text);
 var ids = vocab.Encode(text);                                    // [characters]
 var split = (int)(ids.Length * 0.9);
 var (trainIds, validIds) = (ids[..split], ids[split..]);
 var V = vocab.Size;
-Console.WriteLine($"{text.Length:N0} characters, vocabulary of V = {V}: \"{string.Concat(vocab.Chars)}\"");
+Console.WriteLine($"{text.Length:N0} characters, vocabulary of V = {V}: \"{string.Concat(vocab.Tokens)}\"");
 Console.WriteLine($"train {trainIds.Length:N0} · validation {validIds.Length:N0}");
 Console.WriteLine(text[..160]);
 

@@ -59,7 +59,7 @@ Show(session);
 // %%
 
 var corpus = TextCorpus.TinyShakespeare();
-var chars = Tokenizer.ForChars(CharVocabulary.FromText(corpus.Train + corpus.Validation));
+var chars = Vocabulary.OfCharacters(corpus.Train + corpus.Validation);
 if (CourseMode.IsQuick) corpus = corpus with { Train = corpus.Train[..60_000], Validation = corpus.Validation[..8_000] };
 var trainIds = chars.Encode(corpus.Train);
 var validIds = chars.Encode(corpus.Validation);

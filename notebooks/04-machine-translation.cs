@@ -11,6 +11,7 @@ using RnnNotebooks.Data;
 using RnnNotebooks.Notebook;
 using static RnnNotebooks.Notebook.Host;
 using RnnNotebooks.Training;
+using RnnNotebooks.Text;
 using RnnNotebooks.Translation;
 using RnnNotebooks.Decoding;
 using RnnNotebooks.Metrics;
@@ -57,10 +58,10 @@ Show(session);
 
 // %%
 var data = TranslationData.FraEng(new FraEngOptions(MaxLength: 10, MaxPairs: CourseMode.Pick<int?>(6000, null)));
-var sourceVocab = Vocabulary.Build(data.Train.Select(p => p.Source), minFrequency: 2);
-var targetVocab = Vocabulary.Build(data.Train.Select(p => p.Target), minFrequency: 2);
+var sourceVocab = Vocabulary.OfSentences(data.Train.Select(p => p.Source), minCount: 2);
+var targetVocab = Vocabulary.OfSentences(data.Train.Select(p => p.Target), minCount: 2);
 Console.WriteLine($"{data.Train.Count:N0} train / {data.Validation.Count:N0} validation / {data.Test.Count:N0} test pairs");
-Console.WriteLine($"vocabularies: {sourceVocab.Count:N0} French, {targetVocab.Count:N0} English words (seen twice or more)");
+Console.WriteLine($"vocabularies: {sourceVocab.Size:N0} French, {targetVocab.Size:N0} English words (seen twice or more)");
 Show(data.Train.Take(4).Select(p => new { French = string.Join(' ', p.Source), English = string.Join(' ', p.Target) }));
 
 // %% [markdown]
@@ -109,14 +110,14 @@ Tensor MyMaskedLoss(Tensor logits, Tensor targets, Tensor mask)          // [B, 
     var targets = torch.cat([example.TargetOutput, torch.zeros(example.Size, extraColumns, dtype: ScalarType.Int64)], 1);
     var realTokens = targets.ne(Vocabulary.Pad);
     var guess = torch.where(realTokens, targets, torch.full_like(targets, Vocabulary.Eos));   // right word, then <eos>
-    return (nn.functional.one_hot(guess, targetVocab.Count).to_type(ScalarType.Float32) * 12, targets, realTokens);
+    return (nn.functional.one_hot(guess, targetVocab.Size).to_type(ScalarType.Float32) * 12, targets, realTokens);
 }
 Show(new[] { 0, 5, 20 }.Select(extra =>
 {
     var (lg, tg, mk) = PaddedExample(extra);
     return new { PadColumnsAdded = extra, RealTokens = mk.sum().item<long>(), Masked = MyMaskedLoss(lg, tg, mk).item<float>(),
         Library = SequenceLoss.MaskedCrossEntropy(lg, tg, mk).item<float>(),
-        NoMask = nn.functional.cross_entropy(lg.reshape(-1, targetVocab.Count), tg.reshape(-1)).item<float>() };
+        NoMask = nn.functional.cross_entropy(lg.reshape(-1, targetVocab.Size), tg.reshape(-1)).item<float>() };
 }).ToList());
 
 // %% [markdown]
@@ -149,7 +150,7 @@ Show(new[] { 0, 5, 20 }.Select(extra =>
 
 // %%
 Seeds.Set(1);
-var small = new Seq2Seq(new Seq2SeqOptions(sourceVocab.Count, targetVocab.Count, 16, 16, AttentionKind.Additive));
+var small = new Seq2Seq(new Seq2SeqOptions(sourceVocab.Size, targetVocab.Size, 16, 16, AttentionKind.Additive));
 small.eval();                                                             // dropout off, so both paths compute the same
 var smallEncoded = small.Encode(example.Source, example.SourceLengths);   // outputs h [3, srcSteps, 2H], s_0 [3, H]
 var decoderState = smallEncoded.InitialHidden;
@@ -220,7 +221,7 @@ Show($"library vs by hand: weights {(weights - weightsByHand).abs().max().item<f
 Seq2Seq NewModel(AttentionKind kind)
 {
     Seeds.Set(42);
-    return new Seq2Seq(new Seq2SeqOptions(sourceVocab.Count, targetVocab.Count, 256, 256, kind, Dropout: 0.2));
+    return new Seq2Seq(new Seq2SeqOptions(sourceVocab.Size, targetVocab.Size, 256, 256, kind, Dropout: 0.2));
 }
 TrainingState Train(Seq2Seq model, optim.Optimizer optimizer, int totalUpdates, TrainingState? resume = null)
 {
@@ -548,7 +549,7 @@ long[] MyGreedy(Func<Tensor, Tensor, (Tensor LogProbs, Tensor State)> step, Tens
 {
     throw new NotImplementedException(); // TODO: the loop of section 3, feeding back the argmax instead of the reference
 }
-Lesson04.CheckGreedy(MyGreedy, final.Model, sourceVocab.Encode(data.Test[0].Source));
+Lesson04.CheckGreedy(MyGreedy, final.Model, sourceVocab.EncodeTokens(data.Test[0].Source));
 
 // %% [markdown]
 // <!-- prose-numbers: allow 90 100 -->

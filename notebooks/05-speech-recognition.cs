@@ -271,7 +271,7 @@ var untrained = SpeechRecognizer.Create(new FeatureOptions(Mfcc: 13));
 var batchShape = SpeechBatch.Create(samples.Select(s => mfccFeatures.Compute(s.Audio)).ToList(), samples.Select(s => s.Transcript).ToList(), untrained.Characters);
 var outShape = untrained.Model.call(batchShape.Features, batchShape.Lengths).shape;
 Show(new { Parameters = untrained.Model.parameters().Sum(q => q.numel()), Input = $"[{string.Join(", ", batchShape.Features.shape)}]", Output = $"[{string.Join(", ", outShape)}]",
-      Classes = "_ ␣" + untrained.Characters.Letters, UntrainedLoss = batchShape.Loss(untrained.Model).item<float>() });
+      Classes = "_ ␣" + untrained.Config.Letters, UntrainedLoss = batchShape.Loss(untrained.Model).item<float>() });
 
 // %% [markdown]
 // An untrained model spreads its probability evenly, so its CTC loss per label is large.
@@ -331,7 +331,7 @@ var heard = testStrings[1];
 var feats = recognizer.Features(heard.Audio, speakerStats);                          // [frames, 13]
 var heardLogProbs = recognizer.LogProbabilities(heard.Audio, speakerStats);          // [frames / 2, 17]
 var posteriors = heardLogProbs.exp().repeat_interleave(2, 0)[..(int)feats.shape[0]];  // [frames, 17]
-var classNames = new[] { "_", "␣" }.Concat(recognizer.Characters.Letters.Select(c => c.ToString())).ToList();
+var classNames = new[] { "_", "␣" }.Concat(recognizer.Config.Letters.Select(c => c.ToString())).ToList();
 Show(Charts.Heatmap(Grid(feats.t()), $"MFCC: \"{heard.Transcript}\" ({speaker})", TimeLabels(feats.shape[0], 0.01),
     Enumerable.Range(0, 13).Select(j => $"c{j}").ToList(), "time", "coefficient", reverseRows: false));
 Show(Charts.Heatmap(Grid(posteriors.t()), "Posterior of each class", TimeLabels(feats.shape[0], 0.01), classNames, "time", "class"));

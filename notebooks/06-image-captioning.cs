@@ -15,7 +15,7 @@ using RnnNotebooks.Captioning;
 using RnnNotebooks.Vision;
 using RnnNotebooks.Metrics;
 using RnnNotebooks.Notebook.Exercises;
-using RnnNotebooks.Translation;   // Vocabulary.Bos
+using RnnNotebooks.Text;   // Vocabulary.Bos
 
 // %% [markdown]
 // <!-- prose-numbers: allow 2015 -->
@@ -153,7 +153,7 @@ Console.WriteLine($"{features.Images.Count} photos × [{features.Regions}, {feat
 // %%
 var baseline = CaptionTraining.Create(data.Train, attention: false);
 var attentive = CaptionTraining.Create(data.Train, attention: true, doublyStochastic: 0);   // λ = 0, see section 5
-Console.WriteLine($"vocabulary: {attentive.Vocabulary.Count} words (seen ≥ 5 times in the training captions)");
+Console.WriteLine($"vocabulary: {attentive.Vocabulary.Size} words (seen ≥ 5 times in the training captions)");
 var two = features.Batch([data.Train[0].Image, data.Train[1].Image]);        // [2, 49, 512]
 var m = attentive.Model;
 var (logits, next, alpha) = m.Step(two, m.PrepareKeys(two), m.Start(two), tensor(new long[] { 1, 1 }));
@@ -235,7 +235,7 @@ foreach (var (name, maps) in new[] { ("one spot", oneSpot), ("own region", ownRe
 // Now the loss of four training captions by hand, with the teacher-forcing loop written out:
 
 // %%
-var batch4 = CaptionBatch.Collate([.. data.Train.Take(4).Select(p => (p.Image, attentive.Vocabulary.Encode(p.Tokens[0])))], features);
+var batch4 = CaptionBatch.Collate([.. data.Train.Take(4).Select(p => (p.Image, attentive.Vocabulary.EncodeTokens(p.Tokens[0])))], features);
 var (keys4, state4) = (m.PrepareKeys(batch4.Features), m.Start(batch4.Features));
 var (stepLogits, stepAlphas) = (new List<Tensor>(), new List<Tensor>());
 foreach (var previous in batch4.Input.unbind(1))                                 // the true previous word: [B]

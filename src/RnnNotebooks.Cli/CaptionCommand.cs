@@ -140,7 +140,7 @@ static class CaptionCommand
         CaptionTraining.ShouldResume(captioner, options, existing);     // refuses before the features are prepared
         var features = LoadFeatures(splits, cache);
         Console.Error.WriteLine($"flickr8k: {splits.Train.Count} train / {splits.Dev.Count} dev / {splits.Test.Count} test photos; vocabulary " +
-            $"{captioner.Vocabulary.Count} words (min count {minCount}); features ready in {clock.Elapsed.TotalSeconds:0.0} s; {Threads.Current} thread(s)");
+            $"{captioner.Vocabulary.Size} words (min count {minCount}); features ready in {clock.Elapsed.TotalSeconds:0.0} s; {Threads.Current} thread(s)");
         using var ctrlC = new CtrlC();
         var result = CaptionTraining.Train(captioner, splits.Train, splits.Dev, features,
             options with { TimeBudget = options.TimeBudget - clock.Elapsed is { } left && left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1) },

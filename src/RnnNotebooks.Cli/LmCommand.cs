@@ -152,7 +152,7 @@ static class LmCommand
         int[] ids;
         try
         {
-            ids = loaded.Tokenizer.Encode(text);
+            ids = loaded.Vocabulary.Encode(text);
         }
         catch (ArgumentException e)
         {
@@ -193,11 +193,11 @@ static class LmCommand
     {
         var loaded = LanguageModelCheckpoint.Load(dir);
         using var model = loaded.Model;
-        var tokenizer = loaded.Tokenizer;
+        var vocabulary = loaded.Vocabulary;
         int[] promptIds;
         try
         {
-            promptIds = tokenizer.EncodePrompt(prompt);
+            promptIds = vocabulary.EncodePrompt(prompt);
         }
         catch (ArgumentException e)
         {
@@ -207,9 +207,9 @@ static class LmCommand
         var clock = Stopwatch.StartNew();
         var ids = TextGeneration.Generate(model, promptIds, length, new SamplingOptions(temperature, topK), new Random(seed));
         var ms = clock.Elapsed.TotalMilliseconds;
-        var separator = tokenizer.Level == TokenLevel.Word && prompt.Length > 0 && !prompt.EndsWith('\n') ? " " : "";
-        Console.WriteLine(prompt + separator + tokenizer.Decode(ids));
-        Console.Error.WriteLine($"{length} {tokenizer.Unit}s in {ms:F0} ms ({(length > 0 ? ms / length : 0):F3} ms/{tokenizer.Unit}, prompt included), 1 thread");
+        var separator = vocabulary.Level == TokenLevel.Word && prompt.Length > 0 && !prompt.EndsWith('\n') ? " " : "";
+        Console.WriteLine(prompt + separator + vocabulary.Decode(ids));
+        Console.Error.WriteLine($"{length} {vocabulary.Unit}s in {ms:F0} ms ({(length > 0 ? ms / length : 0):F3} ms/{vocabulary.Unit}, prompt included), 1 thread");
         return 0;
     }
 

@@ -27,6 +27,10 @@ public static partial class SpokenDigits
     public static IReadOnlyList<string> Words { get; } =
         ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
 
+    /// <summary>The letters of the ten words, alphabetically: "efghinorstuvwxz" (a speech model's output letters,
+    /// see <see cref="Text.Vocabulary.ForCtc"/>).</summary>
+    public static string Letters { get; } = new([.. Words.SelectMany(w => w).Distinct().Order()]);
+
     /// <summary>The transcript of a digit sequence: words separated by single spaces ("seven three nine").</summary>
     public static string Transcript(IEnumerable<int> digits) => string.Join(' ', digits.Select(d => Words[d]));
 

@@ -1,4 +1,4 @@
-using RnnNotebooks.Translation;
+using RnnNotebooks.Text;
 using RnnNotebooks.Vision;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -59,7 +59,7 @@ public sealed record CaptionBatch(IReadOnlyList<string> Images, Tensor Features,
         int batchSize, Random? random, int maxLength = 30)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        var pairs = images.SelectMany(i => i.Tokens.Select(t => (i.Image, Caption: vocabulary.Encode(t.Take(maxLength))))).ToList();
+        var pairs = images.SelectMany(i => i.Tokens.Select(t => (i.Image, Caption: vocabulary.EncodeTokens(t.Take(maxLength))))).ToList();
         if (random is not null)
         {
             random.Shuffle(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pairs));

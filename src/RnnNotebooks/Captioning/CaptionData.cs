@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using RnnNotebooks.Data;
-using RnnNotebooks.Translation;
+using RnnNotebooks.Text;
 
 namespace RnnNotebooks.Captioning;
 
@@ -89,5 +89,5 @@ public static partial class CaptionData
 
     /// <summary>The caption vocabulary: words seen at least <paramref name="minCount"/> times in the training captions.</summary>
     public static Vocabulary BuildVocabulary(IEnumerable<CaptionedImage> train, int minCount = 5) =>
-        Vocabulary.Build(train.SelectMany(i => i.Tokens), minCount);
+        Vocabulary.OfSentences(train.SelectMany(i => i.Tokens), minCount);
 }

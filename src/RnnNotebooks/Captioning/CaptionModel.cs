@@ -1,5 +1,6 @@
 using RnnNotebooks.Platform;
 using RnnNotebooks.Decoding;
+using RnnNotebooks.Text;
 using RnnNotebooks.Translation;
 using TorchSharp;
 using TorchSharp.Modules;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using RnnNotebooks.Text;
 using RnnNotebooks.Training;
-using RnnNotebooks.Translation;
 using RnnNotebooks.Vision;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -192,7 +192,7 @@ public static class CaptionTraining
         bool deepOutput = false)
     {
         var vocabulary = CaptionData.BuildVocabulary(train, minCount);
-        var options = new CaptionModelOptions(vocabulary.Count, attention, embedding, hidden, attentionSize, ResNet18Encoder.Channels,
+        var options = new CaptionModelOptions(vocabulary.Size, attention, embedding, hidden, attentionSize, ResNet18Encoder.Channels,
             dropout, doublyStochastic, deepOutput);
         return new Captioner(new CaptionModel(options), vocabulary, new CaptionerConfig(options, minCount, maxLength));
     }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using RnnNotebooks.Metrics;
+using RnnNotebooks.Text;
 using RnnNotebooks.Training;
-using RnnNotebooks.Translation;
 using RnnNotebooks.Vision;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -74,8 +74,8 @@ public sealed class Captioner(CaptionModel model, Vocabulary vocabulary, Caption
         for (var i = 1; i < captioners.Count; i++)
             if (!captioners[i].Vocabulary.Tokens.SequenceEqual(first.Vocabulary.Tokens))
                 throw new ArgumentException(
-                    $"{names?[i] ?? $"captioner {i}"} has a different vocabulary ({captioners[i].Vocabulary.Count} words) from " +
-                    $"{names?[0] ?? "the first"} ({first.Vocabulary.Count}); ensemble only models trained on the same captions with the same --min-count.",
+                    $"{names?[i] ?? $"captioner {i}"} has a different vocabulary ({captioners[i].Vocabulary.Size} words) from " +
+                    $"{names?[0] ?? "the first"} ({first.Vocabulary.Size}); ensemble only models trained on the same captions with the same --min-count.",
                     nameof(captioners));
         return new Captioner(first.Model, first.Vocabulary, first.Config) { members = [.. captioners.Select(c => c.Model)] };
     }
@@ -97,14 +97,14 @@ public sealed class Captioner(CaptionModel model, Vocabulary vocabulary, Caption
         try
         {
             if (beamSize == 1 && members.Count == 1)
-                return [.. Model.Greedy(features, Config.MaxLength).Select(r => (Vocabulary.Decode(r.Tokens), r.Alphas))];
+                return [.. Model.Greedy(features, Config.MaxLength).Select(r => (Vocabulary.DecodeTokens(r.Tokens), r.Alphas))];
             var results = new List<(IReadOnlyList<string>, float[][])>();
             for (var i = 0; i < features.shape[0]; i++)
             {
                 var one = features.narrow(0, i, 1);
                 var best = CaptionModel.BeamEnsemble(members, one, beamSize, Config.MaxLength, lengthAlpha);
                 var tokens = best.Count == 0 ? [] : best[0].Tokens;
-                results.Add((Vocabulary.Decode(tokens), Model.AttentionFor(one, tokens)));
+                results.Add((Vocabulary.DecodeTokens(tokens), Model.AttentionFor(one, tokens)));
             }
             return results;
         }
@@ -151,9 +151,9 @@ public sealed class Captioner(CaptionModel model, Vocabulary vocabulary, Caption
                 $"{configPath} not found: {dir} is not a captioner checkpoint (train one with 'rnn caption train --out {dir}').", configPath);
         var config = Json.ReadFile<CaptionerConfig>(configPath, "captioner config", c => Json.Within(nameof(c.Model), c.Model, () => c.Model.Validate()));
         var vocabulary = Vocabulary.Load(Checkpoint.Locate(dir, VocabularyFile) ?? Path.Combine(dir, VocabularyFile));
-        if (vocabulary.Count != config.Model.Vocab)
+        if (vocabulary.Size != config.Model.Vocab)
             throw new InvalidDataException(
-                $"{dir}: the vocabulary has {vocabulary.Count} words but {ConfigFile} says {config.Model.Vocab}; the files come from different runs.");
+                $"{dir}: the vocabulary has {vocabulary.Size} words but {ConfigFile} says {config.Model.Vocab}; the files come from different runs.");
         var model = new CaptionModel(config.Model);
         Checkpoint.Load(dir, model);
         model.eval();

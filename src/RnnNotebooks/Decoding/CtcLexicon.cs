@@ -1,3 +1,5 @@
+using RnnNotebooks.Text;
+
 namespace RnnNotebooks.Decoding;
 
 /// <summary>
@@ -16,6 +18,14 @@ public sealed class CtcLexicon : ICtcConstraint
     readonly List<bool> wordEnds = [false];
     readonly List<string> words = [];
     readonly int spaceLabel;
+
+    /// <summary>A lexicon that spells <paramref name="words"/> with the labels of a CTC vocabulary
+    /// (<see cref="Vocabulary.ForCtc"/>), words separated by its space.</summary>
+    public static CtcLexicon For(Vocabulary characters, IEnumerable<string> words)
+    {
+        ArgumentNullException.ThrowIfNull(characters);
+        return new(words, characters.IdOf, characters.IdOf(' '));
+    }
 
     /// <param name="words">The allowed words.</param>
     /// <param name="labelOf">The label of each character of a word.</param>

@@ -9,11 +9,11 @@ namespace RnnNotebooks.Models;
 
 /// <summary>A language model read back from a checkpoint, with what it needs to turn text into ids.</summary>
 /// <param name="Model">The model with the saved weights (in train mode).</param>
-/// <param name="Tokenizer">The vocabulary it was trained with.</param>
+/// <param name="Vocabulary">The vocabulary it was trained with.</param>
 /// <param name="State">Where training stood (pass it as <c>resume</c> to continue).</param>
 /// <param name="Optimizer">The optimizer with its saved state, when one was asked for.</param>
 /// <remarks>Introduced in 03-language-modeling.</remarks>
-public sealed record LoadedLanguageModel(LanguageModel Model, Tokenizer Tokenizer, TrainingState State, optim.Optimizer? Optimizer)
+public sealed record LoadedLanguageModel(LanguageModel Model, Vocabulary Vocabulary, TrainingState State, optim.Optimizer? Optimizer)
 {
     /// <summary>
     /// The hidden state carried between batches when training stopped in the middle of an epoch (hand it to
@@ -25,7 +25,7 @@ public sealed record LoadedLanguageModel(LanguageModel Model, Tokenizer Tokenize
 
 /// <summary>
 /// Saves and loads a <see cref="LanguageModel"/> as a <see cref="Checkpoint"/> whose files include <c>lm.json</c>:
-/// the model's options and the tokenizer, which a reader needs to rebuild the model before loading weights into it.
+/// the model's options and the vocabulary, which a reader needs to rebuild the model before loading weights into it.
 /// </summary>
 /// <remarks>Introduced in 03-language-modeling.</remarks>
 public static class LanguageModelCheckpoint
@@ -45,21 +45,21 @@ public static class LanguageModelCheckpoint
     /// would start the rest of the epoch's streams from zeros instead of where they were. <paramref name="extraFiles"/>
     /// are saved with them (e.g. <see cref="RunFolder.OptionsFiles"/>).
     /// </summary>
-    public static void Save(string dir, LanguageModel model, Tokenizer tokenizer, optim.Optimizer? optimizer, TrainingState state,
+    public static void Save(string dir, LanguageModel model, Vocabulary vocabulary, optim.Optimizer? optimizer, TrainingState state,
         RecurrentState? carried = null, IReadOnlyDictionary<string, Action<BinaryWriter>>? extraFiles = null)
     {
         ArgumentNullException.ThrowIfNull(dir);
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(tokenizer);
-        if (tokenizer.Size != model.Options.VocabSize)
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        if (vocabulary.Size != model.Options.VocabSize)
             throw new ArgumentException(
-                $"The tokenizer has {tokenizer.Size} ids but the model a vocabulary of {model.Options.VocabSize}; save the tokenizer the model was built for.",
-                nameof(tokenizer));
+                $"The vocabulary has {vocabulary.Size} ids but the model is built for {model.Options.VocabSize}; save the vocabulary the model was built for.",
+                nameof(vocabulary));
         var config = new JsonObject
         {
             ["format"] = FormatVersion,
             ["options"] = JsonSerializer.SerializeToNode(model.Options, Json.Options),
-            ["tokenizer"] = JsonNode.Parse(tokenizer.ToJson()),
+            ["vocabulary"] = JsonNode.Parse(vocabulary.ToJson()),
         };
         var files = Checkpoint.Files(extraFiles, (ConfigFile, config.ToJsonString(Json.Options)));
         // A save without the carried state removes an earlier one, so a stale state cannot leak into the next epoch's resume.
@@ -67,10 +67,10 @@ public static class LanguageModelCheckpoint
         Checkpoint.Save(dir, model, optimizer, state, files);
     }
 
-    /// <summary>The model options and tokenizer of a checkpoint, without building the model.</summary>
+    /// <summary>The model options and vocabulary of a checkpoint, without building the model.</summary>
     /// <exception cref="FileNotFoundException">No <c>lm.json</c> in <paramref name="dir"/>.</exception>
     /// <exception cref="InvalidDataException"><c>lm.json</c> is unreadable.</exception>
-    public static (LanguageModelOptions Options, Tokenizer Tokenizer) ReadConfig(string dir)
+    public static (LanguageModelOptions Options, Vocabulary Vocabulary) ReadConfig(string dir)
     {
         ArgumentNullException.ThrowIfNull(dir);
         if (!Directory.Exists(dir))
@@ -90,11 +90,12 @@ public static class LanguageModelCheckpoint
             var options = root["options"].Deserialize<LanguageModelOptions>(Json.Options)
                 ?? throw new InvalidDataException("\"options\" is missing");
             options.Validate();
-            var tokenizer = Tokenizer.FromJson(root["tokenizer"]?.ToJsonString()
-                ?? throw new InvalidDataException("\"tokenizer\" is missing"));
-            if (tokenizer.Size != options.VocabSize)
-                throw new InvalidDataException($"the tokenizer has {tokenizer.Size} ids but the model a vocabulary of {options.VocabSize}");
-            return (options, tokenizer);
+            // Earlier builds wrote the vocabulary as "tokenizer".
+            var vocabulary = Vocabulary.FromJson((root["vocabulary"] ?? root["tokenizer"])?.ToJsonString()
+                ?? throw new InvalidDataException("\"vocabulary\" is missing"));
+            if (vocabulary.Size != options.VocabSize)
+                throw new InvalidDataException($"the vocabulary has {vocabulary.Size} ids but the model is built for {options.VocabSize}");
+            return (options, vocabulary);
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or InvalidOperationException or ArgumentException or FormatException)
         {
@@ -111,7 +112,7 @@ public static class LanguageModelCheckpoint
     /// <exception cref="InvalidDataException">A file is corrupt or does not fit.</exception>
     public static LoadedLanguageModel Load(string dir, Func<LanguageModel, optim.Optimizer>? makeOptimizer = null)
     {
-        var (options, tokenizer) = ReadConfig(dir);
+        var (options, vocabulary) = ReadConfig(dir);
         var model = new LanguageModel(options);
         optim.Optimizer? optimizer = null;
         try
@@ -119,7 +120,7 @@ public static class LanguageModelCheckpoint
             optimizer = makeOptimizer?.Invoke(model);
             var state = Checkpoint.Load(dir, model, optimizer);
             var carried = optimizer is null ? null : ReadCarried(dir, state, options);
-            return new LoadedLanguageModel(model, tokenizer, state, optimizer) { CarriedState = carried };
+            return new LoadedLanguageModel(model, vocabulary, state, optimizer) { CarriedState = carried };
         }
         catch
         {

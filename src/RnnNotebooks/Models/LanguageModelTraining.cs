@@ -129,24 +129,24 @@ public static class LanguageModelTraining
         };
         Seeds.Set(options.Seed);
         LanguageModel model;
-        Tokenizer tokenizer;
+        Vocabulary vocabulary;
         optim.Optimizer optimizer;
         TrainingState? state = null;
         RecurrentState? carried = null;
         if (resume)
         {
             var loaded = LanguageModelCheckpoint.Load(output, m => new FastAdam(m.parameters(), options.LearningRate!.Value));
-            (model, tokenizer, state, optimizer, carried) = (loaded.Model, loaded.Tokenizer, loaded.State, loaded.Optimizer!, loaded.CarriedState);
+            (model, vocabulary, state, optimizer, carried) = (loaded.Model, loaded.Vocabulary, loaded.State, loaded.Optimizer!, loaded.CarriedState);
             log?.Invoke($"resuming {output}: epoch {loaded.State.Epoch}, step {loaded.State.Step}.");
         }
         else
         {
             // Character level: the vocabulary is the character set of the whole text, so the validation text never meets
             // an unknown character. Word level: the training words only (the rest become <unk>).
-            tokenizer = options.Level == TokenLevel.Char
-                ? Tokenizer.ForChars(CharVocabulary.FromText(corpus.Train + corpus.Validation + (corpus.Test ?? "")))
-                : Tokenizer.ForWords(WordVocabulary.FromText(corpus.Train, maxSize: 10_002));
-            model = new LanguageModel(new LanguageModelOptions(tokenizer.Size, options.Hidden!.Value, options.Layers, options.Cell,
+            vocabulary = options.Level == TokenLevel.Char
+                ? Vocabulary.OfCharacters(corpus.Train + corpus.Validation + (corpus.Test ?? ""))
+                : Vocabulary.OfWords(corpus.Train, maxSize: 10_002);
+            model = new LanguageModel(new LanguageModelOptions(vocabulary.Size, options.Hidden!.Value, options.Layers, options.Cell,
                 Dropout: options.Dropout!.Value, TieWeights: options.TieWeights!.Value));
             optimizer = new FastAdam(model.parameters(), options.LearningRate!.Value);
         }
@@ -155,14 +155,14 @@ public static class LanguageModelTraining
         var (batch, steps) = (options.BatchSize!.Value, options.Steps!.Value);
         var threads = Training.Threads.Apply(Training.Threads.Requested(options.Threads) ?? Training.Threads.ForWorkload(model.Options.TrainingFlops(batch, steps)));
 
-        var trainIds = tokenizer.Encode(corpus.Train);
-        var validIds = tokenizer.Encode(corpus.Validation);
+        var trainIds = vocabulary.Encode(corpus.Train);
+        var validIds = vocabulary.Encode(corpus.Validation);
         using var streams = new TokenStreams(trainIds, batch, steps);
         using var lossFn = new CarriedStateLoss(model);
         if (carried is not null) lossFn.Restore(carried);
         var o = model.Options;
         log?.Invoke(
-            $"{corpus.Name}, {tokenizer.Unit} level: {trainIds.Length:N0} training and {validIds.Length:N0} validation tokens, vocabulary {tokenizer.Size} " +
+            $"{corpus.Name}, {vocabulary.Unit} level: {trainIds.Length:N0} training and {validIds.Length:N0} validation tokens, vocabulary {vocabulary.Size} " +
             $"({corpus.Split}). Model: {o.NumLayers}×{o.HiddenSize} {o.Cell}, dropout {o.Dropout}, tied {o.TieWeights}; " +
             $"batch {batch} × {steps} steps, Adam lr {optimizer.ParamGroups.First().LearningRate:g3}, {threads} thread(s).");
 
@@ -184,9 +184,9 @@ public static class LanguageModelTraining
         if (schedule is null) hooks.Add(new ReduceOnPlateau(optimizer, valLoss, 0.5));
         hooks.Add(new SaveCheckpoint(s =>
         {
-            LanguageModelCheckpoint.Save(output, model, tokenizer, optimizer, s, lossFn.State, RunFolder.OptionsFiles(options));
+            LanguageModelCheckpoint.Save(output, model, vocabulary, optimizer, s, lossFn.State, RunFolder.OptionsFiles(options));
             if (s.BatchInEpoch == 0 && s.History.Epochs.Count > 0 && s.History.Epochs[^1] is { } e && valLoss.Of(e) is { } val)
-                log?.Invoke($"epoch {e.Epoch}: train {e.TrainLoss:F4}, validation {val:F4} nats/{tokenizer.Unit} (perplexity {Math.Exp(val):F2}), " +
+                log?.Invoke($"epoch {e.Epoch}: train {e.TrainLoss:F4}, validation {val:F4} nats/{vocabulary.Unit} (perplexity {Math.Exp(val):F2}), " +
                     $"{e.TokensPerSecond:F0} tokens/s; checkpoint saved to {output}");
         }));
         state = Trainer.Fit(model, optimizer, _ => streams.Batches(), lossFn.Compute,
@@ -198,10 +198,10 @@ public static class LanguageModelTraining
             cancellationToken: cancellationToken,
             hooks: hooks);
         if (state.History.StopReason is StopReason.Cancelled)
-            return new LanguageModelTrainingResult(state, null, null, resume, threads, options, model.Options, corpus.Name, corpus.Split, tokenizer.Unit);
+            return new LanguageModelTrainingResult(state, null, null, resume, threads, options, model.Options, corpus.Name, corpus.Split, vocabulary.Unit);
         var validScore = Perplexities.Evaluate(model, validIds);
-        var testScore = corpus.Test is { } test ? Perplexities.Evaluate(model, tokenizer.Encode(test)) : null;
-        return new LanguageModelTrainingResult(state, validScore, testScore, resume, threads, options, model.Options, corpus.Name, corpus.Split, tokenizer.Unit);
+        var testScore = corpus.Test is { } test ? Perplexities.Evaluate(model, vocabulary.Encode(test)) : null;
+        return new LanguageModelTrainingResult(state, validScore, testScore, resume, threads, options, model.Options, corpus.Name, corpus.Split, vocabulary.Unit);
     }
 
     static Dictionary<string, double> Validation(LanguageModel model, int[] validIds)

@@ -8,7 +8,7 @@ namespace RnnNotebooks.Speech;
 
 /// <summary>Sizes of an <see cref="AcousticModel"/>. Saved with its checkpoint.</summary>
 /// <param name="InputSize">Features per frame (40 log-mel).</param>
-/// <param name="Classes">Output classes, blank included (<see cref="CharacterSet.Count"/>).</param>
+/// <param name="Classes">Output classes, blank included (<see cref="Text.Vocabulary.Size"/> of <see cref="Text.Vocabulary.ForCtc"/>).</param>
 /// <param name="ConvChannels">Channels of the two 1-D convolutions.</param>
 /// <param name="Subsampling">Time subsampling of the convolutions: 1, 2 or 4 (stride 2 in none, the first, or both).</param>
 /// <param name="HiddenSize">Recurrent units per direction.</param>

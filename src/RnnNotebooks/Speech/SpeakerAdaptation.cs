@@ -1,4 +1,5 @@
 using RnnNotebooks.Audio;
+using RnnNotebooks.Text;
 using RnnNotebooks.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -224,7 +225,7 @@ public static class SpeakerAdaptation
             if (transcripts[i].Length == 0) { losses[i] = double.PositiveInfinity; continue; }
             var target = recognizer.Characters.Encode(transcripts[i]);
             var loss = nn.functional.ctc_loss(logProbs.transpose(0, 1), tensor(target.Select(x => (long)x).ToArray()),
-                model.OutputLengths(lengths), tensor(new[] { (long)target.Length }), blank: CharacterSet.Blank,
+                model.OutputLengths(lengths), tensor(new[] { (long)target.Length }), blank: Vocabulary.Blank,
                 reduction: nn.Reduction.Sum, zero_infinity: false);
             losses[i] = loss.item<float>() / target.Length;
         }

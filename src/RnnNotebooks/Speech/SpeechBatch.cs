@@ -1,4 +1,5 @@
 using TorchSharp;
+using RnnNotebooks.Text;
 using static TorchSharp.torch;
 
 namespace RnnNotebooks.Speech;
@@ -16,7 +17,7 @@ public sealed record SpeechBatch(Tensor Features, Tensor Lengths, Tensor Targets
     /// <param name="features">Each utterance's features.</param>
     /// <param name="transcripts">Each utterance's transcript.</param>
     /// <param name="characters">Encodes the transcripts.</param>
-    public static SpeechBatch Create(IReadOnlyList<Tensor> features, IReadOnlyList<string> transcripts, CharacterSet characters)
+    public static SpeechBatch Create(IReadOnlyList<Tensor> features, IReadOnlyList<string> transcripts, Vocabulary characters)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(transcripts);
@@ -45,7 +46,7 @@ public sealed record SpeechBatch(Tensor Features, Tensor Lengths, Tensor Targets
         using var scope = NewDisposeScope();
         var logProbs = model.call(Features, Lengths);                           // [batch, outFrames, classes]
         var loss = nn.functional.ctc_loss(logProbs.transpose(0, 1), Targets, model.OutputLengths(Lengths), TargetLengths,
-            blank: CharacterSet.Blank, zero_infinity: true);
+            blank: Vocabulary.Blank, zero_infinity: true);
         return loss.MoveToOuterDisposeScope();
     }
 }

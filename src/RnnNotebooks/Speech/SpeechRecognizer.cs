@@ -1,6 +1,7 @@
 using System.Text.Json;
 using RnnNotebooks.Audio;
 using RnnNotebooks.Decoding;
+using RnnNotebooks.Text;
 using RnnNotebooks.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -52,15 +53,15 @@ public sealed class SpeechRecognizer : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         Model = model;
         Config = config;
-        Characters = new CharacterSet(config.Letters);
-        if (model.Options.Classes != Characters.Count || model.Options.InputSize != config.Features.Dimension)
+        Characters = Vocabulary.ForCtc(config.Letters);
+        if (model.Options.Classes != Characters.Size || model.Options.InputSize != config.Features.Dimension)
             throw new ArgumentException(
                 $"The model ({model.Options.InputSize} inputs, {model.Options.Classes} classes) does not fit the features " +
-                $"({config.Features.Dimension} per frame) and characters ({Characters.Count} classes).");
+                $"({config.Features.Dimension} per frame) and characters ({Characters.Size} classes).");
         members = [model];
         features = new LogMelFeatures(config.Features);
         rawFeatures = new LogMelFeatures(config.Features with { Normalize = false });
-        lexicon = Characters.Lexicon(config.Lexicon);
+        lexicon = CtcLexicon.For(Characters, config.Lexicon);
     }
 
     /// <summary>A new, untrained recognizer for the digit words with the given (or default) settings.</summary>
@@ -68,13 +69,12 @@ public sealed class SpeechRecognizer : IDisposable
         IReadOnlyList<string>? trainedOn = null)
     {
         featureOptions ??= new FeatureOptions();
-        var characters = CharacterSet.DigitWords;
         modelOptions = (modelOptions ?? new AcousticModelOptions()) with
         {
             InputSize = featureOptions.Dimension,
-            Classes = characters.Count,
+            Classes = Vocabulary.ForCtc(SpokenDigits.Letters).Size,
         };
-        var config = new RecognizerConfig(modelOptions, featureOptions, characters.Letters, SpokenDigits.Words, trainedOn ?? []);
+        var config = new RecognizerConfig(modelOptions, featureOptions, SpokenDigits.Letters, SpokenDigits.Words, trainedOn ?? []);
         return new SpeechRecognizer(new AcousticModel(modelOptions), config);
     }
 
@@ -89,7 +89,7 @@ public sealed class SpeechRecognizer : IDisposable
     public RecognizerConfig Config { get; private set; }
 
     /// <summary>The output characters.</summary>
-    public CharacterSet Characters { get; }
+    public Vocabulary Characters { get; }
 
     /// <summary>Beam width for <see cref="CtcDecoding.Beam"/> and <see cref="CtcDecoding.Lexicon"/>.</summary>
     public int BeamWidth { get; set; } = 8;
@@ -238,7 +238,7 @@ public sealed class SpeechRecognizer : IDisposable
                 for (var k = 0; k < members.Length; k++)
                 {
                     var loss = nn.functional.ctc_loss(logProbs[k].transpose(0, 1), tensor(target).unsqueeze(0),
-                        members[k].OutputLengths(lengths), tensor(new[] { (long)target.Length }), blank: CharacterSet.Blank,
+                        members[k].OutputLengths(lengths), tensor(new[] { (long)target.Length }), blank: Vocabulary.Blank,
                         reduction: nn.Reduction.Sum, zero_infinity: false);
                     total -= loss.item<float>();
                 }

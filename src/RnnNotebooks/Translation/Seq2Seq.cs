@@ -1,5 +1,6 @@
 using RnnNotebooks.Decoding;
 using RnnNotebooks.Platform;
+using RnnNotebooks.Text;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

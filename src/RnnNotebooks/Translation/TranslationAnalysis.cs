@@ -1,4 +1,5 @@
 using RnnNotebooks.Metrics;
+using RnnNotebooks.Text;
 using static TorchSharp.torch;
 
 namespace RnnNotebooks.Translation;
@@ -99,12 +100,12 @@ public static class TranslationAnalysis
         try
         {
             using var scope = NewDisposeScope();
-            var batch = TranslationBatch.Collate([new EncodedPair(translator.Source.Encode(source), [])]);
+            var batch = TranslationBatch.Collate([new EncodedPair(translator.Source.EncodeTokens(source), [])]);
             var (ids, maps) = translator.Model.Greedy(batch.Source, batch.SourceLengths, maxLength);
             var weights = maps![0];
-            var output = translator.Target.Decode(ids[0]).ToList();
+            var output = translator.Target.DecodeTokens(ids[0]).ToList();
             if (weights.GetLength(0) > output.Count) output.Add("<eos>");
-            var columns = source.Select(w => translator.Source[w] == Vocabulary.Unk ? w + "?" : w).Append("<eos>").ToList();
+            var columns = source.Select(w => translator.Source.IdOf(w) == Vocabulary.Unk ? w + "?" : w).Append("<eos>").ToList();
             return new AttentionExample(columns, output, weights);
         }
         finally

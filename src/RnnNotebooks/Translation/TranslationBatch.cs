@@ -1,4 +1,5 @@
 using RnnNotebooks.Platform;
+using RnnNotebooks.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ public sealed record EncodedPair(long[] Source, long[] Target)
 {
     /// <summary>Encodes a tokenised pair with the two vocabularies.</summary>
     public static EncodedPair From(SentencePair pair, Vocabulary source, Vocabulary target) =>
-        new(source.Encode(pair.Source), target.Encode(pair.Target));
+        new(source.EncodeTokens(pair.Source), target.EncodeTokens(pair.Target));
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RnnNotebooks.Text;
 using RnnNotebooks.Training;
 using TorchSharp;
 
@@ -113,9 +114,9 @@ public static class TranslationTraining
             var config0 = new TranslatorConfig(options.Data, options.Source!, options.Target!, new Seq2SeqOptions(5, 5), options.MaxLength!.Value,
                 options.Data == "multi30k", fraEng, options.MinFrequency);
             splits = config0.LoadSplits();
-            var sourceVocab = Vocabulary.Build(splits.Train.Select(p => p.Source), options.MinFrequency);
-            var targetVocab = Vocabulary.Build(splits.Train.Select(p => p.Target), options.MinFrequency);
-            var modelOptions = new Seq2SeqOptions(sourceVocab.Count, targetVocab.Count, options.Embedding, options.Hidden, options.Attention, options.Dropout);
+            var sourceVocab = Vocabulary.OfSentences(splits.Train.Select(p => p.Source), options.MinFrequency);
+            var targetVocab = Vocabulary.OfSentences(splits.Train.Select(p => p.Target), options.MinFrequency);
+            var modelOptions = new Seq2SeqOptions(sourceVocab.Size, targetVocab.Size, options.Embedding, options.Hidden, options.Attention, options.Dropout);
             translator = new Translator(new Seq2Seq(modelOptions), sourceVocab, targetVocab, config0 with { Model = modelOptions });
         }
         var model = translator.Model;
@@ -131,7 +132,7 @@ public static class TranslationTraining
         var validationSample = splits.Validation.Take(ValidationSentences).ToList();
         log?.Invoke(
             $"{options.Data} {options.Source}→{options.Target}: {splits.Train.Count} train / {splits.Validation.Count} validation / {splits.Test.Count} test pairs; " +
-            $"vocabularies {translator.Source.Count} / {translator.Target.Count} (min frequency {translator.Config.MinFrequency}); data ready in " +
+            $"vocabularies {translator.Source.Size} / {translator.Target.Size} (min frequency {translator.Config.MinFrequency}); data ready in " +
             $"{clock.Elapsed.TotalSeconds:0.0} s; {Training.Threads.Current} thread(s)");
 
         IReadOnlyDictionary<string, double> Validate()

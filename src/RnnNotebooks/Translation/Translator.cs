@@ -1,5 +1,6 @@
 using System.Text.Json;
 using RnnNotebooks.Metrics;
+using RnnNotebooks.Text;
 using RnnNotebooks.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -79,19 +80,19 @@ public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary targ
             for (var start = 0; start < sentences.Count; start += batchSize)
             {
                 using var scope = NewDisposeScope();
-                var chunk = sentences.Skip(start).Take(batchSize).Select(s => new EncodedPair(Source.Encode(s), [])).ToList();
+                var chunk = sentences.Skip(start).Take(batchSize).Select(s => new EncodedPair(Source.EncodeTokens(s), [])).ToList();
                 var limit = maxLength ?? Math.Max(10, 2 * chunk.Max(p => p.Source.Length) + 10);
                 if (beamSize == 1)
                 {
                     var batch = TranslationBatch.Collate(chunk);
                     var (ids, _) = Model.Greedy(batch.Source, batch.SourceLengths, limit);
-                    results.AddRange(ids.Select(i => Target.Decode(i)));
+                    results.AddRange(ids.Select(i => Target.DecodeTokens(i)));
                 }
                 else
                 {
                     var batch = TranslationBatch.Collate(chunk);
                     var best = Model.BeamBatch(batch.Source, batch.SourceLengths, beamSize, limit, lengthAlpha);
-                    results.AddRange(best.Select(b => b.Count == 0 ? [] : Target.Decode(b[0].Tokens)));
+                    results.AddRange(best.Select(b => b.Count == 0 ? [] : Target.DecodeTokens(b[0].Tokens)));
                 }
             }
         }
@@ -150,9 +151,9 @@ public sealed class Translator(Seq2Seq model, Vocabulary source, Vocabulary targ
         });
         var source = Vocabulary.Load(Checkpoint.Locate(dir, SourceVocabFile) ?? Path.Combine(dir, SourceVocabFile));
         var target = Vocabulary.Load(Checkpoint.Locate(dir, TargetVocabFile) ?? Path.Combine(dir, TargetVocabFile));
-        if (source.Count != config.Model.SourceVocab || target.Count != config.Model.TargetVocab)
+        if (source.Size != config.Model.SourceVocab || target.Size != config.Model.TargetVocab)
             throw new InvalidDataException(
-                $"{dir}: the vocabularies have {source.Count} and {target.Count} tokens but {ConfigFile} says " +
+                $"{dir}: the vocabularies have {source.Size} and {target.Size} tokens but {ConfigFile} says " +
                 $"{config.Model.SourceVocab} and {config.Model.TargetVocab}; the files come from different runs.");
         var model = new Seq2Seq(config.Model);
         Checkpoint.Load(dir, model);

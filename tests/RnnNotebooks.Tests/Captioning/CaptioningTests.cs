@@ -2,6 +2,7 @@ using RnnNotebooks.Captioning;
 using RnnNotebooks.Decoding;
 using RnnNotebooks.Tests.Models;
 using RnnNotebooks.Tests.Training;
+using RnnNotebooks.Text;
 using RnnNotebooks.Training;
 using RnnNotebooks.Translation;
 using RnnNotebooks.Vision;
@@ -43,7 +44,7 @@ public sealed class CaptioningTests
     internal static Captioner ToyCaptioner(IReadOnlyList<CaptionedImage> images, bool attention = true, double dropout = 0.0, bool deepOutput = false)
     {
         var vocabulary = CaptionData.BuildVocabulary(images, minCount: 1);
-        var options = new CaptionModelOptions(vocabulary.Count, attention, Embedding: 16, Hidden: 32, AttentionSize: 16, FeatureSize: Channels,
+        var options = new CaptionModelOptions(vocabulary.Size, attention, Embedding: 16, Hidden: 32, AttentionSize: 16, FeatureSize: Channels,
             Dropout: dropout, DeepOutput: deepOutput);
         return new Captioner(new CaptionModel(options), vocabulary, new CaptionerConfig(options, 1, 8));
     }
@@ -88,7 +89,7 @@ public sealed class CaptioningTests
         var state = model.Start(f);
         Assert.Equal(new long[] { 3, 32 }, state.H.shape);
         var (logits, next, alpha) = model.Step(f, model.PrepareKeys(f), state, tensor(new long[] { 1, 1, 1 }));
-        Assert.Equal(new long[] { 3, captioner0.Value.Vocabulary.Count }, logits.shape);
+        Assert.Equal(new long[] { 3, captioner0.Value.Vocabulary.Size }, logits.shape);
         Assert.Equal(new long[] { 3, 32 }, next.C.shape);
         Assert.NotNull(alpha);
         Assert.Equal(new long[] { 3, Regions }, alpha!.shape);
@@ -206,7 +207,7 @@ public sealed class CaptioningTests
         using var scope = NewDisposeScope();
         var f = features.Batch(["img2.jpg"]);
         // By hand: each model's next-word distribution after <bos> (the decoders never pick <pad>, <bos>, <unk>).
-        var mean = zeros(first.Vocabulary.Count);
+        var mean = zeros(first.Vocabulary.Size);
         foreach (var m in new[] { first.Model, second.Model })
         {
             m.eval();

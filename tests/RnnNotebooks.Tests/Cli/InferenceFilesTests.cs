@@ -35,12 +35,12 @@ public sealed class InferenceFilesTests : IDisposable
     string LanguageModelMidEpoch()
     {
         var path = Path.Combine(dir, "lm");
-        var tokenizer = Tokenizer.ForChars(CharVocabulary.FromText("to be or not"));
-        using var model = new LanguageModel(new LanguageModelOptions(tokenizer.Size, 8, 1));
+        var vocabulary = Vocabulary.OfCharacters("to be or not");
+        using var model = new LanguageModel(new LanguageModelOptions(vocabulary.Size, 8, 1));
         using var adam = optim.Adam(model.parameters(), 0.01);
         var state = TrainingState.Start(new TrainerOptions()) with { BatchInEpoch = 2 };
         using var carried = new RecurrentState(zeros(1, 2, 8), zeros(1, 2, 8));
-        LanguageModelCheckpoint.Save(path, model, tokenizer, adam, state, carried);
+        LanguageModelCheckpoint.Save(path, model, vocabulary, adam, state, carried);
         return path;
     }
 

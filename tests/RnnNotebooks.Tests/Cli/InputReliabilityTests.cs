@@ -28,9 +28,9 @@ public sealed class InputReliabilityTests : IDisposable
     string CharModel()
     {
         var path = Path.Combine(dir, "lm");
-        var tokenizer = Tokenizer.ForChars(CharVocabulary.FromText("to be or not\n"));
-        using var model = new LanguageModel(new LanguageModelOptions(tokenizer.Size, 8, 1));
-        LanguageModelCheckpoint.Save(path, model, tokenizer, null, TrainingState.Start(new TrainerOptions()));
+        var vocabulary = Vocabulary.OfCharacters("to be or not\n");
+        using var model = new LanguageModel(new LanguageModelOptions(vocabulary.Size, 8, 1));
+        LanguageModelCheckpoint.Save(path, model, vocabulary, null, TrainingState.Start(new TrainerOptions()));
         return path;
     }
 

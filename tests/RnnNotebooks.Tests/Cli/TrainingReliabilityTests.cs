@@ -6,6 +6,7 @@ using RnnNotebooks.Captioning;
 using RnnNotebooks.Data;
 using RnnNotebooks.Tests.Models;
 using RnnNotebooks.Tests.Training;
+using RnnNotebooks.Text;
 using RnnNotebooks.Training;
 using RnnNotebooks.Translation;
 
@@ -88,9 +89,9 @@ public sealed class TrainingReliabilityTests : IDisposable
     string SaveUntrainedTranslator()
     {
         var sentences = new IReadOnlyList<string>[] { ["a", "b", "c"], ["b", "c", "d"] };
-        var source = Vocabulary.Build(sentences);
-        var target = Vocabulary.Build(sentences);
-        var options = new Seq2SeqOptions(source.Count, target.Count, 4, 4);
+        var source = Vocabulary.OfSentences(sentences);
+        var target = Vocabulary.OfSentences(sentences);
+        var options = new Seq2SeqOptions(source.Size, target.Size, 4, 4);
         var translator = new Translator(new Seq2Seq(options), source, target, new TranslatorConfig("fra-eng", "fra", "eng", options, 12, false));
         var folder = Path.Combine(dir, "translator");
         translator.Save(folder, null, TrainingState.Start(new TrainerOptions()));

@@ -1,6 +1,8 @@
+using RnnNotebooks.Audio;
 using RnnNotebooks.Decoding;
 using RnnNotebooks.Speech;
 using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +12,7 @@ public class CtcDecoderTests
 {
     public CtcDecoderTests() => SingleThreadedTorch.Ensure();
 
-    static readonly CharacterSet Chars = CharacterSet.DigitWords;
+    static readonly Vocabulary Chars = Vocabulary.ForCtc(SpokenDigits.Letters);
 
     /// <summary>Log posteriors where each frame puts 0.9 on one character ('_' = blank) and spreads the rest.</summary>
     static float[,] Peaked(string path, int classes)
@@ -18,7 +20,7 @@ public class CtcDecoderTests
         var m = new float[path.Length, classes];
         for (var t = 0; t < path.Length; t++)
         {
-            var label = path[t] == '_' ? CharacterSet.Blank : Chars.LabelOf(path[t]);
+            var label = path[t] == '_' ? Vocabulary.Blank : Chars.IdOf(path[t]);
             for (var c = 0; c < classes; c++)
                 m[t, c] = (float)Math.Log(c == label ? 0.9 : 0.1 / (classes - 1));
         }
@@ -62,16 +64,16 @@ public class CtcDecoderTests
     [Fact]
     public void Greedy_CollapsesRepeats_RemovesBlanks()
     {
-        Assert.Equal("three", Chars.Decode(CtcDecoder.Greedy(Peaked("_tt_hrre_e__", Chars.Count)).Labels));
-        Assert.Equal("thre", Chars.Decode(CtcDecoder.Greedy(Peaked("thhreee", Chars.Count)).Labels));  // no blank between the e's
-        Assert.Equal("one two", Chars.Decode(CtcDecoder.Greedy(Peaked("_oone  ttwo_", Chars.Count)).Labels));
-        Assert.Empty(CtcDecoder.Greedy(Peaked("____", Chars.Count)).Labels);
+        Assert.Equal("three", Chars.Decode(CtcDecoder.Greedy(Peaked("_tt_hrre_e__", Chars.Size)).Labels));
+        Assert.Equal("thre", Chars.Decode(CtcDecoder.Greedy(Peaked("thhreee", Chars.Size)).Labels));  // no blank between the e's
+        Assert.Equal("one two", Chars.Decode(CtcDecoder.Greedy(Peaked("_oone  ttwo_", Chars.Size)).Labels));
+        Assert.Empty(CtcDecoder.Greedy(Peaked("____", Chars.Size)).Labels);
     }
 
     [Fact]
     public void Greedy_ReportsTheBestPathsLogProbability()
     {
-        var m = Peaked("t_o", Chars.Count);
+        var m = Peaked("t_o", Chars.Size);
         Assert.Equal(3 * Math.Log(0.9), CtcDecoder.Greedy(m).LogProbability, 5);
     }
 
@@ -116,7 +118,7 @@ public class CtcDecoderTests
     [InlineData(14)]
     public void BeamSearch_IsAtLeastAsProbableAsGreedy(int seed)
     {
-        var m = RandomLogProbs(30, Chars.Count, seed, sharpness: 6);                // peaky, like a trained model
+        var m = RandomLogProbs(30, Chars.Size, seed, sharpness: 6);                // peaky, like a trained model
         var greedy = CtcDecoder.Greedy(m);
         var beam = CtcDecoder.BeamSearch(m, beamWidth: 16)[0];
         var beamSequence = CtcDecoder.LogProbability(m, beam.Labels);
@@ -149,37 +151,37 @@ public class CtcDecoderTests
     public void Lexicon_OnlySpellsWordsOfTheLexicon()
     {
         // "onex" is the best unconstrained reading; the lexicon knows only digit words.
-        var m = Peaked("_on_ex", Chars.Count);
+        var m = Peaked("_on_ex", Chars.Size);
         Assert.Equal("onex", Chars.Decode(CtcDecoder.BeamSearch(m)[0].Labels));
 
-        var constrained = CtcDecoder.BeamSearch(m, constraint: Chars.Lexicon());
+        var constrained = CtcDecoder.BeamSearch(m, constraint: CtcLexicon.For(Chars, SpokenDigits.Words));
 
         Assert.Equal("one", Chars.Decode(constrained[0].Labels));
         Assert.All(constrained, h => Assert.All(Chars.Decode(h.Labels).Split(' ', StringSplitOptions.RemoveEmptyEntries),
-            w => Assert.Contains(w, Chars.Lexicon().Words)));
+            w => Assert.Contains(w, CtcLexicon.For(Chars, SpokenDigits.Words).Words)));
     }
 
     [Fact]
     public void Lexicon_AllowsSpaceOnlyAfterAWord()
     {
-        var lexicon = Chars.Lexicon();
-        Assert.Null(lexicon.Advance(lexicon.Start, CharacterSet.Space));              // no leading space
+        var lexicon = CtcLexicon.For(Chars, SpokenDigits.Words);
+        Assert.Null(lexicon.Advance(lexicon.Start, Chars.IdOf(' ')));              // no leading space
         var state = lexicon.Start;
-        foreach (var c in "two") state = lexicon.Advance(state, Chars.LabelOf(c))!.Value;
+        foreach (var c in "two") state = lexicon.Advance(state, Chars.IdOf(c))!.Value;
         Assert.True(lexicon.IsFinal(state));
-        var afterSpace = lexicon.Advance(state, CharacterSet.Space)!.Value;
-        Assert.Null(lexicon.Advance(afterSpace, CharacterSet.Space));                  // no double space
-        Assert.NotNull(lexicon.Advance(afterSpace, Chars.LabelOf('s')));
-        Assert.Null(lexicon.Advance(lexicon.Start, Chars.LabelOf('x')));               // no word starts with x
-        var tw = lexicon.Advance(lexicon.Advance(lexicon.Start, Chars.LabelOf('t'))!.Value, Chars.LabelOf('w'))!.Value;
+        var afterSpace = lexicon.Advance(state, Chars.IdOf(' '))!.Value;
+        Assert.Null(lexicon.Advance(afterSpace, Chars.IdOf(' ')));                  // no double space
+        Assert.NotNull(lexicon.Advance(afterSpace, Chars.IdOf('s')));
+        Assert.Null(lexicon.Advance(lexicon.Start, Chars.IdOf('x')));               // no word starts with x
+        var tw = lexicon.Advance(lexicon.Advance(lexicon.Start, Chars.IdOf('t'))!.Value, Chars.IdOf('w'))!.Value;
         Assert.False(lexicon.IsFinal(tw));
     }
 
     [Fact]
     public void Lexicon_DecodesTwoWordsWithADoubledLetter()
     {
-        var m = Peaked("_thre_e  _nine__", Chars.Count);
-        var best = CtcDecoder.BeamSearch(m, constraint: Chars.Lexicon())[0];
+        var m = Peaked("_thre_e  _nine__", Chars.Size);
+        var best = CtcDecoder.BeamSearch(m, constraint: CtcLexicon.For(Chars, SpokenDigits.Words))[0];
         Assert.Equal("three nine", Chars.Decode(best.Labels));
     }
 }

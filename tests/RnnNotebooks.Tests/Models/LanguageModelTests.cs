@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using RnnNotebooks.Models;
 using RnnNotebooks.Text;
 using RnnNotebooks.Training;
@@ -122,23 +124,59 @@ public class LanguageModelTests
         var dir = Path.Combine(Path.GetTempPath(), "lm-ckpt-" + Guid.NewGuid().ToString("N"));
         try
         {
-            var tokenizer = Tokenizer.FromText("to be or not to be\n", TokenLevel.Word);
-            using var model = new LanguageModel(new LanguageModelOptions(tokenizer.Size, 6, 2, RecurrentCell.Gru, Dropout: 0.2, TieWeights: true));
+            var vocabulary = Vocabulary.OfWords("to be or not to be\n");
+            using var model = new LanguageModel(new LanguageModelOptions(vocabulary.Size, 6, 2, RecurrentCell.Gru, Dropout: 0.2, TieWeights: true));
             using var optimizer = optim.Adam(model.parameters(), 0.01);
-            LanguageModelCheckpoint.Save(dir, model, tokenizer, optimizer, TrainingState.Start(new TrainerOptions()));
+            LanguageModelCheckpoint.Save(dir, model, vocabulary, optimizer, TrainingState.Start(new TrainerOptions()));
 
             var loaded = LanguageModelCheckpoint.Load(dir, m => optim.Adam(m.parameters(), 0.01));
             using var copy = loaded.Model;
             model.eval();
             copy.eval();
-            using var ids = tensor(tokenizer.Encode("not to be").Select(i => (long)i).ToArray()).unsqueeze(0);
+            using var ids = tensor(vocabulary.Encode("not to be").Select(i => (long)i).ToArray()).unsqueeze(0);
             var (expected, _) = model.call(ids, null);
             var (actual, _) = copy.call(ids, null);
 
             Assert.Equal(model.Options, copy.Options);
-            Assert.Equal(tokenizer.Words!.Words, loaded.Tokenizer.Words!.Words);
+            Assert.Equal(vocabulary.Tokens, loaded.Vocabulary.Tokens);
             Assert.NotNull(loaded.Optimizer);
             Assert.True(expected.equal(actual).all().item<bool>());
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void CheckpointLoad_ReadsTheTokenizerSectionOfEarlierBuilds()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "lm-old-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            // lm.json as earlier builds wrote it, in the layout without a manifest (which ReadConfig still reads).
+            Directory.CreateDirectory(dir);
+            var config = new JsonObject
+            {
+                ["format"] = 1,
+                ["options"] = JsonSerializer.SerializeToNode(new LanguageModelOptions(5, 4, 1), Json.Options),
+            };
+            config["tokenizer"] = JsonNode.Parse("""
+                {
+                  "level": "char",
+                  "vocabulary": {
+                    "codeUnits": [10, 32, 120, 121, 122],
+                    "unknown": null,
+                    "text": "\n xyz"
+                  }
+                }
+                """);
+            File.WriteAllText(Path.Combine(dir, LanguageModelCheckpoint.ConfigFile), config.ToJsonString());
+
+            var (_, vocabulary) = LanguageModelCheckpoint.ReadConfig(dir);
+
+            Assert.Equal(["\n", " ", "x", "y", "z"], vocabulary.Tokens);
+            Assert.Equal([4, 1, 0], vocabulary.Encode("z \n"));
         }
         finally
         {
@@ -160,7 +198,7 @@ public class LanguageModelTests
         var ids = Enumerable.Range(0, 401).Select(i => (i * 7 + i / 13) % 10).ToArray();
         var options = new TrainerOptions(Epochs: 1, ClipGradNorm: 1.0, LogEvery: 0);
         var dir = Path.Combine(Path.GetTempPath(), "lm-mid-" + Guid.NewGuid().ToString("N"));
-        var tokenizer = Tokenizer.ForChars(CharVocabulary.FromText("0123456789"));
+        var vocabulary = Vocabulary.OfCharacters("0123456789");
         try
         {
             Seeds.Set(11);
@@ -180,7 +218,7 @@ public class LanguageModelTests
                 var stopped = Trainer.Fit(model, optimizer, _ => streams.Batches(), lossFn.Compute, options with { MaxSteps = 4 },
                     tokens: b => b.Tokens);
                 Assert.Equal(4, stopped.BatchInEpoch);
-                LanguageModelCheckpoint.Save(dir, model, tokenizer, optimizer, stopped, lossFn.State);
+                LanguageModelCheckpoint.Save(dir, model, vocabulary, optimizer, stopped, lossFn.State);
             }
 
             double[] resumed;
@@ -221,7 +259,7 @@ public class LanguageModelTests
             using (var lossFn = new CarriedStateLoss(model))
             {
                 var stopped = Trainer.Fit(model, optimizer, _ => streams.Batches(), lossFn.Compute, options with { MaxSteps = 4 });
-                LanguageModelCheckpoint.Save(dir, model, Tokenizer.ForChars(CharVocabulary.FromText("0123456789")), optimizer, stopped, lossFn.State);
+                LanguageModelCheckpoint.Save(dir, model, Vocabulary.OfCharacters("0123456789"), optimizer, stopped, lossFn.State);
             }
 
             double[] Resume(Func<(LanguageModel, optim.Optimizer, CarriedStateLoss, TrainingState)> load)
@@ -265,14 +303,14 @@ public class LanguageModelTests
     public void CheckpointLoad_TruncatedCarriedState_NamesTheFileWhenResuming_AndInferenceIgnoresIt()
     {
         var dir = Path.Combine(Path.GetTempPath(), "lm-trunc-" + Guid.NewGuid().ToString("N"));
-        var tokenizer = Tokenizer.ForChars(CharVocabulary.FromText("ab"));
+        var vocabulary = Vocabulary.OfCharacters("ab");
         try
         {
             using var model = new LanguageModel(new LanguageModelOptions(2, 4, 1));
             using var adam = optim.Adam(model.parameters(), 0.01);
             var state = TrainingState.Start(new TrainerOptions()) with { BatchInEpoch = 3 };
             using var carried = new RecurrentState(zeros(1, 2, 4), zeros(1, 2, 4));
-            LanguageModelCheckpoint.Save(dir, model, tokenizer, adam, state, carried);
+            LanguageModelCheckpoint.Save(dir, model, vocabulary, adam, state, carried);
             var path = Checkpoint.PathOf(dir, LanguageModelCheckpoint.CarriedStateFile)!;
             var bytes = File.ReadAllBytes(path);
             File.WriteAllBytes(path, bytes[..^5]);

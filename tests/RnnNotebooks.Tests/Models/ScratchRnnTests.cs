@@ -124,7 +124,7 @@ public class ScratchRnnTests
     public void Loss_OfAFreshSmallWeightModel_IsAboutLogVocabSize()
     {
         manual_seed(1);
-        var vocabulary = CharVocabulary.FromText("the quick brown fox jumps over the lazy dog");
+        var vocabulary = Vocabulary.OfCharacters("the quick brown fox jumps over the lazy dog");
         var ids = vocabulary.Encode("the quick brown fox jumps over the lazy dog");
         using var rnn = new ScratchRnn(vocabulary.Size, 16);
 
@@ -138,7 +138,7 @@ public class ScratchRnnTests
     {
         manual_seed(0);
         const string period = "hello world ";
-        var vocabulary = CharVocabulary.FromText(period);
+        var vocabulary = Vocabulary.OfCharacters(period);
         var ids = vocabulary.Encode(string.Concat(Enumerable.Repeat(period, 10)));
         using var rnn = new ScratchRnn(vocabulary.Size, 24, new ScratchRnnOptions(InitScale: 0.1));
         var options = new ScratchStepOptions(LearningRate: 0.1, ScratchOptimizer.Adagrad, ClipNorm: 5.0);

@@ -12,9 +12,9 @@ public class ScratchRnnTrainingTests
 
     const string Period = "hello world ";
 
-    static (CharVocabulary Vocabulary, int[] Ids) RepeatedText(int copies)
+    static (Vocabulary Vocabulary, int[] Ids) RepeatedText(int copies)
     {
-        var vocabulary = CharVocabulary.FromText(Period);
+        var vocabulary = Vocabulary.OfCharacters(Period);
         return (vocabulary, vocabulary.Encode(string.Concat(Enumerable.Repeat(Period, copies))));
     }
 

@@ -3,6 +3,7 @@ using RnnNotebooks.Decoding;
 using RnnNotebooks.Models;
 using RnnNotebooks.Speech;
 using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Text;
 using RnnNotebooks.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -63,7 +64,7 @@ public class AcousticModelTests
         using var model = new AcousticModel(Small);
         model.train();
         using var scope = NewDisposeScope();
-        var chars = CharacterSet.DigitWords;
+        var chars = Vocabulary.ForCtc(SpokenDigits.Letters);
         var batch = SpeechBatch.Create([randn(37, 8), randn(52, 8), randn(9, 8)], ["one", "two three", "o"], chars);
 
         (double Loss, List<Tensor> Grads) Run(bool fused)
@@ -93,8 +94,8 @@ public class AcousticModelTests
     public void Training_OverfitsTwoUtterances_WithFlatLiveTensorCount()
     {
         Seeds.Set(3);
-        var chars = CharacterSet.DigitWords;
-        var width = chars.Count;                                        // one feature per label: no two letters alike
+        var chars = Vocabulary.ForCtc(SpokenDigits.Letters);
+        var width = chars.Size;                                        // one feature per label: no two letters alike
         using var model = new AcousticModel(Small with { InputSize = width, Subsampling = 2 });
         // Two made-up utterances whose frames mark each letter (and the space) by its own feature.
         var random = new Random(4);
@@ -103,7 +104,7 @@ public class AcousticModelTests
             var frames = new List<float[]>();
             foreach (var c in text)
                 for (var k = 0; k < 6; k++)
-                    frames.Add([.. Enumerable.Range(0, width).Select(i => (float)((i == chars.LabelOf(c) ? 2 : 0) + 0.1 * random.NextDouble()))]);
+                    frames.Add([.. Enumerable.Range(0, width).Select(i => (float)((i == chars.IdOf(c) ? 2 : 0) + 0.1 * random.NextDouble()))]);
             return tensor(frames.SelectMany(f => f).ToArray(), [frames.Count, width]);
         }
         var u1 = Utterance("one two");

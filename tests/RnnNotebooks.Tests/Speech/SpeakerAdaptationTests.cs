@@ -2,6 +2,7 @@ using RnnNotebooks.Audio;
 using RnnNotebooks.Speech;
 using RnnNotebooks.Tests.Audio;
 using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Text;
 using RnnNotebooks.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -146,7 +147,7 @@ public sealed class SpeakerAdaptationTests
     public void AModelThatHearsNothing_IsLeftAsItIs()
     {
         using var recognizer = Tiny(15);
-        using (no_grad()) recognizer.Model.state_dict()["output.bias"][CharacterSet.Blank].fill_(100);   // blank everywhere
+        using (no_grad()) recognizer.Model.state_dict()["output.bias"][Vocabulary.Blank].fill_(100);   // blank everywhere
         var before = Weights(recognizer);
 
         var result = SpeakerAdaptation.Adapt(recognizer, Clips(), null, new SpeakerAdaptationOptions(Rounds: 2));

@@ -1,6 +1,7 @@
 using RnnNotebooks.Audio;
 using RnnNotebooks.Speech;
 using RnnNotebooks.Tests.Models;
+using RnnNotebooks.Text;
 using RnnNotebooks.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,7 +25,7 @@ public sealed class SpeechEnsembleTests : IDisposable
         using (no_grad())
         {
             var bias = recognizer.Model.named_parameters().Single(p => p.name == "output.bias").parameter;
-            bias[CharacterSet.Blank] = tensor(-3f);
+            bias[Vocabulary.Blank] = tensor(-3f);
         }
         var path = Path.Combine(dir, name);
         recognizer.Save(path, null, TrainingState.Start(new TrainerOptions()));

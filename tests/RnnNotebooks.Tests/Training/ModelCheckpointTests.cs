@@ -46,24 +46,24 @@ public class ModelCheckpointTests : IDisposable
         ["lm"] = new Kind((dir, v) =>
         {
             Seeds.Set(v);
-            var tokenizer = RnnNotebooks.Text.Tokenizer.FromText(v == 1 ? "to be or not to be\n" : "all the world is a stage\n", TokenLevel.Word);
-            using var model = new LanguageModel(new LanguageModelOptions(tokenizer.Size, 4 + 2 * v, 1));
+            var vocabulary = Vocabulary.OfWords(v == 1 ? "to be or not to be\n" : "all the world is a stage\n");
+            using var model = new LanguageModel(new LanguageModelOptions(vocabulary.Size, 4 + 2 * v, 1));
             using var adam = optim.Adam(model.parameters(), 0.01);
-            LanguageModelCheckpoint.Save(dir, model, tokenizer, adam, State(v), extraFiles: RunFolder.OptionsFiles(new Recipe(v)));
+            LanguageModelCheckpoint.Save(dir, model, vocabulary, adam, State(v), extraFiles: RunFolder.OptionsFiles(new Recipe(v)));
         }, dir =>
         {
             var loaded = LanguageModelCheckpoint.Load(dir);
             using var model = loaded.Model;
-            return $"{JsonSerializer.Serialize(model.Options)} {loaded.Tokenizer.ToJson()} {Weights(model)} {Options(dir)}";
+            return $"{JsonSerializer.Serialize(model.Options)} {loaded.Vocabulary.ToJson()} {Weights(model)} {Options(dir)}";
         }, [LanguageModelCheckpoint.ConfigFile]),
 
         ["translator"] = new Kind((dir, v) =>
         {
             Seeds.Set(v);
             var sentences = v == 1 ? new IReadOnlyList<string>[] { ["a", "b"], ["b", "c"] } : [["x", "y", "z"]];
-            var source = Vocabulary.Build(sentences, minFrequency: 1);
-            var target = Vocabulary.Build(sentences, minFrequency: 1);
-            var options = new Seq2SeqOptions(source.Count, target.Count, 4, 2 + 2 * v);
+            var source = Vocabulary.OfSentences(sentences, minCount: 1);
+            var target = Vocabulary.OfSentences(sentences, minCount: 1);
+            var options = new Seq2SeqOptions(source.Size, target.Size, 4, 2 + 2 * v);
             using var model = new Seq2Seq(options);
             using var adam = optim.Adam(model.parameters(), 0.01);
             new Translator(model, source, target, new TranslatorConfig("fra-eng", "fra", "eng", options, 10 + v, false))

@@ -1,3 +1,4 @@
+using RnnNotebooks.Text;
 using RnnNotebooks.Training;
 using RnnNotebooks.Translation;
 using RnnNotebooks.Tests.Models;

@@ -1,4 +1,5 @@
 using RnnNotebooks.Metrics;
+using RnnNotebooks.Text;
 using RnnNotebooks.Translation;
 using RnnNotebooks.Tests.Models;
 using TorchSharp;
@@ -87,9 +88,9 @@ public class TranslationAnalysisTests
     static Translator TinyTranslator(AttentionKind kind)
     {
         manual_seed(8);
-        var source = Vocabulary.Build([["le", "chat", "noir"], ["un", "chien"]], minFrequency: 1);
-        var target = Vocabulary.Build([["the", "black", "cat"], ["a", "dog"]], minFrequency: 1);
-        var options = new Seq2SeqOptions(source.Count, target.Count, 6, 6, kind, Dropout: 0.1);
+        var source = Vocabulary.OfSentences([["le", "chat", "noir"], ["un", "chien"]], minCount: 1);
+        var target = Vocabulary.OfSentences([["the", "black", "cat"], ["a", "dog"]], minCount: 1);
+        var options = new Seq2SeqOptions(source.Size, target.Size, 6, 6, kind, Dropout: 0.1);
         return new Translator(new Seq2Seq(options), source, target, new TranslatorConfig("toy", "fra", "eng", options, MaxLength: 10, Pretokenized: true));
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using RnnNotebooks.Decoding;
 using RnnNotebooks.Platform;
+using RnnNotebooks.Text;
 using RnnNotebooks.Translation;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,4 +1,5 @@
 using RnnNotebooks.Captioning;
+using RnnNotebooks.Text;
 using RnnNotebooks.Translation;
 using TorchSharp;
 using static TorchSharp.torch;

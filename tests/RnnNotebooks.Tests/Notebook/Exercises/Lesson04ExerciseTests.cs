@@ -1,5 +1,6 @@
 using RnnNotebooks.Decoding;
 using RnnNotebooks.Notebook.Exercises;
+using RnnNotebooks.Text;
 using RnnNotebooks.Training;
 using RnnNotebooks.Translation;
 using TorchSharp;

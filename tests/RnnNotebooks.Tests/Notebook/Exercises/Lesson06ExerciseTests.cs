@@ -1,5 +1,6 @@
 using RnnNotebooks.Captioning;
 using RnnNotebooks.Notebook.Exercises;
+using RnnNotebooks.Text;
 using RnnNotebooks.Translation;
 using TorchSharp;
 using static TorchSharp.torch;
