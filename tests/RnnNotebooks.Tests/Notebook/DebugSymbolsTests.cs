@@ -55,4 +55,21 @@ public class DebugSymbolsTests
         Assert.True(library.TryGetValue(source, out var libraryLines), $"the library's symbols do not name {source}");
         Assert.Contains(libraryLines, l => l > declaration && l < declaration + 15);
     }
+
+    [Fact]
+    public void LldbBreakpointScript_LinesStillPointAtTheStatementsItIsAbout()
+    {
+        // tools/debug/breakpoints.lldb names source lines; when a lesson or the library moves them, move the script.
+        var script = File.ReadAllText(Path.Combine(Root, "tools", "debug", "breakpoints.lldb"));
+        var lesson = Path.Combine(Root, "notebooks", "01-vanilla-rnn.cs");
+        var library = Path.Combine(Root, "src", "RnnNotebooks", "Models", "ScratchRnn.cs");
+        var lessonLine = LineOf(lesson, "var dH = fromOutput[t] + dNext;");
+        var libraryLine = LineOf(library, "dHidden[t] = fromOutput[t].add(dNext, Scalars.One);");
+
+        Assert.True(lessonLine > 0 && libraryLine > 0, "the statements the script stops at are gone; choose new ones");
+        Assert.Contains($"bpmd 01-vanilla-rnn.cs:{lessonLine}\n", script.Replace("\r", ""));
+        Assert.Contains($"bpmd ScratchRnn.cs:{libraryLine}\n", script.Replace("\r", ""));
+        Assert.DoesNotMatch(@"bpmd 01-vanilla-rnn\.cs:(?!" + lessonLine + @"\b)\d+", script);
+        Assert.DoesNotMatch(@"bpmd ScratchRnn\.cs:(?!" + libraryLine + @"\b)\d+", script);
+    }
 }
