@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RnnNotebooks.Captioning;
 using RnnNotebooks.Data;
+using RnnNotebooks.Tests.Data;
 using RnnNotebooks.Tests.Models;
 using RnnNotebooks.Tests.Training;
 using RnnNotebooks.Training;
@@ -189,7 +190,7 @@ public sealed class TrainingReliabilityTests : IDisposable
     [Fact]
     public void TranslateTrain_Twice_ResumesTheSameOptions_RefusesOthers_AndNeverReplacesTheFinishedModel()
     {
-        if (!Datasets.Locate("fra-eng").IsPresent) return;   // needs the real data; SharedDataTests reports absence
+        RequiredData.Dataset("fra-eng");
         var output = Path.Combine(dir, "translate");
         string[] Tiny(string hidden = "8") => ["translate", "train", "--data", "fra-eng", "--max-pairs", "300", "--epochs", "1", "--hidden", hidden,
             "--embedding", "8", "--batch", "32", "--threads", "1", "--out", output];
@@ -214,7 +215,7 @@ public sealed class TrainingReliabilityTests : IDisposable
     [Fact]
     public void CaptionTrain_IntoAFolderOfAnotherModel_RefusesBeforePreparingFeatures()
     {
-        if (!Datasets.Locate("flickr8k").IsPresent) return;   // needs the captions; SharedDataTests reports absence
+        RequiredData.Dataset("flickr8k");
         var folder = SaveUntrainedCaptioner();
         var before = Fingerprint(folder);
         var clock = Stopwatch.StartNew();
@@ -299,8 +300,9 @@ public sealed class TrainingReliabilityTests : IDisposable
 
     /// <summary>Runs <c>rnn</c> with <paramref name="args"/> in its own process, sends it SIGINT (Ctrl-C) half a second
     /// after <paramref name="output"/> first holds a checkpoint (<paramref name="presses"/> times, 20 ms apart), and checks
-    /// that it then ends with 130, printing nothing on stdout; returns what it wrote to stderr.</summary>
-    static string Interrupt(string output, string[] args, int presses)
+    /// that it then ends with 130, printing nothing on stdout (or, with <paramref name="summaryOnStdout"/>, a summary that
+    /// says it was cancelled); returns what it wrote to stderr.</summary>
+    static string Interrupt(string output, string[] args, int presses, bool summaryOnStdout = false)
     {
         using var rnn = new RnnProcess(args);
         var clock = Stopwatch.StartNew();
@@ -316,7 +318,8 @@ public sealed class TrainingReliabilityTests : IDisposable
         }
         var code = rnn.Exit(TimeSpan.FromMinutes(1));
         Assert.True(code == 130, $"exit {code}: {rnn.Errors}");
-        Assert.Equal("", rnn.Output);
+        if (summaryOnStdout) Assert.Contains(nameof(StopReason.Cancelled), rnn.Output);
+        else Assert.Equal("", rnn.Output);
         return rnn.Errors;
     }
 
@@ -364,6 +367,29 @@ public sealed class TrainingReliabilityTests : IDisposable
         Assert.Equal(StopReason.Cancelled, state.History.StopReason);
         var loaded = RnnNotebooks.Models.LanguageModelCheckpoint.Load(output);
         loaded.Model.Dispose();
+    }
+
+    [Fact]
+    public void TranslateTrain_CtrlC_StopsSavesSaysSo_AndExits130()
+    {
+        RequiredData.Dataset("fra-eng");
+        var output = Path.Combine(dir, "translate");
+        var err = Interrupt(output, ["translate", "train", "--data", "fra-eng", "--max-pairs", "300", "--epochs", "100000", "--hidden", "8",
+            "--embedding", "8", "--batch", "32", "--threads", "1", "--out", output], presses: 1, summaryOnStdout: true);
+        Assert.Contains("Stopped by Ctrl-C", err);
+        Translator.Load(output).Model.Dispose();
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void CaptionTrain_CtrlC_StopsSavesSaysSo_AndExits130()
+    {
+        RequiredData.Dataset("flickr8k");
+        var output = Path.Combine(dir, "caption");
+        var err = Interrupt(output, ["caption", "train", "--max-images", "12", "--epochs", "100000", "--hidden", "16", "--embedding", "8",
+            "--min-count", "1", "--cache", Path.Combine(dir, "cache"), "--threads", "1", "--out", output], presses: 1, summaryOnStdout: true);
+        Assert.Contains("Stopped by Ctrl-C", err);
+        Captioner.Load(output).Model.Dispose();
     }
 
     [Fact]
