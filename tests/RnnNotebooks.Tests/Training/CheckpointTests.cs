@@ -294,17 +294,9 @@ public class CheckpointTests : IDisposable
         Assert.Contains(optimizerPath, e.Message);
     }
 
-    /// <summary>A process that has ended: its number names no live process (for the test's short life).</summary>
-    static int EndedProcessId()
-    {
-        using var ended = System.Diagnostics.Process.Start("true")!;
-        ended.WaitForExit();
-        return ended.Id;
-    }
-
     string Leftover(string name, int pid, DateTime? written = null)
     {
-        var path = Path.Combine(dir.FullName, $"{name}.{pid}.{Guid.NewGuid():N}.tmp");
+        var path = TestProcesses.TempName(Path.Combine(dir.FullName, name), pid);
         File.WriteAllBytes(path, new byte[1000]);
         if (written is { } w) File.SetLastWriteTimeUtc(path, w);
         return path;
@@ -315,12 +307,11 @@ public class CheckpointTests : IDisposable
     {
         // A second Ctrl-C or a kill in the middle of a save leaves NAME.PID.GUID.tmp files; nothing else removes them.
         TrainAndSave().Dispose();
-        using var live = System.Diagnostics.Process.Start("sleep", "60")!;
+        using var live = TestProcesses.Live();
         try
         {
-            Thread.Sleep(50);   // the live writer's file is written after it started
-            var dead = Leftover(Checkpoint.ModelFile, EndedProcessId());
-            var deadManifest = Leftover(Checkpoint.ManifestFile, EndedProcessId());
+            var dead = Leftover(Checkpoint.ModelFile, TestProcesses.EndedId());
+            var deadManifest = Leftover(Checkpoint.ManifestFile, TestProcesses.EndedId());
             var reused = Leftover(Checkpoint.OptimizerFile, live.Id, written: DateTime.UtcNow.AddHours(-1));   // before that process began
             var fresh = Leftover(Checkpoint.ModelFile, live.Id);
             var mineUnclaimed = Leftover(Checkpoint.ModelFile, Environment.ProcessId);
