@@ -67,7 +67,13 @@ static class Cli
         }
         var parsed = root.Parse(args);
         var name = CommandPath(parsed.CommandResult.Command);
-        if (parsed.Action is HelpAction) return parsed.Invoke(config);
+        if (parsed.Action is HelpAction)
+        {
+            // Help leaves hidden commands out, even the one it was asked about (rnn docs -h printed nothing); the
+            // tree is built for this run alone, so showing it here changes nothing else.
+            parsed.CommandResult.Command.Hidden = false;
+            return parsed.Invoke(config);
+        }
         if (parsed.Errors.Count > 0)
         {
             // A misspelt subcommand also reports that none was given; the unknown word is the news.

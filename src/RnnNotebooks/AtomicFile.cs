@@ -17,7 +17,7 @@ public static class AtomicFile
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var temp = $"{full}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        var temp = TempFiles.Claim(full);
         try
         {
             write(temp);
@@ -25,7 +25,7 @@ public static class AtomicFile
         }
         finally
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            TempFiles.Release(temp);
         }
     }
 }

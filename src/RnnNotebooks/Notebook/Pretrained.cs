@@ -117,7 +117,8 @@ public static class Pretrained
     {
         var parent = Path.GetDirectoryName(target)!;
         Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        TempFiles.RemoveStale(parent);
+        var temp = TempFiles.Claim(Path.Combine(parent, "." + name));
         var old = temp[..^".tmp".Length] + ".old";
         Directory.CreateDirectory(temp);
         try
@@ -136,7 +137,7 @@ public static class Pretrained
         }
         finally
         {
-            if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            TempFiles.Release(temp);
         }
     }
 

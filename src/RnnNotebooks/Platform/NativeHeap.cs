@@ -20,6 +20,10 @@ namespace RnnNotebooks.Platform;
 public static partial class NativeHeap
 {
     static int unavailable;   // 1 once malloc_trim turned out not to exist here (not glibc)
+    static int trims;
+
+    /// <summary>How many times <see cref="Trim"/> made the call in this process.</summary>
+    internal static int Trims => Volatile.Read(ref trims);
 
     /// <summary>
     /// Returns the C heap's free pages to the operating system (glibc's <c>malloc_trim(0)</c>). Nothing is freed that
@@ -33,6 +37,7 @@ public static partial class NativeHeap
         try
         {
             MallocTrim(0);
+            Interlocked.Increment(ref trims);
             return true;
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)

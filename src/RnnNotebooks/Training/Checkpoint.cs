@@ -22,8 +22,9 @@ namespace RnnNotebooks.Training;
 /// carries its hash (<c>model.1f2e3d4c5b6a7980.bin</c>), so a new save never writes over a file the current
 /// <c>checkpoint.json</c> lists; the new <c>checkpoint.json</c> is renamed into place last, and only then are
 /// the files it no longer lists deleted. If any write fails (a full disk, a crash), the previous
-/// <c>checkpoint.json</c> and every file it names are untouched. <see cref="PathOf"/> finds a file by its
-/// plain name (<see cref="ModelFile"/>); <see cref="Locate"/> also finds the files that checkpoints of earlier
+/// <c>checkpoint.json</c> and every file it names are untouched; the temporary files a killed save leaves behind are
+/// removed by the next save into the folder (<see cref="TempFiles.RemoveStale"/>: never one a live save is writing).
+/// <see cref="PathOf"/> finds a file by its plain name (<see cref="ModelFile"/>); <see cref="Locate"/> also finds the files that checkpoints of earlier
 /// versions wrote beside themselves under their plain names.</para>
 /// <para><see cref="Load"/> checks everything it needs before it changes anything: a missing, truncated or
 /// corrupt file, or weights whose names or shapes do not fit the model, throw
@@ -62,6 +63,7 @@ public static class Checkpoint
         ArgumentNullException.ThrowIfNull(state);
         var helper = optimizer is null ? null : AsSavable(optimizer);
         Directory.CreateDirectory(dir);
+        TempFiles.RemoveStale(dir);
         var earlier = EarlierNames(dir);
 
         var writers = new List<(string Name, Action<BinaryWriter> Write)> { (ModelFile, w => model.save(w)) };
@@ -90,6 +92,7 @@ public static class Checkpoint
         ArgumentNullException.ThrowIfNull(files);
         var manifest = ReadManifest(dir);
         foreach (var name in files.Keys) CheckExtraName(name, nameof(files));
+        TempFiles.RemoveStale(dir);
         var written = files.Select(f => WriteHashed(dir, f.Key, f.Value)).ToList();
         var kept = manifest.Files.Where(f => !files.ContainsKey(f.Name));
         Commit(dir, manifest with { FormatVersion = FormatVersion, SavedUtc = DateTimeOffset.UtcNow, Files = [.. kept, .. written] },
@@ -281,7 +284,7 @@ public static class Checkpoint
     static CheckpointFile WriteHashed(string dir, string name, Action<BinaryWriter> write)
     {
         BeforeWrite?.Invoke(name);
-        var temp = Path.Combine(dir, $"{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var temp = TempFiles.Claim(Path.Combine(dir, name));
         try
         {
             WriteSynced(temp, write);
@@ -292,7 +295,7 @@ public static class Checkpoint
         }
         finally
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            TempFiles.Release(temp);
         }
     }
 

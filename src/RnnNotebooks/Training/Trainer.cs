@@ -127,11 +127,13 @@ public static class Trainer
             var (reason, message) = stop ?? (StopReason.Completed,
                 $"Completed {options.Epochs} epochs ({step} steps) in {Elapsed:0.0} s of training.");
             if (stop is not null && windowSteps > 0) ReportWindow();
-            ReleaseFreedMemory(force: true);
 
             var final = State(reason, message);
             using (torch.NewDisposeScope())
                 foreach (var hook in hooks) hook.OnTrainingEnd(final);
+            // After the hooks, as at an epoch's end: the trim walks every arena of the C heap, where glibc aborts if a
+            // native library damaged one; the checkpoint a hook saves must already be on disk then.
+            ReleaseFreedMemory(force: true);
             return final;
         }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RnnNotebooks.Captioning;
 using RnnNotebooks.Data;
+using RnnNotebooks.Tests.Data;
 using RnnNotebooks.Tests.Models;
 using RnnNotebooks.Tests.Training;
 using RnnNotebooks.Text;
@@ -190,7 +191,7 @@ public sealed class TrainingReliabilityTests : IDisposable
     [Fact]
     public void TranslateTrain_Twice_ResumesTheSameOptions_RefusesOthers_AndNeverReplacesTheFinishedModel()
     {
-        if (!Datasets.Locate("fra-eng").IsPresent) return;   // needs the real data; SharedDataTests reports absence
+        RequiredData.Dataset("fra-eng");
         var output = Path.Combine(dir, "translate");
         string[] Tiny(string hidden = "8") => ["translate", "train", "--data", "fra-eng", "--max-pairs", "300", "--epochs", "1", "--hidden", hidden,
             "--embedding", "8", "--batch", "32", "--threads", "1", "--out", output];
@@ -215,7 +216,7 @@ public sealed class TrainingReliabilityTests : IDisposable
     [Fact]
     public void CaptionTrain_IntoAFolderOfAnotherModel_RefusesBeforePreparingFeatures()
     {
-        if (!Datasets.Locate("flickr8k").IsPresent) return;   // needs the captions; SharedDataTests reports absence
+        RequiredData.Dataset("flickr8k");
         var folder = SaveUntrainedCaptioner();
         var before = Fingerprint(folder);
         var clock = Stopwatch.StartNew();
@@ -247,41 +248,80 @@ public sealed class TrainingReliabilityTests : IDisposable
         captioner.Model.Dispose();
     }
 
+    /// <summary><c>rnn</c> in its own process, its output collected as it comes.</summary>
+    sealed class RnnProcess : IDisposable
+    {
+        readonly Process process;
+        readonly System.Collections.Concurrent.ConcurrentQueue<string> errors = new();
+        readonly System.Text.StringBuilder stdout = new();
+
+        public RnnProcess(string[] args)
+        {
+            var rnn = typeof(RnnNotebooks.Cli.Cli).Assembly.Location;
+            Assert.True(File.Exists(Path.ChangeExtension(rnn, ".runtimeconfig.json")), $"no runtimeconfig beside {rnn}");
+            // A test host started in the background by a shell without job control has SIGINT ignored, and a child
+            // inherits that: the runtime would never see the Ctrl-C. env gives the child the default disposition back.
+            var start = new ProcessStartInfo("env") { RedirectStandardError = true, RedirectStandardOutput = true };
+            foreach (var a in (string[])["--default-signal=INT", "dotnet", rnn, .. args]) start.ArgumentList.Add(a);
+            process = Process.Start(start)!;
+            process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) errors.Enqueue(line); };
+            process.BeginErrorReadLine();
+            process.OutputDataReceived += (_, e) => { if (e.Data is { } line) lock (stdout) stdout.AppendLine(line); };
+            process.BeginOutputReadLine();
+        }
+
+        public bool HasExited => process.HasExited;
+
+        public string Errors => string.Join("\n", errors);
+
+        public string Output { get { lock (stdout) return stdout.ToString(); } }
+
+        /// <summary>Sends SIGINT, as Ctrl-C in a terminal does.</summary>
+        public void CtrlC()
+        {
+            using var kill = Process.Start("kill", ["-INT", process.Id.ToString()])!;
+            kill.WaitForExit();
+        }
+
+        /// <summary>Waits for the end (at most <paramref name="limit"/>) and returns the exit code (128 + the signal when a
+        /// signal ended it).</summary>
+        public int Exit(TimeSpan limit)
+        {
+            Assert.True(process.WaitForExit(limit), $"rnn did not end within {limit}:\n{Errors}");
+            process.WaitForExit();
+            return process.ExitCode;
+        }
+
+        public void Dispose()
+        {
+            if (!process.HasExited) process.Kill();
+            process.Dispose();
+        }
+    }
+
     /// <summary>Runs <c>rnn</c> with <paramref name="args"/> in its own process, sends it SIGINT (Ctrl-C) half a second
     /// after <paramref name="output"/> first holds a checkpoint (<paramref name="presses"/> times, 20 ms apart), and checks
-    /// that it then ends with 130, printing nothing on stdout; returns what it wrote to stderr.</summary>
-    static string Interrupt(string output, string[] args, int presses)
+    /// that it then ends with 130, printing nothing on stdout (or, with <paramref name="summaryOnStdout"/>, a summary that
+    /// says it was cancelled); returns what it wrote to stderr.</summary>
+    static string Interrupt(string output, string[] args, int presses, bool summaryOnStdout = false)
     {
-        var rnn = typeof(RnnNotebooks.Cli.Cli).Assembly.Location;
-        Assert.True(File.Exists(Path.ChangeExtension(rnn, ".runtimeconfig.json")), $"no runtimeconfig beside {rnn}");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in (string[])[rnn, .. args]) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) errors.Enqueue(line); };
-        process.BeginErrorReadLine();
-        var stdout = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is { } line) lock (stdout) stdout.AppendLine(line); };
-        process.BeginOutputReadLine();
+        using var rnn = new RnnProcess(args);
         var clock = Stopwatch.StartNew();
-        while (!File.Exists(Path.Combine(output, Checkpoint.ManifestFile)) && clock.Elapsed < TimeSpan.FromMinutes(2) && !process.HasExited)
+        while (!File.Exists(Path.Combine(output, Checkpoint.ManifestFile)) && clock.Elapsed < TimeSpan.FromMinutes(2) && !rnn.HasExited)
             Thread.Sleep(100);
-        Assert.False(process.HasExited, string.Join("\n", errors));
+        Assert.False(rnn.HasExited, rnn.Errors);
         Thread.Sleep(500);
 
         for (var i = 0; i < presses; i++)
         {
             if (i > 0) Thread.Sleep(20);
-            using var kill = Process.Start("kill", ["-INT", process.Id.ToString()])!;
-            kill.WaitForExit();
+            rnn.CtrlC();
         }
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "Ctrl-C should stop training within a step");
-        process.WaitForExit();
-
-        var err = string.Join("\n", errors);
-        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {err}");
-        Assert.Equal("", stdout.ToString());
-        return err;
+        var code = rnn.Exit(TimeSpan.FromMinutes(1));
+        Assert.True(code == 130, $"exit {code}: {rnn.Errors}");
+        if (summaryOnStdout) Assert.Contains(nameof(StopReason.Cancelled), rnn.Output);
+        else Assert.Equal("", rnn.Output);
+        return rnn.Errors;
     }
 
     /// <summary><see cref="Interrupt"/> once: the command stops, saves and says so.</summary>
@@ -331,6 +371,29 @@ public sealed class TrainingReliabilityTests : IDisposable
     }
 
     [Fact]
+    public void TranslateTrain_CtrlC_StopsSavesSaysSo_AndExits130()
+    {
+        RequiredData.Dataset("fra-eng");
+        var output = Path.Combine(dir, "translate");
+        var err = Interrupt(output, ["translate", "train", "--data", "fra-eng", "--max-pairs", "300", "--epochs", "100000", "--hidden", "8",
+            "--embedding", "8", "--batch", "32", "--threads", "1", "--out", output], presses: 1, summaryOnStdout: true);
+        Assert.Contains("Stopped by Ctrl-C", err);
+        Translator.Load(output).Model.Dispose();
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void CaptionTrain_CtrlC_StopsSavesSaysSo_AndExits130()
+    {
+        RequiredData.Dataset("flickr8k");
+        var output = Path.Combine(dir, "caption");
+        var err = Interrupt(output, ["caption", "train", "--max-images", "12", "--epochs", "100000", "--hidden", "16", "--embedding", "8",
+            "--min-count", "1", "--cache", Path.Combine(dir, "cache"), "--threads", "1", "--out", output], presses: 1, summaryOnStdout: true);
+        Assert.Contains("Stopped by Ctrl-C", err);
+        Captioner.Load(output).Model.Dispose();
+    }
+
+    [Fact]
     [Trait("Category", "Slow")]
     public void AsrTrain_CtrlC_StopsKeepsTheBestModelSaysSo_AndExits130()
     {
@@ -346,5 +409,51 @@ public sealed class TrainingReliabilityTests : IDisposable
             "--layers", "1", "--threads", "1", "--out", output]);
         Assert.NotNull(Checkpoint.PathOf(output, RunFolder.OptionsFile));
         RnnNotebooks.Speech.SpeechRecognizer.Load(output).Dispose();
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void LmTrain_CtrlCAtRandomMoments_AlwaysExits130_LeavesALoadableCheckpoint_AndNoHeapError()
+    {
+        // Issue 33 saw glibc's "corrupted size vs. prev_size" once after a Ctrl-C. Each round resumes the folder and is
+        // interrupted at a random moment: while starting, loading, training, or saving; once or twice.
+        var output = Path.Combine(dir, "lm");
+        var args = TinyLm(Text(), output, "--epochs", "100000", "--threads", "1");
+        InterruptOnceSaved(output, args);
+        var random = new Random(33);
+        for (var round = 0; round < 12; round++)
+        {
+            var wait = TimeSpan.FromMilliseconds(random.Next(200, 4000));
+            var presses = round % 4 == 3 ? 2 : 1;
+            using var rnn = new RnnProcess(args);
+            Thread.Sleep(wait);
+            Assert.False(rnn.HasExited, rnn.Errors);
+            for (var i = 0; i < presses; i++)
+            {
+                if (i > 0) Thread.Sleep(random.Next(0, 300));
+                rnn.CtrlC();
+            }
+            var code = rnn.Exit(TimeSpan.FromMinutes(1));
+            var said = $"round {round} (Ctrl-C x{presses} after {wait.TotalMilliseconds} ms): exit {code}\n{rnn.Errors}";
+            Assert.True(code == 130, said);
+            foreach (var word in new[] { "corrupted", "double free", "free(): ", "malloc(): ", "   at " })
+                Assert.False(rnn.Errors.Contains(word, StringComparison.Ordinal), said);
+            var loaded = RnnNotebooks.Models.LanguageModelCheckpoint.Load(output, m => new FastAdam(m.parameters(), 0.01));
+            loaded.Model.Dispose();
+            loaded.Optimizer!.Dispose();
+            loaded.CarriedState?.Dispose();
+        }
+
+        // A last round stopped once training runs: its save also removes what the killed saves left behind.
+        using (var last = new RnnProcess(args))
+        {
+            var clock = Stopwatch.StartNew();
+            while (!last.Errors.Contains("resuming") && !last.HasExited && clock.Elapsed < TimeSpan.FromMinutes(1)) Thread.Sleep(50);
+            Thread.Sleep(500);
+            last.CtrlC();
+            Assert.Equal(130, last.Exit(TimeSpan.FromMinutes(1)));
+            Assert.Contains("Stopped by Ctrl-C", last.Errors);
+        }
+        Assert.Empty(Directory.GetFiles(output, "*.tmp"));
     }
 }

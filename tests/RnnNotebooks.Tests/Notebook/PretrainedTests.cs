@@ -164,6 +164,36 @@ public sealed class PretrainedTests : IDisposable
     }
 
     [Fact]
+    public void Prepare_RemovesTheTempFolderOfAKilledSave_ButNotOneALiveProcessIsWriting()
+    {
+        Directory.CreateDirectory(root);
+        string Leftover(int pid)
+        {
+            var folder = TestProcesses.TempName(Path.Combine(root, "." + Name), pid);
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, "losses.txt"), "1");
+            return folder;
+        }
+        var dead = Leftover(TestProcesses.EndedId());
+        using var live = TestProcesses.Live();
+        try
+        {
+            var writing = Leftover(live.Id);
+
+            Prepare();
+
+            Assert.False(Directory.Exists(dead), "the temp folder of an ended process");
+            Assert.True(Directory.Exists(writing), "a live process's temp folder must be kept");
+            Assert.Equal([1.5, 2.25, 1], Run(Full(pretrained: root)));
+        }
+        finally
+        {
+            live.Kill();
+            live.WaitForExit();
+        }
+    }
+
+    [Fact]
     public void Prepare_SaveThatFails_LeavesNoFolder_AndKeepsTheEarlierModel()
     {
         Prepare();

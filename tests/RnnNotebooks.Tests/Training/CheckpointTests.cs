@@ -293,4 +293,57 @@ public class CheckpointTests : IDisposable
         var e = Assert.Throws<FileNotFoundException>(() => Checkpoint.Load(dir.FullName, model, adam));
         Assert.Contains(optimizerPath, e.Message);
     }
+
+    string Leftover(string name, int pid, DateTime? written = null)
+    {
+        var path = TestProcesses.TempName(Path.Combine(dir.FullName, name), pid);
+        File.WriteAllBytes(path, new byte[1000]);
+        if (written is { } w) File.SetLastWriteTimeUtc(path, w);
+        return path;
+    }
+
+    [Fact]
+    public void Save_RemovesTheTempFilesOfAKilledSave_ButNeverOneALiveWriterMayStillWrite()
+    {
+        // A second Ctrl-C or a kill in the middle of a save leaves NAME.PID.GUID.tmp files; nothing else removes them.
+        TrainAndSave().Dispose();
+        using var live = TestProcesses.Live();
+        try
+        {
+            var dead = Leftover(Checkpoint.ModelFile, TestProcesses.EndedId());
+            var deadManifest = Leftover(Checkpoint.ManifestFile, TestProcesses.EndedId());
+            var reused = Leftover(Checkpoint.OptimizerFile, live.Id, written: DateTime.UtcNow.AddHours(-1));   // before that process began
+            var fresh = Leftover(Checkpoint.ModelFile, live.Id);
+            var mineUnclaimed = Leftover(Checkpoint.ModelFile, Environment.ProcessId);
+            var mineWriting = TempFiles.Claim(Path.Combine(dir.FullName, Checkpoint.ModelFile));
+            File.WriteAllBytes(mineWriting, [1, 2, 3]);
+            var unrelated = Path.Combine(dir.FullName, "notes.tmp");
+            File.WriteAllText(unrelated, "a user's file");
+            try
+            {
+                using var expected = TrainAndSave();
+
+                Assert.False(File.Exists(dead), "a leftover of an ended process");
+                Assert.False(File.Exists(deadManifest), "a leftover manifest of an ended process");
+                Assert.False(File.Exists(reused), "a leftover older than the live process of that number");
+                Assert.False(File.Exists(mineUnclaimed), "a leftover of an earlier process of this number");
+                Assert.True(File.Exists(fresh), "a live process's temp file must be kept");
+                Assert.True(File.Exists(mineWriting), "a temp file this process is writing must be kept");
+                Assert.True(File.Exists(unrelated), "only the writers' own temp names are touched");
+                var (_, output) = LoadAndRun();
+                using var actual = output;
+                Assert.True(Same(actual, expected));
+            }
+            finally
+            {
+                TempFiles.Release(mineWriting);
+            }
+            Assert.False(File.Exists(mineWriting));
+        }
+        finally
+        {
+            live.Kill();
+            live.WaitForExit();
+        }
+    }
 }

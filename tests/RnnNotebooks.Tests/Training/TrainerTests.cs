@@ -272,4 +272,34 @@ public class TrainerTests : IDisposable
         Assert.Equal(history.Epochs.Select(e => e with { Metrics = null! }), copy.Epochs.Select(e => e with { Metrics = null! }));
         Assert.Equal((history.StopReason, history.StopMessage), (copy.StopReason, copy.StopMessage));
     }
+
+    sealed class TrimsAtTheEnd : IEpochHook
+    {
+        public int? Seen { get; private set; }
+
+        public void OnEpochEnd(EpochEnd end) { }
+
+        public void OnTrainingEnd(TrainingState state) => Seen = RnnNotebooks.Platform.NativeHeap.Trims;
+    }
+
+    [Fact]
+    public void Fit_StoppedEarly_RunsTheEndHooks_BeforeItTrimsTheHeap()
+    {
+        // The trim walks the whole C heap, where glibc aborts on damage a native library did; the checkpoint the end
+        // hook saves must be on disk before that (issue 33: a Ctrl-C once ended in "corrupted size vs. prev_size" and
+        // saved nothing).
+        Assert.SkipUnless(RnnNotebooks.Platform.NativeHeap.Trim(), "no malloc_trim on this system");
+        var hook = new TrimsAtTheEnd();
+        using var cancel = new CancellationTokenSource();
+        Seeds.Set(1);
+        using var model = new MeanRegressor(numHiddens: 8);
+        using var optimizer = optim.Adam(model.parameters(), lr: 0.02);
+
+        var state = Trainer.Fit(model, optimizer, problem.Batches, TinyProblem.Loss(model), new TrainerOptions(Epochs: 5),
+            progress: _ => cancel.Cancel(), cancellationToken: cancel.Token, hooks: [hook]);
+
+        Assert.Equal(StopReason.Cancelled, state.History.StopReason);
+        Assert.NotNull(hook.Seen);
+        Assert.True(RnnNotebooks.Platform.NativeHeap.Trims > hook.Seen, "the heap was trimmed before the end hooks ran");
+    }
 }
