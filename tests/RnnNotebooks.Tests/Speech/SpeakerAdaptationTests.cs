@@ -9,6 +9,8 @@ using static TorchSharp.torch;
 
 namespace RnnNotebooks.Tests.Speech;
 
+// Compares the process-wide live-tensor count, which tests running beside it would move.
+[Collection(RnnNotebooks.Tests.Training.TorchGlobalState.Name)]
 public sealed class SpeakerAdaptationTests
 {
     public SpeakerAdaptationTests() => SingleThreadedTorch.Ensure();

@@ -4,6 +4,8 @@ using static TorchSharp.torch;
 
 namespace RnnNotebooks.Tests.Training;
 
+// Compares the process-wide live-tensor count, which tests running beside it would move.
+[Collection(RnnNotebooks.Tests.Training.TorchGlobalState.Name)]
 public class PrefetchTests
 {
     /// <summary>Items built the way a batch pipeline builds them: temporaries, a seeded generator, one kept tensor.</summary>
