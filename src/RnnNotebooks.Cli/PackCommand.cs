@@ -17,7 +17,8 @@ static class PackCommand
         {
             Description = "the datasets to include, by name (rnn data list), or none (default: every dataset)",
             HelpName = "NAME",
-            AllowMultipleArgumentsPerToken = true,
+            // One name list per --datasets (comma-separated): with several tokens per option, DIR would be read as a name.
+            AllowMultipleArgumentsPerToken = false,
         };
         var force = CliOptions.Flag("--force", "replace DIR when it is not empty");
         var command = new Command("pack", "Write a folder for machines without internet: datasets, NuGet packages, notebook tools, image features.")

@@ -18,6 +18,8 @@ public sealed class SetupReliabilityTests
         CliCase.Of(2, "'--forse'", "pack", Pack, "--forse"),
         CliCase.Of(2, "--os amiga", "pack", Pack, "--os", "amiga"),
         CliCase.Of(2, "--datasets nope", "pack", Pack, "--datasets", "nope"),
+        CliCase.Of(2, "--datasets nope", "pack", "--datasets", "nope", Pack),   // DIR after the option is not a dataset name
+        CliCase.Of(2, "--datasets nope: no such dataset", "pack", "--datasets", "fsdd,nope", Pack),
         CliCase.Of(0, "cli", "docs", "-h"),
         CliCase.Of(0, "--out", "docs", "cli", "--help"),
         CliCase.Of(2, "usage: rnn docs cli", "docs"),
