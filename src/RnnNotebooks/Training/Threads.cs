@@ -32,8 +32,8 @@ public static class Threads
     public const string EnvironmentVariable = "RNN_THREADS";
 
     /// <summary>Training steps below this many floating-point operations run on one thread on ≤ 2 cores.</summary>
-    // Measured 2026-11-25 on the 2-core dev machine (TorchSharp 0.107, nn.LSTM input 32, 35 steps, Adam; ms per
-    // training step, 1 thread vs 2; other jobs were running, load average 3-4, so 2-thread numbers are noisy):
+    // Measured on a 2-core machine (TorchSharp 0.107, nn.LSTM input 32, 35 steps, Adam; ms per
+    // training step, 1 thread vs 2; other jobs were running, so the 2-thread numbers are noisy):
     //   hidden  32, batch 16, 0.03 GFLOP:   1.3-2.6 vs 1.7-89
     //   hidden  64, batch 32, 0.17 GFLOP:   3.8-9.9 vs 3.8-52
     //   hidden 128, batch 32, 0.55 GFLOP:    10-31  vs 6.1-25
