@@ -14,7 +14,7 @@ namespace RnnNotebooks;
 /// was reused, e.g. a container whose process is always number 1); a temp file of this very process only when no
 /// write of this process holds it. Introduced in 00-getting-started.
 /// </remarks>
-static partial class TempFiles
+public static partial class TempFiles
 {
     static readonly ConcurrentDictionary<string, byte> Writing = new(StringComparer.Ordinal);
 
@@ -48,12 +48,14 @@ static partial class TempFiles
 
     /// <summary>Deletes the temp files and folders in <paramref name="folder"/> that no live write can own (see the remarks);
     /// returns how many. One that cannot be deleted is left for a later call.</summary>
-    public static int RemoveStale(string folder)
+    /// <param name="folder">The folder the temp names are in (not searched below).</param>
+    /// <param name="target">Only the temp names of this file or folder name, e.g. in a folder the user chose.</param>
+    public static int RemoveStale(string folder, string? target = null)
     {
         ArgumentNullException.ThrowIfNull(folder);
         if (!Directory.Exists(folder)) return 0;
         var removed = 0;
-        foreach (var path in Directory.EnumerateFileSystemEntries(folder, "*.tmp"))
+        foreach (var path in Directory.EnumerateFileSystemEntries(folder, target is null ? "*.tmp" : target + ".*.tmp"))
         {
             var match = TempName().Match(Path.GetFileName(path));
             if (!match.Success || !int.TryParse(match.Groups[1].ValueSpan, out var pid)) continue;

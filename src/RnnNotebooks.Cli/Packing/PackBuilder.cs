@@ -69,7 +69,10 @@ public static class PackBuilder
         if (free < plan.Bytes + (64L << 20))
             throw new IOException($"{parent}: {free / 1e6:N0} MB free, the pack needs {plan.Bytes / 1e6:N0} MB. Choose a folder on a larger disk.");
 
-        var temp = Path.Combine(parent, $".{Path.GetFileName(target)}.partial-{Guid.NewGuid():N}");
+        // A pack killed while copying leaves its hidden temp folder beside the target; the next pack there removes it.
+        var hidden = "." + Path.GetFileName(target);
+        TempFiles.RemoveStale(parent, hidden);
+        var temp = TempFiles.Claim(Path.Combine(parent, hidden));
         try
         {
             var sums = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -123,7 +126,7 @@ public static class PackBuilder
         }
         finally
         {
-            if (System.IO.Directory.Exists(temp)) System.IO.Directory.Delete(temp, recursive: true);
+            TempFiles.Release(temp);
         }
     }
 

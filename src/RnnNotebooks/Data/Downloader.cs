@@ -15,6 +15,12 @@ internal static class Downloader
     public static async Task FetchAllAsync(
         DatasetInfo info, string directory, IReadOnlyList<DatasetFile> files, DatasetOptions options, CancellationToken ct)
     {
+        // A fetch killed mid-file (Ctrl-C twice, SIGKILL, a power cut) leaves its temp file; the next fetch removes it.
+        foreach (var folder in files.Select(f => Path.GetDirectoryName(FinalPath(directory, f))!).Distinct(StringComparer.Ordinal))
+        {
+            TempFiles.RemoveStale(folder);
+        }
+
         var done = 0;
         long bytes = 0;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.MaxParallelDownloads), CancellationToken = ct };
@@ -34,9 +40,9 @@ internal static class Downloader
             throw new InvalidOperationException($"{info.Name}/{file.Path} has no automatic source.");
         }
 
-        var finalPath = Path.Combine(directory, file.Path.Replace('/', Path.DirectorySeparatorChar));
+        var finalPath = FinalPath(directory, file);
         Directory.CreateDirectory(Path.GetDirectoryName(finalPath)!);
-        var temp = $"{finalPath}.{Guid.NewGuid():N}.part";
+        var temp = TempFiles.Claim(finalPath);
         var url = file.Source == FileSource.Url ? UrlFor(info, file, options) : null;
         var from = url is null ? "from the copy embedded in RnnNotebooks.dll" : $"downloaded from {url}";
         try
@@ -89,9 +95,12 @@ internal static class Downloader
         }
         finally
         {
-            TryDelete(temp);
+            TryRelease(temp);
         }
     }
+
+    private static string FinalPath(string directory, DatasetFile file) =>
+        Path.Combine(directory, file.Path.Replace('/', Path.DirectorySeparatorChar));
 
     private static async Task<(long Written, int LastByte)> DownloadAsync(
         DatasetInfo info, DatasetFile file, Uri url, string finalPath, Stream output, IncrementalHash hash,
@@ -188,15 +197,15 @@ internal static class Downloader
         return new Uri(root, relative);
     }
 
-    private static void TryDelete(string path)
+    private static void TryRelease(string temp)
     {
         try
         {
-            File.Delete(path);
+            TempFiles.Release(temp);
         }
         catch (IOException)
         {
-            // Best effort: a leftover *.part file is harmless and never read.
+            // Best effort: a leftover temp file is never read, and the next fetch into this folder removes it.
         }
         catch (UnauthorizedAccessException)
         {

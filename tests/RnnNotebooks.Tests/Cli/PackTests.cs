@@ -179,6 +179,39 @@ public sealed class PackTests : IDisposable
     }
 
     [Fact]
+    public void Build_RemovesTheTempFolderOfAKilledPack_ButNotALiveOnes_OrAnotherTargets()
+    {
+        // A pack killed while copying (Ctrl-C twice, SIGKILL) leaves .TARGET.PID.GUID.tmp/ beside the target.
+        var root = StandardClone();
+        using var live = TestProcesses.Live();
+        try
+        {
+            string Leftover(string target, int pid)
+            {
+                var folder = TestProcesses.TempName(temp.Combine(target), pid);
+                Directory.CreateDirectory(Path.Combine(folder, "nuget"));
+                File.WriteAllText(Path.Combine(folder, "nuget", "half.nupkg"), "half a copy");
+                return folder;
+            }
+            var dead = Leftover(".pack", TestProcesses.EndedId());
+            var fresh = Leftover(".pack", live.Id);
+            var other = Leftover(".other-pack", TestProcesses.EndedId());
+
+            PackBuilder.Build(Options(root, temp.Combine("pack")));
+
+            Assert.False(Directory.Exists(dead), "the temp folder of an ended pack");
+            Assert.True(Directory.Exists(fresh), "a live pack's temp folder must be kept");
+            Assert.True(Directory.Exists(other), "only this target's temp names are touched");
+            Assert.Equal(2, Directory.GetDirectories(temp.Path, ".*.tmp").Length);
+        }
+        finally
+        {
+            live.Kill();
+            live.WaitForExit();
+        }
+    }
+
+    [Fact]
     public void Build_NonEmptyTarget_IsRefused_ThenReplacedWithForce()
     {
         var root = StandardClone();

@@ -24,7 +24,7 @@ public sealed class DownloadTests : IDisposable
     private string FinalPath(string relative) => Path.Combine(Cache, fixture.Name, relative);
 
     private string[] LeftoverTempFiles() =>
-        Directory.Exists(Cache) ? Directory.GetFiles(Cache, "*.part", SearchOption.AllDirectories) : [];
+        Directory.Exists(Cache) ? Directory.GetFiles(Cache, "*.tmp", SearchOption.AllDirectories) : [];
 
     [Fact]
     public void Download_GoodFiles_LandVerifiedWithNoTempFilesLeft()
@@ -263,6 +263,39 @@ public sealed class DownloadTests : IDisposable
         Assert.True(Datasets.Ensure(info, Options(server)).IsPresent);
         Assert.Equal(6 - have, server.Requests.Count);
         Assert.Empty(LeftoverTempFiles());
+    }
+
+    [Fact]
+    public void Ensure_RemovesTheTempFilesOfAKilledFetch_ButNotALiveOnes()
+    {
+        // A fetch killed in the middle of a file (a second Ctrl-C, SIGKILL) leaves NAME.PID.GUID.tmp beside it.
+        var (info, _) = ServedInAnotherVersion(3);
+        var images = Path.Combine(Cache, info.Name, "images");
+        Directory.CreateDirectory(images);
+        using var live = TestProcesses.Live();
+        try
+        {
+            string Leftover(int pid)
+            {
+                var path = TestProcesses.TempName(Path.Combine(images, "001.jpg"), pid);
+                File.WriteAllBytes(path, new byte[100]);
+                return path;
+            }
+            var dead = Leftover(TestProcesses.EndedId());
+            var fresh = Leftover(live.Id);
+
+            using var server = LocalHttpServer.ServeFolder(Upstream);
+            Assert.True(Datasets.Ensure(info, Options(server)).IsPresent);
+
+            Assert.False(File.Exists(dead), "the temp file of an ended fetch");
+            Assert.True(File.Exists(fresh), "a live process's temp file must be kept");
+            Assert.Equal([fresh], LeftoverTempFiles());
+        }
+        finally
+        {
+            live.Kill();
+            live.WaitForExit();
+        }
     }
 
     [Fact]
