@@ -99,7 +99,7 @@ static class AsrTrainCommand
                     $"rss {NativeHeap.ResidentBytes() / 1e6:F0} MB");
             }
             if (TrainOne(seed + k, dirs[k], ensemble == 1 ? "" : $"model {k + 1} of {ensemble}, ") is { } member) members.Add(member);
-            else return TranslateCommand.Stopped(last!, dirs[k]);   // Ctrl-C: the best model so far is saved
+            else return CtrlC.Stopped(last!, dirs[k]) ?? CtrlC.ExitCode;   // Ctrl-C: the best model so far is saved
         }
         if (ensemble == 1) Console.WriteLine(JsonSerializer.Serialize(members[0], Json.Options));
         else

@@ -145,6 +145,7 @@ static class CaptionCommand
         var result = CaptionTraining.Train(captioner, splits.Train, splits.Dev, features,
             options with { TimeBudget = options.TimeBudget - clock.Elapsed is { } left && left > TimeSpan.Zero ? left : TimeSpan.FromTicks(1) },
             progress: p => Console.Error.WriteLine(p), log: Console.Error.WriteLine, existing, ctrlC.Token);
+        if (CtrlC.Stopped(result.State, output) is { } stopped) return stopped;
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["checkpoint"] = Path.GetFullPath(output),
@@ -154,7 +155,7 @@ static class CaptionCommand
             ["best_dev_bleu_4"] = Math.Round(result.BestDevBleu4, 2),
             ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         }, Json.Options));
-        return TranslateCommand.Stopped(result.State, output);
+        return 0;
     }
 
     /// <summary>The captioner of each checkpoint directory; several make an ensemble.</summary>

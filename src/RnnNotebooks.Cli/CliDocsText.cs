@@ -24,8 +24,9 @@ static class CliDocsText
         files first and `checkpoint.json` last, so an interrupted save (a full disk, a crash) leaves the previous model whole.
         Copy or move the whole folder; a file changed by hand no longer matches its hash and is refused.
 
-        **Ctrl-C** during training stops after the current step, saves the checkpoint, says so and exits with 130; run the same
-        command to continue. A second Ctrl-C quits at once, leaving the last saved checkpoint as it was.
+        **Ctrl-C** during training stops after the current step, saves the checkpoint, says so on stderr and exits with 130,
+        printing no result on stdout (a result there means a finished run); run the same command to continue. A second Ctrl-C
+        quits at once, leaving the last saved checkpoint as it was.
 
         Numbers are read the invariant way (`0.5`, not `0,5`) and must be finite; `--threads` is 0 (automatic, the default)
         or 1 up to the number of cores.

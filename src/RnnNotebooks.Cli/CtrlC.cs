@@ -1,3 +1,5 @@
+using RnnNotebooks.Training;
+
 namespace RnnNotebooks.Cli;
 
 /// <summary>
@@ -33,6 +35,15 @@ sealed class CtrlC : IDisposable
         Console.Error.WriteLine("\nCtrl-C: stopping after this step and saving the checkpoint; press Ctrl-C again to quit at once " +
             "(the last saved checkpoint stays as it is).");
         return true;
+    }
+
+    /// <summary>After a training command's recipe returns: when Ctrl-C stopped it, says so and how to continue (stderr) and
+    /// gives <see cref="ExitCode"/>, and the command prints no result (a result on stdout means a finished run); else null.</summary>
+    public static int? Stopped(TrainingState state, string output)
+    {
+        if (state.History.StopReason != StopReason.Cancelled) return null;
+        Console.Error.WriteLine($"Stopped by Ctrl-C at step {state.Step}; the checkpoint in {output} is saved. Run the same command to continue.");
+        return ExitCode;
     }
 
     // The source is not disposed: a late Ctrl-C on the signal thread may still cancel it, and it holds no timer.

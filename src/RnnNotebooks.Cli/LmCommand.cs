@@ -103,7 +103,7 @@ static class LmCommand
         display.Complete();
         var state = result.State;
         if (state.History.StopReason is StopReason.NonFiniteLoss) Console.Error.WriteLine(state.History.StopMessage);
-        if (state.History.StopReason is StopReason.Cancelled) return TranslateCommand.Stopped(state, output);
+        if (CtrlC.Stopped(state, output) is { } stopped) return stopped;
 
         var metrics = new JsonObject
         {

@@ -69,6 +69,7 @@ static class TranslateCommand
         using var ctrlC = new CtrlC();
         var result = TranslationTraining.Train(options, output, existing, Console.Error.WriteLine, p => Console.Error.WriteLine(p), ctrlC.Token);
         using var model = result.Translator.Model;
+        if (CtrlC.Stopped(result.State, output) is { } stopped) return stopped;
         Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["checkpoint"] = Path.GetFullPath(output),
@@ -79,15 +80,7 @@ static class TranslateCommand
             ["best_valid_bleu"] = Math.Round(result.BestValidBleu ?? 0, 2),
             ["seconds"] = Math.Round(result.Seconds, 1),
         }, Json.Options));
-        return Stopped(result.State, output);
-    }
-
-    /// <summary>The exit code of a finished training command: <see cref="CtrlC.ExitCode"/> after Ctrl-C, having said so.</summary>
-    internal static int Stopped(TrainingState state, string output)
-    {
-        if (state.History.StopReason != StopReason.Cancelled) return 0;
-        Console.Error.WriteLine($"Stopped by Ctrl-C at step {state.Step}; the checkpoint in {output} is saved. Run the same command to continue.");
-        return CtrlC.ExitCode;
+        return 0;
     }
 
     static Command Eval()
