@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using RnnNotebooks.Notebook;
 
 namespace RnnNotebooks.Cli;
@@ -125,7 +124,7 @@ public static class CourseRunner
 
         var errors = new List<string>();
         if (exitCode is null) errors.Add($"timed out after {timeout.TotalMinutes:F0} min");
-        if (File.Exists(executed)) errors.AddRange(FindErrors(executed));
+        if (File.Exists(executed)) errors.AddRange(NotebookErrors.Find(executed));
         else errors.Add($"dotnet-repl wrote no executed notebook; see {logPath}");
         if (exitCode is not null and not 0 && errors.Count == 0)
             errors.Add($"dotnet-repl exited with code {exitCode}; see {logPath}");
@@ -245,48 +244,6 @@ public static class CourseRunner
 
         lock (logFile) return (exitCode, clock.Elapsed, lines.TakeLast(12).ToList());
     }
-
-    /// <summary>
-    /// Every error in an executed notebook: <c>error</c> outputs (a cell threw or failed to compile) and
-    /// text written to standard error. Each entry names the cell (1-based) and its first lines.
-    /// </summary>
-    public static IReadOnlyList<string> FindErrors(string executedNotebook)
-    {
-        JsonNode? doc;
-        try
-        {
-            doc = JsonNode.Parse(File.ReadAllText(executedNotebook));
-        }
-        catch (JsonException e)
-        {
-            return [$"{executedNotebook}: not valid JSON ({e.Message})"];
-        }
-        var errors = new List<string>();
-        var cells = doc?["cells"]?.AsArray() ?? [];
-        for (var i = 0; i < cells.Count; i++)
-        {
-            foreach (var output in cells[i]?["outputs"]?.AsArray() ?? [])
-            {
-                var type = (string?)output?["output_type"];
-                if (type == "error")
-                {
-                    var text = $"{output?["ename"]}: {output?["evalue"]}";
-                    errors.Add($"cell {i + 1}: {FirstLines(text)}");
-                }
-                else if (type == "stream" && (string?)output?["name"] == "stderr")
-                {
-                    errors.Add($"cell {i + 1} wrote to stderr: {FirstLines(JoinText(output?["text"]))}");
-                }
-            }
-        }
-        return errors;
-    }
-
-    static string JoinText(JsonNode? text) =>
-        text is JsonArray lines ? string.Concat(lines.Select(l => (string?)l)) : (string?)text ?? "";
-
-    static string FirstLines(string text, int count = 6) =>
-        string.Join("\n", text.ReplaceLineEndings("\n").Split('\n').Where(l => l.Length > 0).Take(count));
 
     /// <summary>The dotnet executable that started this process, or <c>dotnet</c> from PATH.</summary>
     static string DotnetHost =>

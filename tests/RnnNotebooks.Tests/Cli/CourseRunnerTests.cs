@@ -85,7 +85,7 @@ public class CourseRunnerTests : IDisposable
     }
 
     [Fact]
-    public void FindErrors_ReportsErrorOutputsAndStderr_NotOrdinaryOutput()
+    public void NotebookErrors_ReportsErrorOutputsAndStderr_NotOrdinaryOutput()
     {
         var path = Path.Combine(repo.FullName, "executed.ipynb");
         File.WriteAllText(path, """
@@ -96,6 +96,6 @@ public class CourseRunnerTests : IDisposable
             ]}
             """);
 
-        Assert.Equal(["cell 2: Error: CS0103: x does not exist", "cell 3 wrote to stderr: warning: careful"], CourseRunner.FindErrors(path));
+        Assert.Equal(["cell 2: Error: CS0103: x does not exist", "cell 3 wrote to stderr: warning: careful"], NotebookErrors.Find(path));
     }
 }

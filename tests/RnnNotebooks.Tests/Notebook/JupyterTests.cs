@@ -26,7 +26,7 @@ public sealed class JupyterTests : IDisposable
 
         var executed = Path.Combine(outDir, name + ".ipynb");
         Assert.True(code == 0 && File.Exists(executed), $"jupyter nbconvert exited with {code}:\n{output[^Math.Min(output.Length, 3000)..]}");
-        var errors = CourseRunner.FindErrors(executed);
+        var errors = NotebookErrors.Find(executed);
         Assert.True(errors.Count == 0, $"{name} under Jupyter:\n{string.Join("\n", errors)}");
     }
 
