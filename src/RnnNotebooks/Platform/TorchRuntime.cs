@@ -52,7 +52,10 @@ public sealed record NativeReport(
 /// libtorch installed system-wide (e.g. by Debian's python3-torch) cannot shadow them.</item>
 /// </list>
 /// Then, before libtorch computes anything, <see cref="MklVendorCheck"/> lets its MKL use fast kernels on AMD
-/// processors.
+/// processors, and libtorch is told not to try NNPACK for convolutions (<see cref="TorchKernels.NnpackEnabled"/>): on
+/// x86-64 oneDNN takes nearly every convolution first, and where NNPACK cannot run (some virtual machines) each of the
+/// others printed "Could not initialize NNPACK! Reason: Unsupported hardware." before falling back to the same kernel
+/// this setting goes to directly (`rnn asr eval` on one thread printed it 217 times).
 /// Introduced in 00-getting-started.
 /// </remarks>
 public static class TorchRuntime
@@ -91,10 +94,21 @@ public static class TorchRuntime
     /// <summary>Applies the native-loading fixes once per process; later calls return the first report.</summary>
     public static NativeReport Prepare()
     {
+        NativeReport prepared;
+        var first = false;
         lock (Gate)
         {
-            return report ??= PrepareCore();
+            if (report is null)
+            {
+                report = PrepareCore();
+                first = true;
+            }
+            prepared = report;
         }
+        // Outside the lock: TorchKernels binds (under its own lock) through Prepare, which now returns at once.
+        if (first && OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64 && TorchKernels.IsAvailable)
+            TorchKernels.NnpackEnabled = false;
+        return prepared;
     }
 
     static NativeReport PrepareCore()

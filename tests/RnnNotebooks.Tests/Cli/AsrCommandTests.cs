@@ -108,6 +108,27 @@ public sealed class AsrCommandTests : IDisposable
         Assert.InRange(options.Count, 10, 15);
     }
 
+    /// <summary>`rnn asr eval` on one thread once printed "Could not initialize NNPACK! Reason: Unsupported hardware."
+    /// hundreds of times (a small-batch convolution that oneDNN leaves to libtorch, which tried NNPACK first). libtorch
+    /// writes it straight to the process's standard error, so the command runs in a child process here.</summary>
+    [Fact]
+    public async Task Eval_OnOneThread_PrintsNoNnpackWarning()
+    {
+        var (code, err, data, output) = TrainTiny("nnpack", 1);
+        Assert.True(code == 0, err);
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var a in (string[])[typeof(RnnNotebooks.Cli.Cli).Assembly.Location, "asr", "eval", "--checkpoint", output, "--data", data,
+                     "--speaker", "ann", "--strings", "20", "--threads", "1"])
+            start.ArgumentList.Add(a);
+        using var eval = System.Diagnostics.Process.Start(start)!;
+        var stdout = eval.StandardOutput.ReadToEndAsync();
+        var stderr = await eval.StandardError.ReadToEndAsync();
+        await eval.WaitForExitAsync();
+        Assert.True(eval.ExitCode == 0, stderr);
+        Assert.Contains("\"cer\"", await stdout);
+        Assert.DoesNotContain("NNPACK", stderr);
+    }
+
     [Fact]
     public void Train_ProgressLinesShowTheResidentMemory()
     {
