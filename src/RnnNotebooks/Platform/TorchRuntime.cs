@@ -55,7 +55,7 @@ public sealed record NativeReport(
 /// processors, and libtorch is told not to try NNPACK for convolutions (<see cref="TorchKernels.NnpackEnabled"/>): on
 /// x86-64 oneDNN takes nearly every convolution first, and where NNPACK cannot run (some virtual machines) each of the
 /// others printed "Could not initialize NNPACK! Reason: Unsupported hardware." before falling back to the same kernel
-/// this setting goes to directly (`rnn asr eval` on one thread printed it 217 times).
+/// this setting goes to directly.
 /// Introduced in 00-getting-started.
 /// </remarks>
 public static class TorchRuntime
