@@ -22,13 +22,16 @@ public sealed record CourseSession(string Mode, int Seed, int Threads, string De
 public static class Course
 {
     /// <summary>
-    /// Makes TorchSharp load (native fixes, said once in the output with how to turn them off), lets Plotly charts render in the kernel, registers the tensor
+    /// Keeps signals off the calling thread outside a notebook (<see cref="ComputeSignals"/>), makes TorchSharp load (native fixes, said once in the output with how to turn them off), lets Plotly charts render in the kernel, registers the tensor
     /// formatter, applies the thread policy and seeds every random source. Call it before any <c>torch</c> call.
     /// </summary>
     /// <param name="seed">One seed for torch and every <see cref="Random"/> the library creates.</param>
     /// <param name="threads">Threads for torch; null applies the library's policy (see <c>Training.Threads</c>).</param>
     public static CourseSession Setup(int seed = 42, int? threads = null)
     {
+        // A lesson run as an app: keep Ctrl-Z/fg and Ctrl-C from interrupting libtorch on this thread (see ComputeSignals).
+        // The notebook kernel runs cells on threads of its own and handles interrupts without signals.
+        if (!Host.IsNotebook) ComputeSignals.BlockOnThisThread();
         var native = TorchRuntime.Prepare();
         TorchRuntime.AnnounceOnce(Console.Out);
         FSharpCoreRedirect.Install();
