@@ -8,8 +8,8 @@ namespace RnnNotebooks.Platform;
 /// </summary>
 /// <remarks>
 /// A signal that interrupts libtorch's oneDNN LSTM while it trains can damage the heap: the process later aborts in
-/// <c>free()</c> ("corrupted size vs. prev_size", "free(): invalid pointer"). It takes nothing of ours to show it: a
-/// plain <c>nn.LSTM</c> forward and backward in a loop, sent SIGCONT every half millisecond, aborts within a few
+/// <c>free()</c> ("corrupted size vs. prev_size", "free(): invalid pointer"). A few lines of TorchSharp show it: an
+/// <c>nn.LSTM</c> forward and backward in a loop, sent SIGCONT every half millisecond, aborts within a few
 /// dozen signals, on one thread or two, with oneDNN kept to AVX2 or not; the same loop with oneDNN switched off, or
 /// a plain matrix product, takes tens of thousands without harm. Ctrl-C during <c>rnn lm train</c> hit it about
 /// once in 40 presses.
