@@ -10,8 +10,9 @@ namespace RnnNotebooks.Platform;
 /// A signal that interrupts libtorch's oneDNN LSTM while it trains can damage the heap: the process later aborts in
 /// <c>free()</c> ("corrupted size vs. prev_size", "free(): invalid pointer"). A few lines of TorchSharp show it: an
 /// <c>nn.LSTM</c> forward and backward in a loop, sent SIGCONT every half millisecond, aborts within a few
-/// dozen signals, on one thread or two, with oneDNN kept to AVX2 or not; the same loop with oneDNN switched off, or
-/// a plain matrix product, takes tens of thousands without harm. Ctrl-C during <c>rnn lm train</c> hit it about
+/// dozen signals; with oneDNN switched off, or with a plain matrix product in place of the LSTM, it takes tens of
+/// thousands without harm. <c>rnn lm train</c> aborted within about 2 s of such signals on one thread or two, with
+/// oneDNN kept to AVX2 or not, and Ctrl-C alone hit the fault about
 /// once in 40 presses.
 /// <para>The kernel hands a signal sent to the process to any thread that does not block it, the main thread first.
 /// <see cref="BlockOnThisThread"/> blocks the asynchronous signals .NET handles (SIGINT, SIGQUIT, SIGTERM, SIGCHLD,
