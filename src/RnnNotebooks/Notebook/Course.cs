@@ -30,7 +30,7 @@ public static class Course
     public static CourseSession Setup(int seed = 42, int? threads = null)
     {
         // A lesson run as an app: keep Ctrl-Z/fg and Ctrl-C from interrupting libtorch on this thread (see ComputeSignals).
-        // The notebook kernel runs cells on threads of its own and handles interrupts without signals.
+        // Not in a notebook: the kernel runs cells on threads of its own, and VS Code stops a cell with a message, not a signal.
         if (!Host.IsNotebook) ComputeSignals.BlockOnThisThread();
         var native = TorchRuntime.Prepare();
         TorchRuntime.AnnounceOnce(Console.Out);
