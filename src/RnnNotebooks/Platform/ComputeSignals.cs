@@ -12,8 +12,7 @@ namespace RnnNotebooks.Platform;
 /// <c>nn.LSTM</c> forward and backward in a loop, sent SIGCONT every half millisecond, aborts within a few
 /// dozen signals; with oneDNN switched off, or with a plain matrix product in place of the LSTM, it takes tens of
 /// thousands without harm. <c>rnn lm train</c> aborted within about 2 s of such signals on one thread or two, with
-/// oneDNN kept to AVX2 or not, and Ctrl-C alone hit the fault about
-/// once in 40 presses.
+/// oneDNN kept to AVX2 or not, and Ctrl-C alone hit the fault about once in 40 presses.
 /// <para>The kernel hands a signal sent to the process to any thread that does not block it, the main thread first.
 /// <see cref="BlockOnThisThread"/> blocks the asynchronous signals .NET handles (SIGINT, SIGQUIT, SIGTERM, SIGCHLD,
 /// SIGCONT, SIGWINCH) on the calling thread; every thread it starts afterwards, libtorch's OpenMP workers among them,
