@@ -81,9 +81,6 @@ public static partial class SpokenDigits
 /// <param name="SpeedPerturbation">Each recording is sped up or slowed down by a factor in 1 ± this (0 = none),
 /// by resampling, which shifts pitch too.</param>
 /// <param name="GainDb">Each string is scaled by a gain of ±this many decibels (0 = none).</param>
-/// <param name="Tilt">Each string goes through the filter y[n] = x[n] − a·x[n−1] with a drawn from ±this (0 = none),
-/// its loudness kept: a random spectral tilt, as a different microphone gives (0.7: up to ±15 dB from 0 Hz to 4 kHz).
-/// Applied before the noise, so the silences stay flat, as in a real recording.</param>
 /// <remarks>Introduced in 05-speech-recognition.</remarks>
 public sealed record DigitStringOptions(
     int MinDigits = 1,
@@ -93,8 +90,7 @@ public sealed record DigitStringOptions(
     double MaxEdgeSeconds = 0.15,
     double NoiseLevel = 0,
     double SpeedPerturbation = 0,
-    double GainDb = 0,
-    double Tilt = 0)
+    double GainDb = 0)
 {
     /// <summary>Light augmentation for training: noise, ±10 % speed, ±6 dB.</summary>
     public static DigitStringOptions Augmented { get; } = new(NoiseLevel: 0.05, SpeedPerturbation: 0.1, GainDb: 6);
@@ -207,7 +203,6 @@ public sealed class DigitStringBuilder
         var at = 0;
         foreach (var p in parts) { p.CopyTo(result, at); at += p.Length; }
 
-        if (Options.Tilt > 0) ApplyTilt(result, (2 * random.NextDouble() - 1) * Options.Tilt);
         var gain = Options.GainDb > 0 ? Math.Pow(10, (2 * random.NextDouble() - 1) * Options.GainDb / 20) : 1.0;
         var noise = Options.NoiseLevel > 0 ? random.NextDouble() * Options.NoiseLevel * Rms(result) : 0.0;
         if (gain != 1.0 || noise > 0)
@@ -221,16 +216,6 @@ public sealed class DigitStringBuilder
     {
         var random = new Random(seed);
         return [.. Enumerable.Range(0, count).Select(_ => Build(random))];
-    }
-
-    /// <summary>y[n] = x[n] − a·x[n−1] in place, rescaled to the input's RMS.</summary>
-    internal static void ApplyTilt(float[] x, double a)
-    {
-        var before = Rms(x);
-        for (var i = x.Length - 1; i > 0; i--) x[i] = (float)(x[i] - a * x[i - 1]);
-        var after = Rms(x);
-        if (after > 0)
-            for (var i = 0; i < x.Length; i++) x[i] = (float)(x[i] * before / after);
     }
 
     float[] Silence(double seconds) => new float[(int)Math.Round(seconds * sampleRate)];

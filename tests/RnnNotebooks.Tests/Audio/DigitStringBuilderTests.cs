@@ -104,47 +104,4 @@ public sealed class DigitStringBuilderTests : IDisposable
     {
         Assert.Equal("seven three nine", SpokenDigits.Transcript([7, 3, 9]));
     }
-
-    [Theory]
-    [InlineData(0.6)]
-    [InlineData(-0.4)]
-    public void ApplyTilt_ShapesTheSpectrumLikeTheFilterAndKeepsTheLoudness(double a)
-    {
-        // Equal-amplitude tones at 250 Hz and 3,750 Hz (8 kHz): after y[n] = x[n] − a·x[n−1] their amplitudes are in
-        // the ratio |H(ω₂)| / |H(ω₁)|, where |H(ω)|² = 1 − 2a·cos ω + a².
-        const int rate = 8000, n = 8000;
-        double w1 = 2 * Math.PI * 250 / rate, w2 = 2 * Math.PI * 3750 / rate;
-        var x = Enumerable.Range(0, n).Select(i => (float)(Math.Sin(w1 * i) + Math.Sin(w2 * i))).ToArray();
-        var rmsBefore = Math.Sqrt(x.Average(v => (double)v * v));
-
-        DigitStringBuilder.ApplyTilt(x, a);
-
-        double Amplitude(double w)                                       // one DFT bin (whole periods: no leakage)
-        {
-            double re = 0, im = 0;
-            for (var i = 0; i < n; i++) { re += x[i] * Math.Cos(w * i); im += x[i] * Math.Sin(w * i); }
-            return 2 * Math.Sqrt(re * re + im * im) / n;
-        }
-        static double Gain(double w, double a) => Math.Sqrt(1 - 2 * a * Math.Cos(w) + a * a);
-        Assert.Equal(Gain(w2, a) / Gain(w1, a), Amplitude(w2) / Amplitude(w1), 3);
-        Assert.Equal(rmsBefore, Math.Sqrt(x.Average(v => (double)v * v)), 4);
-    }
-
-    [Fact]
-    public void Build_WithTilt_DrawsOneNumberPerStringAndChangesOnlyTheSound()
-    {
-        // The tilt draws its coefficient after everything else of a string, so the same seed gives the same
-        // digits and layout with or without it; Tilt = 0 draws nothing, so existing seeds keep their strings.
-        var recordings = Fixture("alice", "bob");
-        var plain = new DigitStringBuilder(recordings, new DigitStringOptions());
-        var tilted = new DigitStringBuilder(recordings, new DigitStringOptions(Tilt: 0.7));
-        Random r1 = new(3), r2 = new(3);
-        var a = plain.Build(r1);
-        var b = tilted.Build(r2);
-        Assert.Equal(a.Digits, b.Digits);
-        Assert.Equal(a.Audio.Samples.Length, b.Audio.Samples.Length);
-        Assert.NotEqual(a.Audio.Samples, b.Audio.Samples);
-        r1.Next();                                                        // the one number the tilt drew
-        Assert.Equal(r1.Next(), r2.Next());
-    }
 }
