@@ -36,8 +36,8 @@ static class LmCommand
         var steps = CliOptions.OptionalInt("--steps", "tokens per truncated-BPTT window (default 100 char, 35 word)");
         var lr = CliOptions.OptionalDouble("--lr", "Adam's learning rate (default 0.002 char, 0.001 word)");
         var schedule = CliOptions.Choice("--schedule",
-            "plateau: halve the rate after a pass without a new best; cosine: lower it to zero over the budget; " +
-            "hold-cosine: hold it, then fall along a cosine over the last --decay-fraction", "plateau", "cosine", "hold-cosine");
+            "plateau: halve the rate after a pass without a new best; " +
+            "hold-cosine: hold it, then fall along a cosine over the last --decay-fraction", "plateau", "hold-cosine");
         var decayFraction = CliOptions.Double("--decay-fraction", "the decaying share of the budget under hold-cosine", 0.3);
         var minutes = CliOptions.OptionalDouble("--minutes", "time budget of this session (default: none)");
         var epochs = CliOptions.OptionalInt("--epochs", "passes over the text, a resumed run's included (default 10 char, 20 word; 1000 with --minutes)");
@@ -74,7 +74,6 @@ static class LmCommand
                 LearningRate: p.GetValue(lr),
                 Schedule: scheduleText switch
                 {
-                    "cosine" => LearningRateSchedule.Cosine,
                     "hold-cosine" => LearningRateSchedule.HoldCosine,
                     _ => LearningRateSchedule.Plateau,
                 },

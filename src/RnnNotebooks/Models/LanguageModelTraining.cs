@@ -13,8 +13,6 @@ public enum LearningRateSchedule
 {
     /// <summary>Halved after an epoch whose validation loss is no better than the best before it.</summary>
     Plateau,
-    /// <summary>A cosine from the base rate to zero over the session's budget (time, else epochs).</summary>
-    Cosine,
     /// <summary>The base rate for most of the budget, then a cosine to zero over its last <c>DecayFraction</c>.</summary>
     HoldCosine,
 }
@@ -69,7 +67,7 @@ public sealed record LanguageModelTrainingOptions(
         var o = Resolved();
         if (!Enum.IsDefined(o.Level!.Value)) throw new ArgumentOutOfRangeException(nameof(Level), Level, "Expected char or word.");
         if (!Enum.IsDefined(Cell)) throw new ArgumentOutOfRangeException(nameof(Cell), Cell, "Expected lstm, gru or rnn.");
-        if (!Enum.IsDefined(Schedule)) throw new ArgumentOutOfRangeException(nameof(Schedule), Schedule, "Expected plateau, cosine or hold-cosine.");
+        if (!Enum.IsDefined(Schedule)) throw new ArgumentOutOfRangeException(nameof(Schedule), Schedule, "Expected plateau or hold-cosine.");
         ArgumentOutOfRangeException.ThrowIfLessThan(o.Hidden!.Value, 1, nameof(Hidden));
         ArgumentOutOfRangeException.ThrowIfLessThan(Layers, 1, nameof(Layers));
         Recipe.Probability(o.Dropout!.Value, nameof(Dropout));
@@ -175,7 +173,6 @@ public static class LanguageModelTraining
         double ProgressAt(long step) => budget is { } b ? clock.Elapsed / b : (step - firstStep) / (double)(lastStep - firstStep);
         Action<long>? schedule = options.Schedule switch
         {
-            LearningRateSchedule.Cosine => step => LearningRates.Set(optimizer, LearningRates.Cosine(baseRate, ProgressAt(step))),
             LearningRateSchedule.HoldCosine => step => LearningRates.Set(optimizer, LearningRates.HoldThenCosine(baseRate, ProgressAt(step), options.DecayFraction)),
             _ => null,
         };

@@ -74,16 +74,16 @@ public sealed class LmCommandTests : IDisposable
     }
 
     [Fact]
-    public void Train_WithCosineSchedule_SavesEveryEpoch_AndKeepsTheBaseRateForTheNextRun()
+    public void Train_WithHoldCosineSchedule_SavesEveryEpoch_AndKeepsTheBaseRateForTheNextRun()
     {
         var text = Write("text.txt", string.Concat(Enumerable.Repeat("to be or not to be, that is the question.\n", 40)));
         var checkpoint = Path.Combine(dir, "cos");
         var (code, output, error) = Run("lm", "train", "--data", text, "--hidden", "8", "--layers", "1", "--epochs", "2",
-            "--batch", "4", "--steps", "16", "--lr", "0.004", "--schedule", "cosine", "--out", checkpoint);
+            "--batch", "4", "--steps", "16", "--lr", "0.004", "--schedule", "hold-cosine", "--out", checkpoint);
 
         Assert.True(code == 0, error);
         using var metrics = JsonDocument.Parse(output);
-        Assert.Equal("cosine", metrics.RootElement.GetProperty("schedule").GetString());
+        Assert.Equal("hold-cosine", metrics.RootElement.GetProperty("schedule").GetString());
         Assert.Equal(2, metrics.RootElement.GetProperty("epochs_completed").GetInt32());
         using var settings = JsonDocument.Parse(RnnNotebooks.Tests.Training.CheckpointText.Read(checkpoint, "training-options.json"));
         Assert.Equal(0.004, settings.RootElement.GetProperty("learning_rate").GetDouble(), 12);
@@ -168,6 +168,7 @@ public sealed class LmCommandTests : IDisposable
     [InlineData("lm", "sample", "--checkpoint", "x", "--temprature", "1")]
     [InlineData("lm", "train", "--data", "x", "--level", "byte")]
     [InlineData("lm", "train", "--data", "x", "--schedule", "linear")]
+    [InlineData("lm", "train", "--data", "x", "--schedule", "cosine")]   // measured and not adopted (docs/experiments/03)
     [InlineData("lm", "eval", "--text", "x")]
     public void BadUsage_FailsWithExitCode2AndTheUsage(params string[] args)
     {
