@@ -74,7 +74,6 @@ static class CaptionCommand
         var seed = CliOptions.Int("--seed", "the seed", 0);
         var output = CliOptions.Text("--out", "the run folder", Path.Combine("runs", "caption-flickr8k"), helpName: "DIR");
         var attention = CliOptions.Choice("--attention", "soft attention over the 7x7 regions, or none (the mean feature)", "soft", "none");
-        var outputLayer = CliOptions.Choice("--output-layer", "hidden: words scored from the LSTM state; deep: the paper's deep output layer", "hidden", "deep");
         var hidden = CliOptions.Int("--hidden", "LSTM hidden size", 512);
         var embedding = CliOptions.Int("--embedding", "word embedding size", 256);
         var batch = CliOptions.Int("--batch", "captions per step", d.BatchSize);
@@ -84,32 +83,27 @@ static class CaptionCommand
         var minCount = CliOptions.Int("--min-count", "fewest occurrences for a word to be in the vocabulary", 5);
         var devImages = CliOptions.Int("--dev-images", "dev photos scored (BLEU) after each epoch", 1000);
         var decay = CliOptions.Double("--decay", "the rate's factor after an epoch without a new best dev BLEU (plateau schedule)", d.PlateauDecay);
-        var schedule = CliOptions.Choice("--schedule", "plateau, or hold-cosine: hold the rate, then fall along a cosine over the last --decay-fraction", "plateau", "hold-cosine");
-        var decayFraction = CliOptions.Double("--decay-fraction", "the decaying share of the budget under hold-cosine", 0.3);
         var maxImages = MaxImages("train on the first N photos (and as many dev and test photos at most)");
         var threads = CliOptions.Threads();
         var cache = Cache();
         var data = Data();
         var command = new Command("train", "Train a captioner into --out; an existing checkpoint of the same options is continued.")
         {
-            data, minutes, epochs, seed, output, attention, hidden, outputLayer, embedding, batch, lr, dropout, lambda, minCount, devImages, decay,
-            schedule, decayFraction, maxImages, threads, cache,
+            data, minutes, epochs, seed, output, attention, hidden, embedding, batch, lr, dropout, lambda, minCount, devImages, decay,
+            maxImages, threads, cache,
         };
         var existing = CliOptions.Existing(command);
         var optionOf = new Dictionary<string, Option>
         {
             ["Epochs"] = epochs, ["TimeBudget"] = minutes, ["BatchSize"] = batch, ["LearningRate"] = lr, ["DevImages"] = devImages,
-            ["PlateauDecay"] = decay, ["DecayFraction"] = decayFraction, ["Hidden"] = hidden, ["Embedding"] = embedding,
+            ["PlateauDecay"] = decay, ["Hidden"] = hidden, ["Embedding"] = embedding,
             ["Dropout"] = dropout, ["DoublyStochastic"] = lambda, ["MinCount"] = minCount, ["MaxImages"] = maxImages, ["Threads"] = threads,
         };
         command.SetAction(p =>
         {
-            if (p.GetResult(decayFraction) is { Implicit: false } && p.GetValue(schedule) != "hold-cosine")
-                throw new UsageException("--decay-fraction goes with --schedule hold-cosine.");
             var outputDir = p.GetValue(output)!;
             var options = new CaptionTrainingOptions(p.GetValue(epochs), TimeSpan.FromMinutes(p.GetValue(minutes)), p.GetValue(batch), p.GetValue(lr),
-                DevImages: p.GetValue(devImages), LogEvery: 100, OutputDirectory: outputDir, PlateauDecay: p.GetValue(decay),
-                DecayFraction: p.GetValue(schedule) == "hold-cosine" ? p.GetValue(decayFraction) : null);
+                DevImages: p.GetValue(devImages), LogEvery: 100, OutputDirectory: outputDir, PlateauDecay: p.GetValue(decay));
             var (attend, hiddenSize, embeddingSize, drop, penalty) =
                 (p.GetValue(attention) == "soft", p.GetValue(hidden), p.GetValue(embedding), p.GetValue(dropout), p.GetValue(lambda));
             Cli.Check(options.Validate, optionOf);
@@ -118,13 +112,13 @@ static class CaptionCommand
             Cli.Check(() => Recipe.Positive(p.GetValue(maxImages), "MaxImages"), optionOf);
             Cli.Check(() => Recipe.Threads(p.GetValue(threads), "Threads"), optionOf);
             var threadCount = Training.Threads.Requested(p.GetValue(threads));
-            return Train(options, existing.Get(p), outputDir, p.GetValue(seed), attend, p.GetValue(outputLayer) == "deep", hiddenSize, embeddingSize,
+            return Train(options, existing.Get(p), outputDir, p.GetValue(seed), attend, hiddenSize, embeddingSize,
                 drop, penalty, p.GetValue(minCount), p.GetValue(maxImages), threadCount, p.GetValue(cache));
         });
         return command;
     }
 
-    static int Train(CaptionTrainingOptions options, ExistingCheckpoint existing, string output, int seed, bool attention, bool deepOutput,
+    static int Train(CaptionTrainingOptions options, ExistingCheckpoint existing, string output, int seed, bool attention,
         int hidden, int embedding, double dropout, double lambda, int minCount, int maxImages, int? threads, string? cache)
     {
         var splits = CaptionData.LoadFlickr8k();
@@ -134,8 +128,7 @@ static class CaptionCommand
         splits = Subset(splits, maxImages);
         var captioner = existing == ExistingCheckpoint.Resume && RunFolder.HasCheckpoint(output)
             ? Captioner.Load(output)
-            : CaptionTraining.Create(splits.Train, attention, hidden, embedding, dropout: dropout, doublyStochastic: lambda, minCount: minCount,
-                deepOutput: deepOutput);
+            : CaptionTraining.Create(splits.Train, attention, hidden, embedding, dropout: dropout, doublyStochastic: lambda, minCount: minCount);
         using var model = captioner.Model;
         CaptionTraining.ShouldResume(captioner, options, existing);     // refuses before the features are prepared
         var features = LoadFeatures(splits, cache);

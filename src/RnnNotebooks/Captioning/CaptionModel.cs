@@ -21,13 +21,9 @@ namespace RnnNotebooks.Captioning;
 /// every region about once over the caption. It is averaged over the 49 regions (the paper sums) because the
 /// cross-entropy here is averaged over words (the paper sums it too); summing one and averaging the other would
 /// let the regulariser outweigh the words about 40 to 1.</param>
-/// <param name="DeepOutput">False: the next word is scored from the new hidden state alone. True: the paper's deep
-/// output layer (its eq. 7), <c>L_o · dropout(tanh(E·y_{t−1} + L_h·h_t + L_z·z_t))</c>: the previous word's embedding,
-/// the hidden state and (with attention) the attended context each project to the embedding size and are summed,
-/// so the region the decoder looks at informs the word it chooses at the same step, not only the next one.</param>
 /// <remarks>Introduced in 06-image-captioning.</remarks>
 public sealed record CaptionModelOptions(int Vocab, bool Attention = true, int Embedding = 256, int Hidden = 512,
-    int AttentionSize = 256, int FeatureSize = 512, double Dropout = 0.5, double DoublyStochastic = 1.0, bool DeepOutput = false)
+    int AttentionSize = 256, int FeatureSize = 512, double Dropout = 0.5, double DoublyStochastic = 1.0)
 {
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first property out of range.</summary>
     public void Validate()
@@ -63,8 +59,7 @@ public sealed record CaptionState(Tensor H, Tensor C);
 /// attention weights α over the regions from the previous hidden state, a context <c>z = β · Σ α_i a_i</c> with a
 /// learned gate <c>β = σ(W_β h)</c> (the paper found it makes the attention sharper), and feeds
 /// <c>[embedding; z]</c> to the LSTM. The next word is predicted from the new hidden state.
-/// state_dict keys: <c>embedding</c>, <c>initH</c>, <c>initC</c>, <c>cell</c>, <c>attention</c>, <c>gate</c>, <c>output</c>,
-/// and with <see cref="CaptionModelOptions.DeepOutput"/> <c>outHidden</c> and <c>outContext</c>.
+/// state_dict keys: <c>embedding</c>, <c>initH</c>, <c>initC</c>, <c>cell</c>, <c>attention</c>, <c>gate</c>, <c>output</c>.
 /// Introduced in 06-image-captioning.
 /// </remarks>
 public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
@@ -76,8 +71,6 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
     private readonly AdditiveAttention? attention;
     private readonly Linear? gate;
     private readonly Linear output;
-    private readonly Linear? outHidden;
-    private readonly Linear? outContext;
     private readonly Dropout dropout;
 
     /// <summary>Creates the model with fresh weights.</summary>
@@ -95,12 +88,7 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
             attention = new AdditiveAttention(options.Hidden, options.FeatureSize, options.AttentionSize);
             gate = nn.Linear(options.Hidden, options.FeatureSize);
         }
-        if (options.DeepOutput)
-        {
-            outHidden = nn.Linear(options.Hidden, options.Embedding);
-            if (options.Attention) outContext = nn.Linear(options.FeatureSize, options.Embedding);
-        }
-        output = nn.Linear(options.DeepOutput ? options.Embedding : options.Hidden, options.Vocab);
+        output = nn.Linear(options.Hidden, options.Vocab);
         dropout = nn.Dropout(options.Dropout);
         RegisterComponents();
     }
@@ -132,26 +120,17 @@ public sealed class CaptionModel : nn.Module<CaptionBatch, Tensor>
         using var scope = NewDisposeScope();
         var embedded = embedding.call(words);                           // [batch, embedding]
         var input = embedded;
-        Tensor? alpha = null, attended = null;
+        Tensor? alpha = null;
         if (attention is not null)
         {
             var mask = ones(features.shape[0], features.shape[1], dtype: ScalarType.Bool);
             var (context, weights) = attention.Attend(state.H, keys!, features, mask);   // [batch, feature], [batch, 49]
             context = context.mul(gate!.call(state.H).sigmoid());
             input = cat([input, context], 1);
-            attended = context;
             alpha = weights;
         }
         var (h, c) = cell.call(input, (state.H, state.C));
-        Tensor logits;
-        if (outHidden is null)
-            logits = output.call(dropout.call(h));
-        else
-        {
-            var deep = embedded.add(outHidden.call(h), Scalars.One);
-            if (outContext is not null) deep = deep.add(outContext.call(attended!), Scalars.One);
-            logits = output.call(dropout.call(deep.tanh()));
-        }
+        var logits = output.call(dropout.call(h));
         return (scope.MoveToOuter(logits), new CaptionState(scope.MoveToOuter(h), scope.MoveToOuter(c)),
             alpha is null ? null : scope.MoveToOuter(alpha));
     }

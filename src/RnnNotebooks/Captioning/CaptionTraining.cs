@@ -17,14 +17,10 @@ namespace RnnNotebooks.Captioning;
 /// <param name="LogEvery">Progress every this many steps.</param>
 /// <param name="OutputDirectory">If set, the best weights so far are saved here (atomic checkpoint).</param>
 /// <param name="PlateauDecay">The learning rate is multiplied by this after an epoch whose dev BLEU-4 is no better
-/// than the best so far (1: constant rate). Ignored when <paramref name="DecayFraction"/> is set.</param>
-/// <param name="DecayFraction">If set, the rate follows <see cref="LearningRates.HoldThenCosine"/> instead: constant for
-/// the first 1 − this share of the budget (<paramref name="TimeBudget"/>, else <paramref name="Epochs"/>), then a
-/// cosine fall to zero. Dev BLEU-4 then only picks the weights kept, and a noisy dip cannot cut the rate early.</param>
+/// than the best so far (1: constant rate).</param>
 /// <remarks>Introduced in 06-image-captioning.</remarks>
 public sealed record CaptionTrainingOptions(int Epochs = 10, TimeSpan? TimeBudget = null, int BatchSize = 64, double LearningRate = 1e-3,
-    double ClipGradNorm = 5.0, int DevImages = 250, int LogEvery = 50, string? OutputDirectory = null, double PlateauDecay = 0.5,
-    double? DecayFraction = null)
+    double ClipGradNorm = 5.0, int DevImages = 250, int LogEvery = 50, string? OutputDirectory = null, double PlateauDecay = 0.5)
 {
     /// <summary>Throws <see cref="ArgumentException"/> naming the first property out of range (numbers must be finite).</summary>
     public void Validate()
@@ -38,8 +34,6 @@ public sealed record CaptionTrainingOptions(int Epochs = 10, TimeSpan? TimeBudge
         ArgumentOutOfRangeException.ThrowIfNegative(LogEvery, nameof(LogEvery));
         if (!(PlateauDecay is > 0 and <= 1))
             throw new ArgumentOutOfRangeException(nameof(PlateauDecay), PlateauDecay, "Expected a factor in (0, 1]; 1 keeps the learning rate constant.");
-        if (DecayFraction is { } f && !(f is > 0 and <= 1))
-            throw new ArgumentOutOfRangeException(nameof(DecayFraction), f, "Expected a fraction of the budget in (0, 1].");
     }
 }
 
@@ -96,25 +90,11 @@ public static class CaptionTraining
             return new Dictionary<string, double> { ["dev_bleu_1"] = bleu.Cumulative[0], ["dev_bleu_4"] = bleu.Cumulative[3] };
         }
 
-        // Hold-then-cosine: progress through the time budget, or through every batch of every epoch.
-        var batchesPerEpoch = (long)Math.Ceiling(train.Sum(i => i.Tokens.Count) / (double)options.BatchSize);   // as CaptionBatch.Epoch
-        Action<long>? schedule = options.DecayFraction is not { } fraction ? null : step => LearningRates.Set(optimizer,
-            LearningRates.HoldThenCosine(options.LearningRate, options.TimeBudget is { } b
-                ? clock.Elapsed / b
-                : step / (double)Math.Max(1, batchesPerEpoch * options.Epochs), fraction));
-
         var devBleu4 = new Score("dev_bleu_4", HigherIsBetter: true);
         using var best = new KeepBest(model, devBleu4,
             scoreNow: devSample.Count > 0 ? () => captioner.Evaluate(devSample, features).Bleu.Cumulative[3] : null);
         List<IEpochHook> hooks = [best];
-        if (schedule is null && options.PlateauDecay is > 0 and < 1) hooks.Add(new ReduceOnPlateau(optimizer, devBleu4, options.PlateauDecay, log));
-        if (schedule is not null)
-            hooks.Add(new EpochAction(end =>
-            {
-                if (devBleu4.Of(end.Summary) is { } bleu)
-                    log?.Invoke($"epoch {end.Summary.Epoch}: dev BLEU-4 {bleu:0.00}; learning rate {optimizer.ParamGroups.First().LearningRate:g3} " +
-                        "(held, then a cosine to zero).");
-            }));
+        if (options.PlateauDecay < 1) hooks.Add(new ReduceOnPlateau(optimizer, devBleu4, options.PlateauDecay, log));
         if (options.OutputDirectory is { } dir)
             hooks.Add(new SaveCheckpoint(s =>
             {
@@ -126,7 +106,7 @@ public static class CaptionTraining
             e => CaptionBatch.Epoch(train, captioner.Vocabulary, features, options.BatchSize, Seeds.CreateRandom(e)),
             b => model.Loss(b),
             new TrainerOptions(Epochs: options.Epochs, ClipGradNorm: options.ClipGradNorm, TimeBudget: left is { } l && l <= TimeSpan.Zero ? TimeSpan.FromTicks(1) : left,
-                LogEvery: options.LogEvery, BeforeStep: schedule),
+                LogEvery: options.LogEvery),
             tokens: b => b.Tokens,
             validate: devSample.Count > 0 ? Validate : null,
             progress: progress,
@@ -188,12 +168,11 @@ public static class CaptionTraining
     /// <summary>A fresh captioner: the vocabulary of <paramref name="train"/>'s captions (words seen
     /// <paramref name="minCount"/>+ times) and an untrained model.</summary>
     public static Captioner Create(IReadOnlyList<CaptionedImage> train, bool attention = true, int hidden = 512, int embedding = 256,
-        int attentionSize = 256, double dropout = 0.5, double doublyStochastic = 1.0, int minCount = 5, int maxLength = 20,
-        bool deepOutput = false)
+        int attentionSize = 256, double dropout = 0.5, double doublyStochastic = 1.0, int minCount = 5, int maxLength = 20)
     {
         var vocabulary = CaptionData.BuildVocabulary(train, minCount);
         var options = new CaptionModelOptions(vocabulary.Size, attention, embedding, hidden, attentionSize, ResNet18Encoder.Channels,
-            dropout, doublyStochastic, deepOutput);
+            dropout, doublyStochastic);
         return new Captioner(new CaptionModel(options), vocabulary, new CaptionerConfig(options, minCount, maxLength));
     }
 }

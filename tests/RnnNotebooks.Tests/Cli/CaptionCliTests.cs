@@ -28,10 +28,10 @@ public sealed class CaptionCliTests : IDisposable
     static (int Code, string Out, string Err) Run(params string[] args) => CliRun.Invoke(args);
 
     /// <summary>An untrained captioner over 512-d ResNet features, saved to a checkpoint.</summary>
-    string SaveUntrainedCheckpoint(string name = "ckpt", string caption = "a dog runs", bool deepOutput = false)
+    string SaveUntrainedCheckpoint(string name = "ckpt", string caption = "a dog runs", bool attention = true)
     {
         var images = new[] { new CaptionedImage("x.jpg", [caption], [[.. caption.Split(' ')]]) };
-        var captioner = CaptionTraining.Create(images, hidden: 16, embedding: 8, attentionSize: 8, minCount: 1, deepOutput: deepOutput);
+        var captioner = CaptionTraining.Create(images, attention, hidden: 16, embedding: 8, attentionSize: 8, minCount: 1);
         var checkpoint = Path.Combine(dir, name);
         captioner.Save(checkpoint, null, TrainingState.Start(new TrainerOptions()));
         return checkpoint;
@@ -52,9 +52,9 @@ public sealed class CaptionCliTests : IDisposable
         (code, _, err) = Run("caption", "train", "--decay", "0");
         Assert.Equal(2, code);
         Assert.Contains("--decay 0", err);
-        (code, _, err) = Run("caption", "train", "--output-layer", "wide");
+        (code, _, err) = Run("caption", "train", "--attention", "hard");
         Assert.Equal(2, code);
-        Assert.Contains("--output-layer wide", err);
+        Assert.Contains("--attention hard", err);
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class CaptionCliTests : IDisposable
         Assert.Equal(2, fields.Length);
 
         // Two checkpoints decode as an ensemble; their vocabularies must match.
-        var second = SaveUntrainedCheckpoint("ckpt2", deepOutput: true);
+        var second = SaveUntrainedCheckpoint("ckpt2", attention: false);
         (code, output, err) = Run("caption", "run", "--checkpoint", checkpoint, "--checkpoint", second, "--beam", "2", photo);
         Assert.True(code == 0, err);
         Assert.Equal(photo, output.TrimEnd('\n').Split('\t')[0]);
