@@ -13,13 +13,15 @@ namespace RnnNotebooks.Platform;
 /// <param name="AlreadyFine">The library TorchSharp loads as it is (already weak, or the system does not need it).</param>
 /// <param name="Preloaded">libtorch libraries loaded by full path before TorchSharp looked for them.</param>
 /// <param name="MklDispatch">What <see cref="MklVendorCheck"/> did about MKL's code path on this processor.</param>
+/// <param name="HeapKeepsFreedMemory">Whether <see cref="NativeHeap.KeepFreedMemory"/> set glibc's thresholds.</param>
 public sealed record NativeReport(
     string? SystemLibStdCxx,
     bool SystemHasGlibcxx332,
     IReadOnlyList<string> Patched,
     IReadOnlyList<string> AlreadyFine,
     IReadOnlyList<string> Preloaded,
-    string MklDispatch = "not applicable")
+    string MklDispatch = "not applicable",
+    bool HeapKeepsFreedMemory = false)
 {
     /// <summary>One line saying which native fixes are in effect and how to turn each off, or null when none is.</summary>
     public string? Notice
@@ -32,6 +34,8 @@ public sealed record NativeReport(
                     $"({Patched[0]}; the NuGet package is left as it is; {TorchRuntime.GlibcxxVariable}=0 turns this off)");
             if (MklDispatch.StartsWith("patched", StringComparison.Ordinal))
                 fixes.Add($"MKL's processor-vendor check is patched in memory so this AMD processor gets its fast kernels ({MklVendorCheck.Variable}=0 turns this off)");
+            if (HeapKeepsFreedMemory)
+                fixes.Add($"the C heap keeps freed tensor memory for the next step ({NativeHeap.Variable}=0 turns this off)");
             return fixes.Count == 0 ? null : "native fixes: " + string.Join("; ", fixes) + ".";
         }
     }
@@ -55,7 +59,8 @@ public sealed record NativeReport(
 /// processors, and libtorch is told not to try NNPACK for convolutions (<see cref="TorchKernels.NnpackEnabled"/>): on
 /// x86-64 oneDNN takes nearly every convolution first, and where NNPACK cannot run (some virtual machines) each of the
 /// others printed "Could not initialize NNPACK! Reason: Unsupported hardware." before falling back to the same kernel
-/// this setting goes to directly.
+/// this setting goes to directly. Last, glibc is told to keep the memory tensors free for the next training step
+/// (<see cref="NativeHeap.KeepFreedMemory"/>).
 /// Introduced in 00-getting-started.
 /// </remarks>
 public static class TorchRuntime
@@ -131,7 +136,8 @@ public static class TorchRuntime
         var libTorchCpu = preloaded.FirstOrDefault(p => Path.GetFileName(p) == "libtorch_cpu.so") is { } path
             ? NativeLibrary.Load(path)
             : NativeLibrary.TryLoad("libtorch_cpu.so", typeof(torch).Assembly, null, out var handle) ? handle : IntPtr.Zero;
-        return new NativeReport(libstdcxx, hasVersion, patched, fine, preloaded, MklVendorCheck.Apply(libTorchCpu));
+        return new NativeReport(libstdcxx, hasVersion, patched, fine, preloaded, MklVendorCheck.Apply(libTorchCpu),
+            NativeHeap.KeepFreedMemory());
     }
 
     /// <summary>The NuGet global packages folder: <c>$NUGET_PACKAGES</c> or <c>~/.nuget/packages</c>.</summary>
