@@ -69,8 +69,9 @@ static partial class ThisMachine
         var value = sum.item<float>();
         if (value != 3f) throw new InvalidOperationException($"torch.ones(3).sum() gave {value}, not 3.");
         var fix = native.Patched.Count > 0 ? $"; loaded through the patched copy {native.Patched[0]}" : "";
+        var heap = native.HeapKeepsFreedMemory ? "; the C heap keeps freed tensor memory for the next step" : "";
         return $"TorchSharp {typeof(torch).Assembly.GetName().Version?.ToString(3)} with libtorch {torch.__version__} computes here; " +
-            $"{torch.get_num_threads()} thread(s) on {Environment.ProcessorCount} cores; MKL {native.MklDispatch}{fix}.";
+            $"{torch.get_num_threads()} thread(s) on {Environment.ProcessorCount} cores; MKL {native.MklDispatch}{fix}{heap}.";
     }
 
     public static string? ReadIfExists(string path) => File.Exists(path) ? File.ReadAllText(path) : null;

@@ -47,6 +47,16 @@ public class NativeHeapTests
     }
 
     [Fact]
+    public void KeepFreedMemory_SetsGlibcsThresholds_WhereThereIsGlibc()
+    {
+        // Idempotent: TorchRuntime.Prepare has made the same calls in this process. glibc's mallopt returns 1 for each
+        // setting it accepts (0 for an unknown parameter or a value out of its range), so a wrong constant fails here.
+        Assert.Equal(OperatingSystem.IsLinux(), NativeHeap.KeepFreedMemory());
+        if (OperatingSystem.IsLinux())
+            Assert.True(TorchRuntime.Prepare().HeapKeepsFreedMemory || Environment.GetEnvironmentVariable(NativeHeap.Variable) == "0");
+    }
+
+    [Fact]
     public void ResidentBytes_GrowsWhenPagesAreTouched()
     {
         var before = NativeHeap.ResidentBytes();

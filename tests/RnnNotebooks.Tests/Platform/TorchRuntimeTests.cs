@@ -112,5 +112,10 @@ public class TorchRuntimeTests
         Assert.Contains($"{TorchRuntime.GlibcxxVariable}=0 turns this off", both.Notice);
         Assert.Contains($"{MklVendorCheck.Variable}=0 turns this off", both.Notice);
         Assert.Contains("NuGet package is left as it is", both.Notice);
+
+        var heap = none with { HeapKeepsFreedMemory = true };
+        Assert.Contains("keeps freed tensor memory", heap.Notice);
+        Assert.Contains($"{NativeHeap.Variable}=0 turns this off", heap.Notice);
+        Assert.DoesNotContain("turns this off", none.Notice ?? "");
     }
 }
