@@ -22,10 +22,10 @@ namespace RnnNotebooks.Platform;
 /// characters is 26 MB), and it shrinks the heap's top when more than its trim threshold is free; the next step gets
 /// the memory back as fresh zero-filled pages, one page fault per 4 KB. Training the 2×512 character model of lesson
 /// 03 took about 75,000 page faults a second and spent 29 % of its CPU time in the kernel. With
-/// <see cref="KeepFreedMemory"/> the blocks come from the heap and stay there for the next step: about 2,000 faults a
-/// second, 1 % in the kernel, and 2.7 times the tokens per second on the same machine (docs/results.md, "Speed
-/// beside PyTorch"). <see cref="Trim"/> still returns the free pages between epochs. <see cref="TorchRuntime.Prepare"/>
-/// calls it once per process.</para>
+/// <see cref="KeepFreedMemory"/> the blocks come from the heap and stay there for the next step: under 1,000 faults
+/// a second, under 1 % in the kernel, and 2.7 times the tokens per second on the same machine, with the same losses
+/// (docs/results.md, "The memory each training step frees"). <see cref="Trim"/> still returns the free pages between
+/// epochs. <see cref="TorchRuntime.Prepare"/> calls it once per process.</para>
 /// Introduced in 05-speech-recognition.
 /// </remarks>
 public static partial class NativeHeap
